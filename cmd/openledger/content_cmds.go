@@ -1,0 +1,450 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dustin/go-humanize"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/openledger/openledger/daemon"
+	"github.com/openledger/openledger/datanet"
+)
+
+func (a *app) datanetCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "datanet", Short: "Create and inspect Datanets"}
+	var spec datanet.DatanetSpec
+	var maxSize string
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a Datanet owned by the operator account; prints its ID",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Name = args[0]
+			if maxSize != "" {
+				n, err := humanize.ParseBytes(maxSize)
+				if err != nil {
+					return fmt.Errorf("--max-size %q: %w", maxSize, err)
+				}
+				spec.MaxContributionSize = n
+			}
+			var res daemon.DatanetView
+			if err := a.call(cmd.Context(), &res, "datanet_create", spec); err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) { fmt.Fprintln(w, res.ID) })
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&spec.Description, "description", "", "what the Datanet collects")
+	f.StringVar(&spec.License, "license", "", "license of contributions (SPDX id), the default for each contribution")
+	f.StringSliceVar(&spec.Kinds, "kinds", nil, "accepted file kinds by extension, e.g. txt,md,csv (default any)")
+	f.StringVar(&maxSize, "max-size", "", "largest contribution accepted, e.g. 100MB (default no limit)")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the Datanets this node holds",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var res []daemon.DatanetView
+			if err := a.call(cmd.Context(), &res, "datanet_list"); err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tOWNER")
+				for _, d := range res {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", d.ID, d.Datanet.Name, d.Datanet.Owner.Hex())
+				}
+				tw.Flush()
+			})
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a Datanet and its contributions",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var res daemon.DatanetDetail
+			if err := a.call(cmd.Context(), &res, "datanet_show", args[0]); err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) {
+				d := res.Datanet.Datanet
+				fmt.Fprintf(w, "id:          %s\nname:        %s\n", res.Datanet.ID, d.Name)
+				if d.Description != "" {
+					fmt.Fprintf(w, "description: %s\n", d.Description)
+				}
+				if d.License != "" {
+					fmt.Fprintf(w, "license:     %s\n", d.License)
+				}
+				fmt.Fprintf(w, "owner:       %s\nchain id:    %d\n", d.Owner.Hex(), d.ChainID)
+				if len(d.Kinds) > 0 {
+					fmt.Fprintf(w, "kinds:       %s\n", strings.Join(d.Kinds, ", "))
+				}
+				if d.MaxContributionSize > 0 {
+					fmt.Fprintf(w, "max size:    %s\n", humanize.IBytes(d.MaxContributionSize))
+				}
+				fmt.Fprintf(w, "contributions: %d\n", len(res.Contributions))
+				for _, c := range res.Contributions {
+					fmt.Fprintf(w, "  %s  %8s  %d files  %s\n", c.CID, humanize.IBytes(c.Size), c.Files, c.Contributor)
+				}
+			})
+		},
+	}
+	cmd.AddCommand(create, list, show)
+	return cmd
+}
+
+func (a *app) addCmd() *cobra.Command {
+	var args daemon.AddArgs
+	var meta []string
+	cmd := &cobra.Command{
+		Use:   "add PATH...",
+		Short: "Add files and directories to a Datanet as one signed contribution; prints its CID",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			for _, p := range paths {
+				abs, err := filepath.Abs(p)
+				if err != nil {
+					return err
+				}
+				args.Paths = append(args.Paths, abs)
+			}
+			if len(meta) > 0 {
+				args.Metadata = map[string]string{}
+				for _, kv := range meta {
+					k, v, ok := strings.Cut(kv, "=")
+					if !ok || k == "" {
+						return fmt.Errorf("--meta %q: want KEY=VALUE", kv)
+					}
+					args.Metadata[k] = v
+				}
+			}
+			res, err := a.add(cmd.Context(), args)
+			if err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) { fmt.Fprintln(w, res.CID) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&args.Datanet, "datanet", "", "ID of the Datanet to contribute to (required)")
+	f.IntVar(&args.ChunkSize, "chunk-size", 0, "shard size in bytes, 1024 to 4194304 (default config storage.chunk_size)")
+	f.StringVar(&args.License, "license", "", "license of this contribution (default the Datanet's)")
+	f.StringArrayVar(&meta, "meta", nil, "metadata KEY=VALUE (repeatable)")
+	cmd.MarkFlagRequired("datanet")
+	return cmd
+}
+
+// add runs content_add through the progress subscription, drawing a bar on
+// stderr when it is a terminal.
+func (a *app) add(ctx context.Context, args daemon.AddArgs) (*daemon.AddResult, error) {
+	c, err := a.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	events := make(chan daemon.AddEvent, 16)
+	sub, err := c.RPC.Subscribe(ctx, "content", events, "addProgress", args)
+	if err != nil {
+		return nil, rpcErr(err)
+	}
+	defer sub.Unsubscribe()
+	var bar *progressbar.ProgressBar
+	defer func() {
+		if bar != nil {
+			bar.Finish()
+			fmt.Fprintln(a.stderr)
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("add interrupted; nothing was stored: %w", ctx.Err())
+		case err := <-sub.Err():
+			if err == nil {
+				err = errors.New("connection closed")
+			}
+			return nil, fmt.Errorf("add: %w", rpcErr(err))
+		case ev := <-events:
+			if ev.Error != nil {
+				return nil, errors.New(ev.Error.Message)
+			}
+			if ev.Result != nil {
+				if bar != nil {
+					bar.Set64(ev.Total)
+				}
+				return ev.Result, nil
+			}
+			if a.stderrTTY && bar == nil && ev.Total > 0 {
+				bar = progressbar.NewOptions64(ev.Total, progressbar.OptionSetWriter(a.stderr),
+					progressbar.OptionShowBytes(true), progressbar.OptionSetDescription("adding"),
+					progressbar.OptionThrottle(100_000_000), progressbar.OptionShowCount())
+			}
+			if bar != nil {
+				bar.Set64(ev.Done)
+			}
+		}
+	}
+}
+
+func (a *app) lsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "ls CID[/PATH]",
+		Short: "List the files of a contribution or directory, or describe a file, shard or object",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var res daemon.LsResult
+			if err := a.call(cmd.Context(), &res, "content_ls", args[0]); err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) {
+				if res.Object != nil {
+					fmt.Fprintf(w, "%s\n", res.Object)
+					return
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+				for _, f := range res.Files {
+					p := f.Path
+					if p == "" {
+						p = res.CID
+					}
+					fmt.Fprintf(tw, "%d\t%d shards\t %s\n", f.Size, len(f.Shards), p)
+				}
+				tw.Flush()
+			})
+		},
+	}
+}
+
+func (a *app) catCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "cat CID[/PATH]",
+		Short: "Write the verified bytes of a file or shard to stdout",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r, _, err := c.OpenContent(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			if _, err := io.Copy(a.stdout, r); err != nil {
+				return fmt.Errorf("cat %s: %w", args[0], err)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) getCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "get CID[/PATH]",
+		Short: "Write the files of a contribution, directory or file under a directory",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			var ls daemon.LsResult
+			if err := rpcErr(c.RPC.CallContext(ctx, &ls, "content_ls", args[0])); err != nil {
+				return err
+			}
+			if ls.Object != nil {
+				return fmt.Errorf("%s is a signed object, not content; see it with `openledger ls`", args[0])
+			}
+			if out == "" {
+				out = ls.CID
+			}
+			var total uint64
+			for _, f := range ls.Files {
+				total += f.Size
+			}
+			var bar *progressbar.ProgressBar
+			if a.stderrTTY {
+				bar = progressbar.NewOptions64(int64(total), progressbar.OptionSetWriter(a.stderr),
+					progressbar.OptionShowBytes(true), progressbar.OptionSetDescription("getting"))
+			}
+			type written struct {
+				Path string `json:"path"`
+				Size uint64 `json:"size"`
+			}
+			var done []written
+			for _, f := range ls.Files {
+				rel := f.Path
+				src := ls.CID + "/" + f.Path
+				switch ls.Kind {
+				case datanet.ResolvedShard:
+					rel, src = ls.CID, ls.CID
+				case datanet.ResolvedFile:
+					rel = path.Base(f.Path)
+				}
+				if !filepath.IsLocal(filepath.FromSlash(rel)) {
+					return fmt.Errorf("refusing to write %q outside %s", rel, out)
+				}
+				dst := filepath.Join(out, filepath.FromSlash(rel))
+				if err := a.fetchFile(ctx, c, src, dst, f.Size, bar); err != nil {
+					return err
+				}
+				done = append(done, written{Path: dst, Size: f.Size})
+			}
+			if bar != nil {
+				bar.Finish()
+				fmt.Fprintln(a.stderr)
+			}
+			return a.emit(map[string]any{"cid": ls.CID, "output": out, "files": done, "size": total}, func(w io.Writer) {
+				fmt.Fprintf(w, "wrote %d files (%s) to %s\n", len(done), humanize.IBytes(total), out)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "directory to write into (default: the CID)")
+	return cmd
+}
+
+// fetchFile writes a verified file to a temporary name beside dst and
+// renames it into place, so dst never holds partial or unverified bytes.
+func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, size uint64, bar *progressbar.ProgressBar) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	r, _, err := c.OpenContent(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	var w io.Writer = tmp
+	if bar != nil {
+		w = io.MultiWriter(tmp, bar)
+	}
+	n, err := io.Copy(w, r)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("get %s: %w", src, err)
+	}
+	if uint64(n) != size {
+		return fmt.Errorf("get %s: got %d bytes, expected %d", src, n, size)
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+func (a *app) pinCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "pin", Short: "Keep content from garbage collection"}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use: "add CID", Short: "Pin an object or shard and everything it links to", Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := a.call(cmd.Context(), nil, "content_pin", args[0]); err != nil {
+					return err
+				}
+				return a.emit(map[string]string{"cid": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "pinned %s\n", args[0]) })
+			},
+		},
+		&cobra.Command{
+			Use: "rm CID", Short: "Remove a pin (repo gc then frees what nothing else pins)", Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := a.call(cmd.Context(), nil, "content_unpin", args[0]); err != nil {
+					return err
+				}
+				return a.emit(map[string]string{"cid": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "unpinned %s\n", args[0]) })
+			},
+		},
+		&cobra.Command{
+			Use: "ls", Short: "List pins", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				var pins []string
+				if err := a.call(cmd.Context(), &pins, "content_pins"); err != nil {
+					return err
+				}
+				return a.emit(pins, func(w io.Writer) {
+					for _, p := range pins {
+						fmt.Fprintln(w, p)
+					}
+				})
+			},
+		},
+	)
+	return cmd
+}
+
+func (a *app) repoCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "repo", Short: "Maintain the repo's content store"}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use: "stat", Short: "Show what the store holds", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				var st daemon.StatResult
+				if err := a.call(cmd.Context(), &st, "repo_stat"); err != nil {
+					return err
+				}
+				return a.emit(st, func(w io.Writer) {
+					quota := "none"
+					if st.QuotaBytes > 0 {
+						quota = humanize.IBytes(uint64(st.QuotaBytes))
+					}
+					fmt.Fprintf(w, "shards:       %d (%s)\nobjects:      %d (%s)\npins:         %d\nquota:        %s\nbadger:       lsm %s, value log %s\n",
+						st.Shards, humanize.IBytes(uint64(st.ShardBytes)), st.Objects, humanize.IBytes(uint64(st.ObjectBytes)),
+						st.Pins, quota, humanize.IBytes(uint64(st.LSMBytes)), humanize.IBytes(uint64(st.VLogBytes)))
+				})
+			},
+		},
+		&cobra.Command{
+			Use: "gc", Short: "Remove what no pin reaches and compact the value log", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				var res daemon.GCResult
+				if err := a.call(cmd.Context(), &res, "repo_gc"); err != nil {
+					return err
+				}
+				return a.emit(res, func(w io.Writer) {
+					fmt.Fprintf(w, "removed %d shards and %d objects, freed %s\n", res.ShardsRemoved, res.ObjectsRemoved, humanize.IBytes(uint64(res.BytesFreed)))
+				})
+			},
+		},
+		&cobra.Command{
+			Use: "verify", Short: "Rehash every shard and object; name each corrupt one (non-zero exit if any)", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				var res daemon.VerifyResult
+				if err := a.call(cmd.Context(), &res, "repo_verify"); err != nil {
+					return err
+				}
+				if err := a.emit(res, func(w io.Writer) {
+					for _, f := range res.Faults {
+						fmt.Fprintf(w, "corrupt %s %s: %s\n", f.Kind, f.CID, f.Error)
+					}
+					fmt.Fprintf(w, "verified %d shards (%s) and %d objects: %d corrupt\n",
+						res.Shards, humanize.IBytes(uint64(res.Bytes)), res.Objects, len(res.Faults))
+				}); err != nil {
+					return err
+				}
+				if len(res.Faults) > 0 {
+					return fmt.Errorf("%d corrupt items in the store", len(res.Faults))
+				}
+				return nil
+			},
+		},
+	)
+	return cmd
+}

@@ -1,0 +1,171 @@
+// Command openledger runs and drives one node of the openledger network.
+//
+// It is a thin shell: each command parses flags, calls the node's JSON-RPC
+// API (through a running daemon, or through an in-process node on the repo
+// when none runs) and prints the answer, for people by default and as JSON
+// with --json.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/openledger/openledger/daemon"
+)
+
+var version = "0.1.0-dev"
+
+// env is what main reads from the environment; nothing below main reads it.
+type env struct {
+	repoPath string // OPENLEDGER_PATH
+	password string // OPENLEDGER_PASSWORD
+	hasPass  bool
+}
+
+// app holds the global flags and the streams of one invocation.
+type app struct {
+	env          env
+	repoFlag     string
+	jsonOut      bool
+	logLevel     string
+	passwordFile string
+	stdout       io.Writer
+	stderr       io.Writer
+	stderrTTY    bool
+}
+
+func main() {
+	pass, hasPass := os.LookupEnv("OPENLEDGER_PASSWORD")
+	a := &app{
+		env:       env{repoPath: os.Getenv("OPENLEDGER_PATH"), password: pass, hasPass: hasPass},
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := a.root().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "openledger: "+oneLine(err))
+		os.Exit(1)
+	}
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "openledger",
+		Short:         "Run and use a node of the openledger data network",
+		Long:          "openledger runs one node of a decentralized AI data network: Datanets of signed, content-addressed contributions.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.repoFlag, "repo", "", "repo directory (default $OPENLEDGER_PATH, else ~/.openledger)")
+	pf.BoolVar(&a.jsonOut, "json", false, "print JSON for scripts")
+	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn, error (default: config log.level)")
+	pf.StringVar(&a.passwordFile, "password-file", "", "file holding the keystore passphrase (default $OPENLEDGER_PASSWORD, else empty)")
+	root.AddCommand(
+		a.initCmd(), a.daemonCmd(), a.idCmd(), a.datanetCmd(), a.addCmd(), a.lsCmd(), a.catCmd(), a.getCmd(),
+		a.pinCmd(), a.repoCmd(), a.authCmd(), a.configCmd(), a.devnetCmd(),
+	)
+	return root
+}
+
+func (a *app) repoDir() (string, error) {
+	return daemon.RepoPath(a.repoFlag, a.env.repoPath)
+}
+
+// password returns the keystore passphrase: --password-file, else
+// $OPENLEDGER_PASSWORD, else empty.
+func (a *app) password() (string, error) {
+	if a.passwordFile != "" {
+		data, err := os.ReadFile(a.passwordFile)
+		if err != nil {
+			return "", fmt.Errorf("read password file: %w", err)
+		}
+		return strings.TrimRight(string(data), "\r\n"), nil
+	}
+	return a.env.password, nil
+}
+
+func (a *app) logger(fallback string) (*slog.Logger, error) {
+	lvl := a.logLevel
+	if lvl == "" {
+		lvl = fallback
+	}
+	if lvl == "" {
+		lvl = "info"
+	}
+	l, err := daemon.ParseLogLevel(lvl)
+	if err != nil {
+		return nil, err
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// client connects to the repo's node: the daemon if one runs, else the repo.
+func (a *app) client(ctx context.Context) (*daemon.Client, error) {
+	dir, err := a.repoDir()
+	if err != nil {
+		return nil, err
+	}
+	pass, err := a.password()
+	if err != nil {
+		return nil, err
+	}
+	log, err := a.logger("warn")
+	if err != nil {
+		return nil, err
+	}
+	return daemon.Connect(ctx, dir, daemon.Options{Password: pass, Logger: log, Version: version})
+}
+
+// call runs one RPC method on the repo's node.
+func (a *app) call(ctx context.Context, result any, method string, args ...any) error {
+	c, err := a.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return rpcErr(c.RPC.CallContext(ctx, result, method, args...))
+}
+
+// rpcErr strips the transport wrapping of API errors so the CLI prints the
+// message alone.
+func rpcErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if re, ok := errors.AsType[rpc.Error](err); ok {
+		return errors.New(re.Error())
+	}
+	return err
+}
+
+// emit prints v as JSON with --json, else calls human.
+func (a *app) emit(v any, human func(w io.Writer)) error {
+	if a.jsonOut {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human(a.stdout)
+	return nil
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openledger/openledger/daemon"
+)
+
+func (a *app) initCmd() *cobra.Command {
+	var apiAddr string
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a repo: config, libp2p identity, operator account (keystore v3)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := a.repoDir()
+			if err != nil {
+				return err
+			}
+			pass, err := a.password()
+			if err != nil {
+				return err
+			}
+			if pass == "" {
+				fmt.Fprintln(a.stderr, "warning: empty keystore passphrase; the operator key is protected by file permissions only (set OPENLEDGER_PASSWORD or --password-file)")
+			}
+			cfg := daemon.DefaultConfig()
+			if apiAddr != "" {
+				cfg.API.Address = apiAddr
+			}
+			res, err := daemon.InitRepo(dir, daemon.InitOptions{Password: pass, Config: &cfg})
+			if err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) {
+				fmt.Fprintf(w, "initialized repo at %s\npeer id: %s\naccount: %s\n", res.Dir, res.PeerID, res.Account)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the HTTP API to write into the config (loopback; default 127.0.0.1:5180)")
+	return cmd
+}
+
+func (a *app) daemonCmd() *cobra.Command {
+	var apiAddr string
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the node until SIGINT or SIGTERM",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := a.repoDir()
+			if err != nil {
+				return err
+			}
+			repo, err := daemon.OpenRepo(dir)
+			if err != nil {
+				return err
+			}
+			defer repo.Close()
+			log, err := a.logger(repo.Config.Log.Level)
+			if err != nil {
+				return err
+			}
+			pass, err := a.password()
+			if err != nil {
+				return err
+			}
+			node, err := daemon.NewNode(repo, daemon.Options{Password: pass, APIAddress: apiAddr, Logger: log, Version: version})
+			if err != nil {
+				return err
+			}
+			if err := node.Start(); err != nil {
+				node.Close()
+				return err
+			}
+			log.Info("daemon ready", "repo", dir, "peer_id", repo.Config.Identity.PeerID,
+				"account", repo.Config.Identity.Account, "api", "http://"+node.HTTPAddr())
+			<-cmd.Context().Done()
+			log.Info("shutting down")
+			if err := node.Close(); err != nil {
+				return err
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT for the HTTP API, overriding config api.address (loopback only)")
+	return cmd
+}
+
+func (a *app) idCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "id",
+		Short: "Show the node's peer ID, addresses and operator account",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var res daemon.IDResult
+			if err := a.call(cmd.Context(), &res, "node_id"); err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) {
+				fmt.Fprintf(w, "peer id: %s\naccount: %s\n", res.PeerID, res.Account)
+				if res.API != "" {
+					fmt.Fprintf(w, "api:     %s\n", res.API)
+				}
+				for _, addr := range res.Addrs {
+					fmt.Fprintf(w, "addr:    %s\n", addr)
+				}
+			})
+		},
+	}
+}
+
+func (a *app) authCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "auth", Short: "Manage API tokens"}
+	var perm string
+	create := &cobra.Command{
+		Use:   "create-token",
+		Short: "Create a bearer token for the HTTP API (read < write < sign < admin)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := daemon.ParsePerm(perm); err != nil {
+				return err
+			}
+			var token string
+			if err := a.call(cmd.Context(), &token, "auth_createToken", perm); err != nil {
+				return err
+			}
+			return a.emit(map[string]string{"token": token, "perm": perm}, func(w io.Writer) { fmt.Fprintln(w, token) })
+		},
+	}
+	create.Flags().StringVar(&perm, "perm", "read", "permission: read, write, sign or admin")
+	cmd.AddCommand(create)
+	return cmd
+}
+
+func (a *app) configCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Show the node's configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the effective configuration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := a.repoDir()
+			if err != nil {
+				return err
+			}
+			cfg, err := daemon.LoadConfig(dir + "/" + daemon.ConfigFile)
+			if err != nil {
+				return err
+			}
+			data, err := cfg.MarshalTOML()
+			if err != nil {
+				return err
+			}
+			return a.emit(cfg, func(w io.Writer) { io.WriteString(w, strings.TrimLeft(string(data), "\n")) })
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,560 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/datanet"
+)
+
+// guard checks that the caller of an API method holds a permission.
+type guard func(ctx context.Context, need Perm) error
+
+func requirePerm(ctx context.Context, need Perm) error {
+	if have := permFrom(ctx); have < need {
+		return fmt.Errorf("%w: this call needs a %s token (create one with `openledger auth create-token --perm %s`)", ErrPermission, need, need)
+	}
+	return nil
+}
+
+// newRPCServer registers the API namespaces on a new JSON-RPC server whose
+// methods check permissions with g. The same service code answers the unix
+// socket, HTTP and in-process clients.
+func (n *Node) newRPCServer(g guard) (*rpc.Server, error) {
+	srv := rpc.NewServer()
+	srv.SetHTTPBodyLimit(1 << 20)
+	apis := []struct {
+		ns   string
+		impl any
+	}{
+		{"node", &nodeAPI{n: n, g: g}},
+		{"auth", &authAPI{n: n, g: g}},
+		{"datanet", &datanetAPI{n: n, g: g}},
+		{"content", &contentAPI{n: n, g: g}},
+		{"repo", &repoAPI{n: n, g: g}},
+	}
+	for _, a := range apis {
+		if err := srv.RegisterName(a.ns, a.impl); err != nil {
+			return nil, fmt.Errorf("register %s api: %w", a.ns, err)
+		}
+	}
+	return srv, nil
+}
+
+// nodeAPI is the node_* namespace.
+type nodeAPI struct {
+	n *Node
+	g guard
+}
+
+// IDResult is the answer of node_id.
+type IDResult struct {
+	PeerID  string   `json:"peer_id"`
+	Addrs   []string `json:"addrs"`
+	Account string   `json:"account"`
+	API     string   `json:"api,omitempty"`
+	Version string   `json:"version"`
+}
+
+// Id returns the node's identities (node_id; the rpc package lower-cases
+// only the first letter of a method name, so ID would be node_iD).
+func (a *nodeAPI) Id(ctx context.Context) (*IDResult, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	res := &IDResult{
+		PeerID:  a.n.repo.Config.Identity.PeerID,
+		Addrs:   []string{},
+		Account: a.n.repo.Config.Identity.Account,
+		Version: a.n.opts.Version,
+	}
+	if a.n.httpAddr != "" {
+		res.API = "http://" + a.n.httpAddr
+	}
+	return res, nil
+}
+
+// Version returns the daemon's version.
+func (a *nodeAPI) Version(ctx context.Context) (string, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return "", apiError(err)
+	}
+	return a.n.opts.Version, nil
+}
+
+// authAPI is the auth_* namespace.
+type authAPI struct {
+	n *Node
+	g guard
+}
+
+// CreateToken returns a bearer token with permission perm.
+func (a *authAPI) CreateToken(ctx context.Context, perm string) (string, error) {
+	if err := a.g(ctx, PermAdmin); err != nil {
+		return "", apiError(err)
+	}
+	p, err := ParsePerm(perm)
+	if err != nil {
+		return "", apiError(fmt.Errorf("%w: %v", errBadRequest, err))
+	}
+	return a.n.auth.CreateToken(p)
+}
+
+// datanetAPI is the datanet_* namespace.
+type datanetAPI struct {
+	n *Node
+	g guard
+}
+
+// DatanetView is a Datanet with its ID, as the API shows it.
+type DatanetView struct {
+	ID string `json:"id"`
+	*datanet.Datanet
+}
+
+// MarshalJSON puts the ID beside the Datanet's own JSON fields.
+func (v DatanetView) MarshalJSON() ([]byte, error) {
+	inner, err := json.Marshal(v.Datanet)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(inner, &m); err != nil {
+		return nil, err
+	}
+	id, _ := json.Marshal(v.ID)
+	m["id"] = id
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON splits the ID from the Datanet's fields.
+func (v *DatanetView) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(m["id"], &v.ID); err != nil {
+		return fmt.Errorf("datanet view id: %w", err)
+	}
+	delete(m, "id")
+	rest, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	v.Datanet = new(datanet.Datanet)
+	return json.Unmarshal(rest, v.Datanet)
+}
+
+// Create signs and stores a new Datanet owned by the operator.
+func (a *datanetAPI) Create(ctx context.Context, spec datanet.DatanetSpec) (*DatanetView, error) {
+	if err := a.g(ctx, PermSign); err != nil {
+		return nil, apiError(err)
+	}
+	signer, err := a.n.Signer()
+	if err != nil {
+		return nil, apiError(err)
+	}
+	id, d, err := a.n.registry.CreateDatanet(ctx, spec, a.n.repo.Config.Chain.ID, signer, a.n.opts.Now())
+	if err != nil {
+		return nil, apiError(err)
+	}
+	a.n.log.Info("datanet created", "id", id.String(), "name", d.Name)
+	return &DatanetView{ID: id.String(), Datanet: d}, nil
+}
+
+// List returns the Datanets this node holds.
+func (a *datanetAPI) List(ctx context.Context) ([]DatanetView, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	entries, err := a.n.registry.Datanets(ctx)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := make([]DatanetView, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, DatanetView{ID: e.ID.String(), Datanet: e.Datanet})
+	}
+	return out, nil
+}
+
+// DatanetDetail is a Datanet with the contributions this node holds.
+type DatanetDetail struct {
+	Datanet       DatanetView        `json:"datanet"`
+	Contributions []ContributionInfo `json:"contributions"`
+}
+
+// ContributionInfo summarises a contribution.
+type ContributionInfo struct {
+	CID         string    `json:"cid"`
+	Contributor string    `json:"contributor"`
+	Root        string    `json:"root"`
+	Size        uint64    `json:"size"`
+	Files       int       `json:"files"`
+	Created     time.Time `json:"created"`
+}
+
+// Show returns a Datanet and its contributions.
+func (a *datanetAPI) Show(ctx context.Context, id string) (*DatanetDetail, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	c, err := parseCID(id)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	d, err := a.n.registry.Datanet(ctx, c)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	entries, err := a.n.registry.Contributions(ctx, c)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := &DatanetDetail{Datanet: DatanetView{ID: id, Datanet: d}, Contributions: []ContributionInfo{}}
+	for _, e := range entries {
+		k := e.Contribution
+		out.Contributions = append(out.Contributions, ContributionInfo{
+			CID: e.CID.String(), Contributor: k.Contributor.Hex(), Root: hexutil.Encode(k.Root[:]),
+			Size: k.Size, Files: len(k.Files), Created: time.Unix(k.Created, 0).UTC(),
+		})
+	}
+	return out, nil
+}
+
+func parseCID(s string) (cid.Cid, error) {
+	c, err := cid.Decode(s)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("%w: %q is not a CID: %v", errBadRequest, s, err)
+	}
+	return c, nil
+}
+
+// contentAPI is the content_* namespace.
+type contentAPI struct {
+	n *Node
+	g guard
+}
+
+// AddArgs are the arguments of content_add.
+type AddArgs struct {
+	// Paths are absolute paths of files and directories on the daemon's
+	// machine; the daemon reads them with its own permissions.
+	Paths     []string          `json:"paths"`
+	Datanet   string            `json:"datanet"`
+	ChunkSize int               `json:"chunk_size,omitempty"`
+	License   string            `json:"license,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+}
+
+// AddResult is the answer of content_add.
+type AddResult struct {
+	CID   string     `json:"cid"`
+	Root  string     `json:"root"`
+	Size  uint64     `json:"size"`
+	Files []FileView `json:"files"`
+}
+
+// FileView is a file of a contribution.
+type FileView struct {
+	Path   string   `json:"path"`
+	Size   uint64   `json:"size"`
+	Shards []string `json:"shards"`
+}
+
+// AddEvent is a notification of the content addProgress subscription: progress,
+// then exactly one final event with Result or Error.
+type AddEvent struct {
+	Done   int64      `json:"done"`
+	Total  int64      `json:"total"`
+	Result *AddResult `json:"result,omitempty"`
+	Error  *EventErr  `json:"error,omitempty"`
+}
+
+// EventErr is an error carried in a subscription event.
+type EventErr struct {
+	Code    int    `json:"code"`
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+// Add adds files to a Datanet as one signed contribution.
+func (a *contentAPI) Add(ctx context.Context, args AddArgs) (*AddResult, error) {
+	if err := a.g(ctx, PermSign); err != nil {
+		return nil, apiError(err)
+	}
+	res, err := a.n.add(ctx, args, nil)
+	return res, apiError(err)
+}
+
+// AddProgress is content_add with progress: subscribe with
+// content_subscribe("addProgress", args). Unsubscribing or dropping the
+// connection aborts the add, and nothing of it is kept.
+func (a *contentAPI) AddProgress(ctx context.Context, args AddArgs) (*rpc.Subscription, error) {
+	if err := a.g(ctx, PermSign); err != nil {
+		return nil, apiError(err)
+	}
+	notifier, ok := rpc.NotifierFromContext(ctx)
+	if !ok {
+		return nil, rpc.ErrNotificationsUnsupported
+	}
+	sub := notifier.CreateSubscription()
+	a.n.wg.Go(func() {
+		ctx, cancel := context.WithCancel(a.n.ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-sub.Err():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		var last time.Time
+		res, err := a.n.add(ctx, args, func(done, total int64) {
+			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
+				last = now
+				notifier.Notify(sub.ID, AddEvent{Done: done, Total: total})
+			}
+		})
+		final := AddEvent{Result: res}
+		if err != nil {
+			e := apiError(err).(*codedError)
+			final.Error = &EventErr{Code: e.code, Name: e.name, Message: e.Error()}
+		} else {
+			final.Done, final.Total = int64(res.Size), int64(res.Size)
+		}
+		notifier.Notify(sub.ID, final)
+	})
+	return sub, nil
+}
+
+func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total int64)) (*AddResult, error) {
+	dn, err := parseCID(args.Datanet)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range args.Paths {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("%w: path %q is not absolute", errBadRequest, p)
+		}
+	}
+	signer, err := n.Signer()
+	if err != nil {
+		return nil, err
+	}
+	chunk := args.ChunkSize
+	if chunk == 0 {
+		chunk = n.repo.Config.Storage.ChunkSize
+	}
+	start := time.Now()
+	c, k, err := n.registry.Add(ctx, args.Paths, datanet.AddOptions{
+		Datanet: dn, ChunkSize: chunk, License: args.License, Metadata: args.Metadata, Progress: progress,
+	}, signer, n.opts.Now())
+	if err != nil {
+		n.metrics.addErrors.Inc()
+		return nil, err
+	}
+	n.metrics.adds.Inc()
+	n.metrics.addBytes.Add(float64(k.Size))
+	n.log.Info("contribution added", "cid", c.String(), "datanet", dn.String(), "files", len(k.Files),
+		"bytes", k.Size, "took", time.Since(start).Round(time.Millisecond))
+	return contributionResult(c, k), nil
+}
+
+func contributionResult(c cid.Cid, k *datanet.Contribution) *AddResult {
+	res := &AddResult{CID: c.String(), Root: hexutil.Encode(k.Root[:]), Size: k.Size, Files: fileViews(k.Files)}
+	return res
+}
+
+func fileViews(files []datanet.File) []FileView {
+	out := make([]FileView, 0, len(files))
+	for _, f := range files {
+		v := FileView{Path: f.Path, Size: f.Size, Shards: make([]string, len(f.Shards))}
+		for i, s := range f.Shards {
+			v.Shards[i] = s.String()
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// LsResult is the answer of content_ls.
+type LsResult struct {
+	CID   string     `json:"cid"`
+	Path  string     `json:"path,omitempty"`
+	Kind  string     `json:"kind"`
+	Size  uint64     `json:"size"`
+	Files []FileView `json:"files,omitempty"`
+	// Object is the object's JSON view for objects that are not contributions.
+	Object json.RawMessage `json:"object,omitempty"`
+}
+
+// Ls describes what a content path names: the files of a contribution or
+// directory, a file, a shard, or another signed object.
+func (a *contentAPI) Ls(ctx context.Context, path string) (*LsResult, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	res, err := a.n.registry.Resolve(ctx, path)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return lsResult(res)
+}
+
+func lsResult(res *datanet.Resolved) (*LsResult, error) {
+	out := &LsResult{CID: res.CID.String(), Path: res.Path, Kind: res.Kind}
+	switch res.Kind {
+	case datanet.ResolvedShard, datanet.ResolvedFile:
+		out.Size = res.File.Size
+		out.Files = fileViews([]datanet.File{*res.File})
+		out.Files[0].Path = res.Path
+	case datanet.ResolvedDirectory:
+		out.Files = fileViews(res.Files)
+		for _, f := range res.Files {
+			out.Size += f.Size
+		}
+	default:
+		obj, err := json.Marshal(res.Object)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		out.Object = obj
+	}
+	return out, nil
+}
+
+// Pin pins an object or shard and everything it links to.
+func (a *contentAPI) Pin(ctx context.Context, c string) error {
+	if err := a.g(ctx, PermWrite); err != nil {
+		return apiError(err)
+	}
+	id, err := parseCID(c)
+	if err != nil {
+		return apiError(err)
+	}
+	return apiError(a.n.store.Pin(ctx, id))
+}
+
+// Unpin removes a pin; repo_gc then frees what nothing else pins.
+func (a *contentAPI) Unpin(ctx context.Context, c string) error {
+	if err := a.g(ctx, PermWrite); err != nil {
+		return apiError(err)
+	}
+	id, err := parseCID(c)
+	if err != nil {
+		return apiError(err)
+	}
+	return apiError(a.n.store.Unpin(ctx, id))
+}
+
+// Pins lists pinned CIDs.
+func (a *contentAPI) Pins(ctx context.Context) ([]string, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	pins, err := a.n.store.Pins(ctx)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := make([]string, len(pins))
+	for i, p := range pins {
+		out[i] = p.String()
+	}
+	return out, nil
+}
+
+// repoAPI is the repo_* namespace: maintenance of the node's store.
+type repoAPI struct {
+	n *Node
+	g guard
+}
+
+// StatResult is the answer of repo_stat.
+type StatResult struct {
+	Shards      int   `json:"shards"`
+	ShardBytes  int64 `json:"shard_bytes"`
+	Objects     int   `json:"objects"`
+	ObjectBytes int64 `json:"object_bytes"`
+	Pins        int   `json:"pins"`
+	QuotaBytes  int64 `json:"quota_bytes"`
+	LSMBytes    int64 `json:"lsm_bytes"`
+	VLogBytes   int64 `json:"vlog_bytes"`
+}
+
+// Stat returns store statistics.
+func (a *repoAPI) Stat(ctx context.Context) (*StatResult, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	st, err := a.n.store.Stat(ctx)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &StatResult{
+		Shards: st.Shards, ShardBytes: st.ShardBytes, Objects: st.Objects, ObjectBytes: st.ObjectBytes,
+		Pins: st.Pins, QuotaBytes: st.QuotaBytes, LSMBytes: st.LSMBytes, VLogBytes: st.VLogBytes,
+	}, nil
+}
+
+// GCResult is the answer of repo_gc.
+type GCResult struct {
+	ShardsRemoved  int   `json:"shards_removed"`
+	ObjectsRemoved int   `json:"objects_removed"`
+	BytesFreed     int64 `json:"bytes_freed"`
+}
+
+// Gc removes what no pin reaches and compacts the value log (repo_gc).
+func (a *repoAPI) Gc(ctx context.Context) (*GCResult, error) {
+	if err := a.g(ctx, PermAdmin); err != nil {
+		return nil, apiError(err)
+	}
+	res, err := a.n.store.GC(ctx)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	a.n.log.Info("repo gc", "shards", res.ShardsRemoved, "objects", res.ObjectsRemoved, "bytes", res.BytesFreed)
+	return &GCResult{ShardsRemoved: res.ShardsRemoved, ObjectsRemoved: res.ObjectsRemoved, BytesFreed: res.BytesFreed}, nil
+}
+
+// VerifyResult is the answer of repo_verify.
+type VerifyResult struct {
+	Shards  int           `json:"shards"`
+	Objects int           `json:"objects"`
+	Bytes   int64         `json:"bytes"`
+	Faults  []VerifyFault `json:"faults"`
+}
+
+// VerifyFault names one corrupt shard or object.
+type VerifyFault struct {
+	CID   string `json:"cid"`
+	Kind  string `json:"kind"`
+	Error string `json:"error"`
+}
+
+// Verify rehashes every shard and object and names each corrupt one.
+func (a *repoAPI) Verify(ctx context.Context) (*VerifyResult, error) {
+	if err := a.g(ctx, PermAdmin); err != nil {
+		return nil, apiError(err)
+	}
+	res, err := a.n.store.Verify(ctx, nil)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := &VerifyResult{Shards: res.Shards, Objects: res.Objects, Bytes: res.Bytes, Faults: []VerifyFault{}}
+	for _, f := range res.Faults {
+		out.Faults = append(out.Faults, VerifyFault{CID: f.CID.String(), Kind: f.Kind, Error: f.Err.Error()})
+	}
+	return out, nil
+}
+
+// errBadRequest marks an argument the API cannot use.
+var errBadRequest = errors.New("bad request")

@@ -1,0 +1,195 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/openledger/openledger/storage"
+)
+
+// DevChainID is the chain ID of the embedded development chain, the same one
+// `geth --dev` uses. Signed objects name it in their EIP-712 domain.
+const DevChainID = 1337
+
+// Config is the typed form of $REPO/config.toml. Every field has a default in
+// DefaultConfig; flags override it in cmd/openledger.
+type Config struct {
+	// Identity is written by `openledger init` and read-only afterwards.
+	Identity IdentityConfig `toml:"identity" json:"identity"`
+	API      APIConfig      `toml:"api" json:"api"`
+	Storage  StorageConfig  `toml:"storage" json:"storage"`
+	Chain    ChainConfig    `toml:"chain" json:"chain"`
+	Log      LogConfig      `toml:"log" json:"log"`
+}
+
+// IdentityConfig names the node's keys; the keys themselves are in keystore/.
+type IdentityConfig struct {
+	// PeerID is the libp2p peer ID derived from keystore/identity.key.
+	PeerID string `toml:"peer_id" json:"peer_id" comment:"libp2p peer ID of keystore/identity.key (set by init)"`
+	// Account is the operator's Ethereum address; its key is a keystore v3 file in keystore/.
+	Account string `toml:"account" json:"account" comment:"operator Ethereum account, a keystore v3 file in keystore/ (set by init)"`
+}
+
+// APIConfig configures the local JSON-RPC and HTTP content server.
+type APIConfig struct {
+	// Address is the HOST:PORT of the HTTP server (JSON-RPC at /rpc/v0,
+	// content at /content/, metrics at /debug/metrics/prometheus). It must be
+	// a loopback address: reads need no token there. Port 0 picks a free port;
+	// the address in use is written to $REPO/api.
+	Address string `toml:"address" json:"address" comment:"HOST:PORT of the local HTTP API (loopback only; port 0 picks one; the address in use goes to $REPO/api)"`
+}
+
+// StorageConfig configures the content store.
+type StorageConfig struct {
+	// Quota bounds the bytes of shard data stored ("0" = unlimited), in
+	// human units: "500 GB", "2 TiB".
+	Quota string `toml:"quota" json:"quota" comment:"maximum shard bytes stored, e.g. \"500 GB\" or \"2 TiB\"; \"0\" means no limit"`
+	// ChunkSize is the default shard size for add, in bytes (1 KiB to 4 MiB).
+	ChunkSize int `toml:"chunk_size" json:"chunk_size" comment:"default shard size in bytes for add (1024 to 4194304)"`
+}
+
+// ChainConfig names the EVM chain that signed objects are bound to.
+type ChainConfig struct {
+	// ID is the EIP-712 domain chain ID of Datanets this node creates.
+	ID uint64 `toml:"id" json:"id" comment:"chain ID named in the EIP-712 domain of Datanets this node creates (1337 = embedded dev chain)"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `toml:"level" json:"level" comment:"debug, info, warn or error"`
+}
+
+// DefaultConfig is the configuration `openledger init` writes.
+func DefaultConfig() Config {
+	return Config{
+		API:     APIConfig{Address: "127.0.0.1:5180"},
+		Storage: StorageConfig{Quota: "0", ChunkSize: storage.DefaultChunkSize},
+		Chain:   ChainConfig{ID: DevChainID},
+		Log:     LogConfig{Level: "info"},
+	}
+}
+
+// Validate reports the first invalid field; it never fills in defaults.
+func (c Config) Validate() error {
+	if _, err := c.QuotaBytes(); err != nil {
+		return err
+	}
+	if err := storage.CheckChunkSize(c.Storage.ChunkSize); err != nil {
+		return fmt.Errorf("config storage.chunk_size: %w", err)
+	}
+	if err := checkLoopback(c.API.Address); err != nil {
+		return fmt.Errorf("config api.address: %w", err)
+	}
+	if _, err := ParseLogLevel(c.Log.Level); err != nil {
+		return fmt.Errorf("config log.level: %w", err)
+	}
+	if c.Chain.ID == 0 {
+		return errors.New("config chain.id: must not be 0")
+	}
+	return nil
+}
+
+// QuotaBytes parses Storage.Quota.
+func (c Config) QuotaBytes() (int64, error) {
+	q := strings.TrimSpace(c.Storage.Quota)
+	if q == "" || q == "0" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(q)
+	if err != nil {
+		return 0, fmt.Errorf("config storage.quota %q: %w", c.Storage.Quota, err)
+	}
+	if n > 1<<62 {
+		return 0, fmt.Errorf("config storage.quota %q: too large", c.Storage.Quota)
+	}
+	return int64(n), nil
+}
+
+// ParseLogLevel maps a level name to a slog level.
+func ParseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", s)
+	}
+	return l, nil
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address", addr)
+	}
+	return nil
+}
+
+// LoadConfig reads and validates a config file. Unknown keys are an error, so
+// a typo does not silently fall back to a default.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg := DefaultConfig()
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// MarshalTOML renders the config with its field comments.
+func (c Config) MarshalTOML() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("# openledger node configuration. Every key is documented in docs/config.md.\n")
+	enc := toml.NewEncoder(&buf)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeConfig(path string, c Config) error {
+	data, err := c.MarshalTOML()
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	return writeFileAtomic(path, data, 0o600)
+}
+
+// writeFileAtomic writes data to a temp file beside path, syncs it and renames
+// it over path, so a crash leaves the old or the new file, never half of one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,87 @@
+package daemon
+
+import (
+	"errors"
+
+	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/storage"
+)
+
+// Stable JSON-RPC error codes of the API; clients branch on them (and on the
+// name carried as the error's data), never on message text.
+const (
+	CodeInternal       = -32000
+	CodeNotFound       = -32001
+	CodePermission     = -32002
+	CodeQuota          = -32003
+	CodeBadRequest     = -32004
+	CodePolicy         = -32005
+	CodeUnknownDatanet = -32006
+	CodeCorrupt        = -32007
+	CodeBadSignature   = -32008
+	CodeKey            = -32009
+)
+
+// errorCodes maps sentinel errors to codes and names, first match wins.
+var errorCodes = []struct {
+	err  error
+	code int
+	name string
+}{
+	{ErrPermission, CodePermission, "permission_denied"},
+	{storage.ErrQuota, CodeQuota, "quota_exceeded"},
+	{datanet.ErrUnknownDatanet, CodeUnknownDatanet, "unknown_datanet"},
+	{datanet.ErrNotAdmitted, CodePolicy, "policy"},
+	{storage.ErrCorrupt, CodeCorrupt, "corrupt"},
+	{datanet.ErrBadSignature, CodeBadSignature, "bad_signature"},
+	{storage.ErrNotFound, CodeNotFound, "not_found"},
+	{datanet.ErrNoSuchPath, CodeNotFound, "not_found"},
+	{errBadRequest, CodeBadRequest, "bad_request"},
+	{datanet.ErrBadPath, CodeBadRequest, "bad_request"},
+	{datanet.ErrBadInput, CodeBadRequest, "bad_request"},
+	{storage.ErrChunkSize, CodeBadRequest, "bad_request"},
+	{ErrBadPassword, CodeKey, "bad_password"},
+}
+
+// codedError is an API error with a stable code; go-ethereum's rpc package
+// sends ErrorCode and ErrorData on the wire.
+type codedError struct {
+	code int
+	name string
+	err  error
+}
+
+func (e *codedError) Error() string          { return e.err.Error() }
+func (e *codedError) Unwrap() error          { return e.err }
+func (e *codedError) ErrorCode() int         { return e.code }
+func (e *codedError) ErrorData() interface{} { return e.name }
+
+// apiError gives err its stable code; nil stays nil.
+func apiError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if ce, ok := errors.AsType[*codedError](err); ok {
+		return ce
+	}
+	for _, m := range errorCodes {
+		if errors.Is(err, m.err) {
+			return &codedError{code: m.code, name: m.name, err: err}
+		}
+	}
+	return &codedError{code: CodeInternal, name: "internal", err: err}
+}
+
+// httpStatus maps an error to an HTTP status for the content handler.
+func httpStatus(err error) int {
+	switch apiError(err).(*codedError).code {
+	case CodeNotFound, CodeUnknownDatanet:
+		return 404
+	case CodeBadRequest:
+		return 400
+	case CodePermission:
+		return 403
+	default:
+		return 500
+	}
+}

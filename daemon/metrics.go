@@ -1,0 +1,45 @@
+package daemon
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the node's Prometheus metrics, in a registry of its own (no
+// global state), served at /debug/metrics/prometheus.
+type metrics struct {
+	reg          *prometheus.Registry
+	adds         prometheus.Counter
+	addErrors    prometheus.Counter
+	addBytes     prometheus.Counter
+	httpRequests *prometheus.CounterVec
+	contentBytes prometheus.Counter
+	contentErrs  prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		adds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_content_adds_total", Help: "Contributions added by this node.",
+		}),
+		addErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_content_add_errors_total", Help: "Adds that failed and were rolled back.",
+		}),
+		addBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_content_added_bytes_total", Help: "Bytes of files added in contributions.",
+		}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openledger_api_http_requests_total", Help: "HTTP API requests by handler and status code.",
+		}, []string{"handler", "code"}),
+		contentBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_api_content_served_bytes_total", Help: "Verified content bytes served over HTTP.",
+		}),
+		contentErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_api_content_aborted_total", Help: "Content responses aborted because stored data failed verification.",
+		}),
+	}
+	m.reg.MustRegister(m.adds, m.addErrors, m.addBytes, m.httpRequests, m.contentBytes, m.contentErrs,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

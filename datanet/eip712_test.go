@@ -1,0 +1,368 @@
+package datanet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/signer/core/apitypes"
+	"github.com/fxamacker/cbor/v2"
+	"github.com/ipfs/go-cid"
+)
+
+// The typed data documents below are written out by hand, as a dapp would
+// hand them to eth_signTypedData_v4 (integers as JSON numbers this time), so
+// a change of the types, the domain or the hashed encodings fails here.
+
+const datanetTypedData = `{
+  "types": {
+    "EIP712Domain": [
+      {"name": "name", "type": "string"},
+      {"name": "version", "type": "string"},
+      {"name": "chainId", "type": "uint256"}
+    ],
+    "Datanet": [
+      {"name": "name", "type": "string"},
+      {"name": "description", "type": "string"},
+      {"name": "license", "type": "string"},
+      {"name": "owner", "type": "address"},
+      {"name": "kinds", "type": "string[]"},
+      {"name": "maxContributionSize", "type": "uint64"},
+      {"name": "seq", "type": "uint64"},
+      {"name": "prev", "type": "string"},
+      {"name": "created", "type": "uint64"}
+    ]
+  },
+  "primaryType": "Datanet",
+  "domain": {"name": "openledger", "version": "1", "chainId": %d},
+  "message": {
+    "name": %q, "description": %q, "license": %q, "owner": %q,
+    "kinds": %s, "maxContributionSize": %d, "seq": %d, "prev": %q,
+    "created": %d
+  }
+}`
+
+const contributionTypedData = `{
+  "types": {
+    "EIP712Domain": [
+      {"name": "name", "type": "string"},
+      {"name": "version", "type": "string"},
+      {"name": "chainId", "type": "uint256"}
+    ],
+    "Contribution": [
+      {"name": "datanet", "type": "string"},
+      {"name": "contributor", "type": "address"},
+      {"name": "root", "type": "bytes32"},
+      {"name": "size", "type": "uint64"},
+      {"name": "chunkSize", "type": "uint64"},
+      {"name": "fileCount", "type": "uint32"},
+      {"name": "files", "type": "bytes32"},
+      {"name": "license", "type": "string"},
+      {"name": "metadata", "type": "bytes32"},
+      {"name": "created", "type": "uint64"}
+    ]
+  },
+  "primaryType": "Contribution",
+  "domain": {"name": "openledger", "version": "1", "chainId": %d},
+  "message": {
+    "datanet": %q, "contributor": %q, "root": "%#x", "size": %d,
+    "chunkSize": %d, "fileCount": %d, "files": %q, "license": %q,
+    "metadata": %q, "created": %d
+  }
+}`
+
+// walletSign signs a typed data document as a wallet does.
+func walletSign(t *testing.T, doc string, hexKey string) (sig []byte, hash []byte) {
+	t.Helper()
+	var td apitypes.TypedData
+	if err := json.Unmarshal([]byte(doc), &td); err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	hash, _, err := apitypes.TypedDataAndHash(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err = crypto.Sign(hash, testKey(t, hexKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[64] += 27
+	return sig, hash
+}
+
+// independentCBOR encodes v as DAG-CBOR from generic values, without the
+// package's wire types.
+func independentCBOR(t *testing.T, v any) []byte {
+	t.Helper()
+	em, err := cbor.EncOptions{Sort: cbor.SortLengthFirst, IndefLength: cbor.IndefLengthForbidden}.EncMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := em.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestWalletSignedDatanetVerifies(t *testing.T) {
+	d := testDatanet(t)
+	kinds, err := json.Marshal(d.Kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := fmt.Sprintf(datanetTypedData, d.ChainID, d.Name, d.Description, d.License, d.Owner.Hex(),
+		kinds, d.MaxContributionSize, d.Seq, "", d.Created)
+	sig, hash := walletSign(t, doc, ownerKeyHex)
+
+	if got, err := SigningHash(d); err != nil || !equalBytes(got[:], hash) {
+		t.Fatalf("SigningHash = %x, %v; the wallet signed %x", got, err, hash)
+	}
+	d.Signature = sig
+	if err := d.Verify(); err != nil {
+		t.Fatalf("wallet signature does not verify: %v", err)
+	}
+}
+
+func TestWalletSignedContributionVerifies(t *testing.T) {
+	c := testContribution(t)
+	c.ChainID = testChainID
+	var files []any
+	for _, f := range c.Files {
+		var shards []any
+		for _, s := range f.Shards {
+			shards = append(shards, cbor.Tag{Number: 42, Content: append([]byte{0}, s.Bytes()...)})
+		}
+		files = append(files, map[string]any{"path": f.Path, "size": f.Size, "shards": shards})
+	}
+	filesHash := crypto.Keccak256Hash(independentCBOR(t, files))
+	metaHash := crypto.Keccak256Hash(independentCBOR(t, c.Metadata))
+	doc := fmt.Sprintf(contributionTypedData, testChainID, c.Datanet.String(), c.Contributor.Hex(),
+		c.Root, c.Size, c.ChunkSize, len(c.Files), filesHash.Hex(), c.License, metaHash.Hex(), c.Created)
+	sig, hash := walletSign(t, doc, contributorKeyHex)
+
+	if got, err := SigningHash(c); err != nil || !equalBytes(got[:], hash) {
+		t.Fatalf("SigningHash = %x, %v; the wallet signed %x", got, err, hash)
+	}
+	c.Signature = sig
+	if err := c.Verify(); err != nil {
+		t.Fatalf("wallet signature does not verify: %v", err)
+	}
+	// An object holding it encodes, decodes and still verifies.
+	data, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Verify(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func equalBytes(a, b []byte) bool { return string(a) == string(b) }
+
+func TestEmptyMetadataHash(t *testing.T) {
+	c := signedContribution(t)
+	c.Metadata = nil
+	_, msg, err := c.typedMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := crypto.Keccak256Hash([]byte{0xa0}).Hex(); msg["metadata"] != want {
+		t.Errorf("metadata hash of no metadata %v, want keccak256(0xa0) %s", msg["metadata"], want)
+	}
+}
+
+func TestTypeStrings(t *testing.T) {
+	tests := []struct {
+		obj  Object
+		want string
+	}{
+		{signedDatanet(t), "Datanet(string name,string description,string license,address owner," +
+			"string[] kinds,uint64 maxContributionSize,uint64 seq,string prev,uint64 created)"},
+		{signedContribution(t), "Contribution(string datanet,address contributor,bytes32 root," +
+			"uint64 size,uint64 chunkSize,uint32 fileCount,bytes32 files,string license," +
+			"bytes32 metadata,uint64 created)"},
+	}
+	for _, tt := range tests {
+		td, err := TypedData(tt.obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(td.EncodeType(td.PrimaryType)); got != tt.want {
+			t.Errorf("type %s\nwant %s", got, tt.want)
+		}
+		if got := string(td.EncodeType("EIP712Domain")); got != "EIP712Domain(string name,string version,uint256 chainId)" {
+			t.Errorf("domain type %s", got)
+		}
+	}
+}
+
+func TestTypedDataJSON(t *testing.T) {
+	for _, g := range goldenObjects {
+		t.Run(g.name, func(t *testing.T) {
+			obj := g.make(t)
+			doc, err := TypedDataJSON(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(doc), "verifyingContract") || strings.Contains(string(doc), "salt") {
+				t.Errorf("typed data has empty domain fields:\n%s", doc)
+			}
+			var td apitypes.TypedData
+			if err := json.Unmarshal(doc, &td); err != nil {
+				t.Fatal(err)
+			}
+			hash, _, err := apitypes.TypedDataAndHash(td)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := SigningHash(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalBytes(hash, want[:]) {
+				t.Fatalf("JSON hashes to %x, SigningHash %x", hash, want)
+			}
+		})
+	}
+}
+
+func TestTamperedDatanetFails(t *testing.T) {
+	other := common.HexToAddress("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+	prev := c0(t)
+	tests := []struct {
+		name   string
+		change func(d *Datanet)
+	}{
+		{"name", func(d *Datanet) { d.Name += "!" }},
+		{"description", func(d *Datanet) { d.Description = "" }},
+		{"license", func(d *Datanet) { d.License = "MIT" }},
+		{"owner", func(d *Datanet) { d.Owner = other }},
+		{"chain ID", func(d *Datanet) { d.ChainID = 161201 }},
+		{"kinds", func(d *Datanet) { d.Kinds = d.Kinds[1:] }},
+		{"any kind", func(d *Datanet) { d.Kinds = nil }},
+		{"max contribution size", func(d *Datanet) { d.MaxContributionSize++ }},
+		{"seq", func(d *Datanet) { d.Seq++ }},
+		{"prev", func(d *Datanet) { d.Prev = prev }},
+		{"created", func(d *Datanet) { d.Created++ }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := signedDatanet(t)
+			tt.change(d)
+			if err := d.Verify(); !errors.Is(err, ErrBadSignature) {
+				t.Fatalf("Verify = %v, want ErrBadSignature", err)
+			}
+		})
+	}
+}
+
+func TestTamperedContributionFails(t *testing.T) {
+	other := common.HexToAddress("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+	shard := rawCID(t, []byte("another shard"))
+	tests := []struct {
+		name   string
+		change func(c *Contribution)
+	}{
+		{"datanet", func(c *Contribution) { c.Datanet = mustCID(t, signedDatanetUpdate(t)) }},
+		{"contributor", func(c *Contribution) { c.Contributor = other }},
+		{"chain ID", func(c *Contribution) { c.ChainID = 161201 }},
+		{"file path", func(c *Contribution) { c.Files[0].Path = "README.txt" }},
+		{"file size", func(c *Contribution) { c.Files[1].Size-- }},
+		{"shard", func(c *Contribution) { c.Files[1].Shards[2] = shard }},
+		{"shard order", func(c *Contribution) { s := c.Files[1].Shards; s[0], s[1] = s[1], s[0] }},
+		{"file dropped", func(c *Contribution) { c.Files = c.Files[:2] }},
+		{"root", func(c *Contribution) { c.Root[31] ^= 1 }},
+		{"size", func(c *Contribution) { c.Size++ }},
+		{"chunk size", func(c *Contribution) { c.ChunkSize /= 2 }},
+		{"license", func(c *Contribution) { c.License = "MIT" }},
+		{"metadata value", func(c *Contribution) { c.Metadata["language"] = "fr" }},
+		{"metadata key added", func(c *Contribution) { c.Metadata["x"] = "" }},
+		{"metadata dropped", func(c *Contribution) { c.Metadata = nil }},
+		{"created", func(c *Contribution) { c.Created-- }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := signedContribution(t)
+			tt.change(c)
+			if err := c.Verify(); !errors.Is(err, ErrBadSignature) {
+				t.Fatalf("Verify = %v, want ErrBadSignature", err)
+			}
+		})
+	}
+}
+
+func mustCID(t testing.TB, obj Object) cid.Cid {
+	t.Helper()
+	c, err := obj.CID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestFlippedSignatureBitFails(t *testing.T) {
+	for _, obj := range []Object{signedDatanet(t), signedContribution(t)} {
+		sig := signatureOf(obj)
+		for i := range sig {
+			for _, bit := range []byte{0x01, 0x80} {
+				sig[i] ^= bit
+				if err := obj.Verify(); !errors.Is(err, ErrBadSignature) {
+					t.Errorf("%s: byte %d bit %#x flipped: Verify = %v, want ErrBadSignature", obj.Kind(), i, bit, err)
+				}
+				sig[i] ^= bit
+			}
+		}
+		if err := obj.Verify(); err != nil {
+			t.Fatalf("%s: restored signature: %v", obj.Kind(), err)
+		}
+	}
+}
+
+// signatureOf returns the object's signature slice (not a copy).
+func signatureOf(obj Object) []byte {
+	switch o := obj.(type) {
+	case *Datanet:
+		return o.Signature
+	case *Contribution:
+		return o.Signature
+	}
+	return nil
+}
+
+func TestWrongChainIDFails(t *testing.T) {
+	d := testDatanet(t)
+	d.ChainID = 161201 // testnet
+	if err := SignDatanet(d, ownerSigner(t)); err != nil {
+		t.Fatal(err)
+	}
+	c := testContribution(t)
+	if err := SignContribution(c, 161201, contributorSigner(t)); err != nil {
+		t.Fatal(err)
+	}
+	// Replayed on mainnet.
+	d.ChainID, c.ChainID = testChainID, testChainID
+	if err := d.Verify(); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("datanet on another chain: Verify = %v, want ErrBadSignature", err)
+	}
+	if err := c.Verify(); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("contribution on another chain: Verify = %v, want ErrBadSignature", err)
+	}
+	// Signed for the testnet and carried as such, it is refused by a
+	// mainnet Datanet.
+	c.ChainID = 161201
+	if err := c.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	if err := signedDatanet(t).Admits(c); !errors.Is(err, ErrNotAdmitted) {
+		t.Errorf("Admits = %v, want ErrNotAdmitted", err)
+	}
+}

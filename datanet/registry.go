@@ -1,0 +1,381 @@
+package datanet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+
+	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/storage"
+)
+
+var (
+	// ErrUnknownDatanet is returned for a Datanet ID this node does not hold.
+	ErrUnknownDatanet = errors.New("datanet: unknown datanet")
+	// ErrNoSuchPath is returned when a path does not name a file or directory of a contribution.
+	ErrNoSuchPath = errors.New("datanet: no such path")
+	// ErrBadInput is returned for files that cannot be added (missing, unreadable, special).
+	ErrBadInput = errors.New("datanet: bad input")
+)
+
+// Registry is the node's view of Datanets and their contributions: signed
+// objects kept in the content store. It does no I/O beyond the store and the
+// files it is asked to add.
+type Registry struct {
+	store *storage.Store
+}
+
+// NewRegistry returns a registry over store.
+func NewRegistry(store *storage.Store) *Registry {
+	return &Registry{store: store}
+}
+
+// DatanetSpec is what a caller chooses when creating a Datanet.
+type DatanetSpec struct {
+	Name                string   `json:"name"`
+	Description         string   `json:"description,omitempty"`
+	License             string   `json:"license,omitempty"`
+	Kinds               []string `json:"kinds,omitempty"`
+	MaxContributionSize uint64   `json:"max_contribution_size,omitempty"`
+}
+
+// CreateDatanet signs, stores and pins a new Datanet owned by signer.
+func (r *Registry) CreateDatanet(ctx context.Context, spec DatanetSpec, chainID uint64, signer Signer, now time.Time) (cid.Cid, *Datanet, error) {
+	kinds := make([]string, 0, len(spec.Kinds))
+	for _, k := range spec.Kinds {
+		kinds = append(kinds, strings.ToLower(strings.TrimPrefix(strings.TrimSpace(k), ".")))
+	}
+	slices.Sort(kinds)
+	kinds = slices.Compact(kinds)
+	d := &Datanet{
+		Name:                spec.Name,
+		Description:         spec.Description,
+		License:             spec.License,
+		Owner:               signer.Address(),
+		ChainID:             chainID,
+		Kinds:               kinds,
+		MaxContributionSize: spec.MaxContributionSize,
+		Created:             now.Unix(),
+	}
+	if err := d.Validate(); err != nil {
+		return cid.Undef, nil, err
+	}
+	if err := SignDatanet(d, signer); err != nil {
+		return cid.Undef, nil, err
+	}
+	c, err := r.put(ctx, d, true)
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	return c, d, nil
+}
+
+// put stores a verified object and optionally pins it.
+func (r *Registry) put(ctx context.Context, obj Object, pin bool) (cid.Cid, error) {
+	data, err := obj.Encode()
+	if err != nil {
+		return cid.Undef, err
+	}
+	c := storage.ObjectCID(cid.DagCBOR, data)
+	if err := r.store.PutObject(ctx, c, data, obj.Links()); err != nil {
+		return cid.Undef, fmt.Errorf("store %s %s: %w", obj.Kind(), c, err)
+	}
+	if pin {
+		if err := r.store.Pin(ctx, c); err != nil {
+			return cid.Undef, fmt.Errorf("pin %s: %w", c, err)
+		}
+	}
+	return c, nil
+}
+
+// Object loads and decodes any stored signed object.
+func (r *Registry) Object(ctx context.Context, c cid.Cid) (Object, error) {
+	data, err := r.store.GetObject(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode object %s: %w", c, err)
+	}
+	return obj, nil
+}
+
+// Datanet returns the Datanet with the given ID.
+func (r *Registry) Datanet(ctx context.Context, id cid.Cid) (*Datanet, error) {
+	obj, err := r.Object(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w %s", ErrUnknownDatanet, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, ok := obj.(*Datanet)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is a %s, not a datanet", ErrUnknownDatanet, id, obj.Kind())
+	}
+	return d, nil
+}
+
+// DatanetEntry is a Datanet with its ID.
+type DatanetEntry struct {
+	ID      cid.Cid
+	Datanet *Datanet
+}
+
+// ContributionEntry is a Contribution with its CID.
+type ContributionEntry struct {
+	CID          cid.Cid
+	Contribution *Contribution
+}
+
+// Datanets lists the Datanets held by this node, oldest first.
+func (r *Registry) Datanets(ctx context.Context) ([]DatanetEntry, error) {
+	var out []DatanetEntry
+	err := r.forEach(ctx, func(c cid.Cid, obj Object) {
+		if d, ok := obj.(*Datanet); ok {
+			out = append(out, DatanetEntry{ID: c, Datanet: d})
+		}
+	})
+	slices.SortStableFunc(out, func(a, b DatanetEntry) int {
+		if a.Datanet.Created != b.Datanet.Created {
+			return int(a.Datanet.Created - b.Datanet.Created)
+		}
+		return strings.Compare(a.ID.KeyString(), b.ID.KeyString())
+	})
+	return out, err
+}
+
+// Contributions lists the contributions to a Datanet held by this node,
+// oldest first.
+func (r *Registry) Contributions(ctx context.Context, datanetID cid.Cid) ([]ContributionEntry, error) {
+	var out []ContributionEntry
+	err := r.forEach(ctx, func(c cid.Cid, obj Object) {
+		if k, ok := obj.(*Contribution); ok && k.Datanet.Equals(datanetID) {
+			out = append(out, ContributionEntry{CID: c, Contribution: k})
+		}
+	})
+	slices.SortStableFunc(out, func(a, b ContributionEntry) int {
+		if a.Contribution.Created != b.Contribution.Created {
+			return int(a.Contribution.Created - b.Contribution.Created)
+		}
+		return strings.Compare(a.CID.KeyString(), b.CID.KeyString())
+	})
+	return out, err
+}
+
+func (r *Registry) forEach(ctx context.Context, fn func(cid.Cid, Object)) error {
+	return r.store.ForEachObject(ctx, func(c cid.Cid, data []byte) error {
+		obj, err := Decode(data)
+		if err != nil {
+			return fmt.Errorf("decode object %s: %w", c, err)
+		}
+		fn(c, obj)
+		return nil
+	})
+}
+
+// AddOptions configures Add.
+type AddOptions struct {
+	Datanet   cid.Cid
+	ChunkSize int
+	License   string // defaults to the Datanet's license
+	Metadata  map[string]string
+	// Progress, when set, is called with the bytes stored so far and the total.
+	Progress func(done, total int64)
+}
+
+// inputFile is a regular file found under the paths given to Add.
+type inputFile struct {
+	abs  string
+	rel  string // slash path recorded in the contribution
+	size int64
+}
+
+// Add chunks and stores the files and directories at paths, and signs,
+// stores and pins a Contribution listing them. Every input is checked before
+// the first byte is written; the store then holds the whole contribution or,
+// after any error or a crash, nothing of it.
+func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, signer Signer, now time.Time) (cid.Cid, *Contribution, error) {
+	d, err := r.Datanet(ctx, opts.Datanet)
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	if err := storage.CheckChunkSize(opts.ChunkSize); err != nil {
+		return cid.Undef, nil, err
+	}
+	files, total, err := scanInputs(paths)
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	// The Datanet's rules are checked on a draft before a byte is written.
+	draft := &Contribution{ChainID: d.ChainID, Size: uint64(total)}
+	for _, f := range files {
+		draft.Files = append(draft.Files, File{Path: f.rel, Size: uint64(f.size)})
+	}
+	if err := d.Admits(draft); err != nil {
+		return cid.Undef, nil, err
+	}
+	sess, err := r.store.NewSession(ctx, total)
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	defer sess.Abort() // no-op after Commit
+
+	var done int64
+	progress := func(n int64) {
+		done += n
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+	}
+	contribution := &Contribution{
+		Datanet:     opts.Datanet,
+		Contributor: signer.Address(),
+		Size:        uint64(total),
+		ChunkSize:   uint64(opts.ChunkSize),
+		License:     opts.License,
+		Metadata:    opts.Metadata,
+		Created:     now.Unix(),
+	}
+	if contribution.License == "" {
+		contribution.License = d.License
+	}
+	var leaves []proofs.Hash
+	for _, f := range files {
+		refs, err := chunkFile(ctx, sess, f, opts.ChunkSize, progress)
+		if err != nil {
+			return cid.Undef, nil, err
+		}
+		file := File{Path: f.rel, Size: uint64(f.size), Shards: make([]cid.Cid, len(refs))}
+		for i, ref := range refs {
+			file.Shards[i] = ref.CID
+			digest, err := shardDigest(ref.CID)
+			if err != nil {
+				return cid.Undef, nil, err
+			}
+			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, uint64(ref.Size)))
+		}
+		contribution.Files = append(contribution.Files, file)
+	}
+	tree, err := proofs.NewTree(leaves)
+	if err != nil {
+		return cid.Undef, nil, fmt.Errorf("merkle tree of %d shards: %w", len(leaves), err)
+	}
+	contribution.Root = tree.Root()
+	if err := contribution.Validate(); err != nil {
+		return cid.Undef, nil, err
+	}
+	if err := SignContribution(contribution, d.ChainID, signer); err != nil {
+		return cid.Undef, nil, err
+	}
+	data, err := contribution.Encode()
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	c := storage.ObjectCID(cid.DagCBOR, data)
+	if err := sess.Commit(ctx, c, data, contribution.Links(), true); err != nil {
+		return cid.Undef, nil, fmt.Errorf("commit contribution: %w", err)
+	}
+	return c, contribution, nil
+}
+
+func chunkFile(ctx context.Context, sess *storage.Session, f inputFile, chunkSize int, progress func(int64)) ([]storage.ShardRef, error) {
+	fh, err := os.Open(f.abs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	defer fh.Close()
+	refs, err := sess.Chunk(ctx, fh, chunkSize, progress)
+	if err != nil {
+		return nil, fmt.Errorf("add %s: %w", f.abs, err)
+	}
+	var n int64
+	for _, ref := range refs {
+		n += int64(ref.Size)
+	}
+	if n != f.size {
+		return nil, fmt.Errorf("%w: %s changed while it was being added (%d bytes, expected %d)", ErrBadInput, f.abs, n, f.size)
+	}
+	return refs, nil
+}
+
+func shardDigest(c cid.Cid) ([32]byte, error) {
+	var out [32]byte
+	dec, err := multihash.Decode(c.Hash())
+	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
+		return out, fmt.Errorf("shard %s: not a sha2-256 multihash", c)
+	}
+	copy(out[:], dec.Digest)
+	return out, nil
+}
+
+// scanInputs walks paths and returns the regular files under them, sorted by
+// the path recorded in the contribution, with their total size. A file given
+// directly is recorded by its base name; a directory by its base name and
+// the paths below it, as `ipfs add -r` does.
+func scanInputs(paths []string) ([]inputFile, int64, error) {
+	if len(paths) == 0 {
+		return nil, 0, fmt.Errorf("%w: no paths to add", ErrBadInput)
+	}
+	var files []inputFile
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w: %v", ErrBadInput, err)
+		}
+		err = filepath.WalkDir(abs, func(fp string, de fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrBadInput, err)
+			}
+			rel, err := filepath.Rel(filepath.Dir(abs), fp)
+			if err != nil {
+				return err
+			}
+			switch {
+			case de.IsDir():
+				// Fail on an unreadable directory now, not half way.
+				return nil
+			case de.Type()&fs.ModeSymlink != 0:
+				return fmt.Errorf("%w: %s is a symbolic link; add its target instead", ErrBadInput, fp)
+			case !de.Type().IsRegular():
+				return fmt.Errorf("%w: %s is not a regular file", ErrBadInput, fp)
+			}
+			info, err := de.Info()
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrBadInput, err)
+			}
+			fh, err := os.Open(fp)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrBadInput, err)
+			}
+			fh.Close()
+			files = append(files, inputFile{abs: fp, rel: filepath.ToSlash(rel), size: info.Size()})
+			return nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	if len(files) == 0 {
+		return nil, 0, fmt.Errorf("%w: no files under %s", ErrBadInput, strings.Join(paths, ", "))
+	}
+	slices.SortFunc(files, func(a, b inputFile) int { return strings.Compare(a.rel, b.rel) })
+	var total int64
+	for i, f := range files {
+		if i > 0 && files[i-1].rel == f.rel {
+			return nil, 0, fmt.Errorf("%w: two inputs are both named %q (%s and %s)", ErrBadInput, f.rel, files[i-1].abs, f.abs)
+		}
+		total += f.size
+	}
+	return files, total, nil
+}

@@ -1,0 +1,219 @@
+package datanet
+
+import (
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Signer signs EIP-712 digests for one Ethereum account: a key in memory
+// (NewKeySigner), a keystore account, a hardware wallet or a remote signer.
+type Signer interface {
+	// Address is the signing account.
+	Address() common.Address
+	// SignHash signs a 32-byte digest and returns a 65-byte signature
+	// R||S||V with V in {27, 28} (0 and 1 and a high S are accepted and
+	// normalized by SignDatanet and SignContribution).
+	SignHash(hash [32]byte) ([]byte, error)
+}
+
+// NewKeySigner returns a Signer holding key.
+func NewKeySigner(key *ecdsa.PrivateKey) Signer {
+	s := &keySigner{key: key}
+	if key != nil {
+		s.addr = crypto.PubkeyToAddress(key.PublicKey)
+	}
+	return s
+}
+
+type keySigner struct {
+	key  *ecdsa.PrivateKey
+	addr common.Address
+}
+
+func (s *keySigner) Address() common.Address { return s.addr }
+
+func (s *keySigner) SignHash(hash [32]byte) ([]byte, error) {
+	if s.key == nil {
+		return nil, errors.New("datanet: key signer has no key")
+	}
+	sig, err := crypto.Sign(hash[:], s.key)
+	if err != nil {
+		return nil, fmt.Errorf("datanet: sign: %w", err)
+	}
+	sig[64] += 27
+	return sig, nil
+}
+
+// SignDatanet signs d with s. If d.Owner is the zero address it becomes
+// s.Address(); otherwise it must be s.Address() (ErrWrongSigner). d must
+// pass Validate. On success d.Signature holds the normalized signature; on
+// failure d is unchanged.
+func SignDatanet(d *Datanet, s Signer) error {
+	if d == nil || s == nil {
+		return errors.New("datanet: sign datanet: nil datanet or signer")
+	}
+	cp := *d
+	if err := claimAuthor(&cp.Owner, s.Address()); err != nil {
+		return err
+	}
+	sig, err := signObject(&cp, s)
+	if err != nil {
+		return err
+	}
+	cp.Signature = sig
+	*d = cp
+	return nil
+}
+
+// SignContribution signs c with s under chainID, the chain ID of c's
+// Datanet, which it records in c.ChainID (ErrInvalid if c.ChainID is set to
+// another). If c.Contributor is the zero address it becomes s.Address();
+// otherwise it must be s.Address() (ErrWrongSigner). c must pass Validate.
+// On success c.Signature holds the normalized signature; on failure c is
+// unchanged.
+func SignContribution(c *Contribution, chainID uint64, s Signer) error {
+	if c == nil || s == nil {
+		return errors.New("datanet: sign contribution: nil contribution or signer")
+	}
+	cp := *c
+	if cp.ChainID != 0 && cp.ChainID != chainID {
+		return fmt.Errorf("%w: contribution: chain ID %d, signing under %d", ErrInvalid, cp.ChainID, chainID)
+	}
+	cp.ChainID = chainID
+	if err := claimAuthor(&cp.Contributor, s.Address()); err != nil {
+		return err
+	}
+	sig, err := signObject(&cp, s)
+	if err != nil {
+		return err
+	}
+	cp.Signature = sig
+	*c = cp
+	return nil
+}
+
+func claimAuthor(author *common.Address, signer common.Address) error {
+	if *author == (common.Address{}) {
+		*author = signer
+		return nil
+	}
+	if *author != signer {
+		return fmt.Errorf("%w: author %s, signer %s", ErrWrongSigner, *author, signer)
+	}
+	return nil
+}
+
+// signObject validates obj and returns s's signature of it, normalized and
+// checked.
+func signObject(obj Object, s Signer) ([]byte, error) {
+	if err := obj.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := SigningHash(obj)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.SignHash(hash)
+	if err != nil {
+		return nil, fmt.Errorf("datanet: sign %s: %w", obj.Kind(), err)
+	}
+	if sig, err = NormalizeSignature(sig); err != nil {
+		return nil, fmt.Errorf("datanet: sign %s: %w", obj.Kind(), err)
+	}
+	if err := verifyHash(hash, sig, obj.Signer()); err != nil {
+		return nil, fmt.Errorf("datanet: sign %s: signer %s: %w", obj.Kind(), s.Address(), err)
+	}
+	return sig, nil
+}
+
+// Verify checks that d.Signature is the owner's EIP-712 signature of d.
+func (d *Datanet) Verify() error { return verifyObject(d, d.Signature) }
+
+// Verify checks that c.Signature is the contributor's EIP-712 signature of
+// c under c.ChainID.
+func (c *Contribution) Verify() error { return verifyObject(c, c.Signature) }
+
+func verifyObject(obj Object, sig []byte) error {
+	if len(sig) == 0 {
+		return fmt.Errorf("verify %s: %w", obj.Kind(), ErrUnsigned)
+	}
+	hash, err := SigningHash(obj)
+	if err != nil {
+		return err
+	}
+	if err := verifyHash(hash, sig, obj.Signer()); err != nil {
+		return fmt.Errorf("verify %s: %w", obj.Kind(), err)
+	}
+	return nil
+}
+
+// secp256k1 group order and its half: an S above the half is the malleable
+// twin of a valid signature.
+func curveOrder() (n, halfN *big.Int) {
+	n = crypto.S256().Params().N
+	return n, new(big.Int).Rsh(n, 1)
+}
+
+// verifyHash checks that sig is a canonical signature (65 bytes, V in {27,
+// 28}, low S) of hash by want.
+func verifyHash(hash [32]byte, sig []byte, want common.Address) error {
+	if len(sig) != SignatureLen {
+		return fmt.Errorf("%w: %d bytes, want %d", ErrBadSignature, len(sig), SignatureLen)
+	}
+	v := sig[64]
+	if v != 27 && v != 28 {
+		return fmt.Errorf("%w: V is %d, want 27 or 28", ErrBadSignature, v)
+	}
+	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64])
+	if _, halfN := curveOrder(); s.Cmp(halfN) > 0 {
+		return fmt.Errorf("%w: high S (malleable)", ErrBadSignature)
+	}
+	if !crypto.ValidateSignatureValues(v-27, r, s, true) {
+		return fmt.Errorf("%w: R or S out of range", ErrBadSignature)
+	}
+	var rsv [SignatureLen]byte
+	copy(rsv[:], sig)
+	rsv[64] = v - 27
+	pub, err := crypto.Ecrecover(hash[:], rsv[:])
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSignature, err)
+	}
+	var got common.Address
+	copy(got[:], crypto.Keccak256(pub[1:])[12:])
+	if got != want {
+		return fmt.Errorf("%w: signed by %s, want %s", ErrBadSignature, got, want)
+	}
+	return nil
+}
+
+// NormalizeSignature returns sig in the one form objects hold: V 0 or 1
+// becomes 27 or 28, and a high S becomes N-S with V flipped (the same
+// signer, the twin signature). Use it on signatures from wallets before
+// storing them in an object. It fails with ErrBadSignature if sig is not 65
+// bytes or V is not 0, 1, 27 or 28.
+func NormalizeSignature(sig []byte) ([]byte, error) {
+	if len(sig) != SignatureLen {
+		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrBadSignature, len(sig), SignatureLen)
+	}
+	out := make([]byte, SignatureLen)
+	copy(out, sig)
+	switch out[64] {
+	case 0, 1:
+		out[64] += 27
+	case 27, 28:
+	default:
+		return nil, fmt.Errorf("%w: V is %d", ErrBadSignature, out[64])
+	}
+	n, halfN := curveOrder()
+	if s := new(big.Int).SetBytes(out[32:64]); s.Cmp(halfN) > 0 {
+		s.Sub(n, s)
+		s.FillBytes(out[32:64])
+		out[64] = 27 + 28 - out[64]
+	}
+	return out, nil
+}

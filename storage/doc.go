@@ -1,0 +1,27 @@
+// Package storage is the content store of one openledger node.
+//
+// It owns, in one Badger v4 database:
+//
+//   - shards: raw chunks of files, keyed by multihash. A shard's CID is CIDv1,
+//     codec raw, sha2-256 — byte-for-byte the CID IPFS gives a raw leaf — so
+//     two CIDs with the same multihash share one stored copy;
+//   - signed objects: opaque bytes keyed by CID, with the links the caller
+//     declares for them (raw-codec links are shards, other links are objects);
+//   - pins: recursive roots that keep an object and everything reachable
+//     through its links;
+//   - add sessions: multi-shard writes that land whole or not at all, even
+//     across a kill -9, with the bytes reserved against the quota up front;
+//   - the fixed-size chunker (Session.Chunk) and a verified reader over a
+//     file's shards (NewFileReader);
+//   - maintenance: garbage collection, quota accounting, integrity checks
+//     (Verify) and statistics (Stat).
+//
+// Every byte handed out is rehashed against the CID it was asked for, and
+// nothing is ever stored under a CID that does not match its bytes.
+//
+// The package must not know about the network, the chain or Datanet rules:
+// objects are opaque bytes here, and their links are whatever the caller
+// declares. Decoding objects is the job of package datanet.
+//
+// The on-disk key schema is documented prefix by prefix in schema.go.
+package storage

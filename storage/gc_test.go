@@ -1,0 +1,183 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/ipfs/go-cid"
+)
+
+func TestGC(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, cfg Config) {
+		ctx := context.Background()
+		s := openStore(t, cfg)
+		const chunk = MinChunkSize
+		shared := randBytes(1, chunk)
+
+		// add commits a contribution of shared + its own data, pinned or not.
+		add := func(name string, own []byte, pin bool) (cid.Cid, []cid.Cid) {
+			t.Helper()
+			ss := mustNewSession(t, s, 0)
+			refs, err := ss.Chunk(ctx, bytes.NewReader(append(bytes.Clone(shared), own...)), chunk, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, obj := testObject(name)
+			if err := ss.Commit(ctx, obj, data, cidsOf(refs), pin); err != nil {
+				t.Fatal(err)
+			}
+			return obj, cidsOf(refs)
+		}
+		pinnedObj, pinnedShards := add("pinned", randBytes(2, 2*chunk), true)
+		unpinnedObj, unpinnedShards := add("unpinned", randBytes(3, 3*chunk), false)
+
+		// A pinned parent object reaching a child object and its shard.
+		leaf := mustPutShard(t, s, []byte("leaf"))
+		childData, child := testObject("child")
+		if err := s.PutObject(ctx, child, childData, []cid.Cid{leaf}); err != nil {
+			t.Fatal(err)
+		}
+		parentData, parent := testObject("parent")
+		if err := s.PutObject(ctx, parent, parentData, []cid.Cid{child, ShardCID([]byte("not held here"))}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Pin(ctx, parent); err != nil {
+			t.Fatal(err)
+		}
+		loose := mustPutShard(t, s, []byte("loose"))
+		pinnedShard := mustPutShard(t, s, []byte("pinned shard"))
+		if err := s.Pin(ctx, pinnedShard); err != nil {
+			t.Fatal(err)
+		}
+		// Shards held by an open session survive GC.
+		open := mustNewSession(t, s, 0)
+		held, err := open.PutShard(ctx, []byte("held by an open session"))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		res, err := s.GC(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Removed: the unpinned contribution's own 3 shards (not the shared
+		// one), its object, and the loose shard.
+		want := GCResult{ShardsRemoved: 4, ObjectsRemoved: 1, BytesFreed: 3*chunk + int64(len("loose")+len("object:unpinned"))}
+		if res != want {
+			t.Fatalf("GC = %+v, want %+v", res, want)
+		}
+		for _, c := range append(pinnedShards, leaf, pinnedShard, held) {
+			mustHaveShard(t, s, c, true)
+		}
+		mustHaveShard(t, s, unpinnedShards[0], true) // shared with the pinned one
+		for _, c := range append(unpinnedShards[1:], loose) {
+			mustHaveShard(t, s, c, false)
+		}
+		for c, want := range map[cid.Cid]bool{pinnedObj: true, unpinnedObj: false, parent: true, child: true} {
+			if ok, _ := s.HasObject(ctx, c); ok != want {
+				t.Fatalf("HasObject(%s) = %v after GC, want %v", c, ok, want)
+			}
+		}
+		checkUsage(t, s)
+		if n := countPrefix(t, s, prefixShardRef); n != len(pinnedShards)+2 {
+			t.Fatalf("%d shard references after GC, want %d", n, len(pinnedShards)+2)
+		}
+
+		// Unpinning lets the next GC take the rest, but not the shared shard
+		// of a still pinned object.
+		if err := open.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unpin(ctx, pinnedObj); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unpin(ctx, pinnedShard); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GC(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range append(pinnedShards, pinnedShard, held) {
+			mustHaveShard(t, s, c, false)
+		}
+		mustHaveShard(t, s, leaf, true)
+		st, err := s.Stat(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Shards != 1 || st.Objects != 2 || st.Pins != 1 {
+			t.Fatalf("Stat after GC = %+v, want the parent, child and leaf", st)
+		}
+		checkUsage(t, s)
+		if res, err := s.GC(ctx); err != nil || res != (GCResult{}) {
+			t.Fatalf("GC with nothing to do = %+v, %v", res, err)
+		}
+		if res, err := s.Verify(ctx, nil); err != nil || len(res.Faults) != 0 {
+			t.Fatalf("Verify after GC = %+v, %v", res, err)
+		}
+	})
+}
+
+func TestGCCanceled(t *testing.T) {
+	s := openStore(t, Config{InMemory: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.GC(ctx)
+	wantErr(t, err, context.Canceled)
+	_, err = s.Verify(ctx, nil)
+	wantErr(t, err, context.Canceled)
+}
+
+// TestGCReclaimsDisk checks that GC gives disk space back in a running
+// store, and that GC can still do so after a restart.
+func TestGCReclaimsDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 600 MiB")
+	}
+	const live = 8 << 20
+	for _, reopen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reopen=%v", reopen), func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			s, err := Open(DefaultConfig(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			keep := storedFile(t, s, randBytes(1, live), DefaultChunkSize)
+			ss := mustNewSession(t, s, 0)
+			if _, err := ss.Chunk(ctx, bytes.NewReader(randBytes(3, 300<<20)), DefaultChunkSize, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := ss.Abort(); err != nil {
+				t.Fatal(err)
+			}
+			if reopen {
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+				s = openStore(t, DefaultConfig(dir))
+			} else {
+				t.Cleanup(func() { _ = s.Close() })
+			}
+			before := dirSize(t, dir)
+			if _, err := s.GC(ctx); err != nil {
+				t.Fatal(err)
+			}
+			after := dirSize(t, dir)
+			t.Logf("store directory: %d MiB before GC, %d MiB after", before>>20, after>>20)
+			if after > before/3 {
+				t.Fatalf("GC left %d MiB on disk for %d MiB of live data", after>>20, live>>20)
+			}
+			r, err := s.NewFileReader(ctx, keep, DefaultChunkSize, live)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := io.Copy(io.Discard, r); err != nil || n != live {
+				t.Fatalf("live data after GC: %d bytes, %v", n, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,238 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/ipfs/go-cid"
+)
+
+// PutObject stores an object under c with the links it declares (raw-codec
+// CIDs are shards, others objects). c must hash to data, else the error
+// wraps ErrBadCID; raw-codec CIDs name shards and are refused. Storing an
+// object again adds any new links and repairs a damaged copy. Linked content
+// need not be stored.
+//
+// Like a loose shard, an object is kept by GC only if a pin reaches it.
+func (s *Store) PutObject(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid) error {
+	if err := checkObject(c, data, links); err != nil {
+		return fmt.Errorf("put object: %w", err)
+	}
+	if err := s.begin(ctx); err != nil {
+		return fmt.Errorf("put object %s: %w", c, err)
+	}
+	defer s.end()
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
+	err := s.update(func(txn *badger.Txn) error {
+		return putObject(txn, c, data, links)
+	})
+	if err != nil {
+		return fmt.Errorf("put object %s: %w", c, err)
+	}
+	return nil
+}
+
+func checkObject(c cid.Cid, data []byte, links []cid.Cid) error {
+	if err := checkObjectCID(c, data); err != nil {
+		return err
+	}
+	for i, l := range links {
+		if !l.Defined() {
+			return fmt.Errorf("%w: link %d of %s is undefined", ErrBadCID, i, c)
+		}
+	}
+	return nil
+}
+
+// putObject adds to txn the writes that store object c: its bytes (unless
+// an intact copy is stored), its record with the union of old and new links,
+// and a shard reference for every new raw link.
+func putObject(txn *badger.Txn, c cid.Cid, data []byte, links []cid.Cid) error {
+	rk := objectRecordKey(c)
+	rec, stored, err := readObjectRecord(txn, c)
+	if err != nil {
+		return err
+	}
+	writeData := !stored
+	if stored {
+		item, err := txn.Get(objectDataKey(c))
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+			writeData = true
+		case err != nil:
+			return err
+		default:
+			err = item.Value(func(v []byte) error {
+				writeData = !bytes.Equal(v, data)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if writeData {
+		if err := txn.Set(objectDataKey(c), data); err != nil {
+			return err
+		}
+	}
+	merged, changed := mergeLinks(rec.links, links)
+	if stored && !changed && !writeData {
+		return nil
+	}
+	added := merged[len(rec.links):]
+	rec = objectRecord{size: int64(len(data)), links: merged}
+	if err := txn.Set(rk, rec.encode()); err != nil {
+		return err
+	}
+	for _, l := range added {
+		if l.Type() != cid.Raw {
+			continue
+		}
+		if err := txn.Set(shardRefKey(l.Hash(), c), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readObjectRecord returns the record of object c and whether it is stored.
+func readObjectRecord(txn *badger.Txn, c cid.Cid) (objectRecord, bool, error) {
+	item, err := txn.Get(objectRecordKey(c))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return objectRecord{}, false, nil
+	}
+	if err != nil {
+		return objectRecord{}, false, err
+	}
+	var rec objectRecord
+	err = item.Value(func(v []byte) error {
+		rec, err = decodeObjectRecord(v)
+		return err
+	})
+	if err != nil {
+		return objectRecord{}, false, err
+	}
+	return rec, true, nil
+}
+
+// GetObject returns the object c after checking that it hashes to c. A
+// mismatch returns an error wrapping ErrCorrupt that names c; a missing
+// object, one wrapping ErrNotFound.
+func (s *Store) GetObject(ctx context.Context, c cid.Cid) ([]byte, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, fmt.Errorf("get object %s: %w", c, err)
+	}
+	defer s.end()
+	var data []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(objectDataKey(c))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if data, err = item.ValueCopy(nil); err != nil {
+			return err
+		}
+		return checkStoredObject(c, data)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get object %s: %w", c, err)
+	}
+	return data, nil
+}
+
+// checkStoredObject returns ErrCorrupt unless data hashes to c.
+func checkStoredObject(c cid.Cid, data []byte) error {
+	ok, err := hashMatches(c.Hash(), data)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrCorrupt
+	}
+	return nil
+}
+
+// HasObject reports whether object c is stored. It does not read or check
+// the object's bytes.
+func (s *Store) HasObject(ctx context.Context, c cid.Cid) (bool, error) {
+	if !c.Defined() {
+		return false, nil
+	}
+	if err := s.begin(ctx); err != nil {
+		return false, fmt.Errorf("has object %s: %w", c, err)
+	}
+	defer s.end()
+	var ok bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		ok, err = exists(txn, objectDataKey(c))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("has object %s: %w", c, err)
+	}
+	return ok, nil
+}
+
+// Links returns the links declared for object c, in the order first
+// declared, without duplicates.
+func (s *Store) Links(ctx context.Context, c cid.Cid) ([]cid.Cid, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, fmt.Errorf("links of %s: %w", c, err)
+	}
+	defer s.end()
+	var rec objectRecord
+	err := s.db.View(func(txn *badger.Txn) error {
+		var stored bool
+		var err error
+		rec, stored, err = readObjectRecord(txn, c)
+		if err == nil && !stored {
+			err = ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("links of %s: %w", c, err)
+	}
+	return rec.links, nil
+}
+
+// ForEachObject calls fn for every stored object in CID byte order, with
+// bytes checked against the CID; fn owns data. It stops at the first error,
+// from fn or a corrupt object (wrapping ErrCorrupt and naming the CID). fn
+// sees a snapshot taken when ForEachObject starts and may call the Store.
+func (s *Store) ForEachObject(ctx context.Context, fn func(c cid.Cid, data []byte) error) error {
+	if err := s.begin(ctx); err != nil {
+		return fmt.Errorf("for each object: %w", err)
+	}
+	defer s.end()
+	ctx, release := s.opContext(ctx)
+	defer release()
+	return s.db.View(func(txn *badger.Txn) error {
+		return iterate(txn, []byte{prefixObjectData}, func(item *badger.Item) error {
+			if err := ctxErr(ctx); err != nil {
+				return fmt.Errorf("for each object: %w", err)
+			}
+			c, err := cidFromKey(item.Key())
+			if err != nil {
+				return fmt.Errorf("for each object: %w", err)
+			}
+			data, err := item.ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("read object %s: %w", c, err)
+			}
+			if err := checkStoredObject(c, data); err != nil {
+				return fmt.Errorf("object %s: %w", c, err)
+			}
+			return fn(c, data)
+		})
+	})
+}

@@ -1,0 +1,312 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+)
+
+// PutShard stores data as a shard and returns its CID (see ShardCID). It is
+// idempotent; only a shard not already stored counts against the quota. If
+// the stored copy is damaged, it is replaced, so fetching a good copy repairs
+// a fault found by Verify.
+//
+// A shard stored this way is kept only while an object links to it, a pin
+// names it or a session holds it: otherwise the next GC removes it. Use a
+// Session to write shards for an object not yet stored.
+func (s *Store) PutShard(ctx context.Context, data []byte) (cid.Cid, error) {
+	if err := checkShardSize(len(data)); err != nil {
+		return cid.Undef, fmt.Errorf("put shard: %w", err)
+	}
+	if err := s.begin(ctx); err != nil {
+		return cid.Undef, fmt.Errorf("put shard: %w", err)
+	}
+	defer s.end()
+	mh := sha256Multihash(data)
+	c := cid.NewCidV1(cid.Raw, mh)
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
+	if err := s.storeShard(mh, data, nil, true); err != nil {
+		return cid.Undef, fmt.Errorf("put shard %s: %w", c, err)
+	}
+	return c, nil
+}
+
+// storeShard stores data under its multihash mh unless it is already
+// stored, charging new bytes to ss (nil for none), and records that ss holds
+// the shard. With repair, a stored copy is checked and replaced if damaged.
+// The caller holds s.gcMu for reading.
+func (s *Store) storeShard(mh multihash.Multihash, data []byte, ss *Session, repair bool) error {
+	mu := s.shardLock(mh)
+	mu.Lock()
+	defer mu.Unlock()
+
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+
+	oldSize, stored, err := shardSize(txn, mh)
+	if err != nil {
+		return err
+	}
+	write := !stored
+	if stored && repair {
+		intact, err := s.shardIntact(txn, mh)
+		if err != nil {
+			return err
+		}
+		write = !intact
+	}
+	n := int64(len(data))
+	var taken, delta int64
+	if write {
+		if stored {
+			// A repair: usage moves by the size difference, if any,
+			// without a quota check, since the shard was already paid for.
+			delta = n - oldSize
+			s.addUsed(delta)
+		} else {
+			if taken, err = s.charge(ss, n); err != nil {
+				return err
+			}
+			delta = n
+		}
+	}
+	undo := func() {
+		switch {
+		case !write:
+		case stored:
+			s.addUsed(-delta)
+		default:
+			s.refund(ss, n, taken)
+		}
+	}
+	if err := s.stageShard(txn, mh, data, write, !stored, oldSize, ss); err != nil {
+		undo()
+		return err
+	}
+	if err := txn.Commit(); err != nil {
+		undo()
+		return err
+	}
+	return nil
+}
+
+// stageShard adds to txn the writes of storeShard. oldSize is the size of
+// the copy being replaced, if any.
+func (s *Store) stageShard(txn *badger.Txn, mh multihash.Multihash, data []byte, write, created bool, oldSize int64, ss *Session) error {
+	if write {
+		if oldSize > 0 {
+			if err := s.deleteShardData(txn.Delete, mh, oldSize); err != nil {
+				return err
+			}
+		}
+		if err := s.setShardData(txn, mh, data); err != nil {
+			return err
+		}
+		if err := txn.Set(shardSizeKey(mh), encodeSize(len(data))); err != nil {
+			return err
+		}
+	}
+	if ss == nil {
+		return nil
+	}
+	tk := sessionShardKey(ss.id, mh)
+	held, err := exists(txn, tk)
+	if err != nil || held {
+		// Keep the flags of the first write of this shard in this session.
+		return err
+	}
+	var flags byte
+	if created {
+		flags = sessionCreatedShard
+	}
+	if err := txn.Set(tk, []byte{flags}); err != nil {
+		return err
+	}
+	return txn.Set(shardSessionKey(mh, ss.id), nil)
+}
+
+// setShardData stages the bytes of shard mh: one value on disk, segments in
+// memory.
+func (s *Store) setShardData(txn *badger.Txn, mh []byte, data []byte) error {
+	if s.segment == 0 || len(data) <= s.segment {
+		return txn.Set(shardDataKey(mh), data)
+	}
+	for i, off := 0, 0; off < len(data); i, off = i+1, off+s.segment {
+		if err := txn.Set(shardSegmentKey(mh, i), data[off:min(off+s.segment, len(data))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteShardData deletes with del the bytes of shard mh of the given size.
+func (s *Store) deleteShardData(del func(key []byte) error, mh []byte, size int64) error {
+	if err := del(shardDataKey(mh)); err != nil {
+		return err
+	}
+	if s.segment == 0 {
+		return nil
+	}
+	for i := 1; int64(i)*int64(s.segment) < size; i++ {
+		if err := del(shardSegmentKey(mh, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readShardData copies the bytes of shard mh into dst (reusing its
+// capacity). found is false if the shard is not stored.
+func (s *Store) readShardData(txn *badger.Txn, mh []byte, dst []byte) (data []byte, found bool, err error) {
+	item, err := txn.Get(shardDataKey(mh))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if data, err = item.ValueCopy(dst); err != nil || s.segment == 0 {
+		return data, err == nil, err
+	}
+	size, _, err := shardSize(txn, mh)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := 1; int64(len(data)) < size; i++ {
+		item, err := txn.Get(shardSegmentKey(mh, i))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			break // short: the hash check will fail
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if err := item.Value(func(v []byte) error {
+			data = append(data, v...)
+			return nil
+		}); err != nil {
+			return nil, false, err
+		}
+	}
+	return data, true, nil
+}
+
+// withShardData calls fn with the bytes of shard mh, which fn must not keep
+// (on disk they are the value log's memory), or returns false if the shard
+// is not stored.
+func (s *Store) withShardData(txn *badger.Txn, mh []byte, fn func(v []byte) error) (bool, error) {
+	if s.segment != 0 {
+		data, found, err := s.readShardData(txn, mh, nil)
+		if err != nil || !found {
+			return found, err
+		}
+		return true, fn(data)
+	}
+	item, err := txn.Get(shardDataKey(mh))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(fn)
+}
+
+// shardSize returns the recorded size of the shard mh and whether it is
+// stored.
+func shardSize(txn *badger.Txn, mh []byte) (int64, bool, error) {
+	item, err := txn.Get(shardSizeKey(mh))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	var n int64
+	err = item.Value(func(v []byte) error {
+		n, err = decodeSize(v)
+		return err
+	})
+	return n, err == nil, err
+}
+
+// shardIntact reports whether the shard mh is stored and hashes to mh.
+func (s *Store) shardIntact(txn *badger.Txn, mh multihash.Multihash) (bool, error) {
+	var ok bool
+	found, err := s.withShardData(txn, mh, func(v []byte) error {
+		var err error
+		ok, err = hashMatches(mh, v)
+		return err
+	})
+	return found && ok, err
+}
+
+// GetShard returns the shard with c's multihash, after checking that it
+// hashes to c. A mismatch returns an error wrapping ErrCorrupt that names c;
+// a missing shard, one wrapping ErrNotFound.
+func (s *Store) GetShard(ctx context.Context, c cid.Cid) ([]byte, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, fmt.Errorf("get shard %s: %w", c, err)
+	}
+	defer s.end()
+	var data []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		data, err = s.readShard(txn, c, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get shard %s: %w", c, err)
+	}
+	return data, nil
+}
+
+// readShard reads the shard named by c into dst (reusing its capacity) and
+// checks its hash.
+func (s *Store) readShard(txn *badger.Txn, c cid.Cid, dst []byte) ([]byte, error) {
+	if !c.Defined() {
+		return nil, ErrNotFound
+	}
+	mh := c.Hash()
+	data, found, err := s.readShardData(txn, mh, dst)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, ErrNotFound
+	}
+	ok, err := hashMatches(mh, data)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrCorrupt
+	}
+	return data, nil
+}
+
+// HasShard reports whether a shard with c's multihash is stored. It does not
+// read or check the shard's bytes.
+func (s *Store) HasShard(ctx context.Context, c cid.Cid) (bool, error) {
+	if !c.Defined() {
+		return false, nil
+	}
+	if err := s.begin(ctx); err != nil {
+		return false, fmt.Errorf("has shard %s: %w", c, err)
+	}
+	defer s.end()
+	var ok bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		ok, err = exists(txn, shardDataKey(c.Hash()))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("has shard %s: %w", c, err)
+	}
+	return ok, nil
+}
