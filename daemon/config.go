@@ -149,6 +149,13 @@ func LoadConfig(path string) (Config, error) {
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
+		if se, ok := errors.AsType[*toml.StrictMissingError](err); ok {
+			var keys []string
+			for _, e := range se.Errors {
+				keys = append(keys, strings.Join(e.Key(), "."))
+			}
+			return Config{}, fmt.Errorf("%s: unknown keys %s", path, strings.Join(keys, ", "))
+		}
 		return Config{}, fmt.Errorf("parse %s: %w", path, err)
 	}
 	if err := cfg.Validate(); err != nil {

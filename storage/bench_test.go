@@ -47,10 +47,8 @@ func benchmarkAdd(b *testing.B, size int, sync bool) {
 	ctx := context.Background()
 	data := randBytes(1, size)
 	s := openStore(b, DefaultConfig(b.TempDir()))
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
 	var iter uint64
-	for b.Loop() {
+	add := func() {
 		iter++
 		salt(data, iter)
 		ss, err := s.NewSession(ctx, int64(size))
@@ -70,6 +68,11 @@ func benchmarkAdd(b *testing.B, size int, sync bool) {
 				b.Fatal(err)
 			}
 		}
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		add()
 	}
 }
 
@@ -98,10 +101,8 @@ func BenchmarkFileWrite(b *testing.B) {
 			b.Run(fmt.Sprintf("fsync=%v/%s", fsync, sizeName(size)), func(b *testing.B) {
 				data := randBytes(1, size)
 				dir := b.TempDir()
-				b.SetBytes(int64(size))
-				b.ReportAllocs()
 				var iter int
-				for b.Loop() {
+				write := func() {
 					iter++
 					f, err := os.Create(filepath.Join(dir, fmt.Sprint(iter)))
 					if err != nil {
@@ -120,6 +121,11 @@ func BenchmarkFileWrite(b *testing.B) {
 					if err := f.Close(); err != nil {
 						b.Fatal(err)
 					}
+				}
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					write()
 				}
 			})
 		}

@@ -11,10 +11,20 @@ import (
 	"github.com/multiformats/go-multihash"
 )
 
-// chunkBuffers is the number of chunk buffers in flight between the reading
-// and hashing goroutine and the writer. Two would keep both busy; the spare
-// ones absorb jitter in either stage.
-const chunkBuffers = 4
+// Chunk stores the chunks that are ready together, in transactions of up to
+// chunkBatchBytes and chunkBatchMax chunks: Badger then encodes them with
+// one buffer, and commits fewer, larger batches. Badger's transaction limit
+// (15% of its 64 MiB memtable) bounds chunkBatchBytes when values are kept
+// inline, as they are in memory.
+const (
+	chunkBatchBytes = 4 << 20
+	chunkBatchMax   = 64
+)
+
+// chunkBatch returns how many chunks of chunkSize fit in one batch.
+func chunkBatch(chunkSize int) int {
+	return max(1, min(chunkBatchMax, chunkBatchBytes/chunkSize))
+}
 
 // chunk is one chunk read and hashed, on its way to be stored.
 type chunk struct {
@@ -30,8 +40,9 @@ type chunk struct {
 // number of bytes of each chunk once it is stored.
 //
 // Reading and hashing run in one goroutine and storing in the caller's, with
-// a few reused chunk buffers between them. Cancelling ctx stops Chunk, but
-// only after a Read in progress returns.
+// a few reused chunk buffers between them; chunks that are ready together are
+// stored in one transaction. Cancelling ctx (or closing the store) stops
+// Chunk, but only after a Read in progress returns.
 func (ss *Session) Chunk(ctx context.Context, r io.Reader, chunkSize int, progress func(n int64)) ([]ShardRef, error) {
 	if err := CheckChunkSize(chunkSize); err != nil {
 		return nil, fmt.Errorf("chunk: %w", err)
@@ -44,11 +55,12 @@ func (ss *Session) Chunk(ctx context.Context, r io.Reader, chunkSize int, progre
 	ctx, release := ss.s.opContext(ctx)
 	defer release()
 
-	free := make(chan []byte, chunkBuffers)
-	for range chunkBuffers {
-		free <- make([]byte, chunkSize)
-	}
-	full := make(chan chunk, chunkBuffers)
+	// Two batches' worth of buffers, and two more, keep the reader busy
+	// while a batch is stored.
+	batchMax := chunkBatch(chunkSize)
+	buffers := 2*batchMax + 2
+	free := make(chan []byte, buffers)
+	full := make(chan chunk, buffers)
 	readErr := make(chan error, 1)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -56,22 +68,39 @@ func (ss *Session) Chunk(ctx context.Context, r io.Reader, chunkSize int, progre
 	defer stopReading()
 	wg.Go(func() {
 		defer close(full)
-		readErr <- readChunks(readCtx, r, free, full)
+		readErr <- readChunks(readCtx, r, chunkSize, buffers, free, full)
 	})
 
 	var refs []ShardRef
+	batch := make([]chunk, 0, batchMax)
 	for c := range full {
+		// Take whatever else is ready, without waiting.
+		batch = append(batch[:0], c)
+	more:
+		for len(batch) < batchMax {
+			select {
+			case c, ok := <-full:
+				if !ok {
+					break more
+				}
+				batch = append(batch, c)
+			default:
+				break more
+			}
+		}
 		if err := ctxErr(ctx); err != nil {
 			return nil, fmt.Errorf("chunk: %w", err)
 		}
-		if err := ss.putShard(c.mh, c.data); err != nil {
-			return nil, fmt.Errorf("chunk: store shard %d: %w", len(refs), err)
+		if err := ss.putShards(batch); err != nil {
+			return nil, fmt.Errorf("chunk: store shards %d-%d: %w", len(refs), len(refs)+len(batch)-1, err)
 		}
-		refs = append(refs, ShardRef{CID: cid.NewCidV1(cid.Raw, c.mh), Size: len(c.data)})
-		if progress != nil {
-			progress(int64(len(c.data)))
+		for _, c := range batch {
+			refs = append(refs, ShardRef{CID: cid.NewCidV1(cid.Raw, c.mh), Size: len(c.data)})
+			if progress != nil {
+				progress(int64(len(c.data)))
+			}
+			free <- c.data[:cap(c.data)]
 		}
-		free <- c.data[:cap(c.data)]
 	}
 	if err := <-readErr; err != nil {
 		return nil, fmt.Errorf("chunk: shard %d: %w", len(refs), err)
@@ -82,15 +111,29 @@ func (ss *Session) Chunk(ctx context.Context, r io.Reader, chunkSize int, progre
 	return refs, nil
 }
 
-// readChunks fills buffers from free with chunks of r, hashes them and sends
-// them on full, until EOF, a read error, or ctx is done (then it returns nil
-// and the writer reports why).
-func readChunks(ctx context.Context, r io.Reader, free <-chan []byte, full chan<- chunk) error {
+// readChunks fills buffers of chunkSize bytes with chunks of r, hashes them
+// and sends them on full, until EOF, a read error, or ctx is done (then it
+// returns nil and the writer reports why). It allocates up to buffers
+// buffers, as needed, and then reuses those the writer returns on free.
+func readChunks(ctx context.Context, r io.Reader, chunkSize, buffers int, free <-chan []byte, full chan<- chunk) error {
+	allocated := 0
 	for first := true; ; first = false {
 		var buf []byte
 		select {
 		case buf = <-free:
-		case <-ctx.Done():
+		default:
+			if allocated < buffers {
+				buf = make([]byte, chunkSize)
+				allocated++
+				break
+			}
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
 			return nil
 		}
 		n, err := io.ReadFull(r, buf)

@@ -315,3 +315,32 @@ func TestFileReaderErrors(t *testing.T) {
 		})
 	})
 }
+
+// TestChunkDedup chunks a file of identical chunks: they are stored once and
+// charged once, even when several land in one transaction.
+func TestChunkDedup(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, cfg Config) {
+		ctx := context.Background()
+		cfg.QuotaBytes = 2 * DefaultChunkSize
+		s := openStore(t, cfg)
+		data := bytes.Repeat([]byte{7}, 16*DefaultChunkSize)
+		ss := mustNewSession(t, s, DefaultChunkSize)
+		refs, err := ss.Chunk(ctx, bytes.NewReader(data), DefaultChunkSize, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range refs {
+			if !r.CID.Equals(refs[0].CID) {
+				t.Fatalf("identical chunks gave %s and %s", r.CID, refs[0].CID)
+			}
+		}
+		if used, reserved := s.Usage(); used != DefaultChunkSize || reserved != 0 {
+			t.Fatalf("usage %d, reserved %d; want %d, 0", used, reserved, DefaultChunkSize)
+		}
+		if err := ss.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		mustHaveShard(t, s, refs[0].CID, false)
+		checkUsage(t, s)
+	})
+}

@@ -162,8 +162,17 @@ func (s *Store) markAndSweep(ctx context.Context) (sweepResult, error) {
 		res.shardBytes += shardBytes[i]
 	}
 	if err := wb.Flush(); err != nil {
+		// Part of the batch may have landed: count again.
 		res.shardBytes = 0
-		return res, fmt.Errorf("sweep: %w", err)
+		err = fmt.Errorf("sweep: %w", err)
+		used, serr := s.scanUsage()
+		if serr != nil {
+			return res, errors.Join(err, fmt.Errorf("recount usage: %w", serr))
+		}
+		s.mu.Lock()
+		s.used = used
+		s.mu.Unlock()
+		return res, err
 	}
 	res.ShardsRemoved = len(deadShards)
 	res.ObjectsRemoved = len(deadObjects)

@@ -107,16 +107,23 @@ func (ss *Session) PutShard(ctx context.Context, data []byte) (cid.Cid, error) {
 
 // putShard stores one shard for the session; the caller holds ss.mu.
 func (ss *Session) putShard(mh multihash.Multihash, data []byte) error {
+	return ss.putShards([]chunk{{data: data, mh: mh}})
+}
+
+// putShards stores shards for the session in one transaction; the caller
+// holds ss.mu.
+func (ss *Session) putShards(batch []chunk) error {
 	ss.s.gcMu.RLock()
 	defer ss.s.gcMu.RUnlock()
-	return ss.s.storeShard(mh, data, ss, false)
+	return ss.s.storeShards(batch, ss, false)
 }
 
 // Commit stores object c with its links, pins it if pin is set, and ends the
 // session, all in one transaction: after a crash either all of it is there,
 // or none of it and the session is rolled back. c must hash to data (else
 // the error wraps ErrBadCID) and must not be raw. On error the session stays
-// open, to be committed again or aborted.
+// open, to be committed again or aborted. Without pin, the object and its
+// shards are kept only while some pin reaches them (see GC).
 //
 // One transaction holds about 1 + (raw links) entries; Badger's limit is
 // roughly 90,000 entries (a 90 GiB file in 1 MiB shards).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/ipfs/go-cid"
 )
 
@@ -47,12 +48,12 @@ func TestQuota(t *testing.T) {
 		if _, err := ss.Chunk(ctx, bytes.NewReader(data), MinChunkSize, nil); err != nil {
 			t.Fatalf("Chunk of stored data: %v", err)
 		}
-		// Past the quota: refused, and the shards already written stay
+		// Past the quota: refused. Shards stored before the refusal stay
 		// held by the session.
 		_, err = ss.Chunk(ctx, bytes.NewReader(randBytes(3, 3*MinChunkSize)), MinChunkSize, nil)
 		wantErr(t, err, ErrQuota)
-		if used, _ := s.Usage(); used != quota {
-			t.Fatalf("usage %d after filling the quota, want %d", used, quota)
+		if used, _ := s.Usage(); used < 8*MinChunkSize || used > quota {
+			t.Fatalf("usage %d after filling the quota, want %d to %d", used, 8*MinChunkSize, quota)
 		}
 		checkUsage(t, s)
 
@@ -154,8 +155,8 @@ func TestSessionCommitAtomic(t *testing.T) {
 	}
 	objData, obj := testObject("huge")
 	err = ss.Commit(ctx, obj, objData, links, true)
-	if err == nil {
-		t.Fatal("Commit of 200,000 links succeeded; the test needs it to fail")
+	if !errors.Is(err, badger.ErrTxnTooBig) {
+		t.Fatalf("Commit of 200,000 links = %v; the test needs ErrTxnTooBig", err)
 	}
 	if ok, _ := s.HasObject(ctx, obj); ok {
 		t.Fatal("object stored by a failed commit")

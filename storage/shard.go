@@ -41,58 +41,106 @@ func (s *Store) PutShard(ctx context.Context, data []byte) (cid.Cid, error) {
 // the shard. With repair, a stored copy is checked and replaced if damaged.
 // The caller holds s.gcMu for reading.
 func (s *Store) storeShard(mh multihash.Multihash, data []byte, ss *Session, repair bool) error {
-	mu := s.shardLock(mh)
-	mu.Lock()
-	defer mu.Unlock()
+	return s.storeShards([]chunk{{data: data, mh: mh}}, ss, repair)
+}
+
+// storeShards is storeShard for several shards in one transaction: all are
+// stored or none. The batch must fit in one transaction (see
+// chunkBatchBytes).
+func (s *Store) storeShards(batch []chunk, ss *Session, repair bool) error {
+	unlock := s.lockShards(batch)
+	defer unlock()
 
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 
-	oldSize, stored, err := shardSize(txn, mh)
-	if err != nil {
-		return err
+	// Usage changes to undo if the transaction does not commit.
+	type charge struct {
+		n, taken int64
+		repair   bool
 	}
-	write := !stored
-	if stored && repair {
-		intact, err := s.shardIntact(txn, mh)
+	var charges []charge
+	undo := func() {
+		for _, c := range charges {
+			if c.repair {
+				s.addUsed(-c.n)
+			} else {
+				s.refund(ss, c.n, c.taken)
+			}
+		}
+	}
+	for _, c := range batch {
+		// Earlier shards of the batch are visible here as pending writes,
+		// so a shard repeated within a batch is charged once.
+		oldSize, stored, err := shardSize(txn, c.mh)
 		if err != nil {
+			undo()
 			return err
 		}
-		write = !intact
-	}
-	n := int64(len(data))
-	var taken, delta int64
-	if write {
-		if stored {
-			// A repair: usage moves by the size difference, if any,
-			// without a quota check, since the shard was already paid for.
-			delta = n - oldSize
-			s.addUsed(delta)
-		} else {
-			if taken, err = s.charge(ss, n); err != nil {
+		write := !stored
+		if stored && repair {
+			intact, err := s.shardIntact(txn, c.mh)
+			if err != nil {
+				undo()
 				return err
 			}
-			delta = n
+			write = !intact
 		}
-	}
-	undo := func() {
+		n := int64(len(c.data))
 		switch {
 		case !write:
 		case stored:
-			s.addUsed(-delta)
+			// A repair: usage moves by the size difference, if any,
+			// without a quota check, since the shard was already paid for.
+			s.addUsed(n - oldSize)
+			charges = append(charges, charge{n: n - oldSize, repair: true})
 		default:
-			s.refund(ss, n, taken)
+			taken, err := s.charge(ss, n)
+			if err != nil {
+				undo()
+				return err
+			}
+			charges = append(charges, charge{n: n, taken: taken})
 		}
-	}
-	if err := s.stageShard(txn, mh, data, write, !stored, oldSize, ss); err != nil {
-		undo()
-		return err
+		if !write {
+			oldSize = 0
+		}
+		if err := s.stageShard(txn, c.mh, c.data, write, !stored, oldSize, ss); err != nil {
+			undo()
+			return err
+		}
 	}
 	if err := txn.Commit(); err != nil {
 		undo()
 		return err
 	}
 	return nil
+}
+
+// lockShards locks the stripes of the batch's shards, in stripe order so
+// that concurrent batches cannot deadlock, and returns the unlock function.
+func (s *Store) lockShards(batch []chunk) func() {
+	if len(batch) == 1 {
+		mu := s.shardLock(batch[0].mh)
+		mu.Lock()
+		return mu.Unlock
+	}
+	var stripes [len(s.shardMu)]bool
+	for _, c := range batch {
+		stripes[c.mh[len(c.mh)-1]] = true
+	}
+	for i, ok := range stripes {
+		if ok {
+			s.shardMu[i].Lock()
+		}
+	}
+	return func() {
+		for i, ok := range stripes {
+			if ok {
+				s.shardMu[i].Unlock()
+			}
+		}
+	}
 }
 
 // stageShard adds to txn the writes of storeShard. oldSize is the size of

@@ -60,7 +60,7 @@ const (
 	// valueLogFileSize is smaller than Badger's 1 GiB default so that value
 	// log GC, which rewrites one whole file at a time and never the active
 	// one, can return space on stores of a few GiB.
-	valueLogFileSize = 512 << 20
+	valueLogFileSize = 256 << 20
 	// blockCacheSize: without compression or encryption the block cache
 	// only saves copying blocks out of mmapped tables; keep it modest.
 	blockCacheSize = 32 << 20
@@ -79,10 +79,11 @@ const (
 //
 // SyncWrites is off: a commit returns once its entries are copied into
 // Badger's memory-mapped value log and memtable WAL, which the kernel writes
-// back even if the process is killed (kill -9, OOM, panic). Only a kernel
-// crash or power loss can lose the last seconds of commits, and the add
-// session protocol makes that loss whole-or-nothing per session. Syncing
-// every commit would cost an fsync per shard.
+// back even if the process is killed (kill -9, OOM, panic): TestCrashKill9
+// checks it. Only a kernel crash or power loss can lose or tear the last
+// seconds of writes; every read rehashes, so a torn shard shows up as
+// ErrCorrupt (and in Verify), never as wrong bytes. Syncing every commit
+// would cost an fsync per add transaction.
 func badgerOptions(cfg Config, log *slog.Logger) badger.Options {
 	dir, threshold := cfg.Dir, int64(valueThreshold)
 	if cfg.InMemory {
@@ -112,8 +113,9 @@ type Store struct {
 	segment  int // 0 on disk; in memory, the size of shard segments
 
 	// gcMu is held for writing by GC's mark and sweep and for reading by
-	// every operation that adds or removes shards, objects, references or
-	// pins, so that GC sees one consistent graph. Never taken recursively.
+	// every other write to Badger, so that GC sees one consistent graph and
+	// can flush Badger (flushDeletions), which fails concurrent writes.
+	// Never taken recursively.
 	gcMu sync.RWMutex
 	// gcRun lets one GC run at a time, including its value log phase.
 	gcRun sync.Mutex

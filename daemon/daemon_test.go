@@ -1,0 +1,395 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/rpc"
+	"go.uber.org/goleak"
+
+	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/storage"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// Badger's and glog's process-wide workers, started once per process.
+		goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"),
+		goleak.IgnoreTopFunction("github.com/dgraph-io/ristretto/v2.(*defaultPolicy[...]).processItems"),
+		goleak.IgnoreAnyFunction("github.com/ethereum/go-ethereum/metrics.(*meterTicker).loop"),
+	)
+}
+
+// testNode makes a repo in a temp dir and a started node on it.
+func testNode(t *testing.T, mutate func(*Config)) (*Node, *Repo) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "repo")
+	cfg := DefaultConfig()
+	cfg.API.Address = "127.0.0.1:0"
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if _, err := InitRepo(dir, InitOptions{Config: &cfg}); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := OpenRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNode(repo, Options{Version: "test"})
+	if err != nil {
+		repo.Close()
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		n.Close()
+		repo.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Error(err)
+		}
+		repo.Close()
+	})
+	return n, repo
+}
+
+func TestInitRepo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo")
+	res, err := InitRepo(dir, InitOptions{Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.PeerID, "12D3Koo") || !strings.HasPrefix(res.Account, "0x") {
+		t.Fatalf("init result %+v", res)
+	}
+	if _, err := InitRepo(dir, InitOptions{}); !errors.Is(err, ErrRepoExists) {
+		t.Fatalf("second init: %v, want ErrRepoExists", err)
+	}
+	repo, err := OpenRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	if _, err := OpenRepo(dir); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+	if _, err := repo.LoadAccountKey("wrong"); !errors.Is(err, ErrBadPassword) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	key, err := repo.LoadAccountKey("secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := datanet.NewKeySigner(key).Address().Hex(); got != res.Account {
+		t.Fatalf("key address %s, config %s", got, res.Account)
+	}
+	sk, err := repo.LoadIdentity()
+	if err != nil || sk == nil {
+		t.Fatalf("identity: %v", err)
+	}
+	for _, f := range []string{ConfigFile, filepath.Join(KeystoreDir, IdentityFile), filepath.Join(KeystoreDir, APISecret)} {
+		info, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no group/other access", f, info.Mode())
+		}
+	}
+	if _, err := OpenRepo(t.TempDir()); !errors.Is(err, ErrNoRepo) {
+		t.Fatalf("open empty dir: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(*Config)
+		want   string
+	}{
+		"default":          {func(*Config) {}, ""},
+		"quota units":      {func(c *Config) { c.Storage.Quota = "2 TiB" }, ""},
+		"bad quota":        {func(c *Config) { c.Storage.Quota = "lots" }, "storage.quota"},
+		"small chunk":      {func(c *Config) { c.Storage.ChunkSize = 10 }, "chunk_size"},
+		"big chunk":        {func(c *Config) { c.Storage.ChunkSize = 8 << 20 }, "chunk_size"},
+		"public api":       {func(c *Config) { c.API.Address = "0.0.0.0:5180" }, "loopback"},
+		"bad api":          {func(c *Config) { c.API.Address = "nonsense" }, "api.address"},
+		"bad level":        {func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+		"zero chain":       {func(c *Config) { c.Chain.ID = 0 }, "chain.id"},
+		"localhost is ok":  {func(c *Config) { c.API.Address = "localhost:1" }, ""},
+		"ipv6 loopback ok": {func(c *Config) { c.API.Address = "[::1]:1" }, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.mutate(&c)
+			err := c.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigRejectsUnknownKeys(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(p, []byte("[storage]\nqouta = \"1 GB\"\n"), 0o600)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "qouta") {
+		t.Fatalf("LoadConfig: %v, want an error naming the unknown key", err)
+	}
+	c := DefaultConfig()
+	c.Storage.Quota = "10 GB"
+	data, _ := c.MarshalTOML()
+	os.WriteFile(p, data, 0o600)
+	got, err := LoadConfig(p)
+	if err != nil || got.Storage.Quota != "10 GB" {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	a := &Authority{secret: bytes.Repeat([]byte{7}, 32)}
+	for _, p := range []Perm{PermRead, PermWrite, PermSign, PermAdmin} {
+		tok, err := a.CreateToken(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := a.Check(tok)
+		if err != nil || got != p {
+			t.Fatalf("Check(%s token) = %v, %v", p, got, err)
+		}
+	}
+	other := &Authority{secret: bytes.Repeat([]byte{8}, 32)}
+	tok, _ := other.CreateToken(PermAdmin)
+	if _, err := a.Check(tok); !errors.Is(err, ErrPermission) {
+		t.Fatalf("token of another secret: %v", err)
+	}
+	if _, err := a.Check("garbage"); !errors.Is(err, ErrPermission) {
+		t.Fatalf("garbage token: %v", err)
+	}
+	if !(PermRead < PermWrite && PermWrite < PermSign && PermSign < PermAdmin) {
+		t.Fatal("permission order")
+	}
+}
+
+// rpcHTTP calls a method over HTTP with an optional bearer token.
+func rpcHTTP(t *testing.T, n *Node, token, method string, result any, args ...any) error {
+	t.Helper()
+	var opts []rpc.ClientOption
+	if token != "" {
+		opts = append(opts, rpc.WithHeader("Authorization", "Bearer "+token))
+	}
+	c, err := rpc.DialOptions(context.Background(), "http://"+n.HTTPAddr()+RPCPath, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.Call(result, method, args...)
+}
+
+func TestPermissions(t *testing.T) {
+	n, _ := testNode(t, nil)
+	spec := datanet.DatanetSpec{Name: "perm"}
+	var dv DatanetView
+	if err := rpcHTTP(t, n, "", "datanet_list", new([]DatanetView)); err != nil {
+		t.Fatalf("read without token: %v", err)
+	}
+	tokens := map[Perm]string{}
+	for _, p := range []Perm{PermRead, PermWrite, PermSign, PermAdmin} {
+		tok, err := n.auth.CreateToken(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[p] = tok
+	}
+	cases := []struct {
+		method string
+		need   Perm
+		args   []any
+	}{
+		{"datanet_create", PermSign, []any{spec}},
+		{"content_pins", PermRead, nil},
+		{"repo_gc", PermAdmin, nil},
+		{"auth_createToken", PermAdmin, []any{"read"}},
+	}
+	for _, tc := range cases {
+		for p, tok := range tokens {
+			var res any
+			err := rpcHTTP(t, n, tok, tc.method, &res, tc.args...)
+			denied := err != nil && strings.Contains(err.Error(), "permission denied")
+			if (p < tc.need) != denied {
+				t.Errorf("%s with %s token: %v", tc.method, p, err)
+			}
+			if denied {
+				var ec rpc.Error
+				if !errors.As(err, &ec) || ec.ErrorCode() != CodePermission {
+					t.Errorf("%s denied without code %d: %v", tc.method, CodePermission, err)
+				}
+			}
+		}
+	}
+	// The unix socket and in-process clients are trusted with admin.
+	ipc, err := rpc.Dial(n.repo.Path(IPCFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ipc.Close()
+	if err := ipc.Call(&dv, "datanet_create", spec); err != nil || dv.ID == "" {
+		t.Fatalf("datanet_create over ipc: %v", err)
+	}
+	info, err := os.Stat(n.repo.Path(IPCFile))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("ipc socket mode: %v %v", info.Mode(), err)
+	}
+}
+
+func TestHTTPRejectsForeignHost(t *testing.T) {
+	n, _ := testNode(t, nil)
+	req, _ := http.NewRequest("GET", "http://"+n.HTTPAddr()+MetricsPath, nil)
+	req.Host = "evil.example:80"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign Host: %s", resp.Status)
+	}
+}
+
+func TestContentOverHTTP(t *testing.T) {
+	n, _ := testNode(t, nil)
+	c := n.InProc()
+	defer c.Close()
+	var dv DatanetView
+	if err := c.Call(&dv, "datanet_create", datanet.DatanetSpec{Name: "http"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	body := bytes.Repeat([]byte("0123456789abcdef"), 200_000) // 3.05 MiB
+	os.WriteFile(filepath.Join(dir, "data.csv"), body, 0o644)
+	var added AddResult
+	if err := c.Call(&added, "content_add", AddArgs{Paths: []string{filepath.Join(dir, "data.csv")}, Datanet: dv.ID, ChunkSize: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + n.HTTPAddr() + ContentPath + added.CID + "/data.csv"
+	for _, tc := range []struct{ rng, want string }{
+		{"", string(body)},
+		{"bytes=0-9", string(body[:10])},
+		{"bytes=1048570-1048590", string(body[1048570:1048591])},
+		{"bytes=-5", string(body[len(body)-5:])},
+	} {
+		req, _ := http.NewRequest("GET", url, nil)
+		if tc.rng != "" {
+			req.Header.Set("Range", tc.rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(got) != tc.want {
+			t.Fatalf("range %q: %s, %d bytes", tc.rng, resp.Status, len(got))
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+			t.Errorf("content type %q", ct)
+		}
+	}
+	// The contribution itself is a JSON listing.
+	resp, err := http.Get("http://" + n.HTTPAddr() + ContentPath + added.CID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listing, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(listing), `"data.csv"`) || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("listing: %s", listing)
+	}
+	resp, err = http.Post(url, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST content: %s", resp.Status)
+	}
+}
+
+func TestAddProgressAndAbort(t *testing.T) {
+	n, _ := testNode(t, nil)
+	c := n.InProc()
+	defer c.Close()
+	var dv DatanetView
+	if err := c.Call(&dv, "datanet_create", datanet.DatanetSpec{Name: "progress"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	data := make([]byte, 5<<20)
+	for i := range data {
+		data[i] = byte(i * 7 >> 3)
+	}
+	os.WriteFile(filepath.Join(dir, "x.bin"), data, 0o644)
+	events := make(chan AddEvent, 64)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sub, err := c.Subscribe(ctx, "content", events, "addProgress", AddArgs{Paths: []string{filepath.Join(dir, "x.bin")}, Datanet: dv.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	var final AddEvent
+	for final.Result == nil && final.Error == nil {
+		select {
+		case final = <-events:
+		case err := <-sub.Err():
+			t.Fatal(err)
+		case <-ctx.Done():
+			t.Fatal("no final event")
+		}
+	}
+	if final.Error != nil || final.Result.Size != uint64(len(data)) {
+		t.Fatalf("final event %+v", final)
+	}
+
+	// An add of a missing file reports a coded error in its final event.
+	sub2, err := c.Subscribe(ctx, "content", events, "addProgress", AddArgs{Paths: []string{filepath.Join(dir, "missing")}, Datanet: dv.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub2.Unsubscribe()
+	select {
+	case ev := <-events:
+		if ev.Error == nil || ev.Error.Code != CodeBadRequest {
+			t.Fatalf("missing file event %+v", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event for a missing file")
+	}
+}
+
+func TestErrorCodes(t *testing.T) {
+	for err, code := range map[error]int{
+		storage.ErrNotFound:          CodeNotFound,
+		storage.ErrQuota:             CodeQuota,
+		datanet.ErrUnknownDatanet:    CodeUnknownDatanet,
+		datanet.ErrBadSignature:      CodeBadSignature,
+		errors.New("something else"): CodeInternal,
+	} {
+		wrapped := apiError(errors.Join(errors.New("context"), err))
+		if got := wrapped.(*codedError).code; got != code {
+			t.Errorf("%v: code %d, want %d", err, got, code)
+		}
+	}
+	if apiError(nil) != nil {
+		t.Fatal("apiError(nil) != nil")
+	}
+}
