@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -273,6 +274,28 @@ func TestE2EOffline(t *testing.T) {
 	c.json(&after, "repo", "stat")
 	if after.Shards != before.Shards || after.Objects != before.Objects || after.ShardBytes != before.ShardBytes {
 		t.Fatalf("failed adds changed the store: %+v -> %+v", before, after)
+	}
+
+	// Pins keep content through GC; unpinned content goes.
+	var pins []string
+	c.json(&pins, "pin", "ls")
+	if !slices.Contains(pins, added.CID) || !slices.Contains(pins, dn.ID) {
+		t.Fatalf("pin ls %v lacks %s or %s", pins, added.CID, dn.ID)
+	}
+	c.ok("repo", "gc")
+	checkGet(t, c, added.CID, files)
+	c.ok("pin", "rm", added.CID)
+	c.fail("not found", "pin", "rm", added.CID)
+	var gc daemon.GCResult
+	c.json(&gc, "repo", "gc")
+	if gc.ShardsRemoved != 6 || gc.ObjectsRemoved != 1 {
+		t.Fatalf("gc after unpin: %+v, want 6 shards and 1 object", gc)
+	}
+	c.fail("not found", "ls", added.CID)
+	var empty daemon.StatResult
+	c.json(&empty, "repo", "stat")
+	if empty.Shards != 0 || empty.Objects != 1 {
+		t.Fatalf("after gc: %+v", empty)
 	}
 }
 
