@@ -79,7 +79,53 @@ func (a *nodeAPI) Id(ctx context.Context) (*IDResult, error) {
 	if a.n.httpAddr != "" {
 		res.API = "http://" + a.n.httpAddr
 	}
+	if a.n.net != nil {
+		for _, ma := range a.n.net.p2p.Addrs() {
+			res.Addrs = append(res.Addrs, ma.String())
+		}
+	}
 	return res, nil
+}
+
+// Connect dials a peer by multiaddr (ending in /p2p/<peer id>).
+func (a *nodeAPI) Connect(ctx context.Context, addr string) (string, error) {
+	if err := a.g(ctx, PermWrite); err != nil {
+		return "", apiError(err)
+	}
+	if a.n.net == nil {
+		return "", apiError(ErrOffline)
+	}
+	id, err := a.n.net.p2p.Connect(ctx, addr)
+	if err != nil {
+		return "", apiError(fmt.Errorf("%w: connect %s: %v", errBadRequest, addr, err))
+	}
+	return id.String(), nil
+}
+
+// PeerView is a connected peer.
+type PeerView struct {
+	ID      string   `json:"id"`
+	Addrs   []string `json:"addrs"`
+	Latency string   `json:"latency,omitempty"`
+}
+
+// Peers lists connected peers.
+func (a *nodeAPI) Peers(ctx context.Context) ([]PeerView, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	if a.n.net == nil {
+		return nil, apiError(ErrOffline)
+	}
+	out := []PeerView{}
+	for _, p := range a.n.net.p2p.Peers() {
+		v := PeerView{ID: p.ID.String(), Addrs: p.Addrs}
+		if p.Latency > 0 {
+			v.Latency = p.Latency.Round(time.Microsecond).String()
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // Version returns the daemon's version.
@@ -167,7 +213,57 @@ func (a *datanetAPI) Create(ctx context.Context, spec datanet.DatanetSpec) (*Dat
 		return nil, apiError(err)
 	}
 	a.n.log.Info("datanet created", "id", id.String(), "name", d.Name)
+	if a.n.net != nil {
+		if err := a.n.join(ctx, id); err != nil {
+			return nil, apiError(err)
+		}
+		data, err := a.n.registry.Get(ctx, id)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		a.n.announce(cid.Undef, id, data)
+	}
 	return &DatanetView{ID: id.String(), Datanet: d}, nil
+}
+
+// Join subscribes to a Datanet's topic and syncs its objects from peers;
+// the node rejoins it after a restart.
+func (a *datanetAPI) Join(ctx context.Context, id string) error {
+	if err := a.g(ctx, PermWrite); err != nil {
+		return apiError(err)
+	}
+	c, err := parseCID(id)
+	if err != nil {
+		return apiError(err)
+	}
+	return apiError(a.n.join(ctx, c))
+}
+
+// Leave unsubscribes from a Datanet's topic; what is stored stays.
+func (a *datanetAPI) Leave(ctx context.Context, id string) error {
+	if err := a.g(ctx, PermWrite); err != nil {
+		return apiError(err)
+	}
+	c, err := parseCID(id)
+	if err != nil {
+		return apiError(err)
+	}
+	return apiError(a.n.leave(c))
+}
+
+// Joined lists the Datanets the node has joined.
+func (a *datanetAPI) Joined(ctx context.Context) ([]string, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	if a.n.net == nil {
+		return nil, apiError(ErrOffline)
+	}
+	out := []string{}
+	for _, c := range a.n.net.p2p.Joined() {
+		out = append(out, c.String())
+	}
+	return out, nil
 }
 
 // List returns the Datanets this node holds.
@@ -302,13 +398,35 @@ func (a *contentAPI) AddProgress(ctx context.Context, args AddArgs) (*rpc.Subscr
 	if err := a.g(ctx, PermSign); err != nil {
 		return nil, apiError(err)
 	}
+	return a.n.subscribeWork(ctx, func(ctx context.Context, notify func(any)) {
+		var last time.Time
+		res, err := a.n.add(ctx, args, func(done, total int64) {
+			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
+				last = now
+				notify(AddEvent{Done: done, Total: total})
+			}
+		})
+		final := AddEvent{Result: res}
+		if err != nil {
+			final.Error = eventErr(err)
+		} else {
+			final.Done, final.Total = int64(res.Size), int64(res.Size)
+		}
+		notify(final)
+	})
+}
+
+// subscribeWork runs work in the background for a subscription: work's
+// context ends when the client unsubscribes or disconnects, or the node
+// closes; notify sends an event to the subscriber.
+func (n *Node) subscribeWork(ctx context.Context, work func(ctx context.Context, notify func(any))) (*rpc.Subscription, error) {
 	notifier, ok := rpc.NotifierFromContext(ctx)
 	if !ok {
 		return nil, rpc.ErrNotificationsUnsupported
 	}
 	sub := notifier.CreateSubscription()
-	a.n.wg.Go(func() {
-		ctx, cancel := context.WithCancel(a.n.ctx)
+	n.wg.Go(func() {
+		ctx, cancel := context.WithCancel(n.ctx)
 		defer cancel()
 		go func() {
 			select {
@@ -317,23 +435,14 @@ func (a *contentAPI) AddProgress(ctx context.Context, args AddArgs) (*rpc.Subscr
 			case <-ctx.Done():
 			}
 		}()
-		var last time.Time
-		res, err := a.n.add(ctx, args, func(done, total int64) {
-			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
-				last = now
-				notifier.Notify(sub.ID, AddEvent{Done: done, Total: total})
-			}
-		})
-		final := AddEvent{Result: res}
-		if err != nil {
-			e := apiError(err).(*codedError)
-			final.Error = &EventErr{Code: e.code, Name: e.name, Message: e.Error()}
-		} else {
-			final.Done, final.Total = int64(res.Size), int64(res.Size)
-		}
-		notifier.Notify(sub.ID, final)
+		work(ctx, func(ev any) { notifier.Notify(sub.ID, ev) })
 	})
 	return sub, nil
+}
+
+func eventErr(err error) *EventErr {
+	e := apiError(err).(*codedError)
+	return &EventErr{Code: e.code, Name: e.name, Message: e.Error()}
 }
 
 func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total int64)) (*AddResult, error) {
@@ -364,6 +473,16 @@ func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total 
 	}
 	n.metrics.adds.Inc()
 	n.metrics.addBytes.Add(float64(k.Size))
+	if n.net != nil {
+		if err := n.join(ctx, dn); err != nil {
+			return nil, err
+		}
+		data, err := n.registry.Get(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		n.announce(dn, c, data)
+	}
 	n.log.Info("contribution added", "cid", c.String(), "datanet", dn.String(), "files", len(k.Files),
 		"bytes", k.Size, "took", time.Since(start).Round(time.Millisecond))
 	return contributionResult(c, k), nil
@@ -430,6 +549,83 @@ func lsResult(res *datanet.Resolved) (*LsResult, error) {
 		out.Object = obj
 	}
 	return out, nil
+}
+
+// ProviderView is a peer that provides a CID.
+type ProviderView struct {
+	ID    string   `json:"id"`
+	Addrs []string `json:"addrs"`
+}
+
+// Providers finds the peers that provide a CID on the DHT.
+func (a *contentAPI) Providers(ctx context.Context, c string) ([]ProviderView, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	if a.n.net == nil {
+		return nil, apiError(ErrOffline)
+	}
+	id, err := parseCID(c)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	provs, err := a.n.net.p2p.FindProviders(ctx, id, 100)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := []ProviderView{}
+	for _, p := range provs {
+		v := ProviderView{ID: p.ID.String(), Addrs: []string{}}
+		for _, ma := range p.Addrs {
+			v.Addrs = append(v.Addrs, ma.String())
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Fetch makes a content path local: the object and every shard, from peers,
+// verified. What is already stored is not fetched again.
+func (a *contentAPI) Fetch(ctx context.Context, path string) (*FetchResult, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	res, err := a.n.fetch(ctx, path, nil)
+	return res, apiError(err)
+}
+
+// FetchEvent is a notification of the content fetchProgress subscription:
+// progress, then one final event with Result or Error.
+type FetchEvent struct {
+	Done   int64        `json:"done"`
+	Total  int64        `json:"total"`
+	Result *FetchResult `json:"result,omitempty"`
+	Error  *EventErr    `json:"error,omitempty"`
+}
+
+// FetchProgress is content_fetch with progress: subscribe with
+// content_subscribe("fetchProgress", path). Unsubscribing stops the fetch;
+// what was fetched is kept, so a new fetch resumes.
+func (a *contentAPI) FetchProgress(ctx context.Context, path string) (*rpc.Subscription, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	return a.n.subscribeWork(ctx, func(ctx context.Context, notify func(any)) {
+		var last time.Time
+		res, err := a.n.fetch(ctx, path, func(done, total int64) {
+			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
+				last = now
+				notify(FetchEvent{Done: done, Total: total})
+			}
+		})
+		final := FetchEvent{Result: res}
+		if err != nil {
+			final.Result, final.Error = nil, eventErr(err)
+		} else {
+			final.Done, final.Total = res.Bytes, res.Bytes
+		}
+		notify(final)
+	})
 }
 
 // Pin pins an object or shard and everything it links to.

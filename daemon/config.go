@@ -8,8 +8,10 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/multiformats/go-multiaddr"
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/openledger/openledger/storage"
@@ -26,6 +28,7 @@ type Config struct {
 	Identity IdentityConfig `toml:"identity" json:"identity"`
 	API      APIConfig      `toml:"api" json:"api"`
 	Storage  StorageConfig  `toml:"storage" json:"storage"`
+	P2P      P2PConfig      `toml:"p2p" json:"p2p"`
 	Chain    ChainConfig    `toml:"chain" json:"chain"`
 	Log      LogConfig      `toml:"log" json:"log"`
 }
@@ -45,6 +48,26 @@ type APIConfig struct {
 	// a loopback address: reads need no token there. Port 0 picks a free port;
 	// the address in use is written to $REPO/api.
 	Address string `toml:"address" json:"address" comment:"HOST:PORT of the local HTTP API (loopback only; port 0 picks one; the address in use goes to $REPO/api)"`
+}
+
+// P2PConfig configures the node's libp2p host and protocols.
+type P2PConfig struct {
+	// Listen are the multiaddrs the host listens on (`daemon --listen` overrides).
+	Listen []string `toml:"listen" json:"listen" comment:"multiaddrs to listen on (TCP and QUIC); daemon --listen overrides"`
+	// Bootstrap are peers (multiaddrs ending in /p2p/<peer id>) dialled at start.
+	Bootstrap []string `toml:"bootstrap" json:"bootstrap" comment:"peers to dial at start: multiaddrs ending in /p2p/<peer id>"`
+	// MDNS finds peers on the local network.
+	MDNS bool `toml:"mdns" json:"mdns" comment:"discover peers on the local network with mDNS"`
+	// NATPortMap asks the router for a port mapping (UPnP, NAT-PMP).
+	NATPortMap bool `toml:"nat_port_map" json:"nat_port_map" comment:"ask the router for a port mapping (UPnP / NAT-PMP)"`
+	// ConnLow and ConnHigh are the connection manager's watermarks: above
+	// high it trims connections down to low.
+	ConnLow  int `toml:"conn_low" json:"conn_low" comment:"connection manager low watermark"`
+	ConnHigh int `toml:"conn_high" json:"conn_high" comment:"connection manager high watermark (the resource manager allows more)"`
+	// ReprovideInterval is how often provider records are announced again.
+	ReprovideInterval string `toml:"reprovide_interval" json:"reprovide_interval" comment:"how often DHT provider records are re-announced, e.g. \"12h\""`
+	// UploadPerPeer bounds the bytes per second served to one peer ("0" = no bound).
+	UploadPerPeer string `toml:"upload_per_peer" json:"upload_per_peer" comment:"most bytes per second served to one peer, e.g. \"50 MB\"; \"0\" means no bound"`
 }
 
 // StorageConfig configures the content store.
@@ -73,9 +96,44 @@ func DefaultConfig() Config {
 	return Config{
 		API:     APIConfig{Address: "127.0.0.1:5180"},
 		Storage: StorageConfig{Quota: "0", ChunkSize: storage.DefaultChunkSize},
-		Chain:   ChainConfig{ID: DevChainID},
-		Log:     LogConfig{Level: "info"},
+		P2P: P2PConfig{
+			Listen: []string{
+				"/ip4/0.0.0.0/tcp/4180", "/ip4/0.0.0.0/udp/4180/quic-v1",
+				"/ip6/::/tcp/4180", "/ip6/::/udp/4180/quic-v1",
+			},
+			Bootstrap:         []string{},
+			MDNS:              true,
+			NATPortMap:        true,
+			ConnLow:           64,
+			ConnHigh:          192,
+			ReprovideInterval: "12h",
+			UploadPerPeer:     "0",
+		},
+		Chain: ChainConfig{ID: DevChainID},
+		Log:   LogConfig{Level: "info"},
 	}
+}
+
+// Profiles are named starting configurations for `openledger init --profile`.
+var Profiles = map[string]string{
+	"default": "a node on the public network: fixed ports 4180 (TCP and QUIC), mDNS on the LAN",
+	"test":    "a node for tests and local devnets: loopback only, ports picked by the OS, no mDNS, no NAT port mapping",
+}
+
+// ProfileConfig returns the configuration of a profile.
+func ProfileConfig(name string) (Config, error) {
+	c := DefaultConfig()
+	switch name {
+	case "", "default":
+	case "test":
+		c.API.Address = "127.0.0.1:0"
+		c.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+		c.P2P.MDNS = false
+		c.P2P.NATPortMap = false
+	default:
+		return Config{}, fmt.Errorf("unknown profile %q (want default or test)", name)
+	}
+	return c, nil
 }
 
 // Validate reports the first invalid field; it never fills in defaults.
@@ -91,6 +149,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseLogLevel(c.Log.Level); err != nil {
 		return fmt.Errorf("config log.level: %w", err)
+	}
+	if err := c.P2P.validate(); err != nil {
+		return fmt.Errorf("config p2p.%w", err)
 	}
 	if c.Chain.ID == 0 {
 		return errors.New("config chain.id: must not be 0")
@@ -110,6 +171,44 @@ func (c Config) QuotaBytes() (int64, error) {
 	}
 	if n > 1<<62 {
 		return 0, fmt.Errorf("config storage.quota %q: too large", c.Storage.Quota)
+	}
+	return int64(n), nil
+}
+
+func (p P2PConfig) validate() error {
+	for _, a := range append(append([]string{}, p.Listen...), p.Bootstrap...) {
+		if _, err := multiaddr.NewMultiaddr(a); err != nil {
+			return fmt.Errorf("listen/bootstrap %q: %w", a, err)
+		}
+	}
+	if p.ConnLow <= 0 || p.ConnHigh < p.ConnLow {
+		return fmt.Errorf("conn_low/conn_high: want 0 < low <= high, have %d, %d", p.ConnLow, p.ConnHigh)
+	}
+	if _, err := p.reprovide(); err != nil {
+		return err
+	}
+	if _, err := p.uploadPerPeer(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (p P2PConfig) reprovide() (time.Duration, error) {
+	d, err := time.ParseDuration(p.ReprovideInterval)
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("reprovide_interval %q: want a duration of at least 1m", p.ReprovideInterval)
+	}
+	return d, nil
+}
+
+func (p P2PConfig) uploadPerPeer() (int64, error) {
+	s := strings.TrimSpace(p.UploadPerPeer)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n > 1<<40 {
+		return 0, fmt.Errorf("upload_per_peer %q: want bytes per second like \"50 MB\"", p.UploadPerPeer)
 	}
 	return int64(n), nil
 }

@@ -31,9 +31,16 @@ func TestMain(m *testing.M) {
 // testNode makes a repo in a temp dir and a started node on it.
 func testNode(t *testing.T, mutate func(*Config)) (*Node, *Repo) {
 	t.Helper()
+	return testNodeOpts(t, mutate, Options{Version: "test"})
+}
+
+func testNodeOpts(t *testing.T, mutate func(*Config), opts Options) (*Node, *Repo) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "repo")
-	cfg := DefaultConfig()
-	cfg.API.Address = "127.0.0.1:0"
+	cfg, err := ProfileConfig("test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -44,7 +51,7 @@ func testNode(t *testing.T, mutate func(*Config)) (*Node, *Repo) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewNode(repo, Options{Version: "test"})
+	n, err := NewNode(repo, opts)
 	if err != nil {
 		repo.Close()
 		t.Fatal(err)

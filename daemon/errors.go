@@ -20,6 +20,7 @@ const (
 	CodeCorrupt        = -32007
 	CodeBadSignature   = -32008
 	CodeKey            = -32009
+	CodeOffline        = -32010
 )
 
 // errorCodes maps sentinel errors to codes and names, first match wins.
@@ -41,6 +42,8 @@ var errorCodes = []struct {
 	{datanet.ErrBadInput, CodeBadRequest, "bad_request"},
 	{storage.ErrChunkSize, CodeBadRequest, "bad_request"},
 	{ErrBadPassword, CodeKey, "bad_password"},
+	{ErrOffline, CodeOffline, "offline"},
+	{datanet.ErrWrongTopic, CodeBadRequest, "bad_request"},
 }
 
 // codedError is an API error with a stable code; go-ethereum's rpc package

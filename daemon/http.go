@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/storage"
 )
 
 // Paths of the HTTP API.
@@ -141,6 +142,14 @@ func (n *Node) serveContent(w http.ResponseWriter, r *http.Request) {
 	}
 	p := strings.TrimPrefix(r.URL.Path, ContentPath)
 	res, err := n.registry.Resolve(r.Context(), p)
+	if datanet.IsNotFound(err) && n.net != nil {
+		// Not here: fetch it from the network, then serve it.
+		if _, err := n.fetch(r.Context(), p, nil); err != nil {
+			http.Error(w, err.Error(), httpStatus(err))
+			return
+		}
+		res, err = n.registry.Resolve(r.Context(), p)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), httpStatus(err))
 		return
@@ -159,6 +168,13 @@ func (n *Node) serveContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs, err := n.registry.OpenFile(r.Context(), res)
+	if errors.Is(err, storage.ErrNotFound) && n.net != nil {
+		if _, err := n.fetch(r.Context(), p, nil); err != nil {
+			http.Error(w, err.Error(), httpStatus(err))
+			return
+		}
+		rs, err = n.registry.OpenFile(r.Context(), res)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), httpStatus(err))
 		return

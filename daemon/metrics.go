@@ -15,6 +15,8 @@ type metrics struct {
 	httpRequests *prometheus.CounterVec
 	contentBytes prometheus.Counter
 	contentErrs  prometheus.Counter
+	fetchedBytes prometheus.Counter
+	badPeers     prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -38,8 +40,15 @@ func newMetrics() *metrics {
 		contentErrs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "openledger_api_content_aborted_total", Help: "Content responses aborted because stored data failed verification.",
 		}),
+		fetchedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_exchange_fetched_bytes_total", Help: "Verified shard bytes fetched from peers.",
+		}),
+		badPeers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_exchange_bad_peers_total", Help: "Peers dropped for sending shard bytes that did not match.",
+		}),
 	}
 	m.reg.MustRegister(m.adds, m.addErrors, m.addBytes, m.httpRequests, m.contentBytes, m.contentErrs,
+		m.fetchedBytes, m.badPeers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

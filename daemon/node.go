@@ -35,6 +35,12 @@ type Options struct {
 	Version string
 	// Now is the clock; nil means time.Now. Objects record its time.
 	Now func() time.Time
+	// Listen overrides config p2p.listen (`daemon --listen`).
+	Listen []string
+	// SyncInterval overrides the p2p anti-entropy period (tests).
+	SyncInterval time.Duration
+	// Offline starts the API without the network.
+	Offline bool
 }
 
 // Node is one openledger node on an opened repo: the content store, the
@@ -57,6 +63,9 @@ type Node struct {
 
 	signerMu sync.Mutex
 	signer   datanet.Signer // guarded by signerMu; decrypted on first use
+
+	net    *network   // nil when offline
+	joinMu sync.Mutex // serialises join/leave and the joined file
 
 	ctx    context.Context // cancelled by Close; parent of background work
 	cancel context.CancelFunc
@@ -133,12 +142,18 @@ func (n *Node) Signer() (datanet.Signer, error) {
 	return n.signer, nil
 }
 
-// Start unlocks the operator key and serves the API on the unix socket
-// $REPO/api.ipc and on HTTP at the configured loopback address, whose actual
-// address it writes to $REPO/api.
+// Start unlocks the operator key, starts the network (unless
+// Options.Offline) and serves the API on the unix socket $REPO/api.ipc and on
+// HTTP at the configured loopback address, whose actual address it writes to
+// $REPO/api.
 func (n *Node) Start() error {
 	if _, err := n.Signer(); err != nil {
 		return err
+	}
+	if !n.opts.Offline {
+		if err := n.startNetwork(); err != nil {
+			return err
+		}
 	}
 	ipcPath := n.repo.Path(IPCFile)
 	// A socket left by a daemon that was killed: we hold the repo lock, so
@@ -241,6 +256,11 @@ func (n *Node) Close() error {
 			n.httpServer.Stop()
 		}
 		n.wg.Wait()
+		if n.net != nil {
+			if err := n.net.close(); err != nil {
+				errs = append(errs, fmt.Errorf("close network: %w", err))
+			}
+		}
 		if err := n.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close datastore: %w", err))
 		}

@@ -101,6 +101,7 @@ func (a *app) datanetCmd() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(create, list, show)
+	cmd.AddCommand(a.datanetNetCmds()...)
 	return cmd
 }
 
@@ -263,6 +264,10 @@ func (a *app) getCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
+			fetched, err := a.fetch(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
 			var ls daemon.LsResult
 			if err := rpcErr(c.RPC.CallContext(ctx, &ls, "content_ls", args[0])); err != nil {
 				return err
@@ -309,8 +314,8 @@ func (a *app) getCmd() *cobra.Command {
 				bar.Finish()
 				fmt.Fprintln(a.stderr)
 			}
-			return a.emit(map[string]any{"cid": ls.CID, "output": out, "files": done, "size": total}, func(w io.Writer) {
-				fmt.Fprintf(w, "wrote %d files (%s) to %s\n", len(done), humanize.IBytes(total), out)
+			return a.emit(map[string]any{"event": "done", "cid": ls.CID, "output": out, "files": done, "size": total, "fetch": fetched}, func(w io.Writer) {
+				fmt.Fprintf(w, "wrote %d files (%s) to %s; %s\n", len(done), humanize.IBytes(total), out, describeFetch(fetched))
 			})
 		},
 	}

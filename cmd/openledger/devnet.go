@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -48,45 +50,38 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	if !keep {
 		defer os.RemoveAll(dir)
 	}
-	repoDir := filepath.Join(dir, "repo")
-	cfg := daemon.DefaultConfig()
-	cfg.API.Address = "127.0.0.1:0"
-	id, err := daemon.InitRepo(repoDir, daemon.InitOptions{Config: &cfg})
-	if err != nil {
-		return err
-	}
-	step("init repo %s\n    peer id %s\n    account %s", repoDir, id.PeerID, id.Account)
-
-	repo, err := daemon.OpenRepo(repoDir)
-	if err != nil {
-		return err
-	}
-	defer repo.Close()
 	log, err := a.logger("warn")
 	if err != nil {
 		return err
 	}
-	node, err := daemon.NewNode(repo, daemon.Options{Logger: log, Version: version})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := node.Close(); err == nil {
-			err = cerr
+	// Three nodes on loopback, as three daemons would run on three machines.
+	names := []string{"alice", "bob", "carol"}
+	nodes := make([]*devNode, len(names))
+	for i, name := range names {
+		dn, err := startDevNode(ctx, filepath.Join(dir, name), name, log)
+		if err != nil {
+			return err
 		}
-	}()
-	if err := node.Start(); err != nil {
-		return err
+		defer func() {
+			if cerr := dn.close(); err == nil {
+				err = cerr
+			}
+		}()
+		nodes[i] = dn
+		step("%s: node up\n    peer id %s\n    account %s\n    api     http://%s", name, dn.id.PeerID, dn.id.Account, dn.node.HTTPAddr())
 	}
+	alice, bob, carol := nodes[0], nodes[1], nodes[2]
+	for _, pair := range [][2]*devNode{{bob, alice}, {carol, bob}} {
+		var pid string
+		if err := pair[0].rpc.CallContext(ctx, &pid, "node_connect", pair[1].id.Addrs[0]); err != nil {
+			return rpcErr(err)
+		}
+		step("%s connects to %s (%s)", pair[0].name, pair[1].name, pair[1].id.Addrs[0])
+	}
+	client := alice.rpc
+	repo := alice.repo
+	node := alice.node
 	base := "http://" + node.HTTPAddr()
-	step("daemon running: JSON-RPC %s%s and %s, content %s%s", base, daemon.RPCPath, repo.Path(daemon.IPCFile), base, daemon.ContentPath)
-
-	// Talk to the node as any client would: over its unix socket.
-	client, err := rpc.DialIPC(ctx, repo.Path(daemon.IPCFile))
-	if err != nil {
-		return err
-	}
-	defer client.Close()
 
 	var dn daemon.DatanetView
 	if err := client.CallContext(ctx, &dn, "datanet_create", datanet.DatanetSpec{
@@ -95,6 +90,12 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 		return rpcErr(err)
 	}
 	step("datanet_create %q\n    id %s", dn.Datanet.Name, dn.ID)
+	for _, p := range []*devNode{bob, carol} {
+		if err := p.rpc.CallContext(ctx, nil, "datanet_join", dn.ID); err != nil {
+			return rpcErr(err)
+		}
+	}
+	step("bob and carol join the datanet (subscribe to its topic, sync its objects)")
 
 	data := filepath.Join(dir, "sample")
 	files, total, err := writeSampleDataset(data)
@@ -108,11 +109,26 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	if err := client.CallContext(ctx, &added, "content_add", daemon.AddArgs{Paths: []string{data}, Datanet: dn.ID}); err != nil {
 		return rpcErr(err)
 	}
-	step("content_add (chunked into 1 MiB shards, signed with EIP-712) in %s\n    contribution %s\n    merkle root  %s",
+	step("content_add on alice (chunked into 1 MiB shards, signed with EIP-712) in %s\n    contribution %s\n    merkle root  %s",
 		time.Since(start).Round(time.Millisecond), added.CID, added.Root)
+	start = time.Now()
 	for _, f := range added.Files {
 		fmt.Fprintf(w, "    %-28s %9s  %d shard(s), first %s\n", f.Path, humanize.IBytes(f.Size), len(f.Shards), f.Shards[0])
 	}
+
+	for _, p := range []*devNode{bob, carol} {
+		if err := waitListed(ctx, p, dn.ID, added.CID); err != nil {
+			return err
+		}
+	}
+	step("the signed contribution reached bob and carol by gossip %s after the add returned", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	var fetched daemon.FetchResult
+	if err := carol.rpc.CallContext(ctx, &fetched, "content_fetch", added.CID); err != nil {
+		return rpcErr(err)
+	}
+	step("carol fetches %s: %d shards (%s) verified in %s, then provides it", added.CID, fetched.Fetched,
+		humanize.IBytes(uint64(fetched.Bytes)), time.Since(start).Round(time.Millisecond))
 
 	var ls daemon.LsResult
 	if err := client.CallContext(ctx, &ls, "content_ls", added.CID); err != nil {
@@ -121,7 +137,7 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	step("content_ls %s: %d files, %s", added.CID, len(ls.Files), humanize.IBytes(ls.Size))
 
 	for _, f := range ls.Files {
-		got, err := httpGet(ctx, base+daemon.ContentPath+added.CID+"/"+f.Path, "")
+		got, err := httpGet(ctx, "http://"+carol.node.HTTPAddr()+daemon.ContentPath+added.CID+"/"+f.Path, "")
 		if err != nil {
 			return err
 		}
@@ -133,7 +149,7 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 			return fmt.Errorf("devnet: %s read back differs from the original", f.Path)
 		}
 	}
-	step("GET %s/content/%s/<path> for every file: all %d byte-identical to the originals", base, added.CID, len(ls.Files))
+	step("GET http://%s/content/%s/<path> on carol for every file: all %d byte-identical to the originals", carol.node.HTTPAddr(), added.CID, len(ls.Files))
 
 	big := ls.Files[len(ls.Files)-1]
 	for _, f := range ls.Files {
@@ -160,10 +176,81 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 		step("done (--exit)")
 		return nil
 	}
-	step("the node keeps running; try:\n    curl %s%s%s/%s\n    openledger --repo %s ls %s\n  Ctrl-C to stop",
-		base, daemon.ContentPath, added.CID, ls.Files[0].Path, repoDir, added.CID)
+	step("the nodes keep running; try:\n    curl %s%s%s/%s\n    openledger --repo %s ls %s\n    openledger --repo %s peers\n  Ctrl-C to stop",
+		base, daemon.ContentPath, added.CID, ls.Files[0].Path, repo.Dir, added.CID, bob.repo.Dir)
 	<-ctx.Done()
 	return nil
+}
+
+// devNode is one node of the devnet, run in this process.
+type devNode struct {
+	name string
+	repo *daemon.Repo
+	node *daemon.Node
+	rpc  *rpc.Client
+	id   daemon.IDResult
+}
+
+func startDevNode(ctx context.Context, dir, name string, log *slog.Logger) (*devNode, error) {
+	cfg, err := daemon.ProfileConfig("test")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := daemon.InitRepo(dir, daemon.InitOptions{Config: &cfg}); err != nil {
+		return nil, err
+	}
+	repo, err := daemon.OpenRepo(dir)
+	if err != nil {
+		return nil, err
+	}
+	node, err := daemon.NewNode(repo, daemon.Options{Logger: log.With("node", name), Version: version, SyncInterval: time.Second})
+	if err != nil {
+		repo.Close()
+		return nil, err
+	}
+	d := &devNode{name: name, repo: repo, node: node}
+	if err := node.Start(); err != nil {
+		d.close()
+		return nil, err
+	}
+	// Talk to the node as any client would: over its unix socket.
+	if d.rpc, err = rpc.DialIPC(ctx, repo.Path(daemon.IPCFile)); err != nil {
+		d.close()
+		return nil, err
+	}
+	if err := d.rpc.CallContext(ctx, &d.id, "node_id"); err != nil {
+		d.close()
+		return nil, rpcErr(err)
+	}
+	return d, nil
+}
+
+func (d *devNode) close() error {
+	if d.rpc != nil {
+		d.rpc.Close()
+	}
+	return errors.Join(d.node.Close(), d.repo.Close())
+}
+
+// waitListed waits until a node lists a contribution in a Datanet.
+func waitListed(ctx context.Context, d *devNode, dn, contribution string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		var show daemon.DatanetDetail
+		if err := d.rpc.CallContext(ctx, &show, "datanet_show", dn); err == nil {
+			for _, c := range show.Contributions {
+				if c.CID == contribution {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("devnet: %s never received contribution %s: %w", d.name, contribution, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func httpGet(ctx context.Context, url, rng string) ([]byte, error) {

@@ -44,14 +44,14 @@ func TestMain(m *testing.M) {
 
 // cli runs the binary against one repo.
 type cli struct {
-	t    *testing.T
+	t    testing.TB
 	repo string
 }
 
-func newCLI(t *testing.T) *cli {
+func newCLI(t testing.TB) *cli {
 	t.Helper()
 	c := &cli{t: t, repo: filepath.Join(t.TempDir(), "repo")}
-	c.ok("init", "--api", "127.0.0.1:0")
+	c.ok("init", "--profile", "test")
 	return c
 }
 
@@ -110,9 +110,9 @@ func (c *cli) json(v any, args ...string) {
 
 // startDaemon runs `openledger daemon` until the test ends and returns the
 // base URL of its HTTP API.
-func (c *cli) startDaemon() (string, *exec.Cmd) {
+func (c *cli) startDaemon(args ...string) (string, *exec.Cmd) {
 	c.t.Helper()
-	cmd := c.cmd("daemon", "--log-level", "debug")
+	cmd := c.cmd(append([]string{"daemon", "--log-level", "debug"}, args...)...)
 	logf, err := os.Create(filepath.Join(c.t.TempDir(), "daemon.log"))
 	if err != nil {
 		c.t.Fatal(err)
@@ -148,7 +148,7 @@ func (c *cli) startDaemon() (string, *exec.Cmd) {
 	return "", nil
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
+func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 )
 
 func (a *app) initCmd() *cobra.Command {
-	var apiAddr string
+	var apiAddr, profile string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a repo: config, libp2p identity, operator account (keystore v3)",
@@ -28,7 +28,10 @@ func (a *app) initCmd() *cobra.Command {
 			if pass == "" {
 				fmt.Fprintln(a.stderr, "warning: empty keystore passphrase; the operator key is protected by file permissions only (set OPENLEDGER_PASSWORD or --password-file)")
 			}
-			cfg := daemon.DefaultConfig()
+			cfg, err := daemon.ProfileConfig(profile)
+			if err != nil {
+				return err
+			}
 			if apiAddr != "" {
 				cfg.API.Address = apiAddr
 			}
@@ -42,11 +45,14 @@ func (a *app) initCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the HTTP API to write into the config (loopback; default 127.0.0.1:5180)")
+	cmd.Flags().StringVar(&profile, "profile", "default", "starting configuration: default (public network) or test (loopback, no mDNS)")
 	return cmd
 }
 
 func (a *app) daemonCmd() *cobra.Command {
 	var apiAddr string
+	var listen []string
+	var offline bool
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the node until SIGINT or SIGTERM",
@@ -69,7 +75,9 @@ func (a *app) daemonCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			node, err := daemon.NewNode(repo, daemon.Options{Password: pass, APIAddress: apiAddr, Logger: log, Version: version})
+			node, err := daemon.NewNode(repo, daemon.Options{
+				Password: pass, APIAddress: apiAddr, Logger: log, Version: version, Listen: listen, Offline: offline,
+			})
 			if err != nil {
 				return err
 			}
@@ -89,6 +97,8 @@ func (a *app) daemonCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT for the HTTP API, overriding config api.address (loopback only)")
+	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddr to listen on, overriding config p2p.listen (repeatable)")
+	cmd.Flags().BoolVar(&offline, "offline", false, "serve the API without joining the network")
 	return cmd
 }
 

@@ -1,0 +1,425 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/p2p"
+	"github.com/openledger/openledger/p2p/exchange"
+	"github.com/openledger/openledger/storage"
+)
+
+// ErrOffline is returned for network work asked of a node that runs no
+// network (a CLI command on a repo without a daemon).
+var ErrOffline = errors.New("daemon: the network is not running (start `openledger daemon`)")
+
+// JoinedFile lists the Datanets the node has joined, so it rejoins them
+// after a restart.
+const JoinedFile = "joined.json"
+
+// netObjects is the Datanet registry as the network layer sees it: p2p
+// decides nothing itself, it asks here.
+type netObjects struct{ r *datanet.Registry }
+
+func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
+	ch, err := o.r.Check(ctx, topic, data)
+	switch {
+	case err == nil:
+		return ch.CID, ch.Datanet, p2p.Accept, nil
+	case errors.Is(err, datanet.ErrUnknownDatanet):
+		return cid.Undef, cid.Undef, p2p.Ignore, err
+	default:
+		return cid.Undef, cid.Undef, p2p.Reject, err
+	}
+}
+
+func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
+	ch, err := o.r.Put(ctx, data)
+	if err != nil {
+		return cid.Undef, err
+	}
+	return ch.CID, nil
+}
+
+func (o netObjects) Has(ctx context.Context, c cid.Cid) (bool, error) { return o.r.Has(ctx, c) }
+func (o netObjects) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
+	return o.r.Get(ctx, c)
+}
+func (o netObjects) IDs(ctx context.Context, dn cid.Cid) ([]cid.Cid, error) { return o.r.IDs(ctx, dn) }
+
+// network is the running network side of a node.
+type network struct {
+	p2p    *p2p.Node
+	server *exchange.Server
+	client *exchange.Client
+
+	mu       sync.Mutex
+	badPeers map[peer.ID]time.Time // guarded by mu: peers that sent bad shard bytes
+}
+
+// badPeerPenalty is how long a peer that sent bad bytes is scored down.
+const badPeerPenalty = time.Hour
+
+func (nw *network) appScore(p peer.ID) float64 {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if t, ok := nw.badPeers[p]; ok {
+		if time.Since(t) < badPeerPenalty {
+			return -1000
+		}
+		delete(nw.badPeers, p)
+	}
+	return 0
+}
+
+// startNetwork builds and starts the libp2p host, the DHT, gossip, sync and
+// the shard exchange, and rejoins the Datanets joined before.
+func (n *Node) startNetwork() error {
+	cfg := n.repo.Config.P2P
+	sk, err := n.repo.LoadIdentity()
+	if err != nil {
+		return err
+	}
+	reprovide, err := cfg.reprovide()
+	if err != nil {
+		return err
+	}
+	upload, err := cfg.uploadPerPeer()
+	if err != nil {
+		return err
+	}
+	nw := &network{badPeers: map[peer.ID]time.Time{}}
+	pcfg := p2p.DefaultConfig()
+	pcfg.Identity = sk
+	pcfg.ListenAddrs = cfg.Listen
+	if len(n.opts.Listen) > 0 {
+		pcfg.ListenAddrs = n.opts.Listen
+	}
+	pcfg.Bootstrap = cfg.Bootstrap
+	pcfg.MDNS = cfg.MDNS
+	pcfg.NATPortMap = cfg.NATPortMap
+	pcfg.ConnLow, pcfg.ConnHigh = cfg.ConnLow, cfg.ConnHigh
+	pcfg.ReprovideInterval = reprovide
+	if n.opts.SyncInterval > 0 {
+		pcfg.SyncInterval = n.opts.SyncInterval
+	}
+	pcfg.AppScore = nw.appScore
+	pcfg.Logger = n.log.With("component", "p2p")
+	pn, err := p2p.New(pcfg, netObjects{n.registry})
+	if err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	if err := pn.Start(n.ctx); err != nil {
+		pn.Close()
+		return fmt.Errorf("network: %w", err)
+	}
+	nw.p2p = pn
+	scfg := exchange.DefaultServerConfig()
+	scfg.MaxBytesPerSecondPerPeer = upload
+	scfg.Logger = n.log.With("component", "exchange")
+	if nw.server, err = exchange.NewServer(pn.Host(), n.store, scfg); err != nil {
+		pn.Close()
+		return fmt.Errorf("shard exchange: %w", err)
+	}
+	ccfg := exchange.DefaultClientConfig()
+	ccfg.Logger = scfg.Logger
+	nw.client = exchange.NewClient(pn.Host(), ccfg)
+	nw.client.OnBadPeer(func(p peer.ID, err error) {
+		nw.mu.Lock()
+		nw.badPeers[p] = time.Now()
+		nw.mu.Unlock()
+		n.metrics.badPeers.Inc()
+		n.log.Warn("peer sent bad shard bytes; dropped and scored down", "peer", p.String(), "err", err)
+	})
+	n.net = nw
+	joined, err := n.loadJoined()
+	if err != nil {
+		return err
+	}
+	for _, dn := range joined {
+		if err := pn.Join(n.ctx, dn); err != nil {
+			return fmt.Errorf("rejoin datanet %s: %w", dn, err)
+		}
+	}
+	n.log.Info("network up", "peer_id", pn.ID().String(), "addrs", fmt.Sprint(pn.Addrs()), "datanets", len(joined))
+	return nil
+}
+
+func (nw *network) close() error {
+	var errs []error
+	if nw.server != nil {
+		errs = append(errs, nw.server.Close())
+	}
+	errs = append(errs, nw.p2p.Close())
+	return errors.Join(errs...)
+}
+
+func (n *Node) loadJoined() ([]cid.Cid, error) {
+	data, err := os.ReadFile(n.repo.Path(JoinedFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", JoinedFile, err)
+	}
+	var ids []string
+	if err := json.Unmarshal(data, &ids); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", JoinedFile, err)
+	}
+	out := make([]cid.Cid, 0, len(ids))
+	for _, s := range ids {
+		c, err := cid.Decode(s)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", JoinedFile, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (n *Node) saveJoined(ids []cid.Cid) error {
+	strs := make([]string, len(ids))
+	for i, c := range ids {
+		strs[i] = c.String()
+	}
+	slices.Sort(strs)
+	data, err := json.MarshalIndent(slices.Compact(strs), "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(n.repo.Path(JoinedFile), append(data, '\n'), 0o600)
+}
+
+// join subscribes to a Datanet's topic, syncs it, and remembers it.
+func (n *Node) join(ctx context.Context, dn cid.Cid) error {
+	if n.net == nil {
+		return ErrOffline
+	}
+	n.joinMu.Lock()
+	defer n.joinMu.Unlock()
+	if err := n.net.p2p.Join(ctx, dn); err != nil {
+		return err
+	}
+	return n.saveJoined(n.net.p2p.Joined())
+}
+
+func (n *Node) leave(dn cid.Cid) error {
+	if n.net == nil {
+		return ErrOffline
+	}
+	n.joinMu.Lock()
+	defer n.joinMu.Unlock()
+	if err := n.net.p2p.Leave(dn); err != nil {
+		return err
+	}
+	return n.saveJoined(n.net.p2p.Joined())
+}
+
+// announce publishes a new object on its topic and provides it on the DHT,
+// in the background: the object is already safe in the store, and a DHT
+// provide can take a while on a sparse network.
+func (n *Node) announce(topic cid.Cid, c cid.Cid, data []byte) {
+	if n.net == nil {
+		return
+	}
+	n.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(n.ctx, 2*time.Minute)
+		defer cancel()
+		if err := n.net.p2p.Publish(ctx, topic, data); err != nil {
+			n.log.Warn("publish failed; peers will get it by sync", "cid", c.String(), "err", err)
+		}
+		if err := n.net.p2p.Provide(ctx, c); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("provide failed; it is retried on the reprovide timer", "cid", c.String(), "err", err)
+		}
+	})
+}
+
+// fetchObject gets an object from the network, with the Datanet it needs to
+// be checked against, and stores both.
+func (n *Node) fetchObject(ctx context.Context, c cid.Cid) error {
+	peers := n.candidates(ctx, c)
+	if len(peers) == 0 {
+		return fmt.Errorf("%w: no peer provides %s", storage.ErrNotFound, c)
+	}
+	data, err := n.net.p2p.FetchObject(ctx, c, peers)
+	if err != nil {
+		return fmt.Errorf("fetch object %s: %w", c, err)
+	}
+	_, err = n.registry.Put(ctx, data)
+	if errors.Is(err, datanet.ErrUnknownDatanet) {
+		k, derr := datanet.DecodeContribution(data)
+		if derr != nil {
+			return err
+		}
+		if err := n.fetchObject(ctx, k.Datanet); err != nil {
+			return fmt.Errorf("fetch datanet %s of %s: %w", k.Datanet, c, err)
+		}
+		_, err = n.registry.Put(ctx, data)
+	}
+	return err
+}
+
+// candidates are the peers worth asking for c: DHT providers first, then
+// every connected peer (a shard has no provider record of its own).
+func (n *Node) candidates(ctx context.Context, c cid.Cid) []peer.ID {
+	var out []peer.ID
+	if c.Prefix().Codec != cid.Raw {
+		fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		provs, err := n.net.p2p.FindProviders(fctx, c, 20)
+		cancel()
+		if err != nil {
+			n.log.Debug("find providers", "cid", c.String(), "err", err)
+		}
+		for _, p := range provs {
+			if p.ID != n.net.p2p.ID() {
+				n.net.p2p.Host().Peerstore().AddAddrs(p.ID, p.Addrs, time.Hour)
+				out = append(out, p.ID)
+			}
+		}
+	}
+	for _, p := range n.net.p2p.Host().Network().Peers() {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// FetchResult is the answer of content_fetch.
+type FetchResult struct {
+	CID     string `json:"cid"`
+	Shards  int    `json:"shards"`
+	Fetched int    `json:"fetched"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// fetch makes everything under a content path local: the object (and its
+// Datanet) and every shard, from several providers at once, each verified.
+// What is already stored is not fetched again, so an interrupted fetch
+// resumes. A node that fetched a contribution provides it.
+func (n *Node) fetch(ctx context.Context, path string, progress func(done, total int64)) (*FetchResult, error) {
+	root, _, err := datanet.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[cid.Cid]int64{} // known shard sizes; a bare shard's is unknown
+	var shards []cid.Cid
+	if root.Prefix().Codec == cid.Raw {
+		shards = []cid.Cid{root}
+	} else {
+		has, err := n.registry.Has(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			if n.net == nil {
+				return nil, fmt.Errorf("%w: %s is not stored here", ErrOffline, root)
+			}
+			if err := n.fetchObject(ctx, root); err != nil {
+				return nil, err
+			}
+		}
+		// Only what the path names: one file of a large dataset is
+		// fetched alone.
+		resolved, err := n.registry.Resolve(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		files := resolved.Files
+		if resolved.File != nil {
+			files = []datanet.File{*resolved.File}
+		}
+		chunk := int64(resolved.ChunkSize)
+		for _, f := range files {
+			for i, s := range f.Shards {
+				size := chunk
+				if i == len(f.Shards)-1 {
+					size = int64(f.Size) - chunk*int64(len(f.Shards)-1)
+				}
+				sizes[s] = size
+			}
+			shards = append(shards, f.Shards...)
+		}
+	}
+	res := &FetchResult{CID: root.String(), Shards: len(shards)}
+	var missing []cid.Cid
+	var total int64
+	seen := make(map[cid.Cid]bool, len(shards))
+	for _, s := range shards {
+		if seen[s] {
+			continue // a shard repeated in the contribution is fetched once
+		}
+		seen[s] = true
+		ok, err := n.store.HasShard(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			missing = append(missing, s)
+			total += sizes[s]
+		}
+	}
+	if len(missing) == 0 {
+		return res, nil
+	}
+	if n.net == nil {
+		return nil, fmt.Errorf("%w: %d of %d shards of %s are not stored here", ErrOffline, len(missing), len(shards), root)
+	}
+	peers := n.candidates(ctx, root)
+	if len(peers) == 0 {
+		return nil, fmt.Errorf("%w: no peer to fetch %s from", storage.ErrNotFound, root)
+	}
+	start := time.Now()
+	var mu sync.Mutex // put and progress may be called from several goroutines
+	err = n.net.client.Fetch(ctx, missing, peers,
+		func(c cid.Cid) bool { ok, err := n.store.HasShard(ctx, c); return ok && err == nil },
+		func(c cid.Cid, data []byte) error {
+			if _, err := n.store.PutShard(ctx, data); err != nil {
+				return err
+			}
+			mu.Lock()
+			res.Fetched++
+			mu.Unlock()
+			return nil
+		},
+		func(b int64) {
+			n.metrics.fetchedBytes.Add(float64(b))
+			mu.Lock()
+			res.Bytes += b
+			done := res.Bytes
+			mu.Unlock()
+			if progress != nil {
+				progress(done, max(total, done))
+			}
+		})
+	if err != nil {
+		return res, fmt.Errorf("fetch %s: %w", root, err)
+	}
+	n.log.Info("fetched", "cid", root.String(), "shards", res.Fetched, "bytes", res.Bytes,
+		"took", time.Since(start).Round(time.Millisecond))
+	if root.Prefix().Codec != cid.Raw {
+		n.announceProvide(root)
+	}
+	return res, nil
+}
+
+// announceProvide provides c on the DHT in the background.
+func (n *Node) announceProvide(c cid.Cid) {
+	n.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(n.ctx, 2*time.Minute)
+		defer cancel()
+		if err := n.net.p2p.Provide(ctx, c); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("provide failed; it is retried on the reprovide timer", "cid", c.String(), "err", err)
+		}
+	})
+}

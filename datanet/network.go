@@ -1,0 +1,118 @@
+package datanet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/storage"
+)
+
+// ErrWrongTopic means an object arrived on the topic of another Datanet.
+var ErrWrongTopic = errors.New("datanet: object belongs to another datanet")
+
+// Checked is an object received from the network that passed Check.
+type Checked struct {
+	CID     cid.Cid
+	Datanet cid.Cid // the set it belongs to (a Datanet object belongs to its own)
+	Object  Object
+}
+
+// Check decides whether object bytes received from a peer may enter the
+// node's state: they decode strictly, the signature verifies, and the object
+// fits its Datanet (topic is the Datanet whose topic it came on, or
+// cid.Undef for the announcement topic and sync). It writes nothing.
+//
+// A contribution to a Datanet this node does not hold fails with
+// ErrUnknownDatanet, which means "cannot judge yet", not "bad": the network
+// layer ignores such a message rather than penalising its sender. Every
+// other error means the object is provably bad.
+func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Checked, error) {
+	obj, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := obj.Verify(); err != nil {
+		return nil, err
+	}
+	c, err := ObjectCID(data)
+	if err != nil {
+		return nil, err
+	}
+	switch o := obj.(type) {
+	case *Datanet:
+		if o.Seq > 0 {
+			// Owner-signed updates arrive with curation (issue 4), which
+			// defines how a chain of them is applied.
+			return nil, fmt.Errorf("%w: datanet updates are not accepted from the network yet", ErrUnknownKind)
+		}
+		if topic.Defined() && !topic.Equals(c) {
+			return nil, fmt.Errorf("%w: datanet %s on the topic of %s", ErrWrongTopic, c, topic)
+		}
+		return &Checked{CID: c, Datanet: c, Object: obj}, nil
+	case *Contribution:
+		if topic.Defined() && !topic.Equals(o.Datanet) {
+			return nil, fmt.Errorf("%w: contribution to %s on the topic of %s", ErrWrongTopic, o.Datanet, topic)
+		}
+		d, err := r.Datanet(ctx, o.Datanet)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.Admits(o); err != nil {
+			return nil, err
+		}
+		return &Checked{CID: c, Datanet: o.Datanet, Object: obj}, nil
+	default:
+		return nil, fmt.Errorf("%w: %s objects are not accepted from the network yet", ErrUnknownKind, obj.Kind())
+	}
+}
+
+// Put checks object bytes received from the network and stores and pins
+// the object. The shards a contribution names are not fetched: they arrive
+// when someone asks for the content.
+func (r *Registry) Put(ctx context.Context, data []byte) (*Checked, error) {
+	ch, err := r.Check(ctx, cid.Undef, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.put(ctx, ch.Object, true); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// IDs lists the CIDs of a Datanet's set: the Datanet object and every
+// contribution to it this node holds.
+func (r *Registry) IDs(ctx context.Context, datanetID cid.Cid) ([]cid.Cid, error) {
+	var out []cid.Cid
+	err := r.forEach(ctx, func(c cid.Cid, obj Object) {
+		switch o := obj.(type) {
+		case *Datanet:
+			if c.Equals(datanetID) {
+				out = append(out, c)
+			}
+		case *Contribution:
+			if o.Datanet.Equals(datanetID) {
+				out = append(out, c)
+			}
+		}
+	})
+	return out, err
+}
+
+// Has reports whether the object c is stored.
+func (r *Registry) Has(ctx context.Context, c cid.Cid) (bool, error) {
+	return r.store.HasObject(ctx, c)
+}
+
+// Get returns the stored bytes of object c.
+func (r *Registry) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
+	return r.store.GetObject(ctx, c)
+}
+
+// IsNotFound reports whether err means something is not stored here.
+func IsNotFound(err error) bool {
+	return errors.Is(err, storage.ErrNotFound) || errors.Is(err, ErrUnknownDatanet)
+}

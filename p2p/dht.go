@@ -1,0 +1,194 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	dhtpb "github.com/libp2p/go-libp2p-kad-dht/pb"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// DHTProtocolPrefix makes our Kademlia DHT a network of its own
+// (/openledger/kad/1.0.0), apart from IPFS's.
+const DHTProtocolPrefix = "/openledger"
+
+const (
+	// provideTimeout bounds one (re-)provide.
+	provideTimeout = time.Minute
+	// reprovideWorkers bounds the provides in flight during a re-provide.
+	reprovideWorkers = 4
+	// defaultMaxProviders is FindProviders' count when max <= 0.
+	defaultMaxProviders = 20
+)
+
+// startDHT starts the DHT in server mode (unless configured otherwise).
+//
+// Address filtering: with a protocol prefix of our own the DHT applies no
+// address or routing-table filter by default (only the IPFS "dual" DHT
+// splits LAN from WAN), so peers on loopback and private networks are
+// kept, which LAN deployments and tests rely on.
+func (n *Node) startDHT() error {
+	mode := dht.ModeServer
+	if !n.cfg.DHTServer {
+		mode = dht.ModeClient
+	}
+	opts := []dht.Option{
+		dht.ProtocolPrefix(DHTProtocolPrefix),
+		dht.Mode(mode),
+		dht.OnRequestHook(n.onDHTRequest),
+	}
+	if len(n.bootstrap) > 0 {
+		opts = append(opts, dht.BootstrapPeers(n.bootstrap...))
+	}
+	d, err := dht.New(n.host, opts...)
+	if err != nil {
+		return fmt.Errorf("p2p: start dht: %w", err)
+	}
+	n.dht = d
+	return nil
+}
+
+// onDHTRequest counts the provider records peers ask us to store.
+func (n *Node) onDHTRequest(_ context.Context, _ network.Stream, req *dhtpb.Message) {
+	if req.GetType() == dhtpb.Message_ADD_PROVIDER {
+		n.stats.providerRecords.Add(1)
+	}
+}
+
+// Provide announces on the DHT that this node provides c, and remembers c
+// to re-provide it every ReprovideInterval until StopProviding. c must be
+// an object CID (a Contribution, Snapshot, Model...), never a shard's:
+// one record per dataset, not one per MiB (ErrShardCID). c is remembered
+// even when the announcement fails (e.g. no DHT peers yet), so the next
+// re-provide retries it.
+func (n *Node) Provide(ctx context.Context, c cid.Cid) error {
+	if !c.Defined() {
+		return fmt.Errorf("p2p: provide: undefined cid")
+	}
+	if c.Type() == cid.Raw {
+		return fmt.Errorf("provide %s: %w", c, ErrShardCID)
+	}
+	if err := n.enterStarted(); err != nil {
+		return err
+	}
+	defer n.wg.Done()
+	n.mu.Lock()
+	n.provided[c] = struct{}{}
+	n.mu.Unlock()
+	ctx, cancel := n.opCtx(ctx)
+	defer cancel()
+	if err := n.provide(ctx, c); err != nil {
+		if cerr := ctxErr(ctx); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("p2p: provide %s: %w", c, err)
+	}
+	return nil
+}
+
+func (n *Node) provide(ctx context.Context, c cid.Cid) error {
+	n.stats.provides.Add(1)
+	return n.dht.Provide(ctx, c, true)
+}
+
+// StopProviding forgets c: it is no longer re-provided, and its records
+// expire from the DHT within 48h.
+func (n *Node) StopProviding(c cid.Cid) {
+	n.mu.Lock()
+	delete(n.provided, c)
+	n.mu.Unlock()
+}
+
+// FindProviders returns up to max peers (20 when max <= 0) that provide c,
+// other than this node, looking for at most FindProvidersTimeout. It
+// returns ErrNotFound when nobody does.
+func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.AddrInfo, error) {
+	if !c.Defined() {
+		return nil, fmt.Errorf("p2p: find providers: undefined cid")
+	}
+	if max <= 0 {
+		max = defaultMaxProviders
+	}
+	if err := n.enterStarted(); err != nil {
+		return nil, err
+	}
+	defer n.wg.Done()
+	ctx, cancel := n.opCtx(ctx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, n.cfg.FindProvidersTimeout)
+	defer cancelT()
+	var out []peer.AddrInfo
+	// Ask for one more than max: this node may be among the providers.
+	for ai := range n.dht.FindProvidersAsync(ctx, c, max+1) {
+		if ai.ID != n.host.ID() && len(out) < max {
+			out = append(out, ai)
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	if err := context.Cause(ctx); errors.Is(err, ErrClosed) {
+		return nil, err
+	}
+	return nil, fmt.Errorf("providers of %s: %w", c, ErrNotFound)
+}
+
+// reprovideLoop re-announces everything provided every ReprovideInterval.
+func (n *Node) reprovideLoop() {
+	t := time.NewTicker(n.cfg.ReprovideInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+			n.reprovide()
+		}
+	}
+}
+
+func (n *Node) reprovide() {
+	n.mu.Lock()
+	cids := make([]cid.Cid, 0, len(n.provided))
+	for c := range n.provided {
+		cids = append(cids, c)
+	}
+	n.mu.Unlock()
+	work := make(chan cid.Cid)
+	var wg sync.WaitGroup
+	failed := 0
+	var mu sync.Mutex
+	for range min(reprovideWorkers, len(cids)) {
+		wg.Go(func() {
+			for c := range work {
+				ctx, cancel := context.WithTimeout(n.ctx, provideTimeout)
+				err := n.provide(ctx, c)
+				cancel()
+				if err != nil {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+					n.log.Debug("reprovide failed", slog.String("cid", c.String()), slog.Any("err", err))
+				}
+			}
+		})
+	}
+feed:
+	for _, c := range cids {
+		select {
+		case work <- c:
+		case <-n.ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	n.log.Info("reprovided", slog.Int("records", len(cids)), slog.Int("failed", failed))
+}

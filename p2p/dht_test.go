@@ -1,0 +1,129 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multihash"
+)
+
+// waitRoutingTables waits until every node's DHT knows at least min peers.
+func (tn *testNet) waitRoutingTables(min int) {
+	tn.t.Helper()
+	waitFor(tn.t, 20*time.Second, func() bool {
+		for _, n := range tn.nodes {
+			if n.dht.RoutingTable().Size() < min {
+				return false
+			}
+		}
+		return true
+	}, "DHT routing tables of %d peers", min)
+}
+
+func TestDHTProvideFind(t *testing.T) {
+	tn := newTestNet(t, 5, nil)
+	tn.line(0, 4) // the provider and the finder are 4 hops apart
+	tn.waitRoutingTables(1)
+	obj := mkObj(testDatanet("dht"), "a contribution")
+	c := objCID(obj)
+	ctx := context.Background()
+	if err := tn.nodes[0].Provide(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	provs, err := tn.nodes[4].FindProviders(ctx, c, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(provs, func(ai peer.AddrInfo) bool { return ai.ID == tn.nodes[0].ID() }) {
+		t.Fatalf("providers %v do not include node 0", provs)
+	}
+	// The provider finds others, not itself.
+	if provs, err := tn.nodes[0].FindProviders(ctx, c, 5); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the only provider looking for others: %v, %v", provs, err)
+	}
+	// And the object can be fetched from the providers found.
+	tn.objs[0].add(t, obj)
+	data, err := tn.nodes[4].FetchObject(ctx, c, nil)
+	if err != nil || string(data) != string(obj) {
+		t.Fatalf("fetch from providers: %q, %v", data, err)
+	}
+}
+
+// TestDHTOneRecordPerDataset: a dataset of 10,000 shards costs exactly one
+// provider record, for its object CID; shards cannot be provided at all.
+func TestDHTOneRecordPerDataset(t *testing.T) {
+	tn := newTestNet(t, 6, nil)
+	tn.sparse(6, 4)
+	tn.waitRoutingTables(2)
+	ctx := context.Background()
+	shards, dataset := testDataset(t, "dataset", 10000)
+
+	p := tn.nodes[0]
+	if err := p.Provide(ctx, dataset); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range shards {
+		if err := p.Provide(ctx, s); !errors.Is(err, ErrShardCID) {
+			t.Fatalf("provide shard: %v", err)
+		}
+	}
+	if got := p.Stats().Provided; got != 1 {
+		t.Errorf("node provides %d records, want 1", got)
+	}
+	// Every ADD_PROVIDER the network stored was for the dataset's CID.
+	var received uint64
+	holders := 0
+	for _, n := range tn.nodes {
+		received += n.Stats().ProviderRecordsReceived
+		if provs, _ := n.dht.ProviderStore().GetProviders(ctx, dataset.Hash()); len(provs) > 0 {
+			holders++
+		}
+		for _, s := range shards[:100] {
+			if provs, _ := n.dht.ProviderStore().GetProviders(ctx, s.Hash()); len(provs) > 0 {
+				t.Fatalf("a shard has a provider record")
+			}
+		}
+	}
+	if received == 0 || int(received) != holders-1 { // the provider holds its own record too
+		t.Errorf("%d records received by %d holders besides the provider", received, holders-1)
+	}
+	t.Logf("one record, replicated on %d of %d nodes", holders, len(tn.nodes))
+}
+
+// testDataset returns the shard CIDs of a dataset and the CID of the
+// object that lists them.
+func testDataset(t testing.TB, name string, n int) (shards []cid.Cid, dataset cid.Cid) {
+	t.Helper()
+	manifest := []byte(name + "|")
+	for i := range n {
+		mh, err := multihash.Sum(fmt.Appendf(nil, "%s shard %d", name, i), multihash.SHA2_256, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cid.NewCidV1(cid.Raw, mh)
+		shards = append(shards, c)
+		manifest = append(manifest, c.Bytes()...)
+	}
+	return shards, objCID(manifest)
+}
+
+func TestDHTFindProvidersNotFound(t *testing.T) {
+	const timeout = 3 * time.Second
+	tn := newTestNet(t, 4, nil, func(_ int, cfg *Config) { cfg.FindProvidersTimeout = timeout })
+	tn.line(0, 3)
+	tn.waitRoutingTables(1)
+	start := time.Now()
+	provs, err := tn.nodes[3].FindProviders(context.Background(), objCID([]byte("nobody provides this")), 5)
+	if !errors.Is(err, ErrNotFound) || len(provs) != 0 {
+		t.Fatalf("got %v, %v; want ErrNotFound", provs, err)
+	}
+	if d := time.Since(start); d > timeout+time.Second {
+		t.Errorf("took %v, bound is %v", d, timeout)
+	}
+}

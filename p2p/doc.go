@@ -1,0 +1,112 @@
+// Package p2p is the network of one openledger node.
+//
+// It owns:
+//
+//   - the libp2p host: TCP and QUIC, TLS (preferred) and Noise, yamux, a
+//     resource manager and a connection manager whose limits agree,
+//     identify, ping, optional NAT port mapping, bootstrap peers and mDNS;
+//   - the Kademlia DHT under its own protocol prefix (/openledger), in
+//     server mode, holding provider records for object CIDs only — one per
+//     dataset, never one per shard — re-provided on a timer;
+//   - GossipSub: the announcements topic and one topic per joined
+//     Datanet, each with a validator, and peer scoring;
+//   - the sync protocol: set reconciliation of a Datanet's objects with
+//     topic peers, and fetching one object by CID.
+//
+// It must not decide policy. It never decodes an object: every decision
+// about object bytes (is it well formed, signed, allowed on this topic, by
+// this curator...) is a call to the Objects interface, which the daemon
+// implements over package datanet. p2p only bounds sizes, checks that
+// bytes hash to the CID they were sent for, maps verdicts to gossipsub's,
+// and penalises peers that sent what Check rejected. Shard bytes never
+// travel here: package p2p/exchange moves them.
+//
+// # Topics
+//
+//	/openledger/datanets/1              announcements: Datanet objects
+//	/openledger/datanet/<Datanet CID>/1 the objects of one Datanet
+//
+// Messages are the signed object bytes alone: unsigned at the gossipsub
+// level (objects carry their own signatures), with no author or sequence
+// number, and named by the sha256 of their bytes, so one object is one
+// message whoever publishes it. The validator bounds the size
+// (Config.MaxMessageSize), calls Objects.Check, and stores accepted objects
+// with Objects.Put before they are forwarded.
+//
+// # Peer scoring
+//
+// Per topic: P1 time in mesh (0.01/s, capped at +3), P2 first deliveries
+// (+1 each, capped at +10, decaying over an hour), P3 off (Datanet topics
+// are quiet), P4 invalid messages (-100·n², decaying over an hour). Per
+// peer: topic scores capped at +50; application score with weight 1
+// (Config.AppScore minus this package's sync penalties: -100 per object
+// that did not match its CID or was rejected, halving every 10 minutes);
+// IP colocation above 8 peers per IP (loopback exempt); behaviour penalty
+// -10 per excess offence. Thresholds: gossip -500, publish -1000,
+// graylist -2500, accept PX 100, opportunistic graft 2.
+//
+// # Sync protocol
+//
+// Protocol ID /openledger/sync/1.0.0. A stream carries frames:
+//
+//	frame = uvarint(len) type body       len counts type and body
+//
+// len is at most 1 MiB + 1, or MaxObjectSize + 140 for OBJECT frames.
+// A CID is uvarint(len) and its binary form (len <= 128; len 0 stands for
+// cid.Undef, the announcements set, where allowed). Frame types:
+//
+//	1 RECONCILE  cid(set) ranges          initiator, first frame of a session
+//	2 RANGES     ranges                   both ways, one per round
+//	3 WANT       uvarint(n) n×cid         1 <= n <= 256
+//	4 OBJECT     cid data...              answer to WANT, or pushed by the initiator
+//	5 MISSING    cid                      answer to WANT: not held
+//	6 DONE                                end of session; the responder answers DONE
+//	7 ERROR      code text...             1 not joined, 2 busy, 3 bad frame; text <= 256 bytes
+//
+// Set reconciliation is range-based (as in Negentropy). Each object is
+// placed in a 256-bit key space at key = sha256(CID bytes). A range is
+// the keys from the previous range's upper bound (the first: from zero)
+// up to, not including, its own upper bound:
+//
+//	ranges = uvarint(count) range*        count <= 16384
+//	range  = bound mode payload
+//	bound  = 0xff                         +infinity
+//	       | L prefix[L]                  L <= 32: the prefix padded with zeros
+//	mode   = 0 skip                       no payload: nothing to do here
+//	       | 1 fingerprint fp[16]
+//	       | 2 idlist uvarint(n) n×cid    the sender's every CID in the range
+//
+// Bounds strictly increase; a frame carries at most 16384 IDs; trailing
+// skips are left out. fp is the first 16 bytes of sha256(S || uvarint(c)),
+// where S is the sum of the range's keys (as big-endian integers) mod
+// 2^256, in 32 big-endian bytes, and c the number of keys.
+//
+// The initiator opens with its whole ID list if it holds fewer than 32
+// objects, else one fingerprint of the whole key space. Each side answers
+// each range of a RANGES frame: skip → skip; a fingerprint equal to its
+// own → skip; a different one → its ID list when it holds fewer than 32
+// objects in the range, else 16 fingerprinted sub-ranges of equal counts
+// (split at the shortest bound between neighbouring keys); an ID list →
+// for the initiator, it now knows both differences in the range (skip);
+// for the responder, its own ID list of the range. A side aims for frames
+// under 256 KiB: a long ID list is cut with a fingerprint over the rest of
+// its range, and once a frame is full, the rest of the key space is
+// answered with one fingerprint, for the next round. The initiator stops
+// when its answer is empty (or after 64 rounds), so a session costs about
+// log16(differences) round trips, and one when the sets are equal.
+//
+// The initiator then sends WANTs for the objects it lacks (the responder
+// answers each CID in order with OBJECT or MISSING), checks each object's
+// hash against its CID, hands it to Objects.Check for the set, and stores
+// what Check accepts; then it pushes, as OBJECT frames, the objects the
+// responder lacks, which the responder checks the same way; then DONE,
+// answered by DONE once the responder has taken everything in. At most
+// Config.SyncMaxObjects objects are fetched, pushed, or served per session.
+// A fetch by CID (FetchObject) is a session of WANT, DONE alone. A
+// responder that has not joined the set answers ERROR 1.
+//
+// Sessions run on Join, when a peer joins a joined topic, every
+// SyncInterval with two random topic peers per set, after a session
+// brought objects (with the set's other topic peers, since sync does not
+// re-gossip), and on demand (Sync).
+package p2p

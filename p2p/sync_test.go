@@ -1,0 +1,284 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// haveAll reports whether every node in idx stores every CID.
+func (tn *testNet) haveAll(idx []int, cids []cid.Cid) bool {
+	for _, i := range idx {
+		for _, c := range cids {
+			if !tn.objs[i].has(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func span(from, to int) []int {
+	var out []int
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// publishN publishes n new objects of dn from node i and returns their CIDs.
+func (tn *testNet) publishN(i int, dn cid.Cid, n int, tag string) []cid.Cid {
+	tn.t.Helper()
+	var out []cid.Cid
+	for k := range n {
+		obj := mkObj(dn, fmt.Sprintf("%s %d", tag, k))
+		if err := tn.nodes[i].Publish(context.Background(), dn, obj); err != nil {
+			tn.t.Fatal(err)
+		}
+		out = append(out, objCID(obj))
+	}
+	return out
+}
+
+// TestSyncLateJoiner: a node that joins after 10 objects were published
+// gets them by sync (gossip does not replay), with no periodic sync.
+func TestSyncLateJoiner(t *testing.T) {
+	dn := testDatanet("late")
+	tn := newTestNet(t, 4, []cid.Cid{dn})
+	tn.line(0, 3)
+	tn.joinAll(dn)
+	tn.waitMesh(dn)
+	var cids []cid.Cid
+	for i := range 10 {
+		cids = append(cids, tn.publishN(i%4, dn, 1, fmt.Sprintf("early %d", i))...)
+	}
+	waitFor(t, 20*time.Second, func() bool { return tn.haveAll(span(0, 4), cids) }, "the first nodes to converge")
+
+	late := tn.add()
+	tn.block(late, 0, true) // one way in, through node 3
+	tn.block(late, 1, true)
+	tn.block(late, 2, true)
+	tn.connect(late, 3)
+	if tn.objs[late].count(dn) != 0 {
+		t.Fatal("late node has objects before joining")
+	}
+	if err := tn.nodes[late].Join(context.Background(), dn); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool { return tn.haveAll([]int{late}, cids) }, "the late joiner to get the 10 objects")
+
+	// Now in sync: an explicit Sync moves no objects in one round trip.
+	st, err := tn.nodes[late].Sync(context.Background(), dn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Fetched != 0 || st.Pushed != 0 || st.Rounds != st.Peers {
+		t.Errorf("sync of equal sets: %+v", st)
+	}
+	t.Logf("in-sync Sync: %+v", st)
+}
+
+// TestSyncPartitionHeals: two halves are cut apart, each publishes, and
+// once the cut heals every node ends with the union.
+func TestSyncPartitionHeals(t *testing.T) {
+	dn := testDatanet("partition")
+	tn := newTestNet(t, 10, []cid.Cid{dn})
+	left, right := span(0, 5), span(5, 10)
+	tn.line(0, 4)
+	tn.line(5, 9)
+	cross := [][2]int{{0, 5}, {2, 7}, {4, 9}}
+	for _, c := range cross {
+		tn.connect(c[0], c[1])
+	}
+	tn.joinAll(dn)
+	tn.waitMesh(dn)
+	before := tn.publishN(3, dn, 2, "before")
+	waitFor(t, 20*time.Second, func() bool { return tn.haveAll(span(0, 10), before) }, "the objects published before the cut")
+
+	// Cut.
+	for _, l := range left {
+		for _, r := range right {
+			tn.block(l, r, true)
+		}
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		for _, l := range left {
+			for _, r := range right {
+				if len(tn.nodes[l].host.Network().ConnsToPeer(tn.nodes[r].ID())) > 0 {
+					return false
+				}
+			}
+		}
+		return true
+	}, "the halves to disconnect")
+	leftObjs := tn.publishN(1, dn, 3, "left")
+	rightObjs := tn.publishN(8, dn, 4, "right")
+	waitFor(t, 20*time.Second, func() bool {
+		return tn.haveAll(left, leftObjs) && tn.haveAll(right, rightObjs)
+	}, "each half to get its own objects")
+	for _, i := range left {
+		for _, c := range rightObjs {
+			if tn.objs[i].has(c) {
+				t.Fatal("an object crossed the partition")
+			}
+		}
+	}
+
+	// Heal.
+	for _, l := range left {
+		for _, r := range right {
+			tn.block(l, r, false)
+		}
+	}
+	for _, c := range cross {
+		tn.connect(c[0], c[1])
+	}
+	all := append(append(append([]cid.Cid{}, before...), leftObjs...), rightObjs...)
+	waitFor(t, 30*time.Second, func() bool { return tn.haveAll(span(0, 10), all) }, "all nodes to converge on the union")
+	for i, o := range tn.objs {
+		if n := o.count(dn); n != len(all) {
+			t.Errorf("node %d holds %d objects, want %d", i, n, len(all))
+		}
+	}
+}
+
+// TestSyncPeriodic: with no event to trigger it, the periodic sync still
+// repairs a node that missed objects (here: stored directly, as the
+// daemon does for its own, without publishing).
+func TestSyncPeriodic(t *testing.T) {
+	dn := testDatanet("periodic")
+	tn := newTestNet(t, 2, []cid.Cid{dn}, func(_ int, cfg *Config) { cfg.SyncInterval = 200 * time.Millisecond })
+	tn.connect(0, 1)
+	tn.joinAll(dn)
+	tn.waitMesh(dn)
+	c := tn.objs[0].add(t, mkObj(dn, "stored, never published"))
+	waitFor(t, 10*time.Second, func() bool { return tn.objs[1].has(c) }, "the periodic sync")
+}
+
+// TestSyncRejectsBadObjects: a peer that stores forged and foreign
+// objects in its set offers them by sync; the honest node stores none,
+// counts them rejected and penalises the peer, and still gets the good
+// ones.
+func TestSyncRejectsBadObjects(t *testing.T) {
+	dn := testDatanet("sync-bad")
+	tn := newTestNet(t, 2, []cid.Cid{dn})
+	bad, honest := tn.objs[0], tn.objs[1]
+	bad.acceptAll = true
+	forged := mkObj(dn, "forged")
+	forged[len(forged)-1] ^= 1
+	foreign := mkObj(testDatanet("foreign"), "foreign")
+	good := mkObj(dn, "good")
+	for _, o := range [][]byte{forged, foreign, good} {
+		bad.mu.Lock()
+		c := objCID(o)
+		bad.data[c], bad.owner[c] = o, dn
+		bad.mu.Unlock()
+	}
+	tn.connect(0, 1)
+	if err := tn.nodes[0].Join(context.Background(), dn); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.nodes[1].Join(context.Background(), dn); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(tn.nodes[1].topicPeers(dn)) == 1 }, "topic peer")
+	st, err := tn.nodes[1].Sync(context.Background(), dn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !honest.has(objCID(good)) || honest.has(objCID(forged)) || honest.has(objCID(foreign)) {
+		t.Errorf("stored: good %v forged %v foreign %v", honest.has(objCID(good)), honest.has(objCID(forged)), honest.has(objCID(foreign)))
+	}
+	// Joining started a background session too; between them they
+	// rejected each bad object at least once.
+	t.Logf("explicit sync: %+v", st)
+	if p := tn.nodes[1].scores.penaltyOf(tn.nodes[0].ID(), time.Now()); p < 2*syncPenalty*0.9 {
+		t.Errorf("penalty %v, want at least %v", p, 2*syncPenalty)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		s, ok := tn.nodes[1].PeerScore(tn.nodes[0].ID())
+		return ok && s < 0
+	}, "the peer's gossip score to reflect the penalty")
+}
+
+func TestSyncErrors(t *testing.T) {
+	dn := testDatanet("sync-errors")
+	tn := newTestNet(t, 2, []cid.Cid{dn})
+	tn.connect(0, 1)
+	n := tn.nodes[0]
+	if _, err := n.Sync(context.Background(), dn); !errors.Is(err, ErrNotJoined) {
+		t.Errorf("sync of a set not joined: %v", err)
+	}
+	if err := n.Join(context.Background(), dn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Sync(context.Background(), dn); !errors.Is(err, ErrNoPeers) {
+		t.Errorf("sync with no topic peers: %v", err)
+	}
+	// A peer that has not joined refuses the session.
+	if _, err := n.syncPeer(context.Background(), dn, tn.nodes[1].ID()); !errors.Is(err, ErrNotJoined) {
+		t.Errorf("session with a peer not joined: %v", err)
+	}
+	// The announcements set is always joined.
+	tn.waitMesh(cid.Undef)
+	if _, err := n.Sync(context.Background(), cid.Undef); err != nil {
+		t.Errorf("sync of the announcements: %v", err)
+	}
+}
+
+// TestFetchObject: an object is fetched by CID and checked against it; a
+// lying peer's bytes are refused and the peer penalised, and the fetch
+// goes on to an honest one.
+func TestFetchObject(t *testing.T) {
+	dn := testDatanet("fetch")
+	tn := newTestNet(t, 3, []cid.Cid{dn})
+	obj := mkObj(dn, "fetch me")
+	c := objCID(obj)
+	tn.objs[1].add(t, obj) // liar
+	tn.objs[1].lie = true
+	tn.objs[2].add(t, obj) // honest
+	tn.connect(0, 1)
+	tn.connect(0, 2)
+	n, liar, honest := tn.nodes[0], tn.nodes[1].ID(), tn.nodes[2].ID()
+	ctx := context.Background()
+
+	tests := []struct {
+		name    string
+		from    []peer.ID
+		wantErr error
+	}{
+		{"honest", []peer.ID{honest}, nil},
+		{"liar", []peer.ID{liar}, ErrHashMismatch},
+		{"liar then honest", []peer.ID{liar, honest}, nil},
+		{"nobody has it", []peer.ID{liar}, ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := c
+			if tt.name == "nobody has it" {
+				want = objCID([]byte("nobody has this"))
+			}
+			data, err := n.FetchObject(ctx, want, tt.from)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && string(data) != string(obj) {
+				t.Errorf("got %q", data)
+			}
+		})
+	}
+	if p := n.scores.penaltyOf(liar, time.Now()); p <= 0 {
+		t.Errorf("liar not penalised")
+	}
+	if p := n.scores.penaltyOf(honest, time.Now()); p != 0 {
+		t.Errorf("honest peer penalised: %v", p)
+	}
+	if n.objs.(*memObjects).has(c) {
+		t.Error("FetchObject stored the object; that is the caller's decision")
+	}
+}
