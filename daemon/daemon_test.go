@@ -258,6 +258,29 @@ func TestPermissions(t *testing.T) {
 	}
 }
 
+func TestPprofNeedsAdmin(t *testing.T) {
+	n, _ := testNode(t, nil)
+	get := func(token string) int {
+		req, _ := http.NewRequest("GET", "http://"+n.HTTPAddr()+PprofPath+"goroutine?debug=1", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusForbidden {
+		t.Fatalf("pprof without token: %d", code)
+	}
+	admin, _ := n.auth.CreateToken(PermAdmin)
+	if code := get(admin); code != http.StatusOK {
+		t.Fatalf("pprof with admin token: %d", code)
+	}
+}
+
 func TestHTTPRejectsForeignHost(t *testing.T) {
 	n, _ := testNode(t, nil)
 	req, _ := http.NewRequest("GET", "http://"+n.HTTPAddr()+MetricsPath, nil)

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path"
 	"strconv"
 	"strings"
@@ -23,13 +24,29 @@ const (
 	RPCPath     = "/rpc/v0"
 	ContentPath = "/content/"
 	MetricsPath = "/debug/metrics/prometheus"
+	PprofPath   = "/debug/pprof/"
 )
+
+func requireHTTPPerm(need Perm, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := requirePerm(r.Context(), need); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 func (n *Node) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(RPCPath, n.instrument("rpc", n.httpServer))
 	mux.Handle(ContentPath, n.instrument("content", http.HandlerFunc(n.serveContent)))
 	mux.Handle(MetricsPath, n.instrument("metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})))
+	// Go's profiler, for operators: it can stall the process and reveal
+	// internals, so it needs an admin token.
+	mux.Handle(PprofPath, requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Index)))
+	mux.Handle(PprofPath+"profile", requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Profile)))
+	mux.Handle(PprofPath+"trace", requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Trace)))
 	return n.authenticate(mux)
 }
 

@@ -57,6 +57,15 @@ func (o netObjects) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
 }
 func (o netObjects) IDs(ctx context.Context, dn cid.Cid) ([]cid.Cid, error) { return o.r.IDs(ctx, dn) }
 
+// servedShards is what the shard exchange serves from: stored bytes as they
+// are, without rehashing, since every receiver verifies what it gets (see
+// storage.Store.ReadShardUnverified).
+type servedShards struct{ s *storage.Store }
+
+func (b servedShards) GetShard(ctx context.Context, c cid.Cid) ([]byte, error) {
+	return b.s.ReadShardUnverified(ctx, c)
+}
+
 // network is the running network side of a node.
 type network struct {
 	p2p    *p2p.Node
@@ -127,7 +136,7 @@ func (n *Node) startNetwork() error {
 	scfg := exchange.DefaultServerConfig()
 	scfg.MaxBytesPerSecondPerPeer = upload
 	scfg.Logger = n.log.With("component", "exchange")
-	if nw.server, err = exchange.NewServer(pn.Host(), n.store, scfg); err != nil {
+	if nw.server, err = exchange.NewServer(pn.Host(), servedShards{n.store}, scfg); err != nil {
 		pn.Close()
 		return fmt.Errorf("shard exchange: %w", err)
 	}
@@ -384,7 +393,8 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 	err = n.net.client.Fetch(ctx, missing, peers,
 		func(c cid.Cid) bool { ok, err := n.store.HasShard(ctx, c); return ok && err == nil },
 		func(c cid.Cid, data []byte) error {
-			if _, err := n.store.PutShard(ctx, data); err != nil {
+			// The exchange has checked data against c: no second hash.
+			if err := n.store.PutVerifiedShard(ctx, c, data); err != nil {
 				return err
 			}
 			mu.Lock()

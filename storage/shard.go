@@ -313,6 +313,57 @@ func (s *Store) GetShard(ctx context.Context, c cid.Cid) ([]byte, error) {
 	return data, nil
 }
 
+// ReadShardUnverified returns the stored bytes of shard c without rehashing
+// them. It is for serving peers, who verify every shard they receive (Kubo
+// serves blocks the same way unless HashOnRead is set): a damaged copy costs
+// the receiver a retry elsewhere, never a wrong byte, and spares the server
+// a sha256 pass over everything it uploads. Everything else reads with
+// GetShard, which verifies.
+func (s *Store) ReadShardUnverified(ctx context.Context, c cid.Cid) ([]byte, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, fmt.Errorf("read shard %s: %w", c, err)
+	}
+	defer s.end()
+	var data []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		if !c.Defined() {
+			return ErrNotFound
+		}
+		d, found, err := s.readShardData(txn, c.Hash(), nil)
+		if err == nil && !found {
+			err = ErrNotFound
+		}
+		data = d
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read shard %s: %w", c, err)
+	}
+	return data, nil
+}
+
+// PutVerifiedShard stores data as the shard c without hashing it again: the
+// caller has just checked that data hashes to c, as the shard exchange does
+// for every shard it receives. c must be a CIDv1 raw sha2-256 CID.
+func (s *Store) PutVerifiedShard(ctx context.Context, c cid.Cid, data []byte) error {
+	if p := c.Prefix(); p.Codec != cid.Raw || p.MhType != multihash.SHA2_256 {
+		return fmt.Errorf("put shard %s: %w: not a raw sha2-256 CID", c, ErrBadCID)
+	}
+	if err := checkShardSize(len(data)); err != nil {
+		return fmt.Errorf("put shard: %w", err)
+	}
+	if err := s.begin(ctx); err != nil {
+		return fmt.Errorf("put shard: %w", err)
+	}
+	defer s.end()
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
+	if err := s.storeShard(c.Hash(), data, nil, false); err != nil {
+		return fmt.Errorf("put shard %s: %w", c, err)
+	}
+	return nil
+}
+
 // readShard reads the shard named by c into dst (reusing its capacity) and
 // checks its hash.
 func (s *Store) readShard(txn *badger.Txn, c cid.Cid, dst []byte) ([]byte, error) {

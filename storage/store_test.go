@@ -406,3 +406,35 @@ func TestUsageSurvivesReopen(t *testing.T) {
 		t.Fatalf("usage after reopen = %d, want %d", used, 1234+4321)
 	}
 }
+
+func TestUnverifiedReadAndVerifiedPut(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, cfg Config) {
+		ctx := context.Background()
+		s := openStore(t, cfg)
+		data := randBytes(20, 3000)
+		c := ShardCID(data)
+		if err := s.PutVerifiedShard(ctx, c, data); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.GetShard(ctx, c); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("GetShard after PutVerifiedShard: %v", err)
+		}
+		if err := s.PutVerifiedShard(ctx, ObjectCID(cid.DagCBOR, data), data); !errors.Is(err, ErrBadCID) {
+			t.Fatalf("PutVerifiedShard with a dag-cbor CID: %v", err)
+		}
+		// The unverified read returns stored bytes as they are; the
+		// verified one refuses them.
+		damaged := slices.Clone(data)
+		damaged[7] ^= 1
+		rawPut(t, s, shardDataKey(c.Hash()), damaged)
+		if got, err := s.ReadShardUnverified(ctx, c); err != nil || !bytes.Equal(got, damaged) {
+			t.Fatalf("ReadShardUnverified: %v", err)
+		}
+		if _, err := s.GetShard(ctx, c); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("GetShard of damaged shard: %v", err)
+		}
+		if _, err := s.ReadShardUnverified(ctx, ShardCID([]byte("absent"))); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("ReadShardUnverified of an absent shard: %v", err)
+		}
+	})
+}

@@ -247,12 +247,18 @@ func BenchmarkFetchWindow(b *testing.B) {
 func BenchmarkFetchStorage(b *testing.B) {
 	for _, src := range []string{"mem", "badger"} {
 		for _, dst := range []string{"discard", "badger"} {
-			b.Run("src="+src+"/dst="+dst, func(b *testing.B) { benchFetchStorage(b, src == "badger", dst == "badger") })
+			b.Run("src="+src+"/dst="+dst, func(b *testing.B) {
+				benchFetchStorage(b, src == "badger", dst == "badger", DefaultClientConfig().PutConcurrency)
+			})
 		}
+	}
+	// How many concurrent puts PutShard needs.
+	for _, n := range []int{1, 2, 8} {
+		b.Run(fmt.Sprintf("src=mem/dst=badger/puts=%d", n), func(b *testing.B) { benchFetchStorage(b, false, true, n) })
 	}
 }
 
-func benchFetchStorage(b *testing.B, fromBadger, toBadger bool) {
+func benchFetchStorage(b *testing.B, fromBadger, toBadger bool, puts int) {
 	const mib = 256
 	data, cids := benchData()
 	ctx := context.Background()
@@ -270,7 +276,9 @@ func benchFetchStorage(b *testing.B, fromBadger, toBadger bool) {
 	h := newHost(b)
 	newServer(b, h, bs, DefaultServerConfig())
 	connect(b, client, h)
-	c := newClient(b, client, DefaultClientConfig())
+	cfg := DefaultClientConfig()
+	cfg.PutConcurrency = puts
+	c := newClient(b, client, cfg)
 	b.SetBytes(mib * benchShard)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -549,7 +549,9 @@ func (f *fetch) putter() {
 // failed, the caller's context is done or the Client closed. Shards that
 // still wait for put are then dropped.
 func (f *fetch) failed() bool {
-	return f.ctx.Err() != nil && context.Cause(f.ctx) != errFetchDone
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fatal != nil || (f.ctx.Err() != nil && context.Cause(f.ctx) != errFetchDone)
 }
 
 // stallReader reads from a stream with a read deadline StallTimeout ahead,

@@ -20,12 +20,15 @@ func TestFetch(t *testing.T) {
 		providers int
 		shards    int
 		size      int
+		spread    bool // every provider must serve some shards
 	}{
-		{"one provider", 1, 40, 64 << 10},
-		{"three providers", 3, 60, 64 << 10},
-		{"small shards", 2, 300, 1 << 10},
-		{"largest shards", 2, 3, MaxShardSize},
-		{"fewer shards than providers", 3, 2, 4 << 10},
+		{"one provider", 1, 40, 64 << 10, true},
+		{"three providers", 3, 90, 64 << 10, true},
+		// Small shards go so fast that a provider whose stream opens
+		// late may find its share already stolen.
+		{"small shards", 2, 300, 1 << 10, false},
+		{"largest shards", 2, 3, MaxShardSize, false},
+		{"fewer shards than providers", 3, 2, 4 << 10, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +52,7 @@ func TestFetch(t *testing.T) {
 			if want := int64(tt.shards * tt.size); progress.Load() != want {
 				t.Errorf("progress total %d, want %d", progress.Load(), want)
 			}
-			if tt.providers > 1 && tt.shards >= 3*tt.providers {
+			if tt.spread {
 				for i, s := range stores {
 					if s.total.Load() == 0 {
 						t.Errorf("provider %d served nothing: the work was not spread", i)
@@ -390,5 +393,41 @@ func TestFetchBadInput(t *testing.T) {
 				t.Errorf("Fetch succeeded")
 			}
 		})
+	}
+}
+
+func TestFetchPutConcurrency(t *testing.T) {
+	data, cids := testShards(60, 16<<10)
+	client := newHost(t)
+	_, ids := newProviders(t, client, DefaultServerConfig(), newMemStore(data...), newMemStore(data...))
+	cfg := testConfig()
+	cfg.PutConcurrency = 3
+	c := newClient(t, client, cfg)
+	col := newCollector(t)
+	var running, most, inProgress atomic.Int32
+	put := func(id cid.Cid, d []byte) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond) // a slow store: puts pile up
+		return col.put(id, d)
+	}
+	progress := func(int64) {
+		if inProgress.Add(1) != 1 {
+			t.Errorf("progress called concurrently")
+		}
+		inProgress.Add(-1)
+	}
+	if err := c.Fetch(testContext(t), cids, ids, nil, put, progress); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	col.check(cids)
+	if m := most.Load(); m > int32(cfg.PutConcurrency) {
+		t.Errorf("%d puts ran at once, PutConcurrency is %d", m, cfg.PutConcurrency)
 	}
 }

@@ -1,0 +1,79 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/openledger/openledger/datanet"
+)
+
+// BenchmarkFetchInProcess fetches 256 MiB between two nodes in this process
+// over loopback: the daemon's fetch path (exchange client, verification,
+// store) without process boundaries, for profiling.
+func BenchmarkFetchInProcess(b *testing.B) {
+	const size = 256 << 20
+	in := filepath.Join(b.TempDir(), "in.bin")
+	f, _ := os.Create(in)
+	io.CopyN(f, rand.NewChaCha8([32]byte{7}), size)
+	f.Close()
+	t := &testing.T{}
+	_ = t
+	provider := benchNode(b)
+	pc := provider.InProc()
+	defer pc.Close()
+	var dn DatanetView
+	if err := pc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	var added AddResult
+	if err := pc.Call(&added, "content_add", AddArgs{Paths: []string{in}, Datanet: dn.ID}); err != nil {
+		b.Fatal(err)
+	}
+	var id IDResult
+	pc.Call(&id, "node_id")
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		fetcher := benchNode(b)
+		fc := fetcher.InProc()
+		if err := fc.Call(nil, "node_connect", id.Addrs[0]); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		var res FetchResult
+		if err := fc.CallContext(context.Background(), &res, "content_fetch", added.CID); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		fc.Close()
+		b.StartTimer()
+	}
+}
+
+func benchNode(b *testing.B) *Node {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "repo")
+	cfg, _ := ProfileConfig("test")
+	cfg.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	if _, err := InitRepo(dir, InitOptions{Config: &cfg}); err != nil {
+		b.Fatal(err)
+	}
+	repo, err := OpenRepo(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := NewNode(repo, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Close(); repo.Close() })
+	return n
+}
