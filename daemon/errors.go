@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/p2p"
+	"github.com/openledger/openledger/p2p/exchange"
 	"github.com/openledger/openledger/storage"
 )
 
@@ -37,6 +39,8 @@ var errorCodes = []struct {
 	{datanet.ErrBadSignature, CodeBadSignature, "bad_signature"},
 	{storage.ErrNotFound, CodeNotFound, "not_found"},
 	{datanet.ErrNoSuchPath, CodeNotFound, "not_found"},
+	{p2p.ErrNotFound, CodeNotFound, "not_found"},
+	{exchange.ErrNotFound, CodeNotFound, "not_found"},
 	{errBadRequest, CodeBadRequest, "bad_request"},
 	{datanet.ErrBadPath, CodeBadRequest, "bad_request"},
 	{datanet.ErrBadInput, CodeBadRequest, "bad_request"},

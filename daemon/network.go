@@ -161,7 +161,38 @@ func (n *Node) startNetwork() error {
 		}
 	}
 	n.log.Info("network up", "peer_id", pn.ID().String(), "addrs", fmt.Sprint(pn.Addrs()), "datanets", len(joined))
+	n.wg.Go(n.provideStored)
 	return nil
+}
+
+// provideStored announces every pinned object on the DHT after a start: the
+// DHT keeps provider records in memory only, so a restarted node would
+// otherwise vanish from the providers of what it stores until it re-added
+// it. p2p re-provides them on its timer from then on.
+func (n *Node) provideStored() {
+	pins, err := n.store.Pins(n.ctx)
+	if err != nil {
+		n.log.Warn("list pins to provide", "err", err)
+		return
+	}
+	var count int
+	for _, c := range pins {
+		if c.Prefix().Codec == cid.Raw {
+			continue // shards have no provider records
+		}
+		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+		err := n.net.p2p.Provide(ctx, c)
+		cancel()
+		if n.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			n.log.Debug("provide at start", "cid", c.String(), "err", err)
+			continue
+		}
+		count++
+	}
+	n.log.Debug("provided stored objects", "count", count)
 }
 
 func (nw *network) close() error {

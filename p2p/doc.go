@@ -81,10 +81,10 @@
 // where S is the sum of the range's keys (as big-endian integers) mod
 // 2^256, in 32 big-endian bytes, and c the number of keys.
 //
-// The initiator opens with its whole ID list if it holds fewer than 32
+// The initiator opens with its whole ID list if it holds fewer than 16
 // objects, else one fingerprint of the whole key space. Each side answers
 // each range of a RANGES frame: skip → skip; a fingerprint equal to its
-// own → skip; a different one → its ID list when it holds fewer than 32
+// own → skip; a different one → its ID list when it holds fewer than 16
 // objects in the range, else 16 fingerprinted sub-ranges of equal counts
 // (split at the shortest bound between neighbouring keys); an ID list →
 // for the initiator, it now knows both differences in the range (skip);
@@ -92,8 +92,10 @@
 // under 256 KiB: a long ID list is cut with a fingerprint over the rest of
 // its range, and once a frame is full, the rest of the key space is
 // answered with one fingerprint, for the next round. The initiator stops
-// when its answer is empty (or after 64 rounds), so a session costs about
-// log16(differences) round trips, and one when the sets are equal.
+// when its answer is empty (or after 64 rounds), so a session costs one
+// round trip when the sets are equal and about log16(set size) when they
+// differ, and sends the ID lists of the small ranges that differ, not of
+// the set.
 //
 // The initiator then sends WANTs for the objects it lacks (the responder
 // answers each CID in order with OBJECT or MISSING), checks each object's

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // waitMesh waits until every node sees its neighbours on set's topic and
@@ -218,5 +220,30 @@ func TestJoinLeave(t *testing.T) {
 	// Joining again after leaving works.
 	if err := n.Join(context.Background(), a); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAppScore: the daemon's hook (e.g. "this peer sent bad shard bytes")
+// lowers the peer's gossip score.
+func TestAppScore(t *testing.T) {
+	var bad atomic.Value // peer.ID
+	tn := newTestNet(t, 2, nil, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.AppScore = func(p peer.ID) float64 {
+				if p == bad.Load() {
+					return -1000
+				}
+				return 0
+			}
+		}
+	})
+	bad.Store(tn.nodes[1].ID())
+	tn.connect(0, 1)
+	waitFor(t, 10*time.Second, func() bool {
+		s, ok := tn.nodes[0].PeerScore(tn.nodes[1].ID())
+		return ok && s <= -1000
+	}, "the app score in the peer's gossip score")
+	if ps := tn.nodes[0].Peers(); len(ps) != 1 || ps[0].Score > -1000 {
+		t.Errorf("peers %+v", ps)
 	}
 }

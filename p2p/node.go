@@ -63,7 +63,7 @@ type Node struct {
 // Stats are counters since the node started.
 type Stats struct {
 	Provided                int    // CIDs this node provides (re-provided on a timer)
-	Provides                uint64 // provider records announced, re-provides included
+	Provides                uint64 // DHT announcements attempted, re-provides included
 	ProviderRecordsReceived uint64 // ADD_PROVIDER requests this node stored for others
 	GossipAccepted          uint64 // gossip messages accepted and stored
 	GossipRejected          uint64 // gossip messages rejected (sender penalised)
@@ -71,7 +71,7 @@ type Stats struct {
 	SyncSessions            uint64 // sync sessions run, either side
 	ObjectsFetched          uint64 // objects gained by sync (fetched or pushed to us)
 	ObjectsServed           uint64 // objects sent to peers by sync
-	BadPeers                uint64 // peers caught sending bad bytes by sync
+	PeerOffences            uint64 // provable offences by peers on sync (bad bytes, rejected objects)
 }
 
 type counters struct {
@@ -351,6 +351,6 @@ func (n *Node) Stats() Stats {
 		SyncSessions:            n.stats.syncSessions.Load(),
 		ObjectsFetched:          n.stats.objectsFetched.Load(),
 		ObjectsServed:           n.stats.objectsServed.Load(),
-		BadPeers:                n.stats.badPeers.Load(),
+		PeerOffences:            n.stats.badPeers.Load(),
 	}
 }

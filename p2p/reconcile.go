@@ -24,7 +24,7 @@ const (
 	splitFanout = 16
 	// idListThreshold: a differing range holding fewer items than this is
 	// answered with its ID list rather than split further.
-	idListThreshold = 2 * splitFanout
+	idListThreshold = splitFanout
 	// maxCIDLen bounds one CID on the wire; object CIDs are ~36 bytes.
 	maxCIDLen = 128
 	// maxRangesPerFrame and maxIDsPerFrame bound what one RANGES frame may

@@ -34,7 +34,7 @@ const (
 	// maxDeferredBytes bounds the objects kept for a second Check in one
 	// session because Check could not judge them yet (e.g. a vote that
 	// arrived before its Datanet).
-	maxDeferredBytes = 32 << 20
+	maxDeferredBytes = 8 << 20
 	maxCheckPasses   = 3
 )
 
@@ -427,8 +427,12 @@ func (n *Node) handleSync(s network.Stream) {
 	_ = s.SetDeadline(time.Now().Add(n.cfg.SyncTimeout))
 	if err := n.serveSync(ctx, w, from); err != nil {
 		n.log.Debug("sync session failed", slog.String("with", from.String()), slog.Any("err", err))
-		if errors.Is(err, ErrProtocol) && w.send(frameError, encodeError(codeBadFrame, err.Error())) == nil {
-			_ = w.flush()
+		if errors.Is(err, ErrProtocol) {
+			// Tell the peer why, then close gracefully so that it reads it.
+			if w.send(frameError, encodeError(codeBadFrame, err.Error())) == nil && w.flush() == nil {
+				s.Close()
+				return
+			}
 		}
 		s.Reset()
 		return

@@ -73,6 +73,7 @@ func TestSyncLateJoiner(t *testing.T) {
 	waitFor(t, 20*time.Second, func() bool { return tn.haveAll([]int{late}, cids) }, "the late joiner to get the 10 objects")
 
 	// Now in sync: an explicit Sync moves no objects in one round trip.
+	waitFor(t, 10*time.Second, func() bool { return len(tn.nodes[late].topicPeers(dn)) == 1 }, "the late joiner to see node 3 on the topic")
 	st, err := tn.nodes[late].Sync(context.Background(), dn)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -119,11 +120,14 @@ func readFrame(r *bufio.Reader, maxObject int) (byte, []byte, error) {
 	if n-1 > limit {
 		return 0, nil, fmt.Errorf("%w: frame type %d of %d bytes exceeds %d", ErrProtocol, typ, n-1, limit)
 	}
-	body := make([]byte, n-1)
-	if _, err := io.ReadFull(r, body); err != nil {
+	// Grow the body as bytes arrive rather than trusting the length: a
+	// peer announcing a large frame must send it to make us hold it.
+	var body bytes.Buffer
+	body.Grow(int(min(n-1, 64<<10)))
+	if _, err := io.CopyN(&body, r, int64(n-1)); err != nil {
 		return 0, nil, unexpectedEOF(err)
 	}
-	return typ, body, nil
+	return typ, body.Bytes(), nil
 }
 
 func unexpectedEOF(err error) error {

@@ -3,6 +3,7 @@ package p2p
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipfs/go-cid"
 )
@@ -306,6 +308,42 @@ func FuzzReconcile(f *testing.F) {
 			}
 			if _, err := decodeRanges(enc); err != nil {
 				t.Fatalf("answer does not decode: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzServeSync feeds arbitrary streams to a started node's sync
+// responder: it must answer or fail, never panic or hang, and never store
+// anything its Objects did not accept.
+func FuzzServeSync(f *testing.F) {
+	dn := testDatanet("golden")
+	tn := newTestNet(f, 1, []cid.Cid{dn})
+	n := tn.nodes[0]
+	if err := n.Join(context.Background(), dn); err != nil {
+		f.Fatal(err)
+	}
+	tn.objs[0].add(f, mkObj(dn, "held"))
+	var session []byte
+	for _, g := range goldenFrames(f) {
+		f.Add(g.b)
+		session = append(session, g.b...)
+	}
+	f.Add(session)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		w := newWire(&struct {
+			io.Reader
+			io.Writer
+		}{bytes.NewReader(in), io.Discard}, n.cfg.MaxObjectSize)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = n.serveSync(ctx, w, n.ID())
+		o := tn.objs[0]
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		for c, data := range o.data {
+			if !hashMatches(c, data) {
+				t.Fatal("stored bytes that do not match their CID")
 			}
 		}
 	})

@@ -154,7 +154,9 @@ func (c *Client) Close() error {
 // Each provider gets a share of the shards and a stream with up to
 // ClientConfig.Window requests in flight; a provider that is done with its
 // share takes shards from the others, and a shard whose provider did not
-// deliver it goes to another. A provider that sends bytes that do not match
+// deliver it goes to another. When no share is left, an idle provider may
+// also ask for a shard in flight at a much slower one (endgame); the first
+// verified copy is used and the other dropped. A provider that sends bytes that do not match
 // is dropped, disconnected and reported to the OnBadPeer function; nothing
 // it sent reaches put.
 //
@@ -165,6 +167,9 @@ func (c *Client) Close() error {
 // ClientConfig.StallTimeout, so Fetch does not hang on one that has nothing.
 // Only sha2-256 CIDs can be fetched: others make Fetch fail at once with
 // ErrBadCID.
+//
+// A fetch holds at most min(MaxPeers, len(providers)) + 2*PutConcurrency
+// shard buffers, whatever the number of shards.
 func (c *Client) Fetch(ctx context.Context, want []cid.Cid, providers []peer.ID,
 	have func(cid.Cid) bool, put func(cid.Cid, []byte) error, progress func(int64)) error {
 	if c.cfgErr != nil {
@@ -388,10 +393,15 @@ func (f *fetch) exchange(p int) (err error) {
 		return fmt.Errorf("open stream: %w", err)
 	}
 	var pending []int // shards requested and not yet answered, in order
-	stop := context.AfterFunc(f.ctx, func() { _ = str.Reset() })
+	reset := make(chan struct{})
+	stop := context.AfterFunc(f.ctx, func() {
+		_ = str.Reset()
+		close(reset)
+	})
 	defer func() {
 		if !stop() {
-			return // already reset
+			<-reset // reset when the fetch ended
+			return
 		}
 		if err != nil || len(pending) > 0 {
 			_ = str.Reset()

@@ -1,8 +1,10 @@
 package exchange
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,8 +115,14 @@ func TestFetchPartialProviders(t *testing.T) {
 func TestFetchBadPeer(t *testing.T) {
 	data, cids := testShards(40, 32<<10)
 	client := newHost(t)
-	honest := newMemStore(data...)
-	_, ids := newProviders(t, client, DefaultServerConfig(), corrupt(newMemStore(data...)), honest, corrupt(newMemStore(data...)))
+	// The honest peer is slow, so that it cannot fetch everything before
+	// the bad ones send anything.
+	slow := DefaultServerConfig()
+	slow.MaxBytesPerSecondPerPeer = 2 << 20
+	_, bad1 := newProviders(t, client, DefaultServerConfig(), corrupt(newMemStore(data...)))
+	_, honest := newProviders(t, client, slow, newMemStore(data...))
+	_, bad2 := newProviders(t, client, DefaultServerConfig(), corrupt(newMemStore(data...)))
+	ids := []peer.ID{bad1[0], honest[0], bad2[0]}
 	c := newClient(t, client, testConfig())
 	var (
 		mu  sync.Mutex
@@ -132,7 +140,7 @@ func TestFetchBadPeer(t *testing.T) {
 	col.check(cids)
 	mu.Lock()
 	defer mu.Unlock()
-	for _, p := range []peer.ID{ids[0], ids[2]} {
+	for _, p := range []peer.ID{bad1[0], bad2[0]} {
 		if err, ok := bad[p]; !ok || !errors.Is(err, ErrBadData) {
 			t.Errorf("OnBadPeer(%s) got %v, want an error wrapping ErrBadData", p, err)
 		}
@@ -430,4 +438,74 @@ func TestFetchPutConcurrency(t *testing.T) {
 	if m := most.Load(); m > int32(cfg.PutConcurrency) {
 		t.Errorf("%d puts ran at once, PutConcurrency is %d", m, cfg.PutConcurrency)
 	}
+}
+
+// wrongCIDHandler answers every request with a response for another CID.
+func wrongCIDHandler(s network.Stream) {
+	defer s.Reset()
+	r := bufio.NewReader(s)
+	frame, err := readRequestFrame(r, nil)
+	if err != nil {
+		return
+	}
+	if _, err := decodeRequest(frame, nil); err != nil {
+		return
+	}
+	other := []byte("not the shard you asked for")
+	_, _ = s.Write(append(appendResponseHeader(nil, statusOK, cidOf(other).Bytes(), len(other)), other...))
+	_, _ = io.Copy(io.Discard, s)
+}
+
+func TestFetchProtocolViolation(t *testing.T) {
+	data, cids := testShards(20, 32<<10)
+	client := newHost(t)
+	liar := newHost(t)
+	liar.SetStreamHandler(ProtocolID, wrongCIDHandler)
+	connect(t, client, liar)
+	slow := DefaultServerConfig()
+	slow.MaxBytesPerSecondPerPeer = 2 << 20
+	_, ids := newProviders(t, client, slow, newMemStore(data...))
+	c := newClient(t, client, testConfig())
+	reported := make(chan error, 1)
+	c.OnBadPeer(func(p peer.ID, err error) {
+		if p == liar.ID() {
+			reported <- err
+		}
+	})
+	col := newCollector(t)
+	if err := c.Fetch(testContext(t), cids, append([]peer.ID{liar.ID()}, ids...), nil, col.put, nil); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	col.check(cids)
+	select {
+	case err := <-reported:
+		if !errors.Is(err, ErrProtocol) {
+			t.Errorf("OnBadPeer got %v, want an error wrapping ErrProtocol", err)
+		}
+	default:
+		t.Errorf("the peer that broke the protocol was not reported")
+	}
+}
+
+func TestFetchReplacesDroppedPeer(t *testing.T) {
+	// One peer at a time: the staller is dropped after StallTimeout and
+	// the next provider in the list takes over.
+	data, cids := testShards(10, 8<<10)
+	client := newHost(t)
+	staller := newHost(t)
+	staller.SetStreamHandler(ProtocolID, stallHandler)
+	connect(t, client, staller)
+	_, ids := newProviders(t, client, DefaultServerConfig(), newMemStore(data...))
+	cfg := testConfig()
+	cfg.MaxPeers = 1
+	c := newClient(t, client, cfg)
+	col := newCollector(t)
+	start := time.Now()
+	if err := c.Fetch(testContext(t), cids, append([]peer.ID{staller.ID()}, ids...), nil, col.put, nil); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if took := time.Since(start); took < cfg.StallTimeout*7/8 {
+		t.Errorf("Fetch took %v: the staller was not waited for, so MaxPeers was not respected", took)
+	}
+	col.check(cids)
 }

@@ -109,12 +109,22 @@ func testShards(n, size int) ([][]byte, []cid.Cid) {
 // newHost returns a libp2p host on loopback TCP, closed when the test ends.
 func newHost(t testing.TB, opts ...libp2p.Option) host.Host {
 	t.Helper()
-	base := []libp2p.Option{
+	return newHostOn(t, tcpOptions(), opts...)
+}
+
+// tcpOptions makes a host listen and dial on loopback TCP only.
+func tcpOptions() []libp2p.Option {
+	return []libp2p.Option{
 		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.DisableRelay(),
+		libp2p.NoTransports, libp2p.Transport(tcp.NewTCPTransport),
 	}
-	h, err := libp2p.New(append(base, opts...)...)
+}
+
+// newHostOn returns a libp2p host with the transport options base and
+// opts, closed when the test ends.
+func newHostOn(t testing.TB, base []libp2p.Option, opts ...libp2p.Option) host.Host {
+	t.Helper()
+	h, err := libp2p.New(append(append(base, libp2p.DisableRelay()), opts...)...)
 	if err != nil {
 		t.Fatalf("libp2p.New: %v", err)
 	}

@@ -32,10 +32,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// hostOptions returns the options of the named security transport and
-// yamux setting from securities and muxers.
-func hostOptions(security, muxer string) ([]libp2p.Option, error) {
-	var opts []libp2p.Option
+// hostOptions returns the transport options (base) and the other options
+// of a host with the named security transport and yamux setting from
+// securities and muxers; security "quic" is QUIC alone.
+func hostOptions(security, muxer string) (base, opts []libp2p.Option, err error) {
+	if security == "quic" {
+		return quicOptions(), nil, nil
+	}
 	for _, s := range securities {
 		if s.name == security {
 			opts = append(opts, s.opt)
@@ -47,9 +50,9 @@ func hostOptions(security, muxer string) ([]libp2p.Option, error) {
 		}
 	}
 	if len(opts) != 2 {
-		return nil, fmt.Errorf("unknown security %q or muxer %q", security, muxer)
+		return nil, nil, fmt.Errorf("unknown security %q or muxer %q", security, muxer)
 	}
-	return opts, nil
+	return tcpOptions(), opts, nil
 }
 
 // runBenchServer serves the first n bench shards until stdin ends. It
@@ -64,12 +67,12 @@ func runBenchServer(spec string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := hostOptions(parts[0], parts[1])
+	base, opts, err := hostOptions(parts[0], parts[1])
 	if err != nil {
 		return err
 	}
 	data, _ := testShards(n, benchShard)
-	h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))...)
+	h, err := libp2p.New(append(base, opts...)...)
 	if err != nil {
 		return err
 	}
@@ -156,45 +159,54 @@ func (c *benchChild) cpu(b *testing.B) time.Duration {
 // processes on one machine. It reports the CPU time both sides spent per
 // GiB.
 func BenchmarkFetchProcesses(b *testing.B) {
-	type variant struct{ security, muxer string }
-	variants := []variant{{"tls", "default"}, {"noise", "default"}, {"tls", "msg=1MiB"}, {"noise", "msg=1MiB"}}
-	for _, providers := range []int{1, 3} {
-		for _, mib := range benchSizes {
-			for _, v := range variants {
-				name := fmt.Sprintf("providers=%d/size=%dMiB/%s/%s", providers, mib, v.security, v.muxer)
-				b.Run(name, func(b *testing.B) {
-					opts, err := hostOptions(v.security, v.muxer)
-					if err != nil {
-						b.Fatal(err)
-					}
-					client := newHost(b, opts...)
-					children := make([]*benchChild, providers)
-					ids := make([]peer.ID, providers)
-					for i := range children {
-						children[i] = startBenchChild(b, v.security, v.muxer, mib)
-						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-						err := client.Connect(ctx, children[i].info)
-						cancel()
-						if err != nil {
-							b.Fatal(err)
-						}
-						ids[i] = children[i].info.ID
-					}
-					benchData() // made before the CPU clock starts
-					cpu0 := cpuTime()
-					for _, c := range children {
-						cpu0 += c.cpu(b)
-					}
-					benchFetch(b, newClient(b, client, DefaultClientConfig()), mib, ids)
-					b.StopTimer()
-					cpu := cpuTime()
-					for _, c := range children {
-						cpu += c.cpu(b)
-					}
-					reportCPU(b, cpu-cpu0, int64(mib)*benchShard)
-				})
-			}
+	type variant struct {
+		providers, mib  int
+		security, muxer string
+	}
+	variants := []variant{
+		{1, 1024, "tls", "default"},
+		{1, 1024, "noise", "default"},
+		{1, 1024, "tls", "msg=1MiB"},
+		{1, 1024, "noise", "msg=1MiB"},
+		{1, 1024, "quic", ""},
+		{3, 1024, "tls", "default"},
+	}
+	for _, v := range variants {
+		name := fmt.Sprintf("providers=%d/size=%dMiB/%s", v.providers, v.mib, v.security)
+		if v.muxer != "" {
+			name += "/" + v.muxer
 		}
+		b.Run(name, func(b *testing.B) {
+			base, opts, err := hostOptions(v.security, v.muxer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			client := newHostOn(b, base, opts...)
+			children := make([]*benchChild, v.providers)
+			ids := make([]peer.ID, v.providers)
+			for i := range children {
+				children[i] = startBenchChild(b, v.security, v.muxer, v.mib)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := client.Connect(ctx, children[i].info)
+				cancel()
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = children[i].info.ID
+			}
+			benchData() // made before the CPU clock starts
+			cpu0 := cpuTime()
+			for _, c := range children {
+				cpu0 += c.cpu(b)
+			}
+			benchFetch(b, newClient(b, client, DefaultClientConfig()), v.mib, ids)
+			b.StopTimer()
+			cpu := cpuTime()
+			for _, c := range children {
+				cpu += c.cpu(b)
+			}
+			reportCPU(b, cpu-cpu0, int64(v.mib)*benchShard)
+		})
 	}
 }
 

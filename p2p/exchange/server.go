@@ -188,8 +188,16 @@ func (s *Server) handle(str network.Stream) {
 		_ = str.Reset()
 		return
 	}
-	stop := context.AfterFunc(s.ctx, func() { _ = str.Reset() })
-	defer stop()
+	reset := make(chan struct{})
+	stop := context.AfterFunc(s.ctx, func() {
+		_ = str.Reset()
+		close(reset)
+	})
+	defer func() {
+		if !stop() {
+			<-reset // reset by Close
+		}
+	}()
 	if busy {
 		_ = str.SetWriteDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		if _, err := str.Write([]byte{statusBusy}); err != nil {
