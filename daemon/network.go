@@ -197,6 +197,9 @@ func (n *Node) provideStored() {
 
 func (nw *network) close() error {
 	var errs []error
+	if nw.client != nil {
+		errs = append(errs, nw.client.Close())
+	}
 	if nw.server != nil {
 		errs = append(errs, nw.server.Close())
 	}
