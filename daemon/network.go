@@ -142,6 +142,10 @@ func (n *Node) startNetwork() error {
 	}
 	ccfg := exchange.DefaultClientConfig()
 	ccfg.Logger = scfg.Logger
+	// Deeper than the package default: with Badger on both ends a
+	// 32-shard window and 8 concurrent puts keep the store's single writer
+	// busy (1 GiB between two daemons: 304-364 -> 354-416 MB/s).
+	ccfg.Window, ccfg.PutConcurrency = 32, 8
 	nw.client = exchange.NewClient(pn.Host(), ccfg)
 	nw.client.OnBadPeer(func(p peer.ID, err error) {
 		nw.mu.Lock()
