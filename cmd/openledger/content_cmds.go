@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -160,42 +159,14 @@ func (a *app) add(ctx context.Context, args daemon.AddArgs) (*daemon.AddResult, 
 		return nil, rpcErr(err)
 	}
 	defer sub.Unsubscribe()
-	var bar *progressbar.ProgressBar
-	defer func() {
-		if bar != nil {
-			bar.Finish()
-			fmt.Fprintln(a.stderr)
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("add interrupted; nothing was stored: %w", ctx.Err())
-		case err := <-sub.Err():
-			if err == nil {
-				err = errors.New("connection closed")
-			}
-			return nil, fmt.Errorf("add: %w", rpcErr(err))
-		case ev := <-events:
-			if ev.Error != nil {
-				return nil, errors.New(ev.Error.Message)
-			}
-			if ev.Result != nil {
-				if bar != nil {
-					bar.Set64(ev.Total)
-				}
-				return ev.Result, nil
-			}
-			if a.stderrTTY && bar == nil && ev.Total > 0 {
-				bar = progressbar.NewOptions64(ev.Total, progressbar.OptionSetWriter(a.stderr),
-					progressbar.OptionShowBytes(true), progressbar.OptionSetDescription("adding"),
-					progressbar.OptionThrottle(100_000_000), progressbar.OptionShowCount())
-			}
-			if bar != nil {
-				bar.Set64(ev.Done)
-			}
-		}
+	final, err := followProgress(ctx, a, sub, events, "adding", false,
+		func(ev daemon.AddEvent) (int64, int64, bool, *daemon.EventErr) {
+			return ev.Done, ev.Total, ev.Result != nil || ev.Error != nil, ev.Error
+		})
+	if err != nil {
+		return nil, fmt.Errorf("add (nothing of it was stored): %w", err)
 	}
+	return final.Result, nil
 }
 
 func (a *app) lsCmd() *cobra.Command {

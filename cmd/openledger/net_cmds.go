@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -103,6 +105,23 @@ func (a *app) fetch(ctx context.Context, c *daemon.Client, path string) (*daemon
 		return nil, rpcErr(err)
 	}
 	defer sub.Unsubscribe()
+	final, err := followProgress(ctx, a, sub, events, "fetching", a.jsonOut,
+		func(ev daemon.FetchEvent) (int64, int64, bool, *daemon.EventErr) {
+			return ev.Done, ev.Total, ev.Result != nil || ev.Error != nil, ev.Error
+		})
+	if err != nil {
+		return nil, fmt.Errorf("fetch (what arrived is kept; run again to resume): %w", err)
+	}
+	return final.Result, nil
+}
+
+// followProgress reads a progress subscription until its final event,
+// drawing a bar on stderr when it is a terminal and, with jsonLines, printing
+// {"event":"progress",...} lines to stdout. state tells the progress of an
+// event, whether it is the final one, and its error.
+func followProgress[E any](ctx context.Context, a *app, sub *rpc.ClientSubscription, events <-chan E, what string,
+	jsonLines bool, state func(E) (done, total int64, final bool, err *daemon.EventErr)) (E, error) {
+	var zero E
 	var bar *progressbar.ProgressBar
 	defer func() {
 		if bar != nil {
@@ -114,28 +133,30 @@ func (a *app) fetch(ctx context.Context, c *daemon.Client, path string) (*daemon
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("fetch interrupted (what arrived is kept; run again to resume): %w", ctx.Err())
+			return zero, fmt.Errorf("interrupted: %w", ctx.Err())
 		case err := <-sub.Err():
 			if err == nil {
 				err = errors.New("connection closed")
 			}
-			return nil, fmt.Errorf("fetch: %w", rpcErr(err))
+			return zero, rpcErr(err)
 		case ev := <-events:
-			if ev.Error != nil {
-				return nil, errors.New(ev.Error.Message)
+			done, total, final, evErr := state(ev)
+			if evErr != nil {
+				return zero, errors.New(evErr.Message)
 			}
-			if a.jsonOut && ev.Result == nil {
-				enc.Encode(map[string]any{"event": "progress", "done": ev.Done, "total": ev.Total})
-			}
-			if ev.Result != nil {
-				return ev.Result, nil
-			}
-			if a.stderrTTY && bar == nil && ev.Total > 0 {
-				bar = progressbar.NewOptions64(ev.Total, progressbar.OptionSetWriter(a.stderr),
-					progressbar.OptionShowBytes(true), progressbar.OptionSetDescription("fetching"))
+			if bar == nil && a.stderrTTY && total > 0 {
+				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(a.stderr),
+					progressbar.OptionShowBytes(true), progressbar.OptionSetDescription(what),
+					progressbar.OptionThrottle(100*time.Millisecond))
 			}
 			if bar != nil {
-				bar.Set64(ev.Done)
+				bar.Set64(done)
+			}
+			if final {
+				return ev, nil
+			}
+			if jsonLines {
+				enc.Encode(map[string]any{"event": "progress", "done": done, "total": total})
 			}
 		}
 	}
