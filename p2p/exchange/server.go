@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -215,40 +216,91 @@ func (s *Server) handle(str network.Stream) {
 	_ = str.Close()
 }
 
-// serve answers the requests on str until the client closes its side.
+// readAhead is how many looked-up shards may wait for the writer: the next
+// shards are read from the store while the current one is on the wire.
+const readAhead = 4
+
+// answer is one looked-up response waiting to be written.
+type answer struct {
+	cb     []byte // the CID as requested
+	status byte
+	data   []byte
+	err    error // a request that breaks the protocol, or the server closing
+}
+
+// serve answers the requests on str until the client closes its side. It
+// runs in two stages, so store reads overlap network writes: lookups reads
+// request frames and looks the shards up, serve writes the answers in order.
 func (s *Server) serve(str network.Stream, sp *servingPeer) error {
+	answers := make(chan answer, readAhead)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { s.lookups(str, answers, done) })
+	err := s.writeAnswers(str, sp, answers)
+	if err != nil {
+		// Unblock the reader if it waits for a frame, then wait for it.
+		_ = str.Reset()
+	}
+	close(done)
+	wg.Wait()
+	return err
+}
+
+// writeAnswers sends the answers in order until the reader is done.
+func (s *Server) writeAnswers(str network.Stream, sp *servingPeer, answers <-chan answer) error {
+	hdr := make([]byte, 0, maxResponseHeader+smallShard)
+	for a := range answers {
+		if a.err != nil {
+			return a.err
+		}
+		hdr = appendResponseHeader(hdr[:0], a.status, a.cb, len(a.data))
+		if err := s.write(str, sp, hdr, a.data); err != nil {
+			return fmt.Errorf("send shard: %w", err)
+		}
+	}
+	return nil
+}
+
+// lookups reads request frames from str and queues an answer for every CID,
+// in order. It closes answers at the end of the client's requests or after
+// queueing an error, and gives up when done is closed.
+func (s *Server) lookups(str network.Stream, answers chan<- answer, done <-chan struct{}) {
+	defer close(answers)
+	send := func(a answer) bool {
+		select {
+		case answers <- a:
+			return true
+		case <-done:
+			return false
+		}
+	}
 	br := bufio.NewReaderSize(str, 4<<10)
-	var (
-		frame []byte
-		cids  [][]byte
-		hdr   = make([]byte, 0, maxResponseHeader+smallShard)
-	)
+	var frame []byte
+	var cids [][]byte
 	for {
 		_ = str.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		var err error
 		frame, err = readRequestFrame(br, frame)
 		if err == io.EOF {
-			return nil
+			return
+		}
+		if err == nil {
+			cids, err = decodeRequest(frame, cids)
 		}
 		if err != nil {
-			return fmt.Errorf("read request: %w", err)
-		}
-		cids, err = decodeRequest(frame, cids)
-		if err != nil {
-			return fmt.Errorf("read request: %w", err)
+			send(answer{err: fmt.Errorf("read request: %w", err)})
+			return
 		}
 		for _, cb := range cids {
 			c, err := parseCID(cb)
 			if err != nil {
-				return fmt.Errorf("read request: %w", err)
+				send(answer{err: fmt.Errorf("read request: %w", err)})
+				return
 			}
 			status, data, err := s.lookup(c)
-			if err != nil {
-				return err
-			}
-			hdr = appendResponseHeader(hdr[:0], status, cb, len(data))
-			if err := s.write(str, sp, hdr, data); err != nil {
-				return fmt.Errorf("send shard %s: %w", c, err)
+			// cb points into frame, which the next read reuses.
+			if !send(answer{cb: slices.Clone(cb), status: status, data: data, err: err}) || err != nil {
+				return
 			}
 		}
 	}
