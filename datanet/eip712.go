@@ -62,6 +62,8 @@ func eip712Types(primaryType string) apitypes.Types {
 			{Name: "metadata", Type: "bytes32"},
 			{Name: "created", Type: "uint64"},
 		}
+	case typeVote:
+		types[typeVote] = voteEIP712Type()
 	}
 	return types
 }

@@ -95,6 +95,8 @@ func Decode(data []byte) (Object, error) {
 		obj, err = decodeWire(cd, data, head.V, (*datanetWire).object)
 	case KindContribution:
 		obj, err = decodeWire(cd, data, head.V, (*contributionWire).object)
+	case KindVote:
+		obj, err = decodeWire(cd, data, head.V, (*voteWire).object)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownKind, head.Kind)
 	}

@@ -29,6 +29,7 @@ var goldenObjects = []struct {
 	{"datanet", func(t testing.TB) Object { return signedDatanet(t) }},
 	{"datanet-update", func(t testing.TB) Object { return signedDatanetUpdate(t) }},
 	{"contribution", func(t testing.TB) Object { return signedContribution(t) }},
+	{"vote", func(t testing.TB) Object { return signedVote(t) }},
 }
 
 // checkGolden compares got with testdata/name, or writes it with -update.
@@ -353,7 +354,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"trailing byte", append(append([]byte{}, datanet...), 0), ErrMalformed},
 		{"too large", make([]byte, MaxObjectSize+1), ErrTooLarge},
 		{"empty map", []byte{0xa0}, ErrUnknownKind},
-		{"unknown kind", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, "vote")}), ErrUnknownKind},
+		{"unknown kind", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, "snapshot")}), ErrUnknownKind},
 		{"no kind", edit(datanet, map[string]cbor.RawMessage{"kind": nil}), ErrUnknownKind},
 		{"kind not text", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, 1)}), ErrMalformed},
 		{"version 2", edit(datanet, map[string]cbor.RawMessage{"v": cborOf(t, 2)}), ErrUnsupportedVersion},
@@ -543,6 +544,8 @@ func newOfKind(t testing.TB, kind string) Object {
 		return new(Datanet)
 	case KindContribution:
 		return new(Contribution)
+	case KindVote:
+		return new(Vote)
 	}
 	t.Fatalf("no object of kind %q", kind)
 	return nil

@@ -79,8 +79,8 @@ var (
 	ErrNotAdmitted = errors.New("datanet: contribution not admitted")
 )
 
-// Object is a signed object of a Datanet. It is implemented by *Datanet and
-// *Contribution only; Decode returns one of them.
+// Object is a signed object of a Datanet. It is implemented by *Datanet,
+// *Contribution and *Vote only; Decode returns one of them.
 type Object interface {
 	// Kind is the object's kind, e.g. KindDatanet.
 	Kind() string

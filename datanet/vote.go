@@ -1,0 +1,297 @@
+package datanet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/signer/core/apitypes"
+	"github.com/ipfs/go-cid"
+)
+
+// KindVote is the value of the "kind" key of an encoded Vote.
+const KindVote = "vote"
+
+// MaxReasonLen bounds Vote.Reason in bytes.
+const MaxReasonLen = 1024
+
+// typeVote is the EIP-712 primary type of a Vote.
+const typeVote = "Vote"
+
+// Decision is a curator's verdict on a contribution.
+type Decision string
+
+// The decisions a Vote can carry.
+const (
+	Approve Decision = "approve"
+	Reject  Decision = "reject"
+)
+
+// Vote is a curator's signed verdict on one contribution to a Datanet. A
+// curator may vote again on the same contribution with a higher Seq; the
+// vote with the highest Seq is the one that counts (see the curation
+// package). A Vote is only about its contribution: whether the curator may
+// vote, and with what weight, is the Datanet's policy.
+//
+// Its EIP-712 type is
+//
+//	Vote(string datanet,string contribution,address curator,string decision,
+//	     string reason,uint64 seq,uint64 created)
+//
+// where datanet and contribution are CIDs in base32 (their String form) and
+// decision is "approve" or "reject", so a wallet shows all of it.
+type Vote struct {
+	Datanet      cid.Cid // the Datanet ID (CID of its first version)
+	Contribution cid.Cid // the CID of the contribution voted on
+	Curator      common.Address
+	Decision     Decision
+	// Reason is free text for people, possibly empty, at most MaxReasonLen
+	// bytes; it may span lines.
+	Reason string
+	// Seq orders the votes of one curator on one contribution: 0 for the
+	// first, one more (or any higher number) for each change of mind.
+	Seq uint64
+	// ChainID is the Datanet's ChainID, the EIP-712 domain chain ID the vote
+	// is signed under. SignVote sets it. Not 0 once signed.
+	ChainID   uint64
+	Created   int64  // unix seconds, > 0
+	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+}
+
+var _ Object = (*Vote)(nil)
+
+// Kind returns KindVote.
+func (v *Vote) Kind() string { return KindVote }
+
+// Signer returns the curator.
+func (v *Vote) Signer() common.Address { return v.Curator }
+
+// Links returns the Datanet ID and the contribution, in that order.
+func (v *Vote) Links() []cid.Cid { return []cid.Cid{v.Datanet, v.Contribution} }
+
+func (v *Vote) chainID() uint64 { return v.ChainID }
+
+// Approves reports whether the vote approves its contribution.
+func (v *Vote) Approves() bool { return v.Decision == Approve }
+
+// Validate checks the field rules of a Vote.
+func (v *Vote) Validate() error {
+	if err := v.validate(); err != nil {
+		return fmt.Errorf("%w: vote: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+func (v *Vote) validate() error {
+	if err := checkObjectLink(v.Datanet); err != nil {
+		return fmt.Errorf("datanet: %w", err)
+	}
+	if err := checkObjectLink(v.Contribution); err != nil {
+		return fmt.Errorf("contribution: %w", err)
+	}
+	if v.Curator == (common.Address{}) {
+		return errors.New("curator is the zero address")
+	}
+	if v.Decision != Approve && v.Decision != Reject {
+		return fmt.Errorf("decision %q, want %q or %q", v.Decision, Approve, Reject)
+	}
+	if err := checkText(v.Reason, MaxReasonLen, true); err != nil {
+		return fmt.Errorf("reason: %w", err)
+	}
+	if v.ChainID == 0 && len(v.Signature) > 0 {
+		return errors.New("signed with chain ID 0")
+	}
+	if v.Created <= 0 {
+		return fmt.Errorf("created %d is not a positive unix time", v.Created)
+	}
+	return checkSignatureLen(v.Signature)
+}
+
+// Encode returns the canonical encoding of v.
+func (v *Vote) Encode() ([]byte, error) { return encode(v) }
+
+// CID returns the CID of v's canonical encoding.
+func (v *Vote) CID() (cid.Cid, error) { return objectCID(v) }
+
+// Verify checks that v.Signature is the curator's EIP-712 signature of v
+// under v.ChainID.
+func (v *Vote) Verify() error { return verifyObject(v, v.Signature) }
+
+// DecodeVote decodes a Vote as Decode does; other kinds fail with
+// ErrWrongKind.
+func DecodeVote(data []byte) (*Vote, error) {
+	return decodeAs[*Vote](data)
+}
+
+// SignVote signs v with s under chainID, the chain ID of v's Datanet, which
+// it records in v.ChainID (ErrInvalid if v.ChainID is set to another). If
+// v.Curator is the zero address it becomes s.Address(); otherwise it must
+// be s.Address() (ErrWrongSigner). v must pass Validate. On success
+// v.Signature holds the normalized signature; on failure v is unchanged.
+func SignVote(v *Vote, chainID uint64, s Signer) error {
+	if v == nil || s == nil {
+		return errors.New("datanet: sign vote: nil vote or signer")
+	}
+	cp := *v
+	if cp.ChainID != 0 && cp.ChainID != chainID {
+		return fmt.Errorf("%w: vote: chain ID %d, signing under %d", ErrInvalid, cp.ChainID, chainID)
+	}
+	cp.ChainID = chainID
+	if err := claimAuthor(&cp.Curator, s.Address()); err != nil {
+		return err
+	}
+	sig, err := signObject(&cp, s)
+	if err != nil {
+		return err
+	}
+	cp.Signature = sig
+	*v = cp
+	return nil
+}
+
+// voteEIP712Type is the field list of the Vote EIP-712 type.
+func voteEIP712Type() []apitypes.Type {
+	return []apitypes.Type{
+		{Name: "datanet", Type: "string"},
+		{Name: "contribution", Type: "string"},
+		{Name: "curator", Type: "address"},
+		{Name: "decision", Type: "string"},
+		{Name: "reason", Type: "string"},
+		{Name: "seq", Type: "uint64"},
+		{Name: "created", Type: "uint64"},
+	}
+}
+
+func (v *Vote) typedMessage() (string, apitypes.TypedDataMessage, error) {
+	if !v.Datanet.Defined() || !v.Contribution.Defined() {
+		return "", nil, errors.New("datanet or contribution is undefined")
+	}
+	if v.Created < 0 {
+		return "", nil, fmt.Errorf("negative created %d", v.Created)
+	}
+	return typeVote, apitypes.TypedDataMessage{
+		"datanet":      v.Datanet.String(),
+		"contribution": v.Contribution.String(),
+		"curator":      v.Curator.Hex(),
+		"decision":     string(v.Decision),
+		"reason":       v.Reason,
+		"seq":          decimal(v.Seq),
+		"created":      decimal(uint64(v.Created)),
+	}, nil
+}
+
+type voteWire struct {
+	Kind         string `cbor:"kind"`
+	V            uint64 `cbor:"v"`
+	Datanet      link   `cbor:"datanet"`
+	Contribution link   `cbor:"contribution"`
+	Curator      []byte `cbor:"curator"`
+	Decision     string `cbor:"decision"`
+	Reason       string `cbor:"reason"`
+	Seq          uint64 `cbor:"seq"`
+	ChainID      uint64 `cbor:"chain_id"`
+	Created      int64  `cbor:"created"`
+	Signature    []byte `cbor:"signature"`
+}
+
+func (v *Vote) wire() (any, error) {
+	if !v.Datanet.Defined() || !v.Contribution.Defined() {
+		return nil, errors.New("datanet or contribution is undefined")
+	}
+	return &voteWire{
+		Kind:         KindVote,
+		V:            EncodingVersion,
+		Datanet:      link{v.Datanet},
+		Contribution: link{v.Contribution},
+		Curator:      v.Curator.Bytes(),
+		Decision:     string(v.Decision),
+		Reason:       v.Reason,
+		Seq:          v.Seq,
+		ChainID:      v.ChainID,
+		Created:      v.Created,
+		Signature:    v.Signature,
+	}, nil
+}
+
+func (w *voteWire) object() (*Vote, error) {
+	curator, err := addressFrom(w.Curator)
+	if err != nil {
+		return nil, fmt.Errorf("curator: %w", err)
+	}
+	return &Vote{
+		Datanet:      w.Datanet.c,
+		Contribution: w.Contribution.c,
+		Curator:      curator,
+		Decision:     Decision(w.Decision),
+		Reason:       w.Reason,
+		Seq:          w.Seq,
+		ChainID:      w.ChainID,
+		Created:      w.Created,
+		Signature:    w.Signature,
+	}, nil
+}
+
+type voteJSON struct {
+	Kind         string        `json:"kind"`
+	Datanet      string        `json:"datanet"`
+	Contribution string        `json:"contribution"`
+	Curator      jsonAddress   `json:"curator"`
+	Decision     Decision      `json:"decision"`
+	Reason       string        `json:"reason"`
+	Seq          uint64        `json:"seq"`
+	ChainID      uint64        `json:"chain_id"`
+	Created      int64         `json:"created"`
+	Signature    hexutil.Bytes `json:"signature"`
+}
+
+// MarshalJSON returns the JSON view of v.
+func (v Vote) MarshalJSON() ([]byte, error) {
+	j := voteJSON{
+		Kind:      KindVote,
+		Curator:   jsonAddress(v.Curator),
+		Decision:  v.Decision,
+		Reason:    v.Reason,
+		Seq:       v.Seq,
+		ChainID:   v.ChainID,
+		Created:   v.Created,
+		Signature: v.Signature,
+	}
+	if v.Datanet.Defined() {
+		j.Datanet = v.Datanet.String()
+	}
+	if v.Contribution.Defined() {
+		j.Contribution = v.Contribution.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the JSON view of a Vote. It rejects unknown keys and
+// another "kind"; it doesn't check field rules.
+func (v *Vote) UnmarshalJSON(data []byte) error {
+	var j voteJSON
+	if err := unmarshalJSONStrict(data, &j, KindVote, &j.Kind); err != nil {
+		return err
+	}
+	dn, err := cid.Decode(j.Datanet)
+	if err != nil {
+		return fmt.Errorf("datanet: json: vote: datanet: %w", err)
+	}
+	contrib, err := cid.Decode(j.Contribution)
+	if err != nil {
+		return fmt.Errorf("datanet: json: vote: contribution: %w", err)
+	}
+	*v = Vote{
+		Datanet:      dn,
+		Contribution: contrib,
+		Curator:      common.Address(j.Curator),
+		Decision:     j.Decision,
+		Reason:       j.Reason,
+		Seq:          j.Seq,
+		ChainID:      j.ChainID,
+		Created:      j.Created,
+		Signature:    j.Signature,
+	}
+	return nil
+}
