@@ -77,23 +77,37 @@ func SignDatanet(d *Datanet, s Signer) error {
 // On success c.Signature holds the normalized signature; on failure c is
 // unchanged.
 func SignContribution(c *Contribution, chainID uint64, s Signer) error {
-	if c == nil || s == nil {
-		return errors.New("datanet: sign contribution: nil contribution or signer")
+	return signInDatanet(c, chainID, s, func(c *Contribution) (*uint64, *common.Address, *[]byte) {
+		return &c.ChainID, &c.Contributor, &c.Signature
+	})
+}
+
+// signInDatanet signs a copy of obj, an object bound to its Datanet's chain
+// ID, and stores the copy in obj on success. fields points at the copy's
+// chain ID, author and signature.
+func signInDatanet[T any, P interface {
+	*T
+	Object
+}](obj P, chainID uint64, s Signer, fields func(P) (chain *uint64, author *common.Address, sig *[]byte)) error {
+	if obj == nil || s == nil {
+		return errors.New("datanet: sign: nil object or signer")
 	}
-	cp := *c
-	if cp.ChainID != 0 && cp.ChainID != chainID {
-		return fmt.Errorf("%w: contribution: chain ID %d, signing under %d", ErrInvalid, cp.ChainID, chainID)
+	cp := P(new(T))
+	*cp = *obj
+	chain, author, sigField := fields(cp)
+	if *chain != 0 && *chain != chainID {
+		return fmt.Errorf("%w: %s: chain ID %d, signing under %d", ErrInvalid, cp.Kind(), *chain, chainID)
 	}
-	cp.ChainID = chainID
-	if err := claimAuthor(&cp.Contributor, s.Address()); err != nil {
+	*chain = chainID
+	if err := claimAuthor(author, s.Address()); err != nil {
 		return err
 	}
-	sig, err := signObject(&cp, s)
+	sig, err := signObject(cp, s)
 	if err != nil {
 		return err
 	}
-	cp.Signature = sig
-	*c = cp
+	*sigField = sig
+	*obj = *cp
 	return nil
 }
 

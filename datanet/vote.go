@@ -131,24 +131,9 @@ func DecodeVote(data []byte) (*Vote, error) {
 // be s.Address() (ErrWrongSigner). v must pass Validate. On success
 // v.Signature holds the normalized signature; on failure v is unchanged.
 func SignVote(v *Vote, chainID uint64, s Signer) error {
-	if v == nil || s == nil {
-		return errors.New("datanet: sign vote: nil vote or signer")
-	}
-	cp := *v
-	if cp.ChainID != 0 && cp.ChainID != chainID {
-		return fmt.Errorf("%w: vote: chain ID %d, signing under %d", ErrInvalid, cp.ChainID, chainID)
-	}
-	cp.ChainID = chainID
-	if err := claimAuthor(&cp.Curator, s.Address()); err != nil {
-		return err
-	}
-	sig, err := signObject(&cp, s)
-	if err != nil {
-		return err
-	}
-	cp.Signature = sig
-	*v = cp
-	return nil
+	return signInDatanet(v, chainID, s, func(v *Vote) (*uint64, *common.Address, *[]byte) {
+		return &v.ChainID, &v.Curator, &v.Signature
+	})
 }
 
 // voteEIP712Type is the field list of the Vote EIP-712 type.
