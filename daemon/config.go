@@ -266,7 +266,7 @@ func LoadConfig(path string) (Config, error) {
 // MarshalTOML renders the config with its field comments.
 func (c Config) MarshalTOML() ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("# openledger node configuration. Every key is documented in docs/config.md.\n")
+	buf.WriteString("# openledger node configuration. Every key is explained by its comment and in the README (Configuration).\n")
 	enc := toml.NewEncoder(&buf)
 	if err := enc.Encode(c); err != nil {
 		return nil, err

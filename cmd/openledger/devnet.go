@@ -26,10 +26,12 @@ func (a *app) devnetCmd() *cobra.Command {
 	var exit, keep bool
 	cmd := &cobra.Command{
 		Use:   "devnet",
-		Short: "Run a throwaway node and walk through the main job: Datanet, contribution, read back",
-		Long: "devnet creates a throwaway repo, starts a node on it, creates a Datanet, adds a sample dataset " +
-			"through the node's API, reads every file back over HTTP and verifies it, and prints each step. " +
-			"It keeps serving until Ctrl-C, or exits at once with --exit.",
+		Short: "Run three throwaway nodes and walk through the main job: Datanet, contribution, gossip, fetch",
+		Long: "devnet starts three nodes (alice, bob, carol) in throwaway repos on loopback and connects them; " +
+			"alice creates a Datanet and adds a sample dataset through her node's API; bob and carol join and " +
+			"receive the contribution by gossip; carol fetches every shard from the network and every file is " +
+			"read back over HTTP and checked. Each step is printed with its CID. The nodes keep serving until " +
+			"Ctrl-C, or devnet exits at once with --exit.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.devnet(cmd.Context(), exit, keep)
