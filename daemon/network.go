@@ -355,7 +355,7 @@ type FetchResult struct {
 // What is already stored is not fetched again, so an interrupted fetch
 // resumes. A node that fetched a contribution provides it.
 func (n *Node) fetch(ctx context.Context, path string, progress func(done, total int64)) (*FetchResult, error) {
-	root, _, err := datanet.ParsePath(path)
+	root, sub, err := datanet.ParsePath(path)
 	if err != nil {
 		return nil, err
 	}
@@ -428,8 +428,8 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 	}
 	start := time.Now()
 	var mu sync.Mutex // put and progress may be called from several goroutines
-	err = n.net.client.Fetch(ctx, missing, peers,
-		func(c cid.Cid) bool { ok, err := n.store.HasShard(ctx, c); return ok && err == nil },
+	// missing holds only shards not stored: no have() check is needed.
+	err = n.net.client.Fetch(ctx, missing, peers, nil,
 		func(c cid.Cid, data []byte) error {
 			// The exchange has checked data against c: no second hash.
 			if err := n.store.PutVerifiedShard(ctx, c, data); err != nil {
@@ -455,7 +455,9 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 	}
 	n.log.Info("fetched", "cid", root.String(), "shards", res.Fetched, "bytes", res.Bytes,
 		"took", time.Since(start).Round(time.Millisecond))
-	if root.Prefix().Codec != cid.Raw {
+	// Provide only what this node now holds whole: a fetch of one file of
+	// a contribution does not make it a provider of the contribution.
+	if root.Prefix().Codec != cid.Raw && sub == "" {
 		n.announceProvide(root)
 	}
 	return res, nil
