@@ -12,7 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/fxamacker/cbor/v2"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
+
+	"github.com/openledger/openledger/storage"
 )
 
 // EncodingVersion is the value of the "v" key of every object this package
@@ -159,13 +160,10 @@ func decodeAs[O Object](data []byte) (O, error) {
 }
 
 // ObjectCID returns the CID of an object's encoding: CIDv1, codec dag-cbor,
-// sha2-256. It doesn't check that data is an object.
+// sha2-256 (storage.ObjectCID is the one implementation). It doesn't check
+// that data is an object. The error is always nil; it stays for callers.
 func ObjectCID(data []byte) (cid.Cid, error) {
-	mh, err := multihash.Sum(data, multihash.SHA2_256, -1)
-	if err != nil {
-		return cid.Undef, fmt.Errorf("datanet: hash object: %w", err)
-	}
-	return cid.NewCidV1(cid.DagCBOR, mh), nil
+	return storage.ObjectCID(cid.DagCBOR, data), nil
 }
 
 // encode validates obj and returns its canonical encoding.
