@@ -1,6 +1,6 @@
 // Package datanet owns the object model of openledger: the signed objects a
-// Datanet is made of (today [Datanet], [Contribution] and [Vote]; Snapshot,
-// ModelRecord and AttributionRecord follow), their one canonical encoding,
+// Datanet is made of (today [Datanet], [Contribution], [Vote] and
+// [Snapshot]; ModelRecord and AttributionRecord follow), their one canonical encoding,
 // their content identifiers, their field rules, and their EIP-712 signatures.
 // The per-Datanet state (a log of signed objects over the content store) is
 // also part of this package.
@@ -29,16 +29,23 @@
 // them.
 //
 //	datanet:      kind v name description license owner chain_id kinds
-//	              max_contribution_size seq prev created signature
+//	              max_contribution_size curators quorum threshold_bps
+//	              window seq prev created signature
+//	curator:      address weight
 //	contribution: kind v datanet contributor chain_id files root size
 //	              chunk_size license metadata created signature
 //	file:         path size shards
 //	vote:         kind v datanet contribution curator decision reason seq
 //	              chain_id created signature
+//	snapshot:     kind v datanet policy version prev contributions root
+//	              evidence cutter chain_id created signature
+//	entry:        contribution root
 //
 // Addresses (20 bytes), Merkle roots (32 bytes) and signatures (65 bytes,
 // R||S||V with V in {27, 28}) are byte strings; timestamps are unix
-// seconds; prev, datanet, contribution and shards are links. The testdata directory holds
+// seconds; prev, datanet, contribution, policy and shards are links. A
+// snapshot's evidence is a list of byte strings, each the canonical encoding
+// of a Vote, so every vote keeps its own CID and signature. The testdata directory holds
 // golden encodings with their diagnostic notation.
 //
 // An object's CID is CIDv1, codec dag-cbor (0x71), multihash sha2-256 of the
@@ -63,7 +70,8 @@
 // state layer checks that a Contribution's chain ID is its Datanet's
 // ([Datanet.Admits] does).
 //
-// The message types are documented on [Datanet], [Contribution] and [Vote]. Big lists
+// The message types are documented on [Datanet], [Contribution], [Vote] and
+// [Snapshot]. Big lists
 // are committed by hash (keccak256 of their DAG-CBOR encoding) so a wallet
 // can still show the small fields a person can judge.
 package datanet

@@ -24,6 +24,7 @@ const (
 const (
 	typeDatanet      = "Datanet"
 	typeContribution = "Contribution"
+	typeCurator      = "Curator"
 )
 
 // eip712Types returns the type definitions a wallet needs for primaryType.
@@ -45,9 +46,17 @@ func eip712Types(primaryType string) apitypes.Types {
 			{Name: "owner", Type: "address"},
 			{Name: "kinds", Type: "string[]"},
 			{Name: "maxContributionSize", Type: "uint64"},
+			{Name: "curators", Type: "Curator[]"},
+			{Name: "quorum", Type: "uint64"},
+			{Name: "thresholdBps", Type: "uint32"},
+			{Name: "window", Type: "uint64"},
 			{Name: "seq", Type: "uint64"},
 			{Name: "prev", Type: "string"},
 			{Name: "created", Type: "uint64"},
+		}
+		types[typeCurator] = []apitypes.Type{
+			{Name: "account", Type: "address"},
+			{Name: "weight", Type: "uint64"},
 		}
 	case typeContribution:
 		types[typeContribution] = []apitypes.Type{
@@ -64,6 +73,8 @@ func eip712Types(primaryType string) apitypes.Types {
 		}
 	case typeVote:
 		types[typeVote] = voteEIP712Type()
+	case typeSnapshot:
+		types[typeSnapshot] = snapshotEIP712Type()
 	}
 	return types
 }
@@ -144,6 +155,12 @@ func (d *Datanet) typedMessage() (string, apitypes.TypedDataMessage, error) {
 	if d.Prev.Defined() {
 		prev = d.Prev.String()
 	}
+	// Plain maps: apitypes takes the items of a struct array only as
+	// map[string]any.
+	curators := make([]any, len(d.Curators))
+	for i, c := range d.Curators {
+		curators[i] = map[string]any{"account": c.Address.Hex(), "weight": decimal(c.Weight)}
+	}
 	return typeDatanet, apitypes.TypedDataMessage{
 		"name":                d.Name,
 		"description":         d.Description,
@@ -151,6 +168,10 @@ func (d *Datanet) typedMessage() (string, apitypes.TypedDataMessage, error) {
 		"owner":               d.Owner.Hex(),
 		"kinds":               kinds,
 		"maxContributionSize": decimal(d.MaxContributionSize),
+		"curators":            curators,
+		"quorum":              decimal(d.Quorum),
+		"thresholdBps":        decimal(uint64(d.ThresholdBps)),
+		"window":              decimal(d.Window),
 		"seq":                 decimal(d.Seq),
 		"prev":                prev,
 		"created":             decimal(uint64(d.Created)),

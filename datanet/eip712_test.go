@@ -32,17 +32,25 @@ const datanetTypedData = `{
       {"name": "owner", "type": "address"},
       {"name": "kinds", "type": "string[]"},
       {"name": "maxContributionSize", "type": "uint64"},
+      {"name": "curators", "type": "Curator[]"},
+      {"name": "quorum", "type": "uint64"},
+      {"name": "thresholdBps", "type": "uint32"},
+      {"name": "window", "type": "uint64"},
       {"name": "seq", "type": "uint64"},
       {"name": "prev", "type": "string"},
       {"name": "created", "type": "uint64"}
+    ],
+    "Curator": [
+      {"name": "account", "type": "address"},
+      {"name": "weight", "type": "uint64"}
     ]
   },
   "primaryType": "Datanet",
   "domain": {"name": "openledger", "version": "1", "chainId": %d},
   "message": {
     "name": %q, "description": %q, "license": %q, "owner": %q,
-    "kinds": %s, "maxContributionSize": %d, "seq": %d, "prev": %q,
-    "created": %d
+    "kinds": %s, "maxContributionSize": %d, "curators": %s, "quorum": %d,
+    "thresholdBps": %d, "window": %d, "seq": %d, "prev": %q, "created": %d
   }
 }`
 
@@ -115,8 +123,13 @@ func TestWalletSignedDatanetVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var curators []string
+	for _, c := range d.Curators {
+		curators = append(curators, fmt.Sprintf(`{"account": %q, "weight": %d}`, c.Address.Hex(), c.Weight))
+	}
 	doc := fmt.Sprintf(datanetTypedData, d.ChainID, d.Name, d.Description, d.License, d.Owner.Hex(),
-		kinds, d.MaxContributionSize, d.Seq, "", d.Created)
+		kinds, d.MaxContributionSize, "["+strings.Join(curators, ", ")+"]", d.Quorum, d.ThresholdBps,
+		d.Window, d.Seq, "", d.Created)
 	sig, hash := walletSign(t, doc, ownerKeyHex)
 
 	if got, err := SigningHash(d); err != nil || !equalBytes(got[:], hash) {
@@ -186,7 +199,9 @@ func TestTypeStrings(t *testing.T) {
 		want string
 	}{
 		{signedDatanet(t), "Datanet(string name,string description,string license,address owner," +
-			"string[] kinds,uint64 maxContributionSize,uint64 seq,string prev,uint64 created)"},
+			"string[] kinds,uint64 maxContributionSize,Curator[] curators,uint64 quorum," +
+			"uint32 thresholdBps,uint64 window,uint64 seq,string prev,uint64 created)" +
+			"Curator(address account,uint64 weight)"},
 		{signedContribution(t), "Contribution(string datanet,address contributor,bytes32 root," +
 			"uint64 size,uint64 chunkSize,uint32 fileCount,bytes32 files,string license," +
 			"bytes32 metadata,uint64 created)"},

@@ -98,6 +98,8 @@ func Decode(data []byte) (Object, error) {
 		obj, err = decodeWire(cd, data, head.V, (*contributionWire).object)
 	case KindVote:
 		obj, err = decodeWire(cd, data, head.V, (*voteWire).object)
+	case KindSnapshot:
+		obj, err = decodeWire(cd, data, head.V, (*snapshotWire).object)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownKind, head.Kind)
 	}
@@ -213,22 +215,35 @@ func (c *Contribution) CID() (cid.Cid, error) { return objectCID(c) }
 // the encoding; every key is always written.
 
 type datanetWire struct {
-	Kind                string   `cbor:"kind"`
-	V                   uint64   `cbor:"v"`
-	Name                string   `cbor:"name"`
-	Description         string   `cbor:"description"`
-	License             string   `cbor:"license"`
-	Owner               []byte   `cbor:"owner"`
-	ChainID             uint64   `cbor:"chain_id"`
-	Kinds               []string `cbor:"kinds"`
-	MaxContributionSize uint64   `cbor:"max_contribution_size"`
-	Seq                 uint64   `cbor:"seq"`
-	Prev                *link    `cbor:"prev"`
-	Created             int64    `cbor:"created"`
-	Signature           []byte   `cbor:"signature"`
+	Kind                string        `cbor:"kind"`
+	V                   uint64        `cbor:"v"`
+	Name                string        `cbor:"name"`
+	Description         string        `cbor:"description"`
+	License             string        `cbor:"license"`
+	Owner               []byte        `cbor:"owner"`
+	ChainID             uint64        `cbor:"chain_id"`
+	Kinds               []string      `cbor:"kinds"`
+	MaxContributionSize uint64        `cbor:"max_contribution_size"`
+	Curators            []curatorWire `cbor:"curators"`
+	Quorum              uint64        `cbor:"quorum"`
+	ThresholdBps        uint32        `cbor:"threshold_bps"`
+	Window              uint64        `cbor:"window"`
+	Seq                 uint64        `cbor:"seq"`
+	Prev                *link         `cbor:"prev"`
+	Created             int64         `cbor:"created"`
+	Signature           []byte        `cbor:"signature"`
+}
+
+type curatorWire struct {
+	Address []byte `cbor:"address"`
+	Weight  uint64 `cbor:"weight"`
 }
 
 func (d *Datanet) wire() (any, error) {
+	curators := make([]curatorWire, len(d.Curators))
+	for i, c := range d.Curators {
+		curators[i] = curatorWire{Address: c.Address.Bytes(), Weight: c.Weight}
+	}
 	w := &datanetWire{
 		Kind:                KindDatanet,
 		V:                   EncodingVersion,
@@ -239,6 +254,10 @@ func (d *Datanet) wire() (any, error) {
 		ChainID:             d.ChainID,
 		Kinds:               d.Kinds,
 		MaxContributionSize: d.MaxContributionSize,
+		Curators:            curators,
+		Quorum:              d.Quorum,
+		ThresholdBps:        d.ThresholdBps,
+		Window:              d.Window,
 		Seq:                 d.Seq,
 		Created:             d.Created,
 		Signature:           d.Signature,
@@ -254,6 +273,14 @@ func (w *datanetWire) object() (*Datanet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("owner: %w", err)
 	}
+	var curators []Curator
+	for i, c := range w.Curators {
+		a, err := addressFrom(c.Address)
+		if err != nil {
+			return nil, fmt.Errorf("curators[%d]: %w", i, err)
+		}
+		curators = append(curators, Curator{Address: a, Weight: c.Weight})
+	}
 	d := &Datanet{
 		Name:                w.Name,
 		Description:         w.Description,
@@ -262,6 +289,10 @@ func (w *datanetWire) object() (*Datanet, error) {
 		ChainID:             w.ChainID,
 		Kinds:               w.Kinds,
 		MaxContributionSize: w.MaxContributionSize,
+		Curators:            curators,
+		Quorum:              w.Quorum,
+		ThresholdBps:        w.ThresholdBps,
+		Window:              w.Window,
 		Seq:                 w.Seq,
 		Created:             w.Created,
 		Signature:           w.Signature,
@@ -476,15 +507,32 @@ type datanetJSON struct {
 	ChainID             uint64        `json:"chain_id"`
 	Kinds               []string      `json:"kinds"`
 	MaxContributionSize uint64        `json:"max_contribution_size"`
+	Curators            []curatorJSON `json:"curators"`
+	Quorum              uint64        `json:"quorum"`
+	ThresholdBps        uint32        `json:"threshold_bps"`
+	Window              uint64        `json:"window"`
 	Seq                 uint64        `json:"seq"`
 	Prev                *string       `json:"prev"`
 	Created             int64         `json:"created"`
 	Signature           hexutil.Bytes `json:"signature"`
 }
 
+type curatorJSON struct {
+	Address jsonAddress `json:"address"`
+	Weight  uint64      `json:"weight"`
+}
+
 // MarshalJSON returns the JSON view of d.
 func (d Datanet) MarshalJSON() ([]byte, error) {
+	curators := make([]curatorJSON, len(d.Curators))
+	for i, c := range d.Curators {
+		curators[i] = curatorJSON{Address: jsonAddress(c.Address), Weight: c.Weight}
+	}
 	j := datanetJSON{
+		Curators:            curators,
+		Quorum:              d.Quorum,
+		ThresholdBps:        d.ThresholdBps,
+		Window:              d.Window,
 		Kind:                KindDatanet,
 		Name:                d.Name,
 		Description:         d.Description,
@@ -521,7 +569,15 @@ func (d *Datanet) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("datanet: json: prev: %w", err)
 		}
 	}
+	var curators []Curator
+	for _, c := range j.Curators {
+		curators = append(curators, Curator{Address: common.Address(c.Address), Weight: c.Weight})
+	}
 	*d = Datanet{
+		Curators:            curators,
+		Quorum:              j.Quorum,
+		ThresholdBps:        j.ThresholdBps,
+		Window:              j.Window,
 		Name:                j.Name,
 		Description:         j.Description,
 		License:             j.License,

@@ -30,6 +30,7 @@ var goldenObjects = []struct {
 	{"datanet-update", func(t testing.TB) Object { return signedDatanetUpdate(t) }},
 	{"contribution", func(t testing.TB) Object { return signedContribution(t) }},
 	{"vote", func(t testing.TB) Object { return signedVote(t) }},
+	{"snapshot", func(t testing.TB) Object { return signedSnapshot(t) }},
 }
 
 // checkGolden compares got with testdata/name, or writes it with -update.
@@ -354,7 +355,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"trailing byte", append(append([]byte{}, datanet...), 0), ErrMalformed},
 		{"too large", make([]byte, MaxObjectSize+1), ErrTooLarge},
 		{"empty map", []byte{0xa0}, ErrUnknownKind},
-		{"unknown kind", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, "snapshot")}), ErrUnknownKind},
+		{"unknown kind", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, "model")}), ErrUnknownKind},
 		{"no kind", edit(datanet, map[string]cbor.RawMessage{"kind": nil}), ErrUnknownKind},
 		{"kind not text", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, 1)}), ErrMalformed},
 		{"version 2", edit(datanet, map[string]cbor.RawMessage{"v": cborOf(t, 2)}), ErrUnsupportedVersion},
@@ -546,6 +547,8 @@ func newOfKind(t testing.TB, kind string) Object {
 		return new(Contribution)
 	case KindVote:
 		return new(Vote)
+	case KindSnapshot:
+		return new(Snapshot)
 	}
 	t.Fatalf("no object of kind %q", kind)
 	return nil

@@ -1,10 +1,12 @@
 package datanet
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"math/bits"
 	"path"
 	"slices"
 	"strings"
@@ -32,19 +34,22 @@ const (
 	// as several contributions.
 	MaxObjectSize = 16 << 20
 
-	MaxNameLen          = 128     // bytes of Datanet.Name
-	MaxDescriptionLen   = 8 << 10 // bytes of Datanet.Description
-	MaxLicenseLen       = 256     // bytes of a license (an SPDX expression or a URL)
-	MaxKinds            = 64      // entries of Datanet.Kinds
-	MaxKindLen          = 16      // bytes of one kind
-	MaxPathLen          = 1024    // bytes of File.Path
-	MaxPathSegmentLen   = 255     // bytes of one path segment
-	MaxMetadataEntries  = 64      // entries of Contribution.Metadata
-	MaxMetadataKeyLen   = 64      // bytes of a metadata key
-	MaxMetadataValueLen = 1024    // bytes of a metadata value
-	MinChunkSize        = 1 << 10 // bytes of a shard, as the storage package reads them
-	MaxChunkSize        = 4 << 20 // bytes of a shard
-	SignatureLen        = 65      // bytes of a signature, R||S||V
+	MaxNameLen          = 128                   // bytes of Datanet.Name
+	MaxDescriptionLen   = 8 << 10               // bytes of Datanet.Description
+	MaxLicenseLen       = 256                   // bytes of a license (an SPDX expression or a URL)
+	MaxKinds            = 64                    // entries of Datanet.Kinds
+	MaxKindLen          = 16                    // bytes of one kind
+	MaxPathLen          = 1024                  // bytes of File.Path
+	MaxPathSegmentLen   = 255                   // bytes of one path segment
+	MaxMetadataEntries  = 64                    // entries of Contribution.Metadata
+	MaxMetadataKeyLen   = 64                    // bytes of a metadata key
+	MaxMetadataValueLen = 1024                  // bytes of a metadata value
+	MaxCurators         = 1024                  // entries of Datanet.Curators
+	MaxBps              = 10000                 // 100% in basis points, the largest Datanet.ThresholdBps
+	MaxWindow           = 100 * 365 * 24 * 3600 // seconds of Datanet.Window: 100 years
+	MinChunkSize        = 1 << 10               // bytes of a shard, as the storage package reads them
+	MaxChunkSize        = 4 << 20               // bytes of a shard
+	SignatureLen        = 65                    // bytes of a signature, R||S||V
 )
 
 // Errors callers branch on. Returned errors wrap them with details; test
@@ -80,7 +85,7 @@ var (
 )
 
 // Object is a signed object of a Datanet. It is implemented by *Datanet,
-// *Contribution and *Vote only; Decode returns one of them.
+// *Contribution, *Vote and *Snapshot only; Decode returns one of them.
 type Object interface {
 	// Kind is the object's kind, e.g. KindDatanet.
 	Kind() string
@@ -118,11 +123,13 @@ type Object interface {
 // Its EIP-712 type is
 //
 //	Datanet(string name,string description,string license,address owner,
-//	        string[] kinds,uint64 maxContributionSize,uint64 seq,
+//	        string[] kinds,uint64 maxContributionSize,Curator[] curators,
+//	        uint64 quorum,uint32 thresholdBps,uint64 window,uint64 seq,
 //	        string prev,uint64 created)
+//	Curator(address account,uint64 weight)
 //
 // where prev is the CIDv1 of the previous version in base32 (its String
-// form), or "" for the first version.
+// form), or "" for the first version, so a wallet shows the whole policy.
 type Datanet struct {
 	Name        string
 	Description string // may span lines
@@ -137,10 +144,41 @@ type Datanet struct {
 	Kinds []string
 	// MaxContributionSize bounds Contribution.Size in bytes; 0 = no limit.
 	MaxContributionSize uint64
-	Seq                 uint64  // 0 for the first version
-	Prev                cid.Cid // cid.Undef for the first version
-	Created             int64   // unix seconds, > 0
-	Signature           []byte  // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	// Curators are the accounts whose votes decide on contributions, with
+	// their weights: sorted by address, unique, each weight > 0, at least
+	// one, at most MaxCurators. The curation package reads the policy
+	// (Curators, Quorum, ThresholdBps, Window) and runs the tally.
+	Curators []Curator
+	// Quorum is the weight of votes that must be cast on a contribution
+	// for a decision: 1 up to the total curator weight.
+	Quorum uint64
+	// ThresholdBps is the share of the cast weight that must approve, in
+	// basis points: 1 to MaxBps (5000 is half).
+	ThresholdBps uint32
+	// Window is how many seconds after a contribution's creation votes on
+	// it are taken, at most MaxWindow; 0 means no deadline.
+	Window    uint64
+	Seq       uint64  // 0 for the first version
+	Prev      cid.Cid // cid.Undef for the first version
+	Created   int64   // unix seconds, > 0
+	Signature []byte  // 65 bytes R||S||V, V in {27, 28}; nil until signed
+}
+
+// Curator is a curator of a Datanet and the weight of its votes.
+type Curator struct {
+	Address common.Address `json:"address"`
+	Weight  uint64         `json:"weight"`
+}
+
+// CuratorWeight returns the weight of a's votes, 0 if a is not a curator.
+func (d *Datanet) CuratorWeight(a common.Address) uint64 {
+	i, ok := slices.BinarySearchFunc(d.Curators, a, func(c Curator, a common.Address) int {
+		return bytes.Compare(c.Address[:], a[:])
+	})
+	if !ok {
+		return 0
+	}
+	return d.Curators[i].Weight
 }
 
 // File is one file of a Contribution: a clean relative slash path and the
@@ -254,6 +292,9 @@ func (d *Datanet) validate() error {
 			return fmt.Errorf("kinds[%d] %q: kinds must be sorted and unique", i, k)
 		}
 	}
+	if err := d.validatePolicy(); err != nil {
+		return err
+	}
 	switch {
 	case d.Seq == 0 && d.Prev.Defined():
 		return errors.New("first version (seq 0) has a prev")
@@ -268,6 +309,42 @@ func (d *Datanet) validate() error {
 		return fmt.Errorf("created %d is not a positive unix time", d.Created)
 	}
 	return checkSignatureLen(d.Signature)
+}
+
+// validatePolicy checks the curator set and the voting rules.
+func (d *Datanet) validatePolicy() error {
+	switch {
+	case len(d.Curators) == 0:
+		return errors.New("no curators")
+	case len(d.Curators) > MaxCurators:
+		return fmt.Errorf("%d curators, at most %d", len(d.Curators), MaxCurators)
+	}
+	var total uint64
+	for i, c := range d.Curators {
+		switch {
+		case c.Address == (common.Address{}):
+			return fmt.Errorf("curators[%d] is the zero address", i)
+		case c.Weight == 0:
+			return fmt.Errorf("curator %s has weight 0", c.Address)
+		case i > 0 && bytes.Compare(d.Curators[i-1].Address[:], c.Address[:]) >= 0:
+			return fmt.Errorf("curators[%d] %s: curators must be sorted by address and unique", i, c.Address)
+		}
+		var carry uint64
+		if total, carry = bits.Add64(total, c.Weight, 0); carry != 0 {
+			return errors.New("total curator weight overflows uint64")
+		}
+	}
+	switch {
+	case d.Quorum == 0:
+		return errors.New("quorum is 0")
+	case d.Quorum > total:
+		return fmt.Errorf("quorum %d exceeds the total curator weight %d", d.Quorum, total)
+	case d.ThresholdBps == 0 || d.ThresholdBps > MaxBps:
+		return fmt.Errorf("threshold %d bps not in [1, %d]", d.ThresholdBps, MaxBps)
+	case d.Window > MaxWindow:
+		return fmt.Errorf("window of %d s, at most %d", d.Window, uint64(MaxWindow))
+	}
+	return nil
 }
 
 // Kind returns KindContribution.

@@ -57,8 +57,19 @@ func testDatanet(t testing.TB) *Datanet {
 		ChainID:             testChainID,
 		Kinds:               []string{"csv", "jsonl", "md", "txt"},
 		MaxContributionSize: 1 << 30,
-		Created:             1767225600, // 2026-01-01T00:00:00Z
+		// The owner and a curator decide, 2:1.
+		Curators:     sortedCurators(Curator{ownerSigner(t).Address(), 2}, Curator{curatorSigner(t).Address(), 1}),
+		Quorum:       2,
+		ThresholdBps: 6667,
+		Window:       7 * 24 * 3600,
+		Created:      1767225600, // 2026-01-01T00:00:00Z
 	}
+}
+
+// sortedCurators returns cs sorted by address, as Validate wants them.
+func sortedCurators(cs ...Curator) []Curator {
+	SortCurators(cs)
+	return cs
 }
 
 // signedDatanet returns the golden Datanet, signed.

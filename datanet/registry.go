@@ -1,6 +1,7 @@
 package datanet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 
@@ -46,6 +48,47 @@ type DatanetSpec struct {
 	License             string   `json:"license,omitempty"`
 	Kinds               []string `json:"kinds,omitempty"`
 	MaxContributionSize uint64   `json:"max_contribution_size,omitempty"`
+	// Curators default to the owner alone, with weight 1.
+	Curators []Curator `json:"curators,omitempty"`
+	// Quorum defaults to a majority of the total curator weight.
+	Quorum uint64 `json:"quorum,omitempty"`
+	// ThresholdBps defaults to DefaultThresholdBps.
+	ThresholdBps uint32 `json:"threshold_bps,omitempty"`
+	// Window is in seconds; 0 means no deadline.
+	Window uint64 `json:"window,omitempty"`
+}
+
+// DefaultThresholdBps is the approval threshold of a Datanet created
+// without one: more than half of the cast weight.
+const DefaultThresholdBps = 5001
+
+// Policy fills in the policy defaults of spec for a Datanet owned by owner:
+// the curators sorted by address (the owner alone if none), the quorum (a
+// majority of the total weight) and the threshold (DefaultThresholdBps).
+// It doesn't validate the result.
+func (spec DatanetSpec) policy(owner common.Address) (curators []Curator, quorum uint64, bps uint32) {
+	curators = slices.Clone(spec.Curators)
+	if len(curators) == 0 {
+		curators = []Curator{{Address: owner, Weight: 1}}
+	}
+	SortCurators(curators)
+	quorum, bps = spec.Quorum, spec.ThresholdBps
+	if quorum == 0 {
+		var total uint64
+		for _, c := range curators {
+			total += c.Weight
+		}
+		quorum = total/2 + 1
+	}
+	if bps == 0 {
+		bps = DefaultThresholdBps
+	}
+	return curators, quorum, bps
+}
+
+// SortCurators sorts cs by address, the order Datanet.Curators takes.
+func SortCurators(cs []Curator) {
+	slices.SortFunc(cs, func(a, b Curator) int { return bytes.Compare(a.Address[:], b.Address[:]) })
 }
 
 // CreateDatanet signs, stores and pins a new Datanet owned by signer.
@@ -56,7 +99,12 @@ func (r *Registry) CreateDatanet(ctx context.Context, spec DatanetSpec, chainID 
 	}
 	slices.Sort(kinds)
 	kinds = slices.Compact(kinds)
+	curators, quorum, bps := spec.policy(signer.Address())
 	d := &Datanet{
+		Curators:            curators,
+		Quorum:              quorum,
+		ThresholdBps:        bps,
+		Window:              spec.Window,
 		Name:                spec.Name,
 		Description:         spec.Description,
 		License:             spec.License,

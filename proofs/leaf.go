@@ -316,3 +316,14 @@ func coerceList(t abi.Type, rv reflect.Value) (any, error) {
 	}
 	return out.Interface(), nil
 }
+
+// ContributionLeaf returns the leaf of a contribution in a snapshot: the
+// sha256 digest of the contribution's object encoding (the digest of its
+// CID) and its Merkle root over its shards:
+// LeafHash([]string{"bytes32", "bytes32"}, cidDigest, root).
+func ContributionLeaf(cidDigest, root [32]byte) Hash {
+	var enc [64]byte
+	copy(enc[:32], cidDigest[:])
+	copy(enc[32:], root[:])
+	return newHasher().leaf(enc[:])
+}

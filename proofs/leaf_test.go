@@ -137,3 +137,17 @@ func TestLeafHashBounds(t *testing.T) {
 		})
 	}
 }
+
+func TestContributionLeaf(t *testing.T) {
+	var digest, root [32]byte
+	for i := range digest {
+		digest[i], root[i] = byte(i), byte(255-i)
+	}
+	want, err := LeafHash([]string{"bytes32", "bytes32"}, digest, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ContributionLeaf(digest, root); got != want {
+		t.Fatalf("ContributionLeaf = %s, LeafHash = %s", got, want)
+	}
+}

@@ -1,0 +1,548 @@
+package datanet
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/signer/core/apitypes"
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+
+	"github.com/openledger/openledger/proofs"
+)
+
+// KindSnapshot is the value of the "kind" key of an encoded Snapshot.
+const KindSnapshot = "snapshot"
+
+// typeSnapshot is the EIP-712 primary type of a Snapshot.
+const typeSnapshot = "Snapshot"
+
+// ErrEmptySnapshot means a snapshot would hold no contribution.
+var ErrEmptySnapshot = errors.New("datanet: no accepted contribution to snapshot")
+
+// Snapshot is a version of a Datanet: the contributions accepted at a cut,
+// with the votes that accepted them as evidence, so anyone holding the
+// snapshot, its policy version and its contributions can recheck every
+// inclusion (the curation package does). Trainers fetch a snapshot by its
+// CID. Anyone may cut one; the cutter signs it.
+//
+// Its EIP-712 type is
+//
+//	Snapshot(string datanet,string policy,uint64 version,string prev,
+//	         bytes32 root,uint32 contributionCount,bytes32 contributions,
+//	         uint32 voteCount,bytes32 evidence,address cutter,uint64 created)
+//
+// where datanet, policy and prev are CIDs in base32 ("" for no prev),
+// contributions is the keccak256 of the DAG-CBOR encoding of the
+// "contributions" value of the object's encoding, and evidence that of the
+// "evidence" value.
+type Snapshot struct {
+	Datanet cid.Cid // the Datanet ID
+	// Policy is the CID of the Datanet version whose policy decided: the
+	// head of the Datanet at the cut.
+	Policy cid.Cid
+	// Version is 1 for the first snapshot of a Datanet, and Prev's
+	// Version + 1 after that.
+	Version uint64
+	Prev    cid.Cid // the previous snapshot, cid.Undef for version 1
+	// Contributions are the accepted contributions, sorted by the bytes of
+	// their CIDs, unique, at least one.
+	Contributions []SnapshotEntry
+	// Root is the Merkle root over Contributions (see SnapshotRoot).
+	Root [32]byte
+	// Evidence holds, for each accepted contribution, the votes that
+	// counted in its tally (the latest vote of each curator who voted),
+	// sorted by contribution CID bytes, then curator address; one vote
+	// per (contribution, curator). Every vote is about a contribution in
+	// Contributions.
+	Evidence []*Vote
+	Cutter   common.Address
+	// ChainID is the Datanet's ChainID. Not 0 once signed.
+	ChainID uint64
+	// Created is the time of the cut in unix seconds: the tally's "now".
+	Created   int64
+	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+}
+
+// SnapshotEntry is one contribution of a Snapshot: its CID and its Merkle
+// root over its shards.
+type SnapshotEntry struct {
+	Contribution cid.Cid
+	Root         common.Hash
+}
+
+type entryJSON struct {
+	Contribution string      `json:"contribution"`
+	Root         common.Hash `json:"root"`
+}
+
+// MarshalJSON returns {"contribution": CID string, "root": 0x-hex}.
+func (e SnapshotEntry) MarshalJSON() ([]byte, error) {
+	j := entryJSON{Root: e.Root}
+	if e.Contribution.Defined() {
+		j.Contribution = e.Contribution.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *SnapshotEntry) UnmarshalJSON(data []byte) error {
+	var j entryJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	c, err := cid.Decode(j.Contribution)
+	if err != nil {
+		return fmt.Errorf("datanet: json: snapshot entry: %w", err)
+	}
+	*e = SnapshotEntry{Contribution: c, Root: j.Root}
+	return nil
+}
+
+var _ Object = (*Snapshot)(nil)
+
+// Kind returns KindSnapshot.
+func (s *Snapshot) Kind() string { return KindSnapshot }
+
+// Signer returns the cutter.
+func (s *Snapshot) Signer() common.Address { return s.Cutter }
+
+// Links returns the Datanet ID, the policy version (if it is not the ID),
+// the previous snapshot (if any) and every contribution, so pinning a
+// snapshot keeps its whole version.
+func (s *Snapshot) Links() []cid.Cid {
+	links := make([]cid.Cid, 0, 3+len(s.Contributions))
+	links = append(links, s.Datanet)
+	if s.Policy.Defined() && !s.Policy.Equals(s.Datanet) {
+		links = append(links, s.Policy)
+	}
+	if s.Prev.Defined() {
+		links = append(links, s.Prev)
+	}
+	for _, e := range s.Contributions {
+		links = append(links, e.Contribution)
+	}
+	return links
+}
+
+func (s *Snapshot) chainID() uint64 { return s.ChainID }
+
+// Encode returns the canonical encoding of s.
+func (s *Snapshot) Encode() ([]byte, error) { return encode(s) }
+
+// CID returns the CID of s's canonical encoding.
+func (s *Snapshot) CID() (cid.Cid, error) { return objectCID(s) }
+
+// Verify checks that s.Signature is the cutter's EIP-712 signature of s
+// under s.ChainID. It doesn't verify the evidence votes; the curation
+// package does.
+func (s *Snapshot) Verify() error { return verifyObject(s, s.Signature) }
+
+// DecodeSnapshot decodes a Snapshot as Decode does; other kinds fail with
+// ErrWrongKind.
+func DecodeSnapshot(data []byte) (*Snapshot, error) {
+	return decodeAs[*Snapshot](data)
+}
+
+// SignSnapshot signs s with signer under chainID, the chain ID of s's
+// Datanet, as SignVote does for a vote: s.Cutter becomes signer's address
+// if it is zero and must be it otherwise.
+func SignSnapshot(s *Snapshot, chainID uint64, signer Signer) error {
+	return signInDatanet(s, chainID, signer, func(s *Snapshot) (*uint64, *common.Address, *[]byte) {
+		return &s.ChainID, &s.Cutter, &s.Signature
+	})
+}
+
+// SnapshotRoot returns the Merkle root over entries, in their order: an
+// OpenZeppelin StandardMerkleTree whose leaves are
+// proofs.ContributionLeaf(sha256 digest of the contribution's CID, its
+// root). It fails with ErrEmptySnapshot for no entries.
+func SnapshotRoot(entries []SnapshotEntry) ([32]byte, error) {
+	if len(entries) == 0 {
+		return [32]byte{}, ErrEmptySnapshot
+	}
+	leaves := make([]proofs.Hash, len(entries))
+	for i, e := range entries {
+		digest, err := objectDigest(e.Contribution)
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("contributions[%d]: %w", i, err)
+		}
+		leaves[i] = proofs.ContributionLeaf(digest, [32]byte(e.Root))
+	}
+	tree, err := proofs.NewTree(leaves)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return tree.Root(), nil
+}
+
+// objectDigest returns the sha2-256 digest of an object CID.
+func objectDigest(c cid.Cid) ([32]byte, error) {
+	var out [32]byte
+	if err := checkObjectLink(c); err != nil {
+		return out, err
+	}
+	dec, err := multihash.Decode(c.Hash())
+	if err != nil {
+		return out, err
+	}
+	copy(out[:], dec.Digest)
+	return out, nil
+}
+
+// Validate checks the field rules of a Snapshot: links well formed,
+// contributions sorted and unique, Root their Merkle root, evidence votes
+// valid, of this Datanet and chain, about listed contributions, sorted and
+// one per (contribution, curator).
+func (s *Snapshot) Validate() error {
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("%w: snapshot: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+func (s *Snapshot) validate() error {
+	if err := checkObjectLink(s.Datanet); err != nil {
+		return fmt.Errorf("datanet: %w", err)
+	}
+	if err := checkObjectLink(s.Policy); err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	switch {
+	case s.Version == 0:
+		return errors.New("version 0; the first is 1")
+	case s.Version == 1 && s.Prev.Defined():
+		return errors.New("version 1 has a prev")
+	case s.Version > 1 && !s.Prev.Defined():
+		return fmt.Errorf("version %d has no prev", s.Version)
+	case s.Prev.Defined():
+		if err := checkObjectLink(s.Prev); err != nil {
+			return fmt.Errorf("prev: %w", err)
+		}
+	}
+	if uint64(len(s.Contributions)) > math.MaxUint32 || uint64(len(s.Evidence)) > math.MaxUint32 {
+		return errors.New("too many entries")
+	}
+	for i, e := range s.Contributions {
+		if i > 0 && strings.Compare(s.Contributions[i-1].Contribution.KeyString(), e.Contribution.KeyString()) >= 0 {
+			return fmt.Errorf("contributions[%d] %s: contributions must be sorted by CID bytes and unique", i, e.Contribution)
+		}
+	}
+	root, err := SnapshotRoot(s.Contributions)
+	if err != nil {
+		return err
+	}
+	if root != s.Root {
+		return fmt.Errorf("root %x is not the Merkle root %x of the contributions", s.Root, root)
+	}
+	listed := make(map[cid.Cid]struct{}, len(s.Contributions))
+	for _, e := range s.Contributions {
+		listed[e.Contribution] = struct{}{}
+	}
+	for i, v := range s.Evidence {
+		if v == nil {
+			return fmt.Errorf("evidence[%d] is missing", i)
+		}
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("evidence[%d]: %w", i, err)
+		}
+		switch {
+		case !v.Datanet.Equals(s.Datanet):
+			return fmt.Errorf("evidence[%d] is a vote in datanet %s", i, v.Datanet)
+		case v.ChainID != s.ChainID:
+			return fmt.Errorf("evidence[%d] is signed under chain ID %d, the snapshot under %d", i, v.ChainID, s.ChainID)
+		case len(v.Signature) == 0:
+			return fmt.Errorf("evidence[%d] is not signed", i)
+		}
+		if _, ok := listed[v.Contribution]; !ok {
+			return fmt.Errorf("evidence[%d] is about %s, which the snapshot does not include", i, v.Contribution)
+		}
+		if i > 0 && compareEvidence(s.Evidence[i-1], v) >= 0 {
+			return fmt.Errorf("evidence[%d]: votes must be sorted by contribution and curator, one per curator", i)
+		}
+	}
+	if s.Cutter == (common.Address{}) {
+		return errors.New("cutter is the zero address")
+	}
+	if s.ChainID == 0 && len(s.Signature) > 0 {
+		return errors.New("signed with chain ID 0")
+	}
+	if s.Created <= 0 {
+		return fmt.Errorf("created %d is not a positive unix time", s.Created)
+	}
+	return checkSignatureLen(s.Signature)
+}
+
+// compareEvidence orders evidence votes by contribution CID bytes, then
+// curator address.
+func compareEvidence(a, b *Vote) int {
+	if c := strings.Compare(a.Contribution.KeyString(), b.Contribution.KeyString()); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.Curator[:], b.Curator[:])
+}
+
+// SortEvidence sorts votes in the order Snapshot.Evidence takes.
+func SortEvidence(votes []*Vote) {
+	slices.SortFunc(votes, compareEvidence)
+}
+
+// SortEntries sorts entries in the order Snapshot.Contributions takes.
+func SortEntries(entries []SnapshotEntry) {
+	slices.SortFunc(entries, func(a, b SnapshotEntry) int {
+		return strings.Compare(a.Contribution.KeyString(), b.Contribution.KeyString())
+	})
+}
+
+func snapshotEIP712Type() []apitypes.Type {
+	return []apitypes.Type{
+		{Name: "datanet", Type: "string"},
+		{Name: "policy", Type: "string"},
+		{Name: "version", Type: "uint64"},
+		{Name: "prev", Type: "string"},
+		{Name: "root", Type: "bytes32"},
+		{Name: "contributionCount", Type: "uint32"},
+		{Name: "contributions", Type: "bytes32"},
+		{Name: "voteCount", Type: "uint32"},
+		{Name: "evidence", Type: "bytes32"},
+		{Name: "cutter", Type: "address"},
+		{Name: "created", Type: "uint64"},
+	}
+}
+
+func (s *Snapshot) typedMessage() (string, apitypes.TypedDataMessage, error) {
+	if !s.Datanet.Defined() || !s.Policy.Defined() {
+		return "", nil, errors.New("datanet or policy is undefined")
+	}
+	if s.Created < 0 {
+		return "", nil, fmt.Errorf("negative created %d", s.Created)
+	}
+	w, err := s.snapshotWire()
+	if err != nil {
+		return "", nil, err
+	}
+	cd, err := codecs()
+	if err != nil {
+		return "", nil, err
+	}
+	entries, err := cd.enc.Marshal(w.Contributions)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode contributions: %w", err)
+	}
+	evidence, err := cd.enc.Marshal(w.Evidence)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode evidence: %w", err)
+	}
+	prev := ""
+	if s.Prev.Defined() {
+		prev = s.Prev.String()
+	}
+	return typeSnapshot, apitypes.TypedDataMessage{
+		"datanet":           s.Datanet.String(),
+		"policy":            s.Policy.String(),
+		"version":           decimal(s.Version),
+		"prev":              prev,
+		"root":              hexutil.Encode(s.Root[:]),
+		"contributionCount": decimal(uint64(len(s.Contributions))),
+		"contributions":     crypto.Keccak256Hash(entries).Hex(),
+		"voteCount":         decimal(uint64(len(s.Evidence))),
+		"evidence":          crypto.Keccak256Hash(evidence).Hex(),
+		"cutter":            s.Cutter.Hex(),
+		"created":           decimal(uint64(s.Created)),
+	}, nil
+}
+
+type snapshotWire struct {
+	Kind          string      `cbor:"kind"`
+	V             uint64      `cbor:"v"`
+	Datanet       link        `cbor:"datanet"`
+	Policy        link        `cbor:"policy"`
+	Version       uint64      `cbor:"version"`
+	Prev          *link       `cbor:"prev"`
+	Contributions []entryWire `cbor:"contributions"`
+	Root          []byte      `cbor:"root"`
+	Evidence      [][]byte    `cbor:"evidence"`
+	Cutter        []byte      `cbor:"cutter"`
+	ChainID       uint64      `cbor:"chain_id"`
+	Created       int64       `cbor:"created"`
+	Signature     []byte      `cbor:"signature"`
+}
+
+type entryWire struct {
+	Contribution link   `cbor:"contribution"`
+	Root         []byte `cbor:"root"`
+}
+
+func (s *Snapshot) wire() (any, error) { return s.snapshotWire() }
+
+func (s *Snapshot) snapshotWire() (*snapshotWire, error) {
+	if !s.Datanet.Defined() || !s.Policy.Defined() {
+		return nil, errors.New("datanet or policy is undefined")
+	}
+	w := &snapshotWire{
+		Kind:          KindSnapshot,
+		V:             EncodingVersion,
+		Datanet:       link{s.Datanet},
+		Policy:        link{s.Policy},
+		Version:       s.Version,
+		Contributions: make([]entryWire, len(s.Contributions)),
+		Root:          s.Root[:],
+		Evidence:      make([][]byte, len(s.Evidence)),
+		Cutter:        s.Cutter.Bytes(),
+		ChainID:       s.ChainID,
+		Created:       s.Created,
+		Signature:     s.Signature,
+	}
+	if s.Prev.Defined() {
+		w.Prev = &link{s.Prev}
+	}
+	for i, e := range s.Contributions {
+		if !e.Contribution.Defined() {
+			return nil, fmt.Errorf("contributions[%d] is undefined", i)
+		}
+		w.Contributions[i] = entryWire{Contribution: link{e.Contribution}, Root: e.Root.Bytes()}
+	}
+	for i, v := range s.Evidence {
+		if v == nil {
+			return nil, fmt.Errorf("evidence[%d] is missing", i)
+		}
+		data, err := v.Encode()
+		if err != nil {
+			return nil, fmt.Errorf("evidence[%d]: %w", i, err)
+		}
+		w.Evidence[i] = data
+	}
+	return w, nil
+}
+
+func (w *snapshotWire) object() (*Snapshot, error) {
+	cutter, err := addressFrom(w.Cutter)
+	if err != nil {
+		return nil, fmt.Errorf("cutter: %w", err)
+	}
+	if len(w.Root) != 32 {
+		return nil, fmt.Errorf("root of %d bytes, want 32", len(w.Root))
+	}
+	s := &Snapshot{
+		Datanet:       w.Datanet.c,
+		Policy:        w.Policy.c,
+		Version:       w.Version,
+		Contributions: make([]SnapshotEntry, len(w.Contributions)),
+		Root:          [32]byte(w.Root),
+		Evidence:      make([]*Vote, len(w.Evidence)),
+		Cutter:        cutter,
+		ChainID:       w.ChainID,
+		Created:       w.Created,
+		Signature:     w.Signature,
+	}
+	if w.Prev != nil {
+		s.Prev = w.Prev.c
+	}
+	for i, e := range w.Contributions {
+		if len(e.Root) != 32 {
+			return nil, fmt.Errorf("contributions[%d]: root of %d bytes, want 32", i, len(e.Root))
+		}
+		s.Contributions[i] = SnapshotEntry{Contribution: e.Contribution.c, Root: common.Hash(e.Root)}
+	}
+	for i, data := range w.Evidence {
+		v, err := DecodeVote(data)
+		if err != nil {
+			return nil, fmt.Errorf("evidence[%d]: %w", i, err)
+		}
+		s.Evidence[i] = v
+	}
+	return s, nil
+}
+
+type snapshotJSON struct {
+	Kind          string          `json:"kind"`
+	Datanet       string          `json:"datanet"`
+	Policy        string          `json:"policy"`
+	Version       uint64          `json:"version"`
+	Prev          *string         `json:"prev"`
+	Contributions []SnapshotEntry `json:"contributions"`
+	Root          common.Hash     `json:"root"`
+	Evidence      []*Vote         `json:"evidence"`
+	Cutter        jsonAddress     `json:"cutter"`
+	ChainID       uint64          `json:"chain_id"`
+	Created       int64           `json:"created"`
+	Signature     hexutil.Bytes   `json:"signature"`
+}
+
+// MarshalJSON returns the JSON view of s.
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	j := snapshotJSON{
+		Kind:          KindSnapshot,
+		Version:       s.Version,
+		Contributions: s.Contributions,
+		Root:          s.Root,
+		Evidence:      s.Evidence,
+		Cutter:        jsonAddress(s.Cutter),
+		ChainID:       s.ChainID,
+		Created:       s.Created,
+		Signature:     s.Signature,
+	}
+	if j.Contributions == nil {
+		j.Contributions = []SnapshotEntry{}
+	}
+	if j.Evidence == nil {
+		j.Evidence = []*Vote{}
+	}
+	if s.Datanet.Defined() {
+		j.Datanet = s.Datanet.String()
+	}
+	if s.Policy.Defined() {
+		j.Policy = s.Policy.String()
+	}
+	if s.Prev.Defined() {
+		p := s.Prev.String()
+		j.Prev = &p
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the JSON view of a Snapshot. It rejects unknown keys
+// and another "kind"; it doesn't check field rules.
+func (s *Snapshot) UnmarshalJSON(data []byte) error {
+	var j snapshotJSON
+	if err := unmarshalJSONStrict(data, &j, KindSnapshot, &j.Kind); err != nil {
+		return err
+	}
+	var ids [2]cid.Cid
+	for i, str := range []string{j.Datanet, j.Policy} {
+		c, err := cid.Decode(str)
+		if err != nil {
+			return fmt.Errorf("datanet: json: snapshot: %w", err)
+		}
+		ids[i] = c
+	}
+	prev := cid.Undef
+	if j.Prev != nil {
+		var err error
+		if prev, err = cid.Decode(*j.Prev); err != nil {
+			return fmt.Errorf("datanet: json: snapshot: prev: %w", err)
+		}
+	}
+	*s = Snapshot{
+		Datanet:       ids[0],
+		Policy:        ids[1],
+		Version:       j.Version,
+		Prev:          prev,
+		Contributions: j.Contributions,
+		Root:          j.Root,
+		Evidence:      j.Evidence,
+		Cutter:        common.Address(j.Cutter),
+		ChainID:       j.ChainID,
+		Created:       j.Created,
+		Signature:     j.Signature,
+	}
+	return nil
+}
