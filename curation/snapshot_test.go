@@ -109,7 +109,7 @@ func TestCutAndVerify(t *testing.T) {
 	votes := []*datanet.Vote{
 		w.vote(1, a, A, 0), w.vote(2, a, A, 0), // a: accepted
 		w.vote(1, b, A, 0), w.vote(2, b, R, 0), w.vote(3, b, R, 0), // b: rejected
-		w.vote(1, c, A, 0), // c: pending
+		w.vote(1, c, A, 0),                     // c: pending
 		w.vote(3, a, R, 0), w.vote(3, a, A, 1), // a again: curator 3 changes its mind
 		w.vote(4, a, R, 0), // an outsider: not counted, not evidence
 	}
