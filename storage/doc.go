@@ -6,7 +6,8 @@
 //     codec raw, sha2-256 — byte-for-byte the CID IPFS gives a raw leaf — so
 //     two CIDs with the same multihash share one stored copy;
 //   - signed objects: opaque bytes keyed by CID, with the links the caller
-//     declares for them (raw-codec links are shards, other links are objects);
+//     declares for them (raw-codec links are shards, other links are objects),
+//     indexed both ways: Links and Backlinks;
 //   - pins: recursive roots that keep an object and everything reachable
 //     through its links;
 //   - add sessions: multi-shard writes that land whole or not at all, even

@@ -102,7 +102,7 @@ func (s *Store) markAndSweep(ctx context.Context) (sweepResult, error) {
 		if err != nil {
 			return err
 		}
-		// Sweep objects by their records, with their shard references.
+		// Sweep objects by their records, with their r and b keys.
 		return iterate(txn, []byte{prefixObjectRecord}, func(item *badger.Item) error {
 			if err := ctxErr(ctx); err != nil {
 				return err
@@ -120,9 +120,7 @@ func (s *Store) markAndSweep(ctx context.Context) (sweepResult, error) {
 					return err
 				}
 				for _, l := range rec.links {
-					if l.Type() == cid.Raw {
-						deadRefs = append(deadRefs, shardRefKey(l.Hash(), c))
-					}
+					deadRefs = append(deadRefs, linkKey(l, c))
 				}
 				deadObjects = append(deadObjects, c)
 				objectBytes += rec.size
@@ -134,20 +132,24 @@ func (s *Store) markAndSweep(ctx context.Context) (sweepResult, error) {
 		return res, fmt.Errorf("mark: %w", err)
 	}
 
-	// Delete in an order that a crash can interrupt anywhere: references
-	// and data before the records the sweep finds things by, so an
-	// interrupted sweep is finished by the next one.
+	// Delete in an order that a crash can interrupt anywhere: data and
+	// references before the records the sweep finds things by, so an
+	// interrupted sweep is finished by the next one; and objects' bytes
+	// before their references, so that an object stored again after a
+	// crash gets its references back (see putObject).
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
+	for _, c := range deadObjects {
+		if err := wb.Delete(objectDataKey(c)); err != nil {
+			return res, fmt.Errorf("sweep: %w", err)
+		}
+	}
 	for _, k := range deadRefs {
 		if err := wb.Delete(k); err != nil {
 			return res, fmt.Errorf("sweep: %w", err)
 		}
 	}
 	for _, c := range deadObjects {
-		if err := wb.Delete(objectDataKey(c)); err != nil {
-			return res, fmt.Errorf("sweep: %w", err)
-		}
 		if err := wb.Delete(objectRecordKey(c)); err != nil {
 			return res, fmt.Errorf("sweep: %w", err)
 		}

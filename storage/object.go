@@ -14,7 +14,7 @@ import (
 // CIDs are shards, others objects). c must hash to data, else the error
 // wraps ErrBadCID; raw-codec CIDs name shards and are refused. Storing an
 // object again adds any new links and repairs a damaged copy. Linked content
-// need not be stored.
+// need not be stored. Links are indexed both ways: see Links and Backlinks.
 //
 // Like a loose shard, an object is kept by GC only if a pin reaches it.
 func (s *Store) PutObject(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid) error {
@@ -50,7 +50,10 @@ func checkObject(c cid.Cid, data []byte, links []cid.Cid) error {
 
 // putObject adds to txn the writes that store object c: its bytes (unless
 // an intact copy is stored), its record with the union of old and new links,
-// and a shard reference for every new raw link.
+// and the reverse-index key of every new link (r for a shard, b for an
+// object; see linkKey). When it stores the bytes again it writes the keys
+// of all the links, old and new: an interrupted GC sweep may have deleted
+// them (see schema.go). Every write of an object goes through putObject.
 func putObject(txn *badger.Txn, c cid.Cid, data []byte, links []cid.Cid) error {
 	rk := objectRecordKey(c)
 	rec, stored, err := readObjectRecord(txn, c)
@@ -84,16 +87,16 @@ func putObject(txn *badger.Txn, c cid.Cid, data []byte, links []cid.Cid) error {
 	if stored && !changed && !writeData {
 		return nil
 	}
-	added := merged[len(rec.links):]
+	indexed := merged[len(rec.links):]
+	if writeData {
+		indexed = merged
+	}
 	rec = objectRecord{size: int64(len(data)), links: merged}
 	if err := txn.Set(rk, rec.encode()); err != nil {
 		return err
 	}
-	for _, l := range added {
-		if l.Type() != cid.Raw {
-			continue
-		}
-		if err := txn.Set(shardRefKey(l.Hash(), c), nil); err != nil {
+	for _, l := range indexed {
+		if err := txn.Set(linkKey(l, c), nil); err != nil {
 			return err
 		}
 	}
@@ -203,6 +206,56 @@ func (s *Store) Links(ctx context.Context, c cid.Cid) ([]cid.Cid, error) {
 		return nil, fmt.Errorf("links of %s: %w", c, err)
 	}
 	return rec.links, nil
+}
+
+// Backlinks returns the CIDs of the stored objects that declare a link to
+// target, in CID byte order. target need not be stored. A raw-codec target
+// names a shard, and the answer is the objects that link to that shard.
+// Backlinks reads the reverse index of links, never objects or their
+// records; ForEachBacklink does the same without collecting a slice.
+func (s *Store) Backlinks(ctx context.Context, target cid.Cid) ([]cid.Cid, error) {
+	var out []cid.Cid
+	err := s.ForEachBacklink(ctx, target, func(c cid.Cid) error {
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ForEachBacklink calls fn with the CID of every stored object that declares
+// a link to target, in CID byte order, as Backlinks lists them. It stops at
+// the first error fn returns and returns it. fn sees a snapshot taken when
+// ForEachBacklink starts and may call the Store.
+func (s *Store) ForEachBacklink(ctx context.Context, target cid.Cid, fn func(c cid.Cid) error) error {
+	if !target.Defined() {
+		return nil // an undefined CID is never a declared link (checkObject)
+	}
+	if err := s.begin(ctx); err != nil {
+		return fmt.Errorf("backlinks of %s: %w", target, err)
+	}
+	defer s.end()
+	ctx, release := s.opContext(ctx)
+	defer release()
+	prefix := backlinkPrefix(target)
+	if target.Type() == cid.Raw {
+		prefix = shardRefPrefix(target.Hash())
+	}
+	return s.db.View(func(txn *badger.Txn) error {
+		return iterate(txn, prefix, func(item *badger.Item) error {
+			if err := ctxErr(ctx); err != nil {
+				return fmt.Errorf("backlinks of %s: %w", target, err)
+			}
+			k := item.Key()
+			c, err := cid.Cast(k[len(prefix):])
+			if err != nil {
+				return fmt.Errorf("backlinks of %s: %w: key %x: %w", target, errBadKey, k, err)
+			}
+			return fn(c)
+		})
+	})
 }
 
 // ForEachObject calls fn for every stored object in CID byte order, with

@@ -36,6 +36,11 @@ import (
 //	r <multihash> <cid>      → empty. Object <cid> declares a link to the shard
 //	                           <multihash>. "Is this shard referenced by an
 //	                           object?" is a probe of prefix r <multihash>.
+//	b <target> <cid>         → empty. Object <cid> declares a link to the
+//	                           object <target>, a CID of any codec but raw
+//	                           (links to shards are r keys only). "Which
+//	                           stored objects link to <target>?" is a scan of
+//	                           prefix b <target> (Backlinks). Since version 2.
 //	p <cid>                  → empty. A recursive pin of <cid>; a pinned shard
 //	                           is always the CIDv1 raw form.
 //	s <sid>                  → open add session: int64 reserved bytes, int64
@@ -54,6 +59,15 @@ import (
 // A committed session's t and u keys are deleted right after its commit
 // transaction; if the process dies in between, Open deletes them (their s
 // record is gone, so they are known to be committed, not stale).
+//
+// An object's r and b keys are written with its record, in the same
+// transaction, and deleted with it by GC. GC deletes an object's bytes
+// before its r and b keys and those before its record, so an object whose
+// bytes are stored has all its r and b keys, and putObject, when it has to
+// store the bytes again, writes them all again.
+//
+// Versions: 1 had no b keys; 2 adds them. Open upgrades a version 1
+// database in place (upgradeFrom1) and refuses any other version.
 const (
 	prefixVersion      byte = 'v'
 	prefixShardData    byte = 'd'
@@ -61,6 +75,7 @@ const (
 	prefixObjectData   byte = 'o'
 	prefixObjectRecord byte = 'l'
 	prefixShardRef     byte = 'r'
+	prefixBacklink     byte = 'b'
 	prefixPin          byte = 'p'
 	prefixSession      byte = 's'
 	prefixSessionShard byte = 't'
@@ -69,7 +84,7 @@ const (
 )
 
 // schemaVersion is the version of the key schema above.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // sessionCreatedShard is the flag of a t key whose session stored the shard
 // first (rather than finding it already stored). Only such shards are
@@ -101,6 +116,8 @@ func objectDataKey(c cid.Cid) []byte          { return key(prefixObjectData, c.B
 func objectRecordKey(c cid.Cid) []byte        { return key(prefixObjectRecord, c.Bytes()) }
 func shardRefKey(mh []byte, c cid.Cid) []byte { return key(prefixShardRef, mh, c.Bytes()) }
 func shardRefPrefix(mh []byte) []byte         { return key(prefixShardRef, mh) }
+func backlinkKey(target, c cid.Cid) []byte    { return key(prefixBacklink, target.Bytes(), c.Bytes()) }
+func backlinkPrefix(target cid.Cid) []byte    { return key(prefixBacklink, target.Bytes()) }
 func pinKey(c cid.Cid) []byte                 { return key(prefixPin, c.Bytes()) }
 func sessionKey(sid uint64) []byte            { return key(prefixSession, sidBytes(sid)) }
 func sessionShardKey(sid uint64, mh []byte) []byte {
@@ -111,6 +128,15 @@ func shardSessionKey(mh []byte, sid uint64) []byte {
 	return key(prefixShardSession, mh, sidBytes(sid))
 }
 func shardSessionPrefix(mh []byte) []byte { return key(prefixShardSession, mh) }
+
+// linkKey is the reverse-index key of object c's link to l: an r key if l
+// names a shard, else a b key.
+func linkKey(l, c cid.Cid) []byte {
+	if l.Type() == cid.Raw {
+		return shardRefKey(l.Hash(), c)
+	}
+	return backlinkKey(l, c)
+}
 
 // shardSegmentKey is the key of segment i of shard mh in an in-memory
 // store. Segment 0 is the shard data key.

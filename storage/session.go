@@ -125,7 +125,7 @@ func (ss *Session) putShards(batch []chunk) error {
 // open, to be committed again or aborted. Without pin, the object and its
 // shards are kept only while some pin reaches them (see GC).
 //
-// One transaction holds about 1 + (raw links) entries; Badger's limit is
+// One transaction holds about 1 + (links) entries; Badger's limit is
 // roughly 90,000 entries (a 90 GiB file in 1 MiB shards).
 func (ss *Session) Commit(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool) error {
 	if err := checkObject(c, data, links); err != nil {

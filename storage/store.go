@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -195,28 +194,6 @@ func (s *Store) init() error {
 	}
 	s.used = used
 	return nil
-}
-
-// checkVersion writes the schema version into a new database and refuses a
-// database written with another version.
-func (s *Store) checkVersion() error {
-	return s.db.Update(func(txn *badger.Txn) error {
-		item, err := txn.Get(versionKey())
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return txn.Set(versionKey(), binary.AppendUvarint(nil, schemaVersion))
-		}
-		if err != nil {
-			return fmt.Errorf("read schema version: %w", err)
-		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return fmt.Errorf("read schema version: %w", err)
-		}
-		if got, n := binary.Uvarint(v); n <= 0 || got != schemaVersion {
-			return fmt.Errorf("schema version %x is not supported (want %d)", v, schemaVersion)
-		}
-		return nil
-	})
 }
 
 // scanUsage sums the sizes of all stored shards.

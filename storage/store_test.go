@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"strings"
@@ -41,20 +42,35 @@ func TestOpenConfig(t *testing.T) {
 }
 
 func TestOpenRefusesOtherSchemaVersion(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(DefaultConfig(dir))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		version []byte
+	}{
+		{"0", binary.AppendUvarint(nil, 0)},
+		{"next", binary.AppendUvarint(nil, schemaVersion+1)},
+		{"99", binary.AppendUvarint(nil, 99)},
+		{"empty", []byte{}},
+		{"malformed", []byte{0xff}},
+		{"trailing bytes", append(binary.AppendUvarint(nil, schemaVersion), 0)},
 	}
-	rawPut(t, s, versionKey(), []byte{99})
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err := Open(DefaultConfig(dir)); err == nil {
-		_ = s.Close()
-		t.Fatal("Open accepted schema version 99")
-	} else if !strings.Contains(err.Error(), "schema version") {
-		t.Fatalf("Open = %v, want a schema version error", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(DefaultConfig(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rawPut(t, s, versionKey(), tt.version)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s, err := Open(DefaultConfig(dir)); err == nil {
+				_ = s.Close()
+				t.Fatalf("Open accepted schema version %x", tt.version)
+			} else if !strings.Contains(err.Error(), "schema version") {
+				t.Fatalf("Open = %v, want a schema version error", err)
+			}
+		})
 	}
 }
 
@@ -99,6 +115,7 @@ func TestClose(t *testing.T) {
 		{"Session.Commit", ss.Commit(ctx, data, []byte("object:o"), nil, false)},
 		{"Session.Abort", ss.Abort()},
 		{"NewFileReader", func() error { _, err := s.NewFileReader(ctx, []cid.Cid{c}, MinChunkSize, 1); return err }()},
+		{"Backlinks", func() error { _, err := s.Backlinks(ctx, c); return err }()},
 	}
 	for _, call := range calls {
 		if !errors.Is(call.err, ErrClosed) {
