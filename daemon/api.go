@@ -40,6 +40,8 @@ func (n *Node) newRPCServer(g guard) (*rpc.Server, error) {
 		{"datanet", &datanetAPI{n: n, g: g}},
 		{"content", &contentAPI{n: n, g: g}},
 		{"repo", &repoAPI{n: n, g: g}},
+		{"curation", &curationAPI{n: n, g: g}},
+		{"snapshot", &snapshotAPI{n: n, g: g}},
 	}
 	for _, a := range apis {
 		if err := srv.RegisterName(a.ns, a.impl); err != nil {

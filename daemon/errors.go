@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 
+	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/p2p"
 	"github.com/openledger/openledger/p2p/exchange"
@@ -35,6 +36,16 @@ var errorCodes = []struct {
 	{storage.ErrQuota, CodeQuota, "quota_exceeded"},
 	{datanet.ErrUnknownDatanet, CodeUnknownDatanet, "unknown_datanet"},
 	{datanet.ErrNotAdmitted, CodePolicy, "policy"},
+	{datanet.ErrNotCurator, CodePolicy, "not_curator"},
+	{datanet.ErrOutsideWindow, CodePolicy, "outside_window"},
+	{datanet.ErrStaleVote, CodePolicy, "stale_vote"},
+	{datanet.ErrFutureVote, CodePolicy, "future_vote"},
+	{datanet.ErrBadUpdate, CodePolicy, "bad_update"},
+	{datanet.ErrWrongSigner, CodePolicy, "wrong_signer"},
+	{datanet.ErrEmptySnapshot, CodePolicy, "nothing_accepted"},
+	{datanet.ErrBadSnapshotLink, CodePolicy, "bad_snapshot"},
+	{curation.ErrBadSnapshot, CodePolicy, "bad_snapshot"},
+	{datanet.ErrMissingObject, CodeNotFound, "missing_object"},
 	{storage.ErrCorrupt, CodeCorrupt, "corrupt"},
 	{datanet.ErrBadSignature, CodeBadSignature, "bad_signature"},
 	{storage.ErrNotFound, CodeNotFound, "not_found"},
@@ -48,6 +59,7 @@ var errorCodes = []struct {
 	{ErrBadPassword, CodeKey, "bad_password"},
 	{ErrOffline, CodeOffline, "offline"},
 	{datanet.ErrWrongTopic, CodeBadRequest, "bad_request"},
+	{datanet.ErrInvalid, CodeBadRequest, "invalid"},
 }
 
 // codedError is an API error with a stable code; go-ethereum's rpc package

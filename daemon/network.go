@@ -36,7 +36,7 @@ func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.
 	switch {
 	case err == nil:
 		return ch.CID, ch.Datanet, p2p.Accept, nil
-	case errors.Is(err, datanet.ErrUnknownDatanet):
+	case datanet.CannotJudgeYet(err):
 		return cid.Undef, cid.Undef, p2p.Ignore, err
 	default:
 		return cid.Undef, cid.Undef, p2p.Reject, err
@@ -294,6 +294,10 @@ func (n *Node) announce(topic cid.Cid, c cid.Cid, data []byte) {
 // fetchObject gets an object from the network, with the Datanet it needs to
 // be checked against, and stores both.
 func (n *Node) fetchObject(ctx context.Context, c cid.Cid) error {
+	return n.fetchObjectDepth(ctx, c, 0)
+}
+
+func (n *Node) fetchObjectDepth(ctx context.Context, c cid.Cid, depth int) error {
 	peers := n.candidates(ctx, c)
 	if len(peers) == 0 {
 		return fmt.Errorf("%w: no peer provides %s", storage.ErrNotFound, c)
@@ -303,18 +307,33 @@ func (n *Node) fetchObject(ctx context.Context, c cid.Cid) error {
 		return fmt.Errorf("fetch object %s: %w", c, err)
 	}
 	_, err = n.registry.Put(ctx, data)
-	if errors.Is(err, datanet.ErrUnknownDatanet) {
-		k, derr := datanet.DecodeContribution(data)
-		if derr != nil {
-			return err
-		}
-		if err := n.fetchObject(ctx, k.Datanet); err != nil {
-			return fmt.Errorf("fetch datanet %s of %s: %w", k.Datanet, c, err)
-		}
-		_, err = n.registry.Put(ctx, data)
+	if !datanet.CannotJudgeYet(err) || depth >= maxFetchDepth {
+		return err
 	}
+	// It needs objects this node lacks (its Datanet, the contributions of a
+	// snapshot, a previous version): fetch the ones it links, then retry.
+	obj, derr := datanet.Decode(data)
+	if derr != nil {
+		return err
+	}
+	for _, l := range obj.Links() {
+		if l.Prefix().Codec == cid.Raw {
+			continue
+		}
+		if has, herr := n.registry.Has(ctx, l); herr != nil || has {
+			continue
+		}
+		if ferr := n.fetchObjectDepth(ctx, l, depth+1); ferr != nil {
+			return fmt.Errorf("fetch %s, which %s links: %w", l, c, ferr)
+		}
+	}
+	_, err = n.registry.Put(ctx, data)
 	return err
 }
+
+// maxFetchDepth bounds the chain of objects fetchObject follows (a
+// snapshot's previous snapshots, a Datanet's versions).
+const maxFetchDepth = 64
 
 // candidates are the peers worth asking for c: DHT providers first, then
 // every connected peer (a shard has no provider record of its own).
@@ -382,20 +401,26 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 		if err != nil {
 			return nil, err
 		}
-		files := resolved.Files
-		if resolved.File != nil {
-			files = []datanet.File{*resolved.File}
+		parts := resolved.Parts // a snapshot: each contribution has its chunk size
+		if parts == nil {
+			parts = []*datanet.Resolved{resolved}
 		}
-		chunk := int64(resolved.ChunkSize)
-		for _, f := range files {
-			for i, s := range f.Shards {
-				size := chunk
-				if i == len(f.Shards)-1 {
-					size = int64(f.Size) - chunk*int64(len(f.Shards)-1)
-				}
-				sizes[s] = size
+		for _, part := range parts {
+			files := part.Files
+			if part.File != nil {
+				files = []datanet.File{*part.File}
 			}
-			shards = append(shards, f.Shards...)
+			chunk := int64(part.ChunkSize)
+			for _, f := range files {
+				for i, s := range f.Shards {
+					size := chunk
+					if i == len(f.Shards)-1 {
+						size = int64(f.Size) - chunk*int64(len(f.Shards)-1)
+					}
+					sizes[s] = size
+				}
+				shards = append(shards, f.Shards...)
+			}
 		}
 	}
 	res := &FetchResult{CID: root.String(), Shards: len(shards)}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/storage"
 )
@@ -115,6 +116,8 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 	}
+	n.registry.Now = opts.Now
+	n.registry.VerifySnapshot = curation.VerifySnapshot
 	if n.ipcServer, err = n.newRPCServer(func(context.Context, Perm) error { return nil }); err != nil {
 		n.Close()
 		return nil, err

@@ -120,6 +120,23 @@ func Decode(data []byte) (Object, error) {
 	return obj, nil
 }
 
+// KindOf returns the "kind" of an object's encoding without decoding the
+// rest, so a caller can skip objects it doesn't want. It checks nothing
+// else: Decode does.
+func KindOf(data []byte) (string, error) {
+	cd, err := codecs()
+	if err != nil {
+		return "", err
+	}
+	var head struct {
+		Kind string `cbor:"kind"`
+	}
+	if err := cd.head.Unmarshal(data, &head); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return head.Kind, nil
+}
+
 // decodeWire strictly decodes data into a wire value W and converts it.
 func decodeWire[W any, O Object](cd *codec, data []byte, v uint64, object func(*W) (O, error)) (Object, error) {
 	if v != EncodingVersion {

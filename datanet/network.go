@@ -43,15 +43,16 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 	}
 	switch o := obj.(type) {
 	case *Datanet:
+		id := c
 		if o.Seq > 0 {
-			// Owner-signed updates arrive with curation (issue 4), which
-			// defines how a chain of them is applied.
-			return nil, fmt.Errorf("%w: datanet updates are not accepted from the network yet", ErrUnknownKind)
+			if id, err = r.datanetID(ctx, c, o); err != nil {
+				return nil, err
+			}
 		}
-		if topic.Defined() && !topic.Equals(c) {
-			return nil, fmt.Errorf("%w: datanet %s on the topic of %s", ErrWrongTopic, c, topic)
+		if topic.Defined() && !topic.Equals(id) {
+			return nil, fmt.Errorf("%w: datanet %s on the topic of %s", ErrWrongTopic, id, topic)
 		}
-		return &Checked{CID: c, Datanet: c, Object: obj}, nil
+		return &Checked{CID: c, Datanet: id, Object: obj}, nil
 	case *Contribution:
 		if topic.Defined() && !topic.Equals(o.Datanet) {
 			return nil, fmt.Errorf("%w: contribution to %s on the topic of %s", ErrWrongTopic, o.Datanet, topic)
@@ -64,8 +65,24 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 			return nil, err
 		}
 		return &Checked{CID: c, Datanet: o.Datanet, Object: obj}, nil
+	case *Vote:
+		if topic.Defined() && !topic.Equals(o.Datanet) {
+			return nil, fmt.Errorf("%w: vote in %s on the topic of %s", ErrWrongTopic, o.Datanet, topic)
+		}
+		if err := r.checkVote(ctx, c, o); err != nil {
+			return nil, err
+		}
+		return &Checked{CID: c, Datanet: o.Datanet, Object: obj}, nil
+	case *Snapshot:
+		if topic.Defined() && !topic.Equals(o.Datanet) {
+			return nil, fmt.Errorf("%w: snapshot of %s on the topic of %s", ErrWrongTopic, o.Datanet, topic)
+		}
+		if err := r.checkSnapshot(ctx, o); err != nil {
+			return nil, err
+		}
+		return &Checked{CID: c, Datanet: o.Datanet, Object: obj}, nil
 	default:
-		return nil, fmt.Errorf("%w: %s objects are not accepted from the network yet", ErrUnknownKind, obj.Kind())
+		return nil, fmt.Errorf("%w: %s objects are not accepted", ErrUnknownKind, obj.Kind())
 	}
 }
 
@@ -83,21 +100,27 @@ func (r *Registry) Put(ctx context.Context, data []byte) (*Checked, error) {
 	return ch, nil
 }
 
-// IDs lists the CIDs of a Datanet's set: the Datanet object and every
-// contribution to it this node holds.
+// IDs lists the CIDs of a Datanet's set: every version of the Datanet
+// object, and every contribution, vote and snapshot of it this node holds.
 func (r *Registry) IDs(ctx context.Context, datanetID cid.Cid) ([]cid.Cid, error) {
-	var out []cid.Cid
-	err := r.forEach(ctx, func(c cid.Cid, obj Object) {
-		switch o := obj.(type) {
-		case *Datanet:
-			if c.Equals(datanetID) {
-				out = append(out, c)
-			}
-		case *Contribution:
-			if o.Datanet.Equals(datanetID) {
-				out = append(out, c)
-			}
+	versions, err := r.Versions(ctx, datanetID)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cid.Cid, 0, len(versions))
+	isVersion := make(map[cid.Cid]bool, len(versions))
+	for _, v := range versions {
+		out = append(out, v.CID)
+		isVersion[v.CID] = true
+	}
+	err = r.store.ForEachBacklink(ctx, datanetID, func(c cid.Cid) error {
+		if !isVersion[c] { // versions 1 link the ID as their prev
+			out = append(out, c)
 		}
+		return nil
 	})
 	return out, err
 }

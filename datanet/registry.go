@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -34,11 +35,22 @@ var (
 // files it is asked to add.
 type Registry struct {
 	store *storage.Store
+
+	// Now, if set, is the clock votes dated in the future are judged by
+	// (see MaxClockSkew). Set it before use.
+	Now func() time.Time
+	// VerifySnapshot rechecks a snapshot's evidence (the daemon sets
+	// curation.VerifySnapshot); without it snapshots are refused. Set it
+	// before use.
+	VerifySnapshot SnapshotVerifier
+
+	mu    sync.Mutex
+	heads map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
 }
 
 // NewRegistry returns a registry over store.
 func NewRegistry(store *storage.Store) *Registry {
-	return &Registry{store: store}
+	return &Registry{store: store, heads: map[cid.Cid]DatanetVersion{}}
 }
 
 // DatanetSpec is what a caller chooses when creating a Datanet.
@@ -93,12 +105,7 @@ func SortCurators(cs []Curator) {
 
 // CreateDatanet signs, stores and pins a new Datanet owned by signer.
 func (r *Registry) CreateDatanet(ctx context.Context, spec DatanetSpec, chainID uint64, signer Signer, now time.Time) (cid.Cid, *Datanet, error) {
-	kinds := make([]string, 0, len(spec.Kinds))
-	for _, k := range spec.Kinds {
-		kinds = append(kinds, strings.ToLower(strings.TrimPrefix(strings.TrimSpace(k), ".")))
-	}
-	slices.Sort(kinds)
-	kinds = slices.Compact(kinds)
+	kinds := normalizeKinds(spec.Kinds)
 	curators, quorum, bps := spec.policy(signer.Address())
 	d := &Datanet{
 		Curators:            curators,
@@ -142,6 +149,9 @@ func (r *Registry) put(ctx context.Context, obj Object, pin bool) (cid.Cid, erro
 			return cid.Undef, fmt.Errorf("pin %s: %w", c, err)
 		}
 	}
+	if d, ok := obj.(*Datanet); ok && d.Seq > 0 {
+		r.forgetHeads()
+	}
 	return c, nil
 }
 
@@ -158,20 +168,14 @@ func (r *Registry) Object(ctx context.Context, c cid.Cid) (Object, error) {
 	return obj, nil
 }
 
-// Datanet returns the Datanet with the given ID.
+// Datanet returns the current version (see Head) of the Datanet with the
+// given ID.
 func (r *Registry) Datanet(ctx context.Context, id cid.Cid) (*Datanet, error) {
-	obj, err := r.Object(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%w %s", ErrUnknownDatanet, id)
-	}
+	h, err := r.Head(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	d, ok := obj.(*Datanet)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is a %s, not a datanet", ErrUnknownDatanet, id, obj.Kind())
-	}
-	return d, nil
+	return h.Datanet, nil
 }
 
 // DatanetEntry is a Datanet with its ID.
@@ -186,13 +190,19 @@ type ContributionEntry struct {
 	Contribution *Contribution
 }
 
-// Datanets lists the Datanets held by this node, oldest first.
+// Datanets lists the Datanets held by this node, oldest first, each at
+// its current version.
 func (r *Registry) Datanets(ctx context.Context) ([]DatanetEntry, error) {
 	var out []DatanetEntry
-	err := r.forEach(ctx, func(c cid.Cid, obj Object) {
-		if d, ok := obj.(*Datanet); ok {
-			out = append(out, DatanetEntry{ID: c, Datanet: d})
+	err := r.forEach(ctx, KindDatanet, func(c cid.Cid, obj Object) error {
+		if d := obj.(*Datanet); d.Seq == 0 {
+			h, err := r.Head(ctx, c)
+			if err != nil {
+				return err
+			}
+			out = append(out, DatanetEntry{ID: c, Datanet: h.Datanet})
 		}
+		return nil
 	})
 	slices.SortStableFunc(out, func(a, b DatanetEntry) int {
 		if a.Datanet.Created != b.Datanet.Created {
@@ -207,10 +217,11 @@ func (r *Registry) Datanets(ctx context.Context) ([]DatanetEntry, error) {
 // oldest first.
 func (r *Registry) Contributions(ctx context.Context, datanetID cid.Cid) ([]ContributionEntry, error) {
 	var out []ContributionEntry
-	err := r.forEach(ctx, func(c cid.Cid, obj Object) {
-		if k, ok := obj.(*Contribution); ok && k.Datanet.Equals(datanetID) {
+	err := r.members(ctx, datanetID, KindContribution, func(c cid.Cid, obj Object) error {
+		if k := obj.(*Contribution); k.Datanet.Equals(datanetID) {
 			out = append(out, ContributionEntry{CID: c, Contribution: k})
 		}
+		return nil
 	})
 	slices.SortStableFunc(out, func(a, b ContributionEntry) int {
 		if a.Contribution.Created != b.Contribution.Created {
@@ -221,14 +232,18 @@ func (r *Registry) Contributions(ctx context.Context, datanetID cid.Cid) ([]Cont
 	return out, err
 }
 
-func (r *Registry) forEach(ctx context.Context, fn func(cid.Cid, Object)) error {
+// forEach calls fn for every stored object of the given kind. It scans
+// the whole store; members reads the reverse link index instead.
+func (r *Registry) forEach(ctx context.Context, kind string, fn func(cid.Cid, Object) error) error {
 	return r.store.ForEachObject(ctx, func(c cid.Cid, data []byte) error {
+		if k, err := KindOf(data); err != nil || k != kind {
+			return nil
+		}
 		obj, err := Decode(data)
 		if err != nil {
 			return fmt.Errorf("decode object %s: %w", c, err)
 		}
-		fn(c, obj)
-		return nil
+		return fn(c, obj)
 	})
 }
 

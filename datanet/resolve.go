@@ -34,8 +34,13 @@ type Resolved struct {
 	File      *File
 	ChunkSize int
 	// Files are the files under a directory, with paths relative to the
-	// contribution (a contribution itself is its root directory).
+	// contribution (a contribution itself is its root directory). For a
+	// snapshot, paths start with the contribution's CID, and ChunkSize is
+	// 0: each contribution in Parts has its own.
 	Files []File
+	// Parts are the contributions of a snapshot, each resolved as a
+	// directory.
+	Parts []*Resolved
 }
 
 // ParsePath splits "CID[/path]" (an optional leading "/" or "/content/" is
@@ -87,6 +92,9 @@ func (r *Registry) Resolve(ctx context.Context, p string) (*Resolved, error) {
 		return nil, err
 	}
 	res := &Resolved{CID: c, Path: sub, Object: obj, Kind: ResolvedObject}
+	if s, ok := obj.(*Snapshot); ok {
+		return r.resolveSnapshot(ctx, res, s)
+	}
 	contribution, ok := obj.(*Contribution)
 	if !ok {
 		if sub != "" {
@@ -116,6 +124,34 @@ func (r *Registry) Resolve(ctx context.Context, p string) (*Resolved, error) {
 		return nil, fmt.Errorf("%w: %s has no file or directory %q", ErrNoSuchPath, c, sub)
 	}
 	res.Kind = ResolvedDirectory
+	return res, nil
+}
+
+// resolveSnapshot resolves a path below a snapshot: "" is the whole
+// version, one directory per contribution; "CID[/path]" is a path of one
+// of its contributions.
+func (r *Registry) resolveSnapshot(ctx context.Context, res *Resolved, s *Snapshot) (*Resolved, error) {
+	if res.Path != "" {
+		head, rest, _ := strings.Cut(res.Path, "/")
+		for _, e := range s.Contributions {
+			if e.Contribution.String() == head {
+				return r.Resolve(ctx, e.Contribution.String()+"/"+rest)
+			}
+		}
+		return nil, fmt.Errorf("%w: snapshot %s has no contribution %q", ErrNoSuchPath, res.CID, head)
+	}
+	res.Kind = ResolvedDirectory
+	for _, e := range s.Contributions {
+		part, err := r.Resolve(ctx, e.Contribution.String())
+		if err != nil {
+			return nil, fmt.Errorf("contribution %s of snapshot %s: %w", e.Contribution, res.CID, err)
+		}
+		res.Parts = append(res.Parts, part)
+		for _, f := range part.Files {
+			f.Path = e.Contribution.String() + "/" + f.Path
+			res.Files = append(res.Files, f)
+		}
+	}
 	return res, nil
 }
 

@@ -1,9 +1,13 @@
 package datanet
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -278,5 +282,90 @@ func (v *Vote) UnmarshalJSON(data []byte) error {
 		Created:      j.Created,
 		Signature:    j.Signature,
 	}
+	return nil
+}
+
+// VoteFromTypedData reads back a Vote from the EIP-712 JSON document a
+// wallet signed (TypedDataJSON's output, with integers as strings or
+// numbers). The document must be exactly a Vote's typed data under the
+// openledger domain: the rebuilt vote's signing hash must equal the
+// document's, so a changed type or an extra field fails. The signature is
+// not part of the document; the caller sets it.
+func VoteFromTypedData(doc []byte) (*Vote, error) {
+	var d struct {
+		PrimaryType string `json:"primaryType"`
+		Domain      struct {
+			Name    string   `json:"name"`
+			Version string   `json:"version"`
+			ChainID flexUint `json:"chainId"`
+		} `json:"domain"`
+		Message struct {
+			Datanet      string   `json:"datanet"`
+			Contribution string   `json:"contribution"`
+			Curator      string   `json:"curator"`
+			Decision     string   `json:"decision"`
+			Reason       string   `json:"reason"`
+			Seq          flexUint `json:"seq"`
+			Created      flexUint `json:"created"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("typed data: %w", err)
+	}
+	switch {
+	case d.PrimaryType != typeVote:
+		return nil, fmt.Errorf("typed data: primary type %q, want %q", d.PrimaryType, typeVote)
+	case d.Domain.Name != DomainName || d.Domain.Version != DomainVersion:
+		return nil, fmt.Errorf("typed data: domain %q version %q, want %q version %q", d.Domain.Name, d.Domain.Version, DomainName, DomainVersion)
+	case !common.IsHexAddress(d.Message.Curator):
+		return nil, fmt.Errorf("typed data: curator %q is not an address", d.Message.Curator)
+	case d.Message.Created > math.MaxInt64:
+		return nil, fmt.Errorf("typed data: created %d out of range", d.Message.Created)
+	}
+	dn, err := cid.Decode(d.Message.Datanet)
+	if err != nil {
+		return nil, fmt.Errorf("typed data: datanet: %w", err)
+	}
+	contrib, err := cid.Decode(d.Message.Contribution)
+	if err != nil {
+		return nil, fmt.Errorf("typed data: contribution: %w", err)
+	}
+	v := &Vote{
+		Datanet: dn, Contribution: contrib, Curator: common.HexToAddress(d.Message.Curator),
+		Decision: Decision(d.Message.Decision), Reason: d.Message.Reason, Seq: uint64(d.Message.Seq),
+		ChainID: uint64(d.Domain.ChainID), Created: int64(d.Message.Created),
+	}
+	if err := v.Validate(); err != nil {
+		return nil, err
+	}
+	var td apitypes.TypedData
+	if err := json.Unmarshal(doc, &td); err != nil {
+		return nil, fmt.Errorf("typed data: %w", err)
+	}
+	theirs, _, err := apitypes.TypedDataAndHash(td)
+	if err != nil {
+		return nil, fmt.Errorf("typed data: %w", err)
+	}
+	ours, err := SigningHash(v)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(theirs, ours[:]) {
+		return nil, errors.New("typed data is not an openledger vote: its types or fields differ from a Vote's")
+	}
+	return v, nil
+}
+
+// flexUint reads a uint64 from a JSON number or a decimal string, as
+// wallets and tools write EIP-712 integers either way.
+type flexUint uint64
+
+func (u *flexUint) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("integer %s: %w", b, err)
+	}
+	*u = flexUint(n)
 	return nil
 }

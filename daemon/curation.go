@@ -1,0 +1,675 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/curation"
+	"github.com/openledger/openledger/datanet"
+)
+
+// publishObject stores nothing: obj was stored by Submit. It gossips obj on
+// its Datanet's topic (joining it first) and provides it on the DHT.
+func (n *Node) publishObject(ctx context.Context, dn cid.Cid, c cid.Cid) error {
+	if n.net == nil {
+		return nil
+	}
+	if err := n.join(ctx, dn); err != nil {
+		return err
+	}
+	data, err := n.registry.Get(ctx, c)
+	if err != nil {
+		return err
+	}
+	n.announce(dn, c, data)
+	return nil
+}
+
+// Update signs and publishes the next version of a Datanet (owner only):
+// description, kinds, limits, curators and the voting policy.
+func (a *datanetAPI) Update(ctx context.Context, id string, u datanet.DatanetUpdate) (*DatanetView, error) {
+	if err := a.g(ctx, PermSign); err != nil {
+		return nil, apiError(err)
+	}
+	c, err := parseCID(id)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	signer, err := a.n.Signer()
+	if err != nil {
+		return nil, apiError(err)
+	}
+	v, err := a.n.registry.UpdateDatanet(ctx, c, u, signer, a.n.opts.Now())
+	if err != nil {
+		return nil, apiError(err)
+	}
+	a.n.log.Info("datanet updated", "id", id, "version", v.Datanet.Seq, "cid", v.CID.String())
+	if err := a.n.publishObject(ctx, c, v.CID); err != nil {
+		return nil, apiError(err)
+	}
+	return &DatanetView{ID: id, Datanet: v.Datanet}, nil
+}
+
+// curationAPI is the curation_* namespace.
+type curationAPI struct {
+	n *Node
+	g guard
+}
+
+// VoteArgs name a vote: the contribution, the decision and a reason.
+type VoteArgs struct {
+	Contribution string `json:"contribution"`
+	Decision     string `json:"decision"` // "approve" or "reject"
+	Reason       string `json:"reason,omitempty"`
+	// Curator is the account that will sign (curation_typedData only);
+	// the operator's by default.
+	Curator string `json:"curator,omitempty"`
+}
+
+// VoteResult is a vote the node took, with the contribution's tally after it.
+type VoteResult struct {
+	CID   string        `json:"cid"`
+	Vote  *datanet.Vote `json:"vote"`
+	Tally *TallyView    `json:"tally"`
+}
+
+// TallyView is the verdict on a contribution and the votes behind it.
+type TallyView struct {
+	Contribution string             `json:"contribution"`
+	Datanet      string             `json:"datanet"`
+	Status       curation.Status    `json:"status"`
+	Approve      uint64             `json:"approve"`
+	Reject       uint64             `json:"reject"`
+	Cast         uint64             `json:"cast"`
+	Quorum       uint64             `json:"quorum"`
+	ThresholdBps uint32             `json:"threshold_bps"`
+	TotalWeight  uint64             `json:"total_weight"`
+	Created      time.Time          `json:"created"`
+	WindowEnds   *time.Time         `json:"window_ends,omitempty"`
+	Counted      []*datanet.Vote    `json:"counted"`
+	Ignored      []curation.Ignored `json:"ignored"`
+}
+
+// draftVote builds the unsigned vote of args by curator, with the next seq.
+func (a *curationAPI) draftVote(ctx context.Context, args VoteArgs, curator common.Address) (*datanet.Vote, *datanet.Datanet, error) {
+	c, err := parseCID(args.Contribution)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := a.n.registry.Contribution(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := a.n.registry.Datanet(ctx, k.Datanet)
+	if err != nil {
+		return nil, nil, err
+	}
+	dec := datanet.Decision(strings.ToLower(args.Decision))
+	if dec != datanet.Approve && dec != datanet.Reject {
+		return nil, nil, fmt.Errorf("%w: decision %q, want approve or reject", errBadRequest, args.Decision)
+	}
+	if d.CuratorWeight(curator) == 0 {
+		return nil, nil, fmt.Errorf("%w: %s does not curate datanet %s", datanet.ErrNotCurator, curator, k.Datanet)
+	}
+	seq, err := a.n.registry.NextVoteSeq(ctx, c, curator)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := &datanet.Vote{
+		Datanet: k.Datanet, Contribution: c, Curator: curator, Decision: dec,
+		Reason: args.Reason, Seq: seq, ChainID: d.ChainID, Created: a.n.opts.Now().Unix(),
+	}
+	if err := v.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errBadRequest, err)
+	}
+	return v, d, nil
+}
+
+// Vote signs a vote with the operator's account, stores it and gossips it.
+func (a *curationAPI) Vote(ctx context.Context, args VoteArgs) (*VoteResult, error) {
+	if err := a.g(ctx, PermSign); err != nil {
+		return nil, apiError(err)
+	}
+	signer, err := a.n.Signer()
+	if err != nil {
+		return nil, apiError(err)
+	}
+	v, d, err := a.draftVote(ctx, args, signer.Address())
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if err := datanet.SignVote(v, d.ChainID, signer); err != nil {
+		return nil, apiError(err)
+	}
+	return a.submit(ctx, v)
+}
+
+// TypedData returns the EIP-712 document of a vote, exactly what
+// eth_signTypedData_v4 takes, for a curator to sign in a wallet and send
+// back with curation_submitVote.
+func (a *curationAPI) TypedData(ctx context.Context, args VoteArgs) (json.RawMessage, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	curator := common.HexToAddress(a.n.repo.Config.Identity.Account)
+	if args.Curator != "" {
+		if !common.IsHexAddress(args.Curator) {
+			return nil, apiError(fmt.Errorf("%w: curator %q is not an address", errBadRequest, args.Curator))
+		}
+		curator = common.HexToAddress(args.Curator)
+	}
+	v, _, err := a.draftVote(ctx, args, curator)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	doc, err := datanet.TypedDataJSON(v)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return doc, nil
+}
+
+// SubmitArgs are a vote signed elsewhere: the typed data that was signed
+// and the 65-byte signature (V 0/1 or 27/28).
+type SubmitArgs struct {
+	TypedData json.RawMessage `json:"typed_data"`
+	Signature hexutil.Bytes   `json:"signature"`
+}
+
+// SubmitVote takes a vote signed outside the node (a wallet, a hardware
+// key, `cast wallet sign --data`): the signer is recovered from the
+// signature and must be the curator the typed data names.
+func (a *curationAPI) SubmitVote(ctx context.Context, args SubmitArgs) (*VoteResult, error) {
+	if err := a.g(ctx, PermWrite); err != nil {
+		return nil, apiError(err)
+	}
+	v, err := datanet.VoteFromTypedData(args.TypedData)
+	if err != nil {
+		return nil, apiError(fmt.Errorf("%w: %w", errBadRequest, err))
+	}
+	sig, err := datanet.NormalizeSignature(args.Signature)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	v.Signature = sig
+	if err := v.Verify(); err != nil {
+		return nil, apiError(err)
+	}
+	return a.submit(ctx, v)
+}
+
+// submit checks, stores and gossips a signed vote and tallies after it.
+func (a *curationAPI) submit(ctx context.Context, v *datanet.Vote) (*VoteResult, error) {
+	ch, err := a.n.registry.Submit(ctx, v)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	a.n.log.Info("vote", "contribution", v.Contribution.String(), "curator", v.Curator.Hex(),
+		"decision", string(v.Decision), "seq", v.Seq)
+	if err := a.n.publishObject(ctx, v.Datanet, ch.CID); err != nil {
+		return nil, apiError(err)
+	}
+	t, err := a.n.tally(ctx, v.Contribution)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &VoteResult{CID: ch.CID.String(), Vote: v, Tally: t}, nil
+}
+
+// tally runs the curation tally of one contribution now.
+func (n *Node) tally(ctx context.Context, c cid.Cid) (*TallyView, error) {
+	k, err := n.registry.Contribution(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	d, err := n.registry.Datanet(ctx, k.Datanet)
+	if err != nil {
+		return nil, err
+	}
+	votes, err := n.registry.Votes(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	r, err := curation.Tally(curation.PolicyOf(d), c, time.Unix(k.Created, 0), votes, n.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	return tallyView(d, k, r), nil
+}
+
+func tallyView(d *datanet.Datanet, k *datanet.Contribution, r curation.Result) *TallyView {
+	t := &TallyView{
+		Contribution: r.Contribution.String(), Datanet: k.Datanet.String(), Status: r.Status,
+		Approve: r.Approve, Reject: r.Reject, Cast: r.Cast, Quorum: d.Quorum, ThresholdBps: d.ThresholdBps,
+		Created: time.Unix(k.Created, 0).UTC(), Counted: r.Counted, Ignored: r.Ignored,
+	}
+	for _, c := range d.Curators {
+		t.TotalWeight += c.Weight
+	}
+	if d.Window > 0 {
+		end := time.Unix(k.Created+int64(d.Window), 0).UTC()
+		t.WindowEnds = &end
+	}
+	if t.Counted == nil {
+		t.Counted = []*datanet.Vote{}
+	}
+	if t.Ignored == nil {
+		t.Ignored = []curation.Ignored{}
+	}
+	return t
+}
+
+// Show returns the status of a contribution and its votes.
+func (a *curationAPI) Show(ctx context.Context, contribution string) (*TallyView, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	c, err := parseCID(contribution)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	t, err := a.n.tally(ctx, c)
+	return t, apiError(err)
+}
+
+// PendingItem is a contribution awaiting a decision, with a preview.
+type PendingItem struct {
+	Tally       *TallyView    `json:"tally"`
+	Contributor string        `json:"contributor"`
+	Size        uint64        `json:"size"`
+	Files       []FilePreview `json:"files"`
+	// Repeats is the share of the contribution's bytes (by shard) already
+	// in accepted contributions, 0 to 1.
+	Repeats float64 `json:"repeats"`
+}
+
+// FilePreview is one file of a pending contribution.
+type FilePreview struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+	Size uint64 `json:"size"`
+	// Head holds the first lines of a text file held here.
+	Head string `json:"head,omitempty"`
+	// Local says whether the file's bytes are on this node.
+	Local bool `json:"local"`
+}
+
+// Preview bounds: files shown per contribution, lines and bytes per file.
+const (
+	previewFiles = 8
+	previewLines = 5
+	previewBytes = 1024
+)
+
+// Pending lists the contributions of a Datanet still awaiting a decision,
+// oldest first, with a preview of each.
+func (a *curationAPI) Pending(ctx context.Context, id string) ([]PendingItem, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	dn, err := parseCID(id)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	st, results, err := a.n.tallyAll(ctx, dn)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	accepted := map[cid.Cid]bool{} // shards of accepted contributions
+	for _, r := range results {
+		if r.Status == curation.Accepted {
+			for _, f := range st.Contributions[r.Contribution].Files {
+				for _, s := range f.Shards {
+					accepted[s] = true
+				}
+			}
+		}
+	}
+	out := []PendingItem{}
+	for _, r := range results {
+		if r.Status != curation.Pending {
+			continue
+		}
+		k := st.Contributions[r.Contribution]
+		item := PendingItem{
+			Tally: tallyView(st.Head.Datanet, k, r), Contributor: k.Contributor.Hex(), Size: k.Size,
+			Files: []FilePreview{},
+		}
+		var repeated uint64
+		for i, f := range k.Files {
+			for j, s := range f.Shards {
+				if accepted[s] {
+					repeated += shardSize(f, j, k.ChunkSize)
+				}
+			}
+			if i < previewFiles {
+				item.Files = append(item.Files, a.n.previewFile(ctx, k, f))
+			}
+		}
+		if k.Size > 0 {
+			item.Repeats = float64(repeated) / float64(k.Size)
+		}
+		out = append(out, item)
+	}
+	sortPending(out)
+	return out, nil
+}
+
+func sortPending(items []PendingItem) {
+	for i := 1; i < len(items); i++ { // few items: insertion sort by creation, then CID
+		for j := i; j > 0 && pendingLess(items[j], items[j-1]); j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+}
+
+func pendingLess(a, b PendingItem) bool {
+	if !a.Tally.Created.Equal(b.Tally.Created) {
+		return a.Tally.Created.Before(b.Tally.Created)
+	}
+	return a.Tally.Contribution < b.Tally.Contribution
+}
+
+// shardSize is the size of shard j of file f.
+func shardSize(f datanet.File, j int, chunk uint64) uint64 {
+	if j == len(f.Shards)-1 {
+		return f.Size - chunk*uint64(len(f.Shards)-1)
+	}
+	return chunk
+}
+
+// textKinds are the file kinds previewed as text.
+var textKinds = map[string]bool{"txt": true, "md": true, "csv": true, "tsv": true, "json": true, "jsonl": true, "xml": true, "yaml": true, "yml": true, "html": true}
+
+// previewFile reads the first lines of a text file if its first shard is
+// held here.
+func (n *Node) previewFile(ctx context.Context, k *datanet.Contribution, f datanet.File) FilePreview {
+	p := FilePreview{Path: f.Path, Kind: strings.ToLower(strings.TrimPrefix(path.Ext(f.Path), ".")), Size: f.Size}
+	if len(f.Shards) == 0 {
+		return p
+	}
+	has, err := n.store.HasShard(ctx, f.Shards[0])
+	if err != nil || !has {
+		return p
+	}
+	p.Local = true
+	if !textKinds[p.Kind] {
+		return p
+	}
+	r, err := n.store.NewFileReader(ctx, f.Shards, int(k.ChunkSize), int64(f.Size))
+	if err != nil {
+		return p
+	}
+	p.Head = headLines(io.LimitReader(r, previewBytes))
+	return p
+}
+
+// headLines returns up to previewLines lines of r, valid UTF-8.
+func headLines(r io.Reader) string {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, previewBytes), previewBytes)
+	var lines []string
+	for len(lines) < previewLines && sc.Scan() {
+		lines = append(lines, strings.ToValidUTF8(sc.Text(), "\uFFFD"))
+	}
+	s := strings.Join(lines, "\n")
+	for !utf8.ValidString(s) && len(s) > 0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// tallyAll loads a Datanet's state and tallies every contribution now.
+func (n *Node) tallyAll(ctx context.Context, dn cid.Cid) (*datanet.State, []curation.Result, error) {
+	st, err := n.registry.State(ctx, dn)
+	if err != nil {
+		return nil, nil, err
+	}
+	created := make(map[cid.Cid]time.Time, len(st.Contributions))
+	for c, k := range st.Contributions {
+		created[c] = time.Unix(k.Created, 0)
+	}
+	results, err := curation.TallyAll(curation.PolicyOf(st.Head.Datanet), created, st.Votes, n.opts.Now())
+	return st, results, err
+}
+
+// StatusResult counts a Datanet's contributions by status.
+type StatusResult struct {
+	Datanet       string         `json:"datanet"`
+	Version       uint64         `json:"version"`
+	Curators      int            `json:"curators"`
+	Contributions int            `json:"contributions"`
+	Counts        map[string]int `json:"counts"`
+	Votes         int            `json:"votes"`
+	Snapshots     int            `json:"snapshots"`
+	// Latest is the CID of the newest snapshot held, if any.
+	Latest string `json:"latest,omitempty"`
+}
+
+// Status counts a Datanet's contributions by status, its votes and its
+// snapshots.
+func (a *curationAPI) Status(ctx context.Context, id string) (*StatusResult, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	dn, err := parseCID(id)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	st, results, err := a.n.tallyAll(ctx, dn)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := &StatusResult{
+		Datanet: id, Version: st.Head.Datanet.Seq, Curators: len(st.Head.Datanet.Curators),
+		Contributions: len(results), Counts: map[string]int{}, Votes: len(st.Votes), Snapshots: len(st.Snapshots),
+	}
+	for _, s := range []curation.Status{curation.Pending, curation.Accepted, curation.Rejected, curation.Expired} {
+		out.Counts[s.String()] = 0
+	}
+	for _, r := range results {
+		out.Counts[r.Status.String()]++
+	}
+	if n := len(st.Snapshots); n > 0 {
+		out.Latest = st.Snapshots[n-1].CID.String()
+	}
+	return out, nil
+}
+
+// snapshotAPI is the snapshot_* namespace.
+type snapshotAPI struct {
+	n *Node
+	g guard
+}
+
+// SnapshotView summarises a snapshot.
+type SnapshotView struct {
+	CID           string    `json:"cid"`
+	Datanet       string    `json:"datanet"`
+	Version       uint64    `json:"version"`
+	Prev          string    `json:"prev,omitempty"`
+	Root          string    `json:"root"`
+	Contributions int       `json:"contributions"`
+	Votes         int       `json:"votes"`
+	Size          uint64    `json:"size,omitempty"`
+	Cutter        string    `json:"cutter"`
+	Created       time.Time `json:"created"`
+}
+
+func snapshotView(c cid.Cid, s *datanet.Snapshot) SnapshotView {
+	v := SnapshotView{
+		CID: c.String(), Datanet: s.Datanet.String(), Version: s.Version, Root: hexutil.Encode(s.Root[:]),
+		Contributions: len(s.Contributions), Votes: len(s.Evidence), Cutter: s.Cutter.Hex(),
+		Created: time.Unix(s.Created, 0).UTC(),
+	}
+	if s.Prev.Defined() {
+		v.Prev = s.Prev.String()
+	}
+	return v
+}
+
+// Cut signs a snapshot of the contributions of a Datanet accepted now, with
+// their votes as evidence, stores it, gossips it and provides it.
+func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error) {
+	if err := a.g(ctx, PermSign); err != nil {
+		return nil, apiError(err)
+	}
+	dn, err := parseCID(id)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	signer, err := a.n.Signer()
+	if err != nil {
+		return nil, apiError(err)
+	}
+	st, err := a.n.registry.State(ctx, dn)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	in := curation.CutInput{
+		DatanetID: dn, Policy: st.Head.Datanet, PolicyCID: st.Head.CID,
+		Contributions: st.Contributions, Votes: st.Votes, Now: a.n.opts.Now(),
+	}
+	if n := len(st.Snapshots); n > 0 {
+		// The newest version held; of two cut at once, the lower CID.
+		latest := st.Snapshots[n-1]
+		for i := n - 1; i >= 0 && st.Snapshots[i].Snapshot.Version == latest.Snapshot.Version; i-- {
+			latest = st.Snapshots[i]
+		}
+		in.Prev, in.PrevCID = latest.Snapshot, latest.CID
+	}
+	s, err := curation.Cut(in)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if err := datanet.SignSnapshot(s, st.Head.Datanet.ChainID, signer); err != nil {
+		return nil, apiError(err)
+	}
+	ch, err := a.n.registry.Submit(ctx, s)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	a.n.log.Info("snapshot cut", "datanet", id, "version", s.Version, "cid", ch.CID.String(),
+		"contributions", len(s.Contributions))
+	if err := a.n.publishObject(ctx, dn, ch.CID); err != nil {
+		return nil, apiError(err)
+	}
+	v := snapshotView(ch.CID, s)
+	for _, e := range s.Contributions {
+		v.Size += st.Contributions[e.Contribution].Size
+	}
+	return &v, nil
+}
+
+// List returns the snapshots of a Datanet held here, oldest version first.
+func (a *snapshotAPI) List(ctx context.Context, id string) ([]SnapshotView, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	dn, err := parseCID(id)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if _, err := a.n.registry.Head(ctx, dn); err != nil {
+		return nil, apiError(err)
+	}
+	refs, err := a.n.registry.Snapshots(ctx, dn)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := make([]SnapshotView, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, snapshotView(r.CID, r.Snapshot))
+	}
+	return out, nil
+}
+
+// Get returns a snapshot in full: its contributions and evidence votes.
+func (a *snapshotAPI) Get(ctx context.Context, c string) (*datanet.Snapshot, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	sc, err := parseCID(c)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if err := a.n.ensureObject(ctx, sc); err != nil {
+		return nil, apiError(err)
+	}
+	s, err := a.n.registry.Snapshot(ctx, sc)
+	return s, apiError(err)
+}
+
+// SnapshotVerdict is the answer of snapshot_verify.
+type SnapshotVerdict struct {
+	SnapshotView
+	OK       bool   `json:"ok"`
+	Policy   string `json:"policy"`
+	Checked  string `json:"checked"`
+	Problems string `json:"problem,omitempty"`
+}
+
+// Verify rechecks a snapshot from itself, its policy version and its
+// contributions: every signature, every contribution's votes against the
+// policy, and the Merkle root. It fetches what is not held here. A snapshot
+// that fails is reported with OK false and the reason.
+func (a *snapshotAPI) Verify(ctx context.Context, c string) (*SnapshotVerdict, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	sc, err := parseCID(c)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	data, err := a.n.registry.Get(ctx, sc)
+	if datanet.IsNotFound(err) && a.n.net != nil {
+		// Fetch it (and what it links) through the same checks as gossip:
+		// a snapshot that fails them is not stored.
+		err = a.n.fetchObject(ctx, sc)
+		if err == nil {
+			data, err = a.n.registry.Get(ctx, sc)
+		}
+	}
+	if err != nil {
+		return nil, apiError(err)
+	}
+	s, err := datanet.DecodeSnapshot(data)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := &SnapshotVerdict{SnapshotView: snapshotView(sc, s), Policy: s.Policy.String(),
+		Checked: fmt.Sprintf("cutter and %d vote signatures, %d contributions against policy %s, Merkle root",
+			len(s.Evidence), len(s.Contributions), s.Policy)}
+	if _, err := a.n.registry.Check(ctx, cid.Undef, data); err != nil {
+		if datanet.CannotJudgeYet(err) {
+			return nil, apiError(err)
+		}
+		out.Problems = err.Error()
+		return out, nil
+	}
+	out.OK = true
+	return out, nil
+}
+
+// ensureObject fetches object c from the network if it is not held.
+func (n *Node) ensureObject(ctx context.Context, c cid.Cid) error {
+	has, err := n.registry.Has(ctx, c)
+	if err != nil || has {
+		return err
+	}
+	if n.net == nil {
+		return fmt.Errorf("%w: %s is not stored here", ErrOffline, c)
+	}
+	return n.fetchObject(ctx, c)
+}

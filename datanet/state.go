@@ -1,0 +1,553 @@
+package datanet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/storage"
+)
+
+// Errors of the per-Datanet state. Check wraps them; test with errors.Is.
+var (
+	// ErrMissingObject means an object depends on one this node does not
+	// hold (a contribution a vote is about, a previous version): it
+	// cannot be judged yet.
+	ErrMissingObject = errors.New("datanet: depends on an object not held here")
+	// ErrBadUpdate means a Datanet update does not follow its previous
+	// version: another owner or chain, a seq that is not one more.
+	ErrBadUpdate = errors.New("datanet: bad datanet update")
+	// ErrNotCurator means a vote's signer is not a curator of the Datanet's
+	// current version.
+	ErrNotCurator = errors.New("datanet: not a curator")
+	// ErrOutsideWindow means a vote was created before its contribution or
+	// after the contribution's voting window.
+	ErrOutsideWindow = errors.New("datanet: vote outside the voting window")
+	// ErrStaleVote means the curator already has a vote on the
+	// contribution with this seq or a higher one.
+	ErrStaleVote = errors.New("datanet: stale vote")
+	// ErrFutureVote means a vote is dated later than now plus MaxClockSkew.
+	ErrFutureVote = errors.New("datanet: vote from the future")
+	// ErrBadSnapshotLink means a snapshot names a policy version or a
+	// previous snapshot that is not of its Datanet, or a wrong version.
+	ErrBadSnapshotLink = errors.New("datanet: snapshot does not follow its datanet")
+)
+
+// MaxClockSkew is how far in the future a vote may be dated and still be
+// taken: clocks of honest nodes differ by less.
+const MaxClockSkew = 5 * time.Minute
+
+// CannotJudgeYet reports whether err from Check means "cannot judge yet"
+// (an object it depends on is missing, or a vote is dated ahead of this
+// node's clock) or "no longer useful" (a stale vote), rather than "provably
+// bad": the network layer ignores such an object instead of penalising its
+// sender. A peer may rightly relay an old vote a moment after a newer one.
+func CannotJudgeYet(err error) bool {
+	return errors.Is(err, ErrUnknownDatanet) || errors.Is(err, ErrMissingObject) ||
+		errors.Is(err, ErrStaleVote) || errors.Is(err, ErrFutureVote)
+}
+
+// SnapshotVerifier rechecks a snapshot's evidence against its policy version
+// and contributions (curation.VerifySnapshot).
+type SnapshotVerifier func(s *Snapshot, policy *Datanet, contributions map[cid.Cid]*Contribution) error
+
+// DatanetVersion is one version of a Datanet with its CID.
+type DatanetVersion struct {
+	CID     cid.Cid
+	Datanet *Datanet
+}
+
+// SnapshotRef is a stored snapshot with its CID.
+type SnapshotRef struct {
+	CID      cid.Cid
+	Snapshot *Snapshot
+}
+
+// Head returns the current version of the Datanet with ID id: following
+// the updates from the first version, at each step the version with seq
+// one more whose prev is the current one, the lowest CID if the owner
+// signed two. Every node holding the same updates finds the same head.
+func (r *Registry) Head(ctx context.Context, id cid.Cid) (DatanetVersion, error) {
+	r.mu.Lock()
+	h, ok := r.heads[id]
+	r.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	first, err := r.datanetObject(ctx, id)
+	if err != nil {
+		return DatanetVersion{}, err
+	}
+	if first.Seq != 0 {
+		return DatanetVersion{}, fmt.Errorf("%w: %s is version %d of a datanet, not its ID", ErrUnknownDatanet, id, first.Seq)
+	}
+	h = DatanetVersion{CID: id, Datanet: first}
+	for {
+		next, err := r.nextVersions(ctx, h)
+		if err != nil {
+			return DatanetVersion{}, err
+		}
+		if len(next) == 0 {
+			break
+		}
+		h = next[0]
+	}
+	r.mu.Lock()
+	r.heads[id] = h
+	r.mu.Unlock()
+	return h, nil
+}
+
+// Versions returns every version of the Datanet held here, first version
+// first, forks included.
+func (r *Registry) Versions(ctx context.Context, id cid.Cid) ([]DatanetVersion, error) {
+	first, err := r.datanetObject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := []DatanetVersion{{CID: id, Datanet: first}}
+	for i := 0; i < len(out); i++ {
+		next, err := r.nextVersions(ctx, out[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, next...)
+	}
+	return out, nil
+}
+
+// nextVersions returns the stored updates of v (seq one more, prev v, same
+// owner and chain), lowest CID first.
+func (r *Registry) nextVersions(ctx context.Context, v DatanetVersion) ([]DatanetVersion, error) {
+	var out []DatanetVersion
+	err := r.members(ctx, v.CID, KindDatanet, func(c cid.Cid, obj Object) error {
+		d := obj.(*Datanet)
+		if d.Prev.Equals(v.CID) && followsVersion(d, v.Datanet) == nil {
+			out = append(out, DatanetVersion{CID: c, Datanet: d})
+		}
+		return nil
+	})
+	return out, err // members walks in CID byte order
+}
+
+// followsVersion checks that d may follow prev.
+func followsVersion(d, prev *Datanet) error {
+	switch {
+	case d.Seq != prev.Seq+1:
+		return fmt.Errorf("%w: seq %d after version %d", ErrBadUpdate, d.Seq, prev.Seq)
+	case d.Owner != prev.Owner:
+		return fmt.Errorf("%w: signed by %s, the datanet's owner is %s", ErrBadUpdate, d.Owner, prev.Owner)
+	case d.ChainID != prev.ChainID:
+		return fmt.Errorf("%w: chain ID %d, the datanet's is %d", ErrBadUpdate, d.ChainID, prev.ChainID)
+	case d.Created < prev.Created:
+		return fmt.Errorf("%w: created %d, before its previous version (%d)", ErrBadUpdate, d.Created, prev.Created)
+	}
+	return nil
+}
+
+// members calls fn, in CID byte order, for each stored object of kind kind
+// ("" for any) that links to target. It decodes only objects of that kind.
+func (r *Registry) members(ctx context.Context, target cid.Cid, kind string, fn func(cid.Cid, Object) error) error {
+	return r.store.ForEachBacklink(ctx, target, func(c cid.Cid) error {
+		data, err := r.store.GetObject(ctx, c)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil // collected meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if kind != "" {
+			if k, err := KindOf(data); err != nil || k != kind {
+				return nil
+			}
+		}
+		obj, err := Decode(data)
+		if err != nil {
+			return fmt.Errorf("decode object %s: %w", c, err)
+		}
+		return fn(c, obj)
+	})
+}
+
+// datanetObject loads the Datanet object stored at c.
+func (r *Registry) datanetObject(ctx context.Context, c cid.Cid) (*Datanet, error) {
+	obj, err := r.Object(ctx, c)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w %s", ErrUnknownDatanet, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, ok := obj.(*Datanet)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is a %s, not a datanet", ErrUnknownDatanet, c, obj.Kind())
+	}
+	return d, nil
+}
+
+// datanetID returns the ID of the Datanet whose version v is, walking prev
+// links back to the first version, and checking each step.
+func (r *Registry) datanetID(ctx context.Context, c cid.Cid, v *Datanet) (cid.Cid, error) {
+	for v.Seq > 0 {
+		prev, err := r.datanetObject(ctx, v.Prev)
+		if errors.Is(err, ErrUnknownDatanet) {
+			return cid.Undef, fmt.Errorf("%w: version %d of a datanet, previous version %s", ErrMissingObject, v.Seq-1, v.Prev)
+		}
+		if err != nil {
+			return cid.Undef, err
+		}
+		if err := followsVersion(v, prev); err != nil {
+			return cid.Undef, err
+		}
+		c, v = v.Prev, prev
+	}
+	return c, nil
+}
+
+// DatanetUpdate is a change of a Datanet's description or policy; nil
+// fields are kept.
+type DatanetUpdate struct {
+	Name                *string   `json:"name,omitempty"`
+	Description         *string   `json:"description,omitempty"`
+	License             *string   `json:"license,omitempty"`
+	Kinds               *[]string `json:"kinds,omitempty"`
+	MaxContributionSize *uint64   `json:"max_contribution_size,omitempty"`
+	// SetCurators adds curators or changes their weights.
+	SetCurators []Curator `json:"set_curators,omitempty"`
+	// RemoveCurators removes curators; their votes stop counting.
+	RemoveCurators []common.Address `json:"remove_curators,omitempty"`
+	Quorum         *uint64          `json:"quorum,omitempty"`
+	ThresholdBps   *uint32          `json:"threshold_bps,omitempty"`
+	Window         *uint64          `json:"window,omitempty"` // seconds
+}
+
+// UpdateDatanet signs, checks, stores and pins the next version of the
+// Datanet id: its head with u applied, Seq one more, Prev the head. Only
+// the owner can sign it (ErrWrongSigner).
+func (r *Registry) UpdateDatanet(ctx context.Context, id cid.Cid, u DatanetUpdate, signer Signer, now time.Time) (DatanetVersion, error) {
+	head, err := r.Head(ctx, id)
+	if err != nil {
+		return DatanetVersion{}, err
+	}
+	if head.Datanet.Owner != signer.Address() {
+		return DatanetVersion{}, fmt.Errorf("%w: only the owner %s updates datanet %s", ErrWrongSigner, head.Datanet.Owner, id)
+	}
+	d := *head.Datanet
+	d.Signature = nil
+	d.Seq++
+	d.Prev = head.CID
+	d.Created = max(now.Unix(), head.Datanet.Created)
+	applyString(&d.Name, u.Name)
+	applyString(&d.Description, u.Description)
+	applyString(&d.License, u.License)
+	if u.Kinds != nil {
+		d.Kinds = normalizeKinds(*u.Kinds)
+	}
+	if u.MaxContributionSize != nil {
+		d.MaxContributionSize = *u.MaxContributionSize
+	}
+	weights := make(map[common.Address]uint64, len(d.Curators))
+	for _, c := range d.Curators {
+		weights[c.Address] = c.Weight
+	}
+	for _, c := range u.SetCurators {
+		weights[c.Address] = c.Weight
+	}
+	for _, a := range u.RemoveCurators {
+		if _, ok := weights[a]; !ok {
+			return DatanetVersion{}, fmt.Errorf("%w: %s is not a curator of %s", ErrInvalid, a, id)
+		}
+		delete(weights, a)
+	}
+	d.Curators = d.Curators[:0:0]
+	for a, w := range weights {
+		d.Curators = append(d.Curators, Curator{Address: a, Weight: w})
+	}
+	SortCurators(d.Curators)
+	if u.Quorum != nil {
+		d.Quorum = *u.Quorum
+	}
+	if u.ThresholdBps != nil {
+		d.ThresholdBps = *u.ThresholdBps
+	}
+	if u.Window != nil {
+		d.Window = *u.Window
+	}
+	if err := SignDatanet(&d, signer); err != nil {
+		return DatanetVersion{}, err
+	}
+	ch, err := r.Submit(ctx, &d)
+	if err != nil {
+		return DatanetVersion{}, err
+	}
+	return DatanetVersion{CID: ch.CID, Datanet: &d}, nil
+}
+
+func applyString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// normalizeKinds lower-cases kinds, drops dots and spaces, sorts and
+// removes duplicates.
+func normalizeKinds(in []string) []string {
+	kinds := make([]string, 0, len(in))
+	for _, k := range in {
+		if k = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(k), ".")); k != "" {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	return slices.Compact(kinds)
+}
+
+// Submit checks a signed object made on this node (an update, a vote, a
+// snapshot) as Check does for one from the network, then stores and pins
+// it. It returns what Check returns.
+func (r *Registry) Submit(ctx context.Context, obj Object) (*Checked, error) {
+	data, err := obj.Encode()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Check(ctx, cid.Undef, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.put(ctx, ch.Object, true); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// Votes returns the stored votes on a contribution, in CID byte order.
+func (r *Registry) Votes(ctx context.Context, contribution cid.Cid) ([]*Vote, error) {
+	var out []*Vote
+	err := r.members(ctx, contribution, KindVote, func(_ cid.Cid, obj Object) error {
+		out = append(out, obj.(*Vote))
+		return nil
+	})
+	return out, err
+}
+
+// NextVoteSeq returns the seq for curator's next vote on contribution: one
+// more than the highest held, 0 for a first vote.
+func (r *Registry) NextVoteSeq(ctx context.Context, contribution cid.Cid, curator common.Address) (uint64, error) {
+	votes, err := r.Votes(ctx, contribution)
+	if err != nil {
+		return 0, err
+	}
+	var next uint64
+	for _, v := range votes {
+		if v.Curator == curator && v.Seq >= next {
+			next = v.Seq + 1
+		}
+	}
+	return next, nil
+}
+
+// State is what a node holds of one Datanet: its current version, its
+// contributions, the votes on them, and its snapshots.
+type State struct {
+	ID            cid.Cid
+	Head          DatanetVersion
+	Contributions map[cid.Cid]*Contribution
+	Votes         []*Vote
+	Snapshots     []SnapshotRef // by version, then CID bytes
+}
+
+// State loads everything this node holds of the Datanet id.
+func (r *Registry) State(ctx context.Context, id cid.Cid) (*State, error) {
+	head, err := r.Head(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st := &State{ID: id, Head: head, Contributions: map[cid.Cid]*Contribution{}}
+	err = r.members(ctx, id, "", func(c cid.Cid, obj Object) error {
+		switch o := obj.(type) {
+		case *Contribution:
+			st.Contributions[c] = o
+		case *Vote:
+			st.Votes = append(st.Votes, o)
+		case *Snapshot:
+			st.Snapshots = append(st.Snapshots, SnapshotRef{CID: c, Snapshot: o})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sortSnapshots(st.Snapshots)
+	return st, nil
+}
+
+// Snapshots lists the snapshots of the Datanet id held here, by version,
+// then CID bytes.
+func (r *Registry) Snapshots(ctx context.Context, id cid.Cid) ([]SnapshotRef, error) {
+	var out []SnapshotRef
+	err := r.members(ctx, id, KindSnapshot, func(c cid.Cid, obj Object) error {
+		out = append(out, SnapshotRef{CID: c, Snapshot: obj.(*Snapshot)})
+		return nil
+	})
+	sortSnapshots(out)
+	return out, err
+}
+
+func sortSnapshots(s []SnapshotRef) {
+	slices.SortStableFunc(s, func(a, b SnapshotRef) int {
+		if a.Snapshot.Version != b.Snapshot.Version {
+			if a.Snapshot.Version < b.Snapshot.Version {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.CID.KeyString(), b.CID.KeyString())
+	})
+}
+
+// Snapshot loads the snapshot stored at c.
+func (r *Registry) Snapshot(ctx context.Context, c cid.Cid) (*Snapshot, error) {
+	obj, err := r.Object(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := obj.(*Snapshot)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is a %s, not a snapshot", ErrWrongKind, c, obj.Kind())
+	}
+	return s, nil
+}
+
+// Contribution loads the contribution stored at c.
+func (r *Registry) Contribution(ctx context.Context, c cid.Cid) (*Contribution, error) {
+	obj, err := r.Object(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := obj.(*Contribution)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is a %s, not a contribution", ErrWrongKind, c, obj.Kind())
+	}
+	return k, nil
+}
+
+// checkVote checks a vote against its Datanet's current version and the
+// votes held: the curator's weight, the chain, the contribution and its
+// window, the clock, and the seq.
+func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
+	head, err := r.Head(ctx, v.Datanet)
+	if err != nil {
+		return err
+	}
+	d := head.Datanet
+	if v.ChainID != d.ChainID {
+		return fmt.Errorf("%w: vote signed under chain ID %d, the datanet's is %d", ErrNotAdmitted, v.ChainID, d.ChainID)
+	}
+	if d.CuratorWeight(v.Curator) == 0 {
+		return fmt.Errorf("%w: %s does not curate datanet %s (version %d)", ErrNotCurator, v.Curator, v.Datanet, d.Seq)
+	}
+	k, err := r.Contribution(ctx, v.Contribution)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: contribution %s", ErrMissingObject, v.Contribution)
+	}
+	if err != nil {
+		return err
+	}
+	if !k.Datanet.Equals(v.Datanet) {
+		return fmt.Errorf("%w: contribution %s belongs to datanet %s", ErrNotAdmitted, v.Contribution, k.Datanet)
+	}
+	if v.Created < k.Created {
+		return fmt.Errorf("%w: vote created %s, before the contribution (%s)", ErrOutsideWindow, unixUTC(v.Created), unixUTC(k.Created))
+	}
+	if d.Window > 0 && v.Created >= k.Created+int64(d.Window) {
+		return fmt.Errorf("%w: vote created %s, the window closed %s", ErrOutsideWindow, unixUTC(v.Created), unixUTC(k.Created+int64(d.Window)))
+	}
+	if r.Now != nil {
+		if now := r.Now(); time.Unix(v.Created, 0).After(now.Add(MaxClockSkew)) {
+			return fmt.Errorf("%w: created %s, now is %s", ErrFutureVote, unixUTC(v.Created), now.UTC().Format(time.RFC3339))
+		}
+	}
+	votes, err := r.Votes(ctx, v.Contribution)
+	if err != nil {
+		return err
+	}
+	for _, old := range votes {
+		if old.Curator != v.Curator || old.Seq < v.Seq {
+			continue
+		}
+		if oc, err := old.CID(); err == nil && oc.Equals(c) {
+			continue // the same vote again
+		}
+		return fmt.Errorf("%w: %s already voted %s with seq %d on %s; vote again with seq %d",
+			ErrStaleVote, v.Curator, old.Decision, old.Seq, v.Contribution, old.Seq+1)
+	}
+	return nil
+}
+
+// checkSnapshot checks that a snapshot's policy version, previous snapshot
+// and contributions are held and belong to its Datanet, then has the
+// verifier recheck its evidence.
+func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
+	head, err := r.Head(ctx, s.Datanet)
+	if err != nil {
+		return err
+	}
+	if s.ChainID != head.Datanet.ChainID {
+		return fmt.Errorf("%w: snapshot signed under chain ID %d, the datanet's is %d", ErrNotAdmitted, s.ChainID, head.Datanet.ChainID)
+	}
+	policy, err := r.datanetObject(ctx, s.Policy)
+	if errors.Is(err, ErrUnknownDatanet) && !strings.Contains(err.Error(), "not a datanet") {
+		return fmt.Errorf("%w: policy version %s", ErrMissingObject, s.Policy)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: policy: %w", ErrBadSnapshotLink, err)
+	}
+	id, err := r.datanetID(ctx, s.Policy, policy)
+	if err != nil {
+		return err
+	}
+	if !id.Equals(s.Datanet) {
+		return fmt.Errorf("%w: policy %s is a version of datanet %s", ErrBadSnapshotLink, s.Policy, id)
+	}
+	if s.Prev.Defined() {
+		prev, err := r.Snapshot(ctx, s.Prev)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return fmt.Errorf("%w: previous snapshot %s", ErrMissingObject, s.Prev)
+		case err != nil:
+			return fmt.Errorf("%w: prev: %w", ErrBadSnapshotLink, err)
+		case !prev.Datanet.Equals(s.Datanet) || prev.Version+1 != s.Version:
+			return fmt.Errorf("%w: version %d follows version %d of datanet %s", ErrBadSnapshotLink, s.Version, prev.Version, prev.Datanet)
+		}
+	}
+	contribs := make(map[cid.Cid]*Contribution, len(s.Contributions))
+	for _, e := range s.Contributions {
+		k, err := r.Contribution(ctx, e.Contribution)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: contribution %s", ErrMissingObject, e.Contribution)
+		}
+		if err != nil {
+			return err
+		}
+		contribs[e.Contribution] = k
+	}
+	if r.VerifySnapshot == nil {
+		return errors.New("datanet: no snapshot verifier configured")
+	}
+	return r.VerifySnapshot(s, policy, contribs)
+}
+
+// forgetHeads drops the cached heads after a new version is stored.
+func (r *Registry) forgetHeads() {
+	r.mu.Lock()
+	clear(r.heads)
+	r.mu.Unlock()
+}
+
+func unixUTC(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
