@@ -101,6 +101,17 @@ func (s Status) String() string {
 // MarshalText returns the String form.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads the String form.
+func (s *Status) UnmarshalText(text []byte) error {
+	for i, name := range statusNames {
+		if string(text) == name {
+			*s = Status(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("curation: unknown status %q", text)
+}
+
 // Reason says why a vote was not counted.
 type Reason uint8
 
@@ -132,6 +143,17 @@ func (r Reason) String() string {
 
 // MarshalText returns the String form.
 func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads the String form.
+func (r *Reason) UnmarshalText(text []byte) error {
+	for i, name := range reasonNames {
+		if i > 0 && string(text) == name {
+			*r = Reason(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("curation: unknown reason %q", text)
+}
 
 // Ignored is a vote that does not count, and why.
 type Ignored struct {

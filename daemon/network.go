@@ -119,6 +119,7 @@ func (n *Node) startNetwork() error {
 	pcfg.NATPortMap = cfg.NATPortMap
 	pcfg.ConnLow, pcfg.ConnHigh = cfg.ConnLow, cfg.ConnHigh
 	pcfg.ReprovideInterval = reprovide
+	pcfg.Gater = n.opts.Gater
 	if n.opts.SyncInterval > 0 {
 		pcfg.SyncInterval = n.opts.SyncInterval
 	}

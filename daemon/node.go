@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"github.com/libp2p/go-libp2p/core/connmgr"
 	"io"
 	"log/slog"
 	"net"
@@ -40,6 +41,9 @@ type Options struct {
 	Listen []string
 	// SyncInterval overrides the p2p anti-entropy period (tests).
 	SyncInterval time.Duration
+	// Gater, when set, filters the node's connections (a ban list; tests
+	// cut partitions with it).
+	Gater connmgr.ConnectionGater
 	// Offline starts the API without the network.
 	Offline bool
 }
