@@ -100,7 +100,9 @@
 // The initiator then sends WANTs for the objects it lacks (the responder
 // answers each CID in order with OBJECT or MISSING), checks each object's
 // hash against its CID, hands it to Objects.Check for the set, and stores
-// what Check accepts; then it pushes, as OBJECT frames, the objects the
+// what Check accepts (objects Check ignores or rejects are checked again
+// once the rest is in, since a verdict can depend on order; the sender is
+// penalised only for what is still rejected); then it pushes, as OBJECT frames, the objects the
 // responder lacks, which the responder checks the same way; then DONE,
 // answered by DONE once the responder has taken everything in. At most
 // Config.SyncMaxObjects objects are fetched, pushed, or served per session.

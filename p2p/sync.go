@@ -573,7 +573,10 @@ func (n *Node) answerRanges(w *wire, rec *reconciler, in []syncRange) error {
 // admitter checks and stores the objects one session receives for a set.
 // Objects Check cannot judge yet are kept (within maxDeferredBytes) and
 // checked again at the end, since a session delivers them in key order,
-// not in dependency order.
+// not in dependency order. So are objects Check rejects: a verdict can
+// depend on order too (a vote by a curator whose appointment, a Datanet
+// update, comes later in the session), so the sender is penalised only
+// for objects still rejected once everything else is in.
 type admitter struct {
 	n        *Node
 	set      cid.Cid
@@ -582,6 +585,7 @@ type admitter struct {
 	rejected int
 	deferred []deferredObject
 	size     int
+	final    bool // the last pass: rejections count
 }
 
 type deferredObject struct {
@@ -603,11 +607,19 @@ func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
 		}
 		a.stored++
 	case Reject:
+		if !a.final && a.size+len(data) <= maxDeferredBytes {
+			a.deferred = append(a.deferred, deferredObject{c, data})
+			a.size += len(data)
+			return nil
+		}
 		a.rejected++
 		a.n.penalise(a.from)
 		a.n.log.Debug("sync object rejected", slog.String("cid", c.String()),
 			slog.String("from", a.from.String()), slog.Any("err", err))
 	default:
+		if a.final {
+			return nil
+		}
 		if a.size+len(data) <= maxDeferredBytes {
 			a.deferred = append(a.deferred, deferredObject{c, data})
 			a.size += len(data)
@@ -631,22 +643,33 @@ func (a *admitter) check(ctx context.Context, c cid.Cid, data []byte) (Verdict, 
 	return Accept, nil
 }
 
-// finish checks the deferred objects again while that makes progress.
+// finish checks the deferred objects again while that makes progress,
+// then once more for the last time: what is still rejected then counts
+// against the sender, what still cannot be judged is dropped (a later
+// session brings it again).
 func (a *admitter) finish(ctx context.Context) error {
-	for pass := 0; pass < maxCheckPasses && len(a.deferred) > 0; pass++ {
+	retryAll := func() error {
 		retry := a.deferred
 		a.deferred, a.size = nil, 0
-		before := a.stored
 		for _, o := range retry {
 			if err := a.admit(ctx, o.c, o.data); err != nil {
 				return err
 			}
 		}
+		return nil
+	}
+	for pass := 0; pass < maxCheckPasses && len(a.deferred) > 0; pass++ {
+		before := a.stored
+		if err := retryAll(); err != nil {
+			return err
+		}
 		if a.stored == before {
 			break
 		}
 	}
-	return nil
+	a.final = true
+	defer func() { a.final = false }()
+	return retryAll()
 }
 
 // hashMatches reports whether data hashes to c's multihash.
