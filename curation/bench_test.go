@@ -81,3 +81,30 @@ func BenchmarkTally(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerifySnapshot rechecks a snapshot of 1,000 contributions, each
+// accepted by 2 or 3 of 3 curators: every signature, every tally, the root.
+func BenchmarkVerifySnapshot(b *testing.B) {
+	w := newWorld(b, 1000)
+	var votes []*datanet.Vote
+	for i, c := range w.order {
+		votes = append(votes, w.vote(1, c, A, 0), w.vote(2, c, A, 0))
+		if i%2 == 0 {
+			votes = append(votes, w.vote(3, c, R, 0))
+		}
+	}
+	s, err := w.cut(votes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(s.Contributions) != 1000 {
+		b.Fatalf("%d contributions accepted", len(s.Contributions))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := VerifySnapshot(s, w.dn, w.contribs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(s.Evidence)+1)*float64(b.N)/b.Elapsed().Seconds(), "signatures/s")
+}

@@ -18,7 +18,7 @@ import (
 // world is a small Datanet with three curators (weight 1, quorum 2, half to
 // approve, a one-day window), signed with real keys.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	keys     []*ecdsa.PrivateKey // 0 owner, 1..3 curators, 4 an outsider
 	dn       *datanet.Datanet
 	dnID     cid.Cid
@@ -26,7 +26,7 @@ type world struct {
 	order    []cid.Cid
 }
 
-func newWorld(t *testing.T, contributions int) *world {
+func newWorld(t testing.TB, contributions int) *world {
 	t.Helper()
 	w := &world{t: t, contribs: map[cid.Cid]*datanet.Contribution{}}
 	for range 5 {
@@ -50,9 +50,9 @@ func newWorld(t *testing.T, contributions int) *world {
 	}
 	w.dnID = mustCID(t, w.dn)
 	for i := range contributions {
-		shard := storageShard(byte(i))
+		shard := storageShard(i)
 		var root [32]byte
-		root[0], root[1] = 1, byte(i)
+		root[0], root[1], root[2] = 1, byte(i), byte(i>>8)
 		c := &datanet.Contribution{
 			Datanet: w.dnID, Files: []datanet.File{{Path: "a.txt", Size: 10, Shards: []cid.Cid{shard}}},
 			Root: root, Size: 10, ChunkSize: 1 << 20, Created: t0.Unix(),
@@ -92,7 +92,7 @@ func (w *world) cut(votes []*datanet.Vote) (*datanet.Snapshot, error) {
 	return s, datanet.SignSnapshot(s, testChainID, w.signer(1))
 }
 
-func mustCID(t *testing.T, o datanet.Object) cid.Cid {
+func mustCID(t testing.TB, o datanet.Object) cid.Cid {
 	t.Helper()
 	c, err := o.CID()
 	if err != nil {
@@ -101,7 +101,7 @@ func mustCID(t *testing.T, o datanet.Object) cid.Cid {
 	return c
 }
 
-func storageShard(b byte) cid.Cid { return storage.ShardCID([]byte{b}) }
+func storageShard(i int) cid.Cid { return storage.ShardCID([]byte{byte(i), byte(i >> 8)}) }
 
 func TestCutAndVerify(t *testing.T) {
 	w := newWorld(t, 3)
