@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -15,9 +16,11 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/spf13/cobra"
 
+	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/daemon"
 	"github.com/openledger/openledger/datanet"
 )
@@ -26,12 +29,17 @@ func (a *app) devnetCmd() *cobra.Command {
 	var exit, keep bool
 	cmd := &cobra.Command{
 		Use:   "devnet",
-		Short: "Run three throwaway nodes and walk through the main job: Datanet, contribution, gossip, fetch",
+		Short: "Run three throwaway nodes and walk through the main job: Datanet, contribution, gossip, fetch, curation, snapshot",
 		Long: "devnet starts three nodes (alice, bob, carol) in throwaway repos on loopback and connects them; " +
-			"alice creates a Datanet and adds a sample dataset through her node's API; bob and carol join and " +
-			"receive the contribution by gossip; carol fetches every shard from the network and every file is " +
-			"read back over HTTP and checked. Each step is printed with its CID. The nodes keep serving until " +
-			"Ctrl-C, or devnet exits at once with --exit.",
+			"alice creates a Datanet curated by the three operators (weight 1 each, quorum 2, threshold 50.01%) " +
+			"and adds a sample dataset through her node's API; bob and carol join and receive the contribution " +
+			"by gossip; carol fetches every shard from the network and every file is read back over HTTP and " +
+			"checked. Then each node adds a small contribution and the curators vote through their own nodes " +
+			"until one contribution is rejected, one stays pending on a split vote and two are accepted; " +
+			"the votes travel by gossip and devnet waits until all three nodes tally the same. bob cuts a " +
+			"snapshot of the accepted contributions; carol verifies it (signatures, votes against the policy, " +
+			"Merkle root), fetches the whole version and checks every file over HTTP. Each step is printed with " +
+			"its CID. The nodes keep serving until Ctrl-C, or devnet exits at once with --exit.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.devnet(cmd.Context(), exit, keep)
@@ -85,13 +93,21 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	node := alice.node
 	base := "http://" + node.HTTPAddr()
 
+	// The three operators curate with one vote each: two votes decide, and
+	// a contribution needs more than half of the votes cast.
+	curators := make([]datanet.Curator, len(nodes))
+	for i, p := range nodes {
+		curators[i] = datanet.Curator{Address: common.HexToAddress(p.id.Account), Weight: 1}
+	}
 	var dn daemon.DatanetView
 	if err := client.CallContext(ctx, &dn, "datanet_create", datanet.DatanetSpec{
 		Name: "devnet-sample", Description: "sample corpus made by openledger devnet", License: "CC-BY-4.0",
+		Curators: curators, Quorum: 2, ThresholdBps: 5001,
 	}); err != nil {
 		return rpcErr(err)
 	}
-	step("datanet_create %q\n    id %s", dn.Datanet.Name, dn.ID)
+	step("datanet_create %q\n    id %s\n    curators alice, bob and carol (weight 1 each), quorum %d, threshold %d bps, no voting deadline",
+		dn.Datanet.Name, dn.ID, dn.Datanet.Quorum, dn.Datanet.ThresholdBps)
 	for _, p := range []*devNode{bob, carol} {
 		if err := p.rpc.CallContext(ctx, nil, "datanet_join", dn.ID); err != nil {
 			return rpcErr(err)
@@ -174,12 +190,17 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 		return fmt.Errorf("devnet: store has %d corrupt items", len(v.Faults))
 	}
 
+	snap, err := devnetCuration(ctx, w, step, dir, dn.ID, nodes, added.CID)
+	if err != nil {
+		return err
+	}
+
 	if exit {
 		step("done (--exit)")
 		return nil
 	}
-	step("the nodes keep running; try:\n    curl %s%s%s/%s\n    openledger --repo %s ls %s\n    openledger --repo %s peers\n  Ctrl-C to stop",
-		base, daemon.ContentPath, added.CID, ls.Files[0].Path, repo.Dir, added.CID, bob.repo.Dir)
+	step("the nodes keep running; try:\n    curl %s%s%s/%s\n    curl %s%s%s\n    openledger --repo %s ls %s\n    openledger --repo %s peers\n  Ctrl-C to stop",
+		base, daemon.ContentPath, added.CID, ls.Files[0].Path, base, daemon.ContentPath, snap, repo.Dir, added.CID, bob.repo.Dir)
 	<-ctx.Done()
 	return nil
 }
@@ -234,25 +255,274 @@ func (d *devNode) close() error {
 	return errors.Join(d.node.Close(), d.repo.Close())
 }
 
-// waitListed waits until a node lists a contribution in a Datanet.
-func waitListed(ctx context.Context, d *devNode, dn, contribution string) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+// devnetWait bounds every wait of the walk-through for something to travel
+// between the nodes; on loopback it takes milliseconds.
+const devnetWait = 30 * time.Second
+
+// waitFor polls cond until it is done, and fails after devnetWait naming
+// what it waited for and the last state cond saw.
+func waitFor(ctx context.Context, what string, cond func(ctx context.Context) (done bool, state string)) error {
+	ctx, cancel := context.WithTimeout(ctx, devnetWait)
 	defer cancel()
 	for {
-		var show daemon.DatanetDetail
-		if err := d.rpc.CallContext(ctx, &show, "datanet_show", dn); err == nil {
-			for _, c := range show.Contributions {
-				if c.CID == contribution {
-					return nil
-				}
-			}
+		done, state := cond(ctx)
+		if done {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("devnet: %s never received contribution %s: %w", d.name, contribution, ctx.Err())
+			return fmt.Errorf("devnet: waited %s for %s, last saw %s: %w", devnetWait, what, state, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// waitListed waits until a node lists a contribution in a Datanet.
+func waitListed(ctx context.Context, d *devNode, dn, contribution string) error {
+	return waitFor(ctx, fmt.Sprintf("%s to receive contribution %s", d.name, contribution), func(ctx context.Context) (bool, string) {
+		var show daemon.DatanetDetail
+		if err := d.rpc.CallContext(ctx, &show, "datanet_show", dn); err != nil {
+			return false, err.Error()
+		}
+		for _, c := range show.Contributions {
+			if c.CID == contribution {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d other contributions", len(show.Contributions))
+	})
+}
+
+// devContribution is a contribution of the curation walk-through, the
+// votes it gets and the verdict they lead to.
+type devContribution struct {
+	label string
+	by    *devNode
+	// files maps paths under the contribution's directory, <devnet dir>/<label>,
+	// to their content; nil for the sample, which is written already.
+	files map[string]string
+	votes []devVote
+	want  curation.Status
+	cid   string
+}
+
+// devVote is a curator's vote, cast through the curator's own node.
+type devVote struct {
+	by       *devNode
+	decision datanet.Decision
+	reason   string
+}
+
+// approve and reject count the weight (1 each) of the planned votes.
+func (c *devContribution) approve() (n uint64) {
+	for _, v := range c.votes {
+		if v.decision == datanet.Approve {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *devContribution) reject() uint64 { return uint64(len(c.votes)) - c.approve() }
+
+func tallyString(t *daemon.TallyView) string {
+	return fmt.Sprintf("%s, %d for %d against", t.Status, t.Approve, t.Reject)
+}
+
+// devnetCuration walks through curation on the Datanet dn, whose sample
+// contribution is sample: each node adds a small contribution, the
+// curators vote through their own nodes, every node tallies the same, bob
+// cuts a snapshot and carol verifies it, fetches it and checks its files.
+// It returns the snapshot's CID.
+func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any), dir, dn string, nodes []*devNode, sample string) (string, error) {
+	alice, bob, carol := nodes[0], nodes[1], nodes[2]
+	contributions := []*devContribution{
+		{label: "sample", by: alice, cid: sample, want: curation.Accepted, votes: []devVote{
+			{alice, datanet.Approve, "clean, licensed, documented"},
+			{bob, datanet.Approve, "checked a few hundred rows"},
+		}},
+		{label: "glossary", by: bob, want: curation.Accepted, files: map[string]string{
+			"terms.csv": "term,definition\n" +
+				"datanet,a curated collection of contributions with its own curators\n" +
+				"contribution,a signed set of files added to a datanet\n" +
+				"curator,an account whose votes decide on contributions\n" +
+				"snapshot,a version of a datanet: the contributions accepted at a cut\n",
+		}, votes: []devVote{
+			{alice, datanet.Approve, "useful definitions"},
+			{carol, datanet.Approve, "accurate"},
+		}},
+		{label: "scraped", by: carol, want: curation.Rejected, files: map[string]string{
+			"page.txt": strings.Repeat("Click here to subscribe! Cookie settings. Accept all.\n", 40),
+		}, votes: []devVote{
+			{alice, datanet.Reject, "web boilerplate, no content"},
+			{bob, datanet.Reject, "spam"},
+		}},
+		{label: "notes", by: alice, want: curation.Pending, files: map[string]string{
+			"draft.md": "# Draft notes\nLabelling guidelines, first pass: mark each row 0 or 1.\n",
+		}, votes: []devVote{
+			{carol, datanet.Approve, "a good start"},
+			{bob, datanet.Reject, "too short yet"},
+		}},
+	}
+	byCID := map[string]*devContribution{}
+	for _, c := range contributions {
+		if c.cid == "" {
+			top := filepath.Join(dir, c.label)
+			for name, body := range c.files {
+				p := filepath.Join(top, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					return "", err
+				}
+				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+					return "", err
+				}
+			}
+			var added daemon.AddResult
+			if err := c.by.rpc.CallContext(ctx, &added, "content_add", daemon.AddArgs{Paths: []string{top}, Datanet: dn}); err != nil {
+				return "", rpcErr(err)
+			}
+			c.cid = added.CID
+			step("content_add on %s: %s, %s\n    contribution %s", c.by.name, c.label, humanize.IBytes(added.Size), c.cid)
+		}
+		byCID[c.cid] = c
+	}
+	start := time.Now()
+	for _, c := range contributions {
+		for _, p := range nodes {
+			if err := waitListed(ctx, p, dn, c.cid); err != nil {
+				return "", err
+			}
+		}
+	}
+	step("all %d contributions reached all three nodes by gossip in %s", len(contributions), time.Since(start).Round(time.Millisecond))
+
+	step("the curators vote, each through their own node (curation_vote: signed with EIP-712, gossiped)")
+	start = time.Now()
+	votes := 0
+	for _, c := range contributions {
+		for _, v := range c.votes {
+			var res daemon.VoteResult
+			if err := v.by.rpc.CallContext(ctx, &res, "curation_vote", daemon.VoteArgs{
+				Contribution: c.cid, Decision: string(v.decision), Reason: v.reason,
+			}); err != nil {
+				return "", rpcErr(err)
+			}
+			votes++
+			fmt.Fprintf(w, "    %-5s %-7s %-8s vote %s, %s sees %-25s %q\n",
+				v.by.name, v.decision, c.label, res.CID, v.by.name, tallyString(res.Tally)+";", v.reason)
+		}
+	}
+	for _, c := range contributions {
+		for _, p := range nodes {
+			what := fmt.Sprintf("%s to tally %s (%s) as %s, %d for %d against", p.name, c.label, c.cid, c.want, c.approve(), c.reject())
+			err := waitFor(ctx, what, func(ctx context.Context) (bool, string) {
+				var t daemon.TallyView
+				if err := p.rpc.CallContext(ctx, &t, "curation_show", c.cid); err != nil {
+					return false, err.Error()
+				}
+				return t.Status == c.want && t.Approve == c.approve() && t.Reject == c.reject(), tallyString(&t)
+			})
+			if err != nil {
+				return "", err
+			}
+		}
+	}
+	step("every vote reached every node by gossip in %s; curation_show gives the same tally on alice, bob and carol:",
+		time.Since(start).Round(time.Millisecond))
+	for _, c := range contributions {
+		fmt.Fprintf(w, "    %-8s %s  %s\n", c.label, c.cid, tallyString(&daemon.TallyView{Status: c.want, Approve: c.approve(), Reject: c.reject()}))
+	}
+
+	statuses := make([]daemon.StatusResult, len(nodes))
+	for i, p := range nodes {
+		if err := p.rpc.CallContext(ctx, &statuses[i], "curation_status", dn); err != nil {
+			return "", rpcErr(err)
+		}
+	}
+	cs := statuses[2]
+	for i, s := range statuses {
+		if s.Contributions != cs.Contributions || s.Votes != cs.Votes || !maps.Equal(s.Counts, cs.Counts) {
+			return "", fmt.Errorf("devnet: curation_status differs: %s counts %d contributions %v and %d votes, carol %d %v and %d",
+				nodes[i].name, s.Contributions, s.Counts, s.Votes, cs.Contributions, cs.Counts, cs.Votes)
+		}
+	}
+	if cs.Votes != votes {
+		return "", fmt.Errorf("devnet: curation_status on carol counts %d votes, %d were cast", cs.Votes, votes)
+	}
+	step("curation_status on carol (the same on alice and bob): %d contributions: %d accepted, %d rejected, %d pending, %d expired; %d votes by %d curators",
+		cs.Contributions, cs.Counts["accepted"], cs.Counts["rejected"], cs.Counts["pending"], cs.Counts["expired"], cs.Votes, cs.Curators)
+
+	var snap daemon.SnapshotView
+	if err := bob.rpc.CallContext(ctx, &snap, "snapshot_cut", dn); err != nil {
+		return "", rpcErr(err)
+	}
+	step("snapshot_cut on bob: version %d of the datanet, %d accepted contributions (%s) with %d votes as evidence\n    snapshot    %s\n    merkle root %s",
+		snap.Version, snap.Contributions, humanize.IBytes(snap.Size), snap.Votes, snap.CID, snap.Root)
+	start = time.Now()
+	for _, p := range []*devNode{alice, carol} {
+		err := waitFor(ctx, fmt.Sprintf("%s to hold snapshot %s", p.name, snap.CID), func(ctx context.Context) (bool, string) {
+			var list []daemon.SnapshotView
+			if err := p.rpc.CallContext(ctx, &list, "snapshot_list", dn); err != nil {
+				return false, err.Error()
+			}
+			for _, s := range list {
+				if s.CID == snap.CID {
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("%d other snapshots", len(list))
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	step("the snapshot reached alice and carol by gossip in %s (snapshot_list)", time.Since(start).Round(time.Millisecond))
+
+	var verdict daemon.SnapshotVerdict
+	if err := carol.rpc.CallContext(ctx, &verdict, "snapshot_verify", snap.CID); err != nil {
+		return "", rpcErr(err)
+	}
+	if !verdict.OK {
+		return "", fmt.Errorf("devnet: snapshot_verify %s on carol: %s", snap.CID, verdict.Problems)
+	}
+	step("snapshot_verify on carol: ok %t\n    checked %s", verdict.OK, verdict.Checked)
+
+	start = time.Now()
+	var fetched daemon.FetchResult
+	if err := carol.rpc.CallContext(ctx, &fetched, "content_fetch", snap.CID); err != nil {
+		return "", rpcErr(err)
+	}
+	step("carol fetches the whole version %s: %d shards, %d fetched (%s) and verified in %s, the rest already held",
+		snap.CID, fetched.Shards, fetched.Fetched, humanize.IBytes(uint64(fetched.Bytes)), time.Since(start).Round(time.Millisecond))
+
+	var ls daemon.LsResult
+	if err := carol.rpc.CallContext(ctx, &ls, "content_ls", snap.CID); err != nil {
+		return "", rpcErr(err)
+	}
+	step("content_ls %s on carol: %d files, %s, one directory per contribution:", snap.CID, len(ls.Files), humanize.IBytes(ls.Size))
+	base := "http://" + carol.node.HTTPAddr() + daemon.ContentPath + snap.CID + "/"
+	for _, f := range ls.Files {
+		head, rest, _ := strings.Cut(f.Path, "/")
+		c, ok := byCID[head]
+		if !ok || c.want != curation.Accepted {
+			return "", fmt.Errorf("devnet: snapshot %s lists %s, not under an accepted contribution", snap.CID, f.Path)
+		}
+		got, err := httpGet(ctx, base+f.Path, "")
+		if err != nil {
+			return "", err
+		}
+		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rest)))
+		if err != nil {
+			return "", err
+		}
+		if !bytes.Equal(got, want) {
+			return "", fmt.Errorf("devnet: %s read back from snapshot %s differs from the original", f.Path, snap.CID)
+		}
+		fmt.Fprintf(w, "    %-8s %9s  %s\n", c.label, humanize.IBytes(f.Size), f.Path)
+	}
+	step("GET http://%s/content/%s/<contribution>/<path> on carol for every file: all %d byte-identical to the originals",
+		carol.node.HTTPAddr(), snap.CID, len(ls.Files))
+	return snap.CID, nil
 }
 
 func httpGet(ctx context.Context, url, rng string) ([]byte, error) {
