@@ -21,11 +21,17 @@ import (
 func (a *app) datanetCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "datanet", Short: "Create and inspect Datanets"}
 	var spec datanet.DatanetSpec
-	var maxSize string
+	var maxSize, threshold, window string
+	var curators []string
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a Datanet owned by the operator account; prints its ID",
-		Args:  cobra.ExactArgs(1),
+		Long: "Create a Datanet owned by the operator account and print its ID.\n\n" +
+			"Its curators vote on contributions: a contribution is accepted once the weight of the votes cast\n" +
+			"reaches --quorum and the approving weight is at least --threshold of it. Without --curator the\n" +
+			"owner alone curates, with weight 1; with --curator only the accounts listed do (list the owner\n" +
+			"too to keep them a curator).",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec.Name = args[0]
 			if maxSize != "" {
@@ -34,6 +40,27 @@ func (a *app) datanetCmd() *cobra.Command {
 					return fmt.Errorf("--max-size %q: %w", maxSize, err)
 				}
 				spec.MaxContributionSize = n
+			}
+			for _, s := range curators {
+				c, err := parseCurator(s)
+				if err != nil {
+					return fmt.Errorf("--curator %q: %w", s, err)
+				}
+				spec.Curators = append(spec.Curators, c)
+			}
+			if threshold != "" {
+				bps, err := parseThreshold(threshold)
+				if err != nil {
+					return fmt.Errorf("--threshold %q: %w", threshold, err)
+				}
+				spec.ThresholdBps = bps
+			}
+			if window != "" {
+				secs, err := parseWindow(window)
+				if err != nil {
+					return fmt.Errorf("--window %q: %w", window, err)
+				}
+				spec.Window = secs
 			}
 			var res daemon.DatanetView
 			if err := a.call(cmd.Context(), &res, "datanet_create", spec); err != nil {
@@ -47,6 +74,10 @@ func (a *app) datanetCmd() *cobra.Command {
 	f.StringVar(&spec.License, "license", "", "license of contributions (SPDX id), the default for each contribution")
 	f.StringSliceVar(&spec.Kinds, "kinds", nil, "accepted file kinds by extension, e.g. txt,md,csv (default any)")
 	f.StringVar(&maxSize, "max-size", "", "largest contribution accepted, e.g. 100MB (default no limit)")
+	f.StringArrayVar(&curators, "curator", nil, "a curator as ADDRESS[:WEIGHT], weight 1 by default (repeatable; default the owner alone)")
+	f.Uint64Var(&spec.Quorum, "quorum", 0, "curator weight that must vote on a contribution before it is decided (default a majority of the total weight)")
+	f.StringVar(&threshold, "threshold", "", "share of the cast weight that must approve: a fraction (0.67) or a percentage (67%) (default 50.01%)")
+	f.StringVar(&window, "window", "", "how long after a contribution votes on it are taken: a duration (72h) or days (7d); 0 = no deadline (default)")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -92,6 +123,7 @@ func (a *app) datanetCmd() *cobra.Command {
 				if d.MaxContributionSize > 0 {
 					fmt.Fprintf(w, "max size:    %s\n", humanize.IBytes(d.MaxContributionSize))
 				}
+				printPolicy(w, d)
 				fmt.Fprintf(w, "contributions: %d\n", len(res.Contributions))
 				for _, c := range res.Contributions {
 					fmt.Fprintf(w, "  %s  %8s  %d files  %s\n", c.CID, humanize.IBytes(c.Size), c.Files, c.Contributor)
@@ -99,8 +131,103 @@ func (a *app) datanetCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(create, list, show)
+	cmd.AddCommand(create, a.datanetUpdateCmd(), list, show)
 	cmd.AddCommand(a.datanetNetCmds()...)
+	return cmd
+}
+
+func (a *app) datanetUpdateCmd() *cobra.Command {
+	var name, description, license, maxSize, threshold, window string
+	var kinds, addCurators, removeCurators []string
+	var quorum uint64
+	cmd := &cobra.Command{
+		Use:   "update ID",
+		Short: "Sign and publish the next version of a Datanet (owner only); only the flags given change",
+		Long: "Sign and publish the next version of a Datanet: its description, limits, curators and voting\n" +
+			"policy. Only the owner can. Only the flags given change; the rest is kept. A removed curator's\n" +
+			"votes stop counting on contributions still being decided.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fl := cmd.Flags()
+			var u datanet.DatanetUpdate
+			changed := false
+			for _, n := range []string{"name", "description", "license", "kinds", "max-size", "add-curator",
+				"remove-curator", "quorum", "threshold", "window"} {
+				changed = changed || fl.Changed(n)
+			}
+			if !changed {
+				return errNothingToUpdate
+			}
+			if fl.Changed("name") {
+				u.Name = &name
+			}
+			if fl.Changed("description") {
+				u.Description = &description
+			}
+			if fl.Changed("license") {
+				u.License = &license
+			}
+			if fl.Changed("kinds") {
+				u.Kinds = &kinds
+			}
+			if fl.Changed("max-size") {
+				n, err := humanize.ParseBytes(maxSize)
+				if err != nil {
+					return fmt.Errorf("--max-size %q: %w", maxSize, err)
+				}
+				u.MaxContributionSize = &n
+			}
+			for _, s := range addCurators {
+				c, err := parseCurator(s)
+				if err != nil {
+					return fmt.Errorf("--add-curator %q: %w", s, err)
+				}
+				u.SetCurators = append(u.SetCurators, c)
+			}
+			for _, s := range removeCurators {
+				addr, err := parseAddress(s)
+				if err != nil {
+					return fmt.Errorf("--remove-curator: %w", err)
+				}
+				u.RemoveCurators = append(u.RemoveCurators, addr)
+			}
+			if fl.Changed("quorum") {
+				u.Quorum = &quorum
+			}
+			if fl.Changed("threshold") {
+				bps, err := parseThreshold(threshold)
+				if err != nil {
+					return fmt.Errorf("--threshold %q: %w", threshold, err)
+				}
+				u.ThresholdBps = &bps
+			}
+			if fl.Changed("window") {
+				secs, err := parseWindow(window)
+				if err != nil {
+					return fmt.Errorf("--window %q: %w", window, err)
+				}
+				u.Window = &secs
+			}
+			var res daemon.DatanetView
+			if err := a.call(cmd.Context(), &res, "datanet_update", args[0], u); err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) {
+				fmt.Fprintf(w, "updated %s to version %d\n", res.ID, res.Datanet.Seq)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "new name")
+	f.StringVar(&description, "description", "", "new description")
+	f.StringVar(&license, "license", "", "new default license of contributions (SPDX id)")
+	f.StringSliceVar(&kinds, "kinds", nil, "accepted file kinds by extension, e.g. txt,md,csv (--kinds '' accepts any)")
+	f.StringVar(&maxSize, "max-size", "", "largest contribution accepted, e.g. 100MB (0 for no limit)")
+	f.StringArrayVar(&addCurators, "add-curator", nil, "add a curator or change its weight: ADDRESS[:WEIGHT], weight 1 by default (repeatable)")
+	f.StringArrayVar(&removeCurators, "remove-curator", nil, "remove a curator by ADDRESS (repeatable)")
+	f.Uint64Var(&quorum, "quorum", 0, "curator weight that must vote on a contribution before it is decided")
+	f.StringVar(&threshold, "threshold", "", "share of the cast weight that must approve: a fraction (0.67) or a percentage (67%)")
+	f.StringVar(&window, "window", "", "how long after a contribution votes on it are taken: a duration (72h) or days (7d); 0 = no deadline")
 	return cmd
 }
 
