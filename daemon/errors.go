@@ -60,6 +60,7 @@ var errorCodes = []struct {
 	{ErrOffline, CodeOffline, "offline"},
 	{datanet.ErrWrongTopic, CodeBadRequest, "bad_request"},
 	{datanet.ErrInvalid, CodeBadRequest, "invalid"},
+	{datanet.ErrWrongKind, CodeBadRequest, "wrong_kind"},
 }
 
 // codedError is an API error with a stable code; go-ethereum's rpc package

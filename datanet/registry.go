@@ -2,6 +2,7 @@ package datanet
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,8 +45,10 @@ type Registry struct {
 	// before use.
 	VerifySnapshot SnapshotVerifier
 
-	mu    sync.Mutex
-	heads map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
+	mu       sync.Mutex
+	heads    map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
+	headsGen uint64                     // counts drops, so a Head racing a drop doesn't cache
+	updateMu sync.Mutex                 // serialises UpdateDatanet
 }
 
 // NewRegistry returns a registry over store.
@@ -194,19 +197,21 @@ type ContributionEntry struct {
 // its current version.
 func (r *Registry) Datanets(ctx context.Context) ([]DatanetEntry, error) {
 	var out []DatanetEntry
+	created := map[cid.Cid]int64{} // of the first version: updates don't reorder
 	err := r.forEach(ctx, KindDatanet, func(c cid.Cid, obj Object) error {
 		if d := obj.(*Datanet); d.Seq == 0 {
 			h, err := r.Head(ctx, c)
 			if err != nil {
 				return err
 			}
+			created[c] = d.Created
 			out = append(out, DatanetEntry{ID: c, Datanet: h.Datanet})
 		}
 		return nil
 	})
 	slices.SortStableFunc(out, func(a, b DatanetEntry) int {
-		if a.Datanet.Created != b.Datanet.Created {
-			return int(a.Datanet.Created - b.Datanet.Created)
+		if ca, cb := created[a.ID], created[b.ID]; ca != cb {
+			return cmp.Compare(ca, cb)
 		}
 		return strings.Compare(a.ID.KeyString(), b.ID.KeyString())
 	})

@@ -49,6 +49,9 @@ const MaxClockSkew = 5 * time.Minute
 // bad": the network layer ignores such an object instead of penalising its
 // sender. A peer may rightly relay an old vote a moment after a newer one.
 func CannotJudgeYet(err error) bool {
+	if errors.Is(err, ErrWrongKind) {
+		return false // a link to a held object of the wrong kind is provably bad
+	}
 	return errors.Is(err, ErrUnknownDatanet) || errors.Is(err, ErrMissingObject) ||
 		errors.Is(err, ErrStaleVote) || errors.Is(err, ErrFutureVote)
 }
@@ -76,6 +79,7 @@ type SnapshotRef struct {
 func (r *Registry) Head(ctx context.Context, id cid.Cid) (DatanetVersion, error) {
 	r.mu.Lock()
 	h, ok := r.heads[id]
+	gen := r.headsGen
 	r.mu.Unlock()
 	if ok {
 		return h, nil
@@ -99,7 +103,9 @@ func (r *Registry) Head(ctx context.Context, id cid.Cid) (DatanetVersion, error)
 		h = next[0]
 	}
 	r.mu.Lock()
-	r.heads[id] = h
+	if r.headsGen == gen { // no version was stored meanwhile
+		r.heads[id] = h
+	}
 	r.mu.Unlock()
 	return h, nil
 }
@@ -186,9 +192,16 @@ func (r *Registry) datanetObject(ctx context.Context, c cid.Cid) (*Datanet, erro
 	}
 	d, ok := obj.(*Datanet)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is a %s, not a datanet", ErrUnknownDatanet, c, obj.Kind())
+		// Held, and provably not a Datanet: not "cannot judge yet".
+		return nil, fmt.Errorf("%w: %w: %s is a %s, not a datanet", ErrUnknownDatanet, ErrWrongKind, c, obj.Kind())
 	}
 	return d, nil
+}
+
+// missing reports whether err means an object is not held here (rather
+// than held and of another kind).
+func missing(err error) bool {
+	return (errors.Is(err, ErrUnknownDatanet) || errors.Is(err, storage.ErrNotFound)) && !errors.Is(err, ErrWrongKind)
 }
 
 // datanetID returns the ID of the Datanet whose version v is, walking prev
@@ -196,11 +209,11 @@ func (r *Registry) datanetObject(ctx context.Context, c cid.Cid) (*Datanet, erro
 func (r *Registry) datanetID(ctx context.Context, c cid.Cid, v *Datanet) (cid.Cid, error) {
 	for v.Seq > 0 {
 		prev, err := r.datanetObject(ctx, v.Prev)
-		if errors.Is(err, ErrUnknownDatanet) {
+		if missing(err) {
 			return cid.Undef, fmt.Errorf("%w: version %d of a datanet, previous version %s", ErrMissingObject, v.Seq-1, v.Prev)
 		}
 		if err != nil {
-			return cid.Undef, err
+			return cid.Undef, fmt.Errorf("%w: prev: %w", ErrBadUpdate, err)
 		}
 		if err := followsVersion(v, prev); err != nil {
 			return cid.Undef, err
@@ -231,6 +244,9 @@ type DatanetUpdate struct {
 // Datanet id: its head with u applied, Seq one more, Prev the head. Only
 // the owner can sign it (ErrWrongSigner).
 func (r *Registry) UpdateDatanet(ctx context.Context, id cid.Cid, u DatanetUpdate, signer Signer, now time.Time) (DatanetVersion, error) {
+	// One update at a time: two built on the same head would fork.
+	r.updateMu.Lock()
+	defer r.updateMu.Unlock()
 	head, err := r.Head(ctx, id)
 	if err != nil {
 		return DatanetVersion{}, err
@@ -502,7 +518,7 @@ func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 		return fmt.Errorf("%w: snapshot signed under chain ID %d, the datanet's is %d", ErrNotAdmitted, s.ChainID, head.Datanet.ChainID)
 	}
 	policy, err := r.datanetObject(ctx, s.Policy)
-	if errors.Is(err, ErrUnknownDatanet) && !strings.Contains(err.Error(), "not a datanet") {
+	if missing(err) {
 		return fmt.Errorf("%w: policy version %s", ErrMissingObject, s.Policy)
 	}
 	if err != nil {
@@ -547,6 +563,7 @@ func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 func (r *Registry) forgetHeads() {
 	r.mu.Lock()
 	clear(r.heads)
+	r.headsGen++
 	r.mu.Unlock()
 }
 

@@ -458,9 +458,6 @@ func TestSnapshotRefused(t *testing.T) {
 		topic       cid.Cid
 		want        error
 		cannotJudge bool
-		// misjudged skips the CannotJudgeYet check of a case Check gets
-		// wrong; see TestProvablyBadNotMisjudged.
-		misjudged bool
 	}{
 		{
 			name: "includes a contribution short of the quorum",
@@ -503,8 +500,7 @@ func TestSnapshotRefused(t *testing.T) {
 				s.Policy = f.k1
 				return extSign(t, s, f.contributor)
 			},
-			want:      datanet.ErrBadSnapshotLink,
-			misjudged: true,
+			want: datanet.ErrBadSnapshotLink,
 		},
 		{
 			name: "policy not held",
@@ -617,7 +613,7 @@ func TestSnapshotRefused(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Check = %v, want %v", err, tt.want)
 			}
-			if got := datanet.CannotJudgeYet(err); got != tt.cannotJudge && !tt.misjudged {
+			if got := datanet.CannotJudgeYet(err); got != tt.cannotJudge {
 				t.Fatalf("CannotJudgeYet(%v) = %v, want %v", err, got, tt.cannotJudge)
 			}
 			if !tt.topic.Defined() {

@@ -1469,13 +1469,12 @@ func TestStateConcurrent(t *testing.T) {
 	}
 }
 
-// The tests below show known bugs. Each fails without its t.Skip.
+// The tests below guard bugs found and fixed: each failed before its fix.
 
 // TestHeadCacheNotStale reads heads while chains of updates are stored: a
 // Head that computed its answer before an update was stored must not cache
 // it after the update dropped the cache.
 func TestHeadCacheNotStale(t *testing.T) {
-	t.Skip("known bug: Head caches a head computed before a concurrent put cleared the cache (about 1 run in 40 fails)")
 	ctx := context.Background()
 	for range 100 {
 		f := newStateFixture(t)
@@ -1511,7 +1510,6 @@ func TestHeadCacheNotStale(t *testing.T) {
 // must come out as versions 1 and 2, not two versions 1 (the owner's own
 // node equivocating, one update lost).
 func TestUpdateDatanetConcurrent(t *testing.T) {
-	t.Skip("known bug: UpdateDatanet does not serialise Head..Submit, so concurrent updates fork (about 1 pair in 3)")
 	ctx := context.Background()
 	for range 20 {
 		f := newStateFixture(t)
@@ -1534,7 +1532,6 @@ func TestUpdateDatanetConcurrent(t *testing.T) {
 // TestDatanetsOldestFirst checks Datanets sorts by creation, not by the
 // time of the latest update.
 func TestDatanetsOldestFirst(t *testing.T) {
-	t.Skip("known bug: Datanets sorts by the head's Created, so an updated Datanet moves after newer ones")
 	ctx := context.Background()
 	r, _ := newTestRegistry(t)
 	a, _, err := r.CreateDatanet(ctx, stateSpec(t, "a"), testChainID, ownerSigner(t), stateCreated)
@@ -1558,7 +1555,6 @@ func TestDatanetsOldestFirst(t *testing.T) {
 // the wrong kind where a Datanet version belongs are judged bad, not
 // "cannot judge yet": the node holds everything needed to refuse them.
 func TestProvablyBadNotMisjudged(t *testing.T) {
-	t.Skip("known bug: datanetID turns a held non-datanet prev into ErrMissingObject, and checkSnapshot wraps ErrUnknownDatanet under ErrBadSnapshotLink, so CannotJudgeYet is true")
 	ctx := context.Background()
 	f := newStateFixture(t)
 	f.r.VerifySnapshot = func(*Snapshot, *Datanet, map[cid.Cid]*Contribution) error { return nil }
