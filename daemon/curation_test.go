@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -264,6 +265,29 @@ func TestCurationFiveNodes(t *testing.T) {
 	nodes[4].connect(t, nodes[0])
 	want[c] = curation.Rejected
 	waitFor(t, 30*time.Second, "all five nodes to converge after the partition heals", agree(want))
+	// And they hold the same set: every version, contribution, vote and
+	// snapshot.
+	id := mustParse(t, dn.ID)
+	waitFor(t, 30*time.Second, "all five nodes to hold the same objects", func() bool {
+		var first []string
+		for i, p := range nodes {
+			ids, err := p.n.registry.IDs(context.Background(), id)
+			if err != nil {
+				return false
+			}
+			var keys []string
+			for _, c := range ids {
+				keys = append(keys, c.KeyString())
+			}
+			slices.Sort(keys)
+			if i == 0 {
+				first = keys
+			} else if !slices.Equal(keys, first) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // TestCurationRefusals: votes a node must refuse over the RPC, each with

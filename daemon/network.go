@@ -32,6 +32,9 @@ const JoinedFile = "joined.json"
 type netObjects struct{ r *datanet.Registry }
 
 func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
+	if p2p.FromSync(ctx) {
+		ctx = datanet.AcceptingStale(ctx)
+	}
 	ch, err := o.r.Check(ctx, topic, data)
 	switch {
 	case err == nil:
@@ -44,6 +47,9 @@ func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.
 }
 
 func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
+	if p2p.FromSync(ctx) {
+		ctx = datanet.AcceptingStale(ctx)
+	}
 	ch, err := o.r.Put(ctx, data)
 	if err != nil {
 		return cid.Undef, err

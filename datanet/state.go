@@ -56,6 +56,17 @@ func CannotJudgeYet(err error) bool {
 		errors.Is(err, ErrStaleVote) || errors.Is(err, ErrFutureVote)
 }
 
+// staleKey marks a context in which Check takes stale votes.
+type staleKey struct{}
+
+// AcceptingStale returns a context in which Check takes a vote that is older
+// than one held (ErrStaleVote otherwise): sync uses it, since a set holding
+// every valid vote converges, while gossip and local submissions need not
+// spread superseded votes. The tally ignores them either way.
+func AcceptingStale(ctx context.Context) context.Context {
+	return context.WithValue(ctx, staleKey{}, true)
+}
+
 // SnapshotVerifier rechecks a snapshot's evidence against its policy version
 // and contributions (curation.VerifySnapshot).
 type SnapshotVerifier func(s *Snapshot, policy *Datanet, contributions map[cid.Cid]*Contribution) error
@@ -488,6 +499,9 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 		if now := r.Now(); time.Unix(v.Created, 0).After(now.Add(MaxClockSkew)) {
 			return fmt.Errorf("%w: created %s, now is %s", ErrFutureVote, unixUTC(v.Created), now.UTC().Format(time.RFC3339))
 		}
+	}
+	if ctx.Value(staleKey{}) != nil {
+		return nil
 	}
 	votes, err := r.Votes(ctx, v.Contribution)
 	if err != nil {

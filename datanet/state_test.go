@@ -1572,3 +1572,33 @@ func TestProvablyBadNotMisjudged(t *testing.T) {
 		t.Errorf("snapshot whose policy is a contribution: %v, want ErrBadSnapshotLink, provably bad", err)
 	}
 }
+
+// TestStaleVoteBySync: a vote older than one held is refused by Check, but
+// taken under AcceptingStale (sync), so two nodes that saw a curator's
+// votes in opposite orders end with the same set; the tally ignores it.
+func TestStaleVoteBySync(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t)
+	newer := signedVoteOn(t, f.id, f.k, curatorSigner(t), Reject, 1, stateVoted.Add(time.Minute))
+	older := encodeObject(t, signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted))
+	if _, err := f.r.Submit(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.r.Put(ctx, older); !errors.Is(err, ErrStaleVote) {
+		t.Fatalf("Put of an older vote = %v, want ErrStaleVote", err)
+	}
+	if n := voteCount(t, f.r, f.k); n != 1 {
+		t.Fatalf("%d votes after a refused stale vote, want 1", n)
+	}
+	if _, err := f.r.Put(AcceptingStale(ctx), older); err != nil {
+		t.Fatalf("Put of an older vote by sync: %v", err)
+	}
+	if n := voteCount(t, f.r, f.k); n != 2 {
+		t.Fatalf("%d votes after sync, want 2", n)
+	}
+	// Everything else is still checked under AcceptingStale.
+	outsider := encodeObject(t, signedVoteOn(t, f.id, f.k, contributorSigner(t), Approve, 0, stateVoted))
+	if _, err := f.r.Put(AcceptingStale(ctx), outsider); !errors.Is(err, ErrNotCurator) {
+		t.Fatalf("non-curator by sync = %v, want ErrNotCurator", err)
+	}
+}

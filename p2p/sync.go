@@ -593,9 +593,19 @@ type deferredObject struct {
 	data []byte
 }
 
+// syncKey marks the context of Objects calls made by sync.
+type syncKey struct{}
+
+// FromSync reports whether an Objects.Check or Objects.Put call comes from
+// sync rather than gossip. Sync converges sets, so it may take objects
+// gossip would not bother to spread (an old vote superseded by a newer one):
+// refusing them would leave two honest nodes' sets different forever.
+func FromSync(ctx context.Context) bool { return ctx.Value(syncKey{}) != nil }
+
 // admit handles one object received for c. It fails on bytes that do not
 // match c (the session is then abandoned) and on local storage failures.
 func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
+	ctx = context.WithValue(ctx, syncKey{}, true)
 	if !hashMatches(c, data) {
 		a.n.penalise(a.from)
 		return fmt.Errorf("object %s from %s: %w", c, a.from, ErrHashMismatch)
