@@ -121,3 +121,30 @@ func BenchmarkAddBaseline(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheckVote is the gossip validator's work for a vote, on a real
+// store: strict decode, signature, the Datanet's head (cached), the
+// contribution, and the curator's earlier votes (held: 0 or 100 others on
+// the same contribution).
+func BenchmarkCheckVote(b *testing.B) {
+	for _, held := range []int{0, 100} {
+		b.Run(fmt.Sprintf("held=%d", held), func(b *testing.B) {
+			ctx := context.Background()
+			f := newStateFixture(b)
+			for i := range held {
+				v := signedVoteOn(b, f.id, f.k, ownerSigner(b), Approve, uint64(i), stateVoted)
+				if _, err := f.r.Submit(ctx, v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			data := encodeObject(b, signedVoteOn(b, f.id, f.k, curatorSigner(b), Approve, 0, stateVoted))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.r.Check(ctx, f.id, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "votes/s")
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package datanet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -479,15 +480,15 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if d.CuratorWeight(v.Curator) == 0 {
 		return fmt.Errorf("%w: %s does not curate datanet %s (version %d)", ErrNotCurator, v.Curator, v.Datanet, d.Seq)
 	}
-	k, err := r.Contribution(ctx, v.Contribution)
+	k, err := r.contributionHead(ctx, v.Contribution)
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("%w: contribution %s", ErrMissingObject, v.Contribution)
 	}
 	if err != nil {
 		return err
 	}
-	if !k.Datanet.Equals(v.Datanet) {
-		return fmt.Errorf("%w: contribution %s belongs to datanet %s", ErrNotAdmitted, v.Contribution, k.Datanet)
+	if !k.Datanet.c.Equals(v.Datanet) {
+		return fmt.Errorf("%w: contribution %s belongs to datanet %s", ErrNotAdmitted, v.Contribution, k.Datanet.c)
 	}
 	if v.Created < k.Created {
 		return fmt.Errorf("%w: vote created %s, before the contribution (%s)", ErrOutsideWindow, unixUTC(v.Created), unixUTC(k.Created))
@@ -503,21 +504,68 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if ctx.Value(staleKey{}) != nil {
 		return nil
 	}
-	votes, err := r.Votes(ctx, v.Contribution)
-	if err != nil {
-		return err
-	}
-	for _, old := range votes {
-		if old.Curator != v.Curator || old.Seq < v.Seq {
-			continue
+	// The curator's votes held on this contribution: read from the
+	// reverse link index, each decoded only as far as kind, curator and
+	// seq (stored objects passed Check when they came in).
+	return r.store.ForEachBacklink(ctx, v.Contribution, func(oc cid.Cid) error {
+		if oc.Equals(c) {
+			return nil // the same vote again
 		}
-		if oc, err := old.CID(); err == nil && oc.Equals(c) {
-			continue // the same vote again
+		data, err := r.store.GetObject(ctx, oc)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var old struct {
+			Kind     string `cbor:"kind"`
+			Curator  []byte `cbor:"curator"`
+			Decision string `cbor:"decision"`
+			Seq      uint64 `cbor:"seq"`
+		}
+		cd, err := codecs()
+		if err != nil {
+			return err
+		}
+		if err := cd.head.Unmarshal(data, &old); err != nil || old.Kind != KindVote {
+			return nil
+		}
+		if !bytes.Equal(old.Curator, v.Curator[:]) || old.Seq < v.Seq {
+			return nil
 		}
 		return fmt.Errorf("%w: %s already voted %s with seq %d on %s; vote again with seq %d",
 			ErrStaleVote, v.Curator, old.Decision, old.Seq, v.Contribution, old.Seq+1)
+	})
+}
+
+// contributionFields are the fields of a stored contribution a vote is
+// checked against.
+type contributionFields struct {
+	Kind    string `cbor:"kind"`
+	Datanet link   `cbor:"datanet"`
+	Created int64  `cbor:"created"`
+}
+
+// contributionHead reads a stored contribution's Datanet and creation time
+// without decoding its file list, which may hold a million shard links.
+func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributionFields, error) {
+	data, err := r.store.GetObject(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	cd, err := codecs()
+	if err != nil {
+		return nil, err
+	}
+	var k contributionFields
+	if err := cd.head.Unmarshal(data, &k); err != nil {
+		return nil, fmt.Errorf("%w: object %s: %w", ErrMalformed, c, err)
+	}
+	if k.Kind != KindContribution {
+		return nil, fmt.Errorf("%w: %w: %s is a %s, not a contribution", ErrNotAdmitted, ErrWrongKind, c, k.Kind)
+	}
+	return &k, nil
 }
 
 // checkSnapshot checks that a snapshot's policy version, previous snapshot
