@@ -6,9 +6,11 @@
 // OpenZeppelin's StandardMerkleTree (@openzeppelin/merkle-tree, with its
 // default sortLeaves=true), so that a root or proof made here agrees
 // byte-for-byte with the JS library and verifies in Solidity with
-// MerkleProof.verify and MerkleProof.multiProofVerify. Later it also owns the
-// anchor batcher, the L2 client, the Solidity contracts with their Go bindings,
-// and the embedded dev chain.
+// MerkleProof.verify and MerkleProof.multiProofVerify. Its subpackage
+// contracts holds the Solidity contracts' artifacts and Go bindings (anchor
+// registry, rewards distributor, test OPEN token; sources in contracts/ at
+// the repository root, see docs/contracts.md). Later it also owns the
+// anchor batcher, the L2 client and the embedded dev chain.
 //
 // # What it must not do
 //
