@@ -106,3 +106,30 @@ func BenchmarkLeafHash(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyProof checks one item's inclusion proof in a batch of n
+// items: the work of `openledger proofs verify` besides the chain lookup.
+func BenchmarkVerifyProof(b *testing.B) {
+	for _, n := range []int{1, 10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
+			leaves := make([]Hash, n)
+			for i := range leaves {
+				leaves[i] = ShardLeaf(uint64(i), [32]byte{byte(i), byte(i >> 8)}, 1<<20)
+			}
+			tree, err := NewTree(leaves)
+			if err != nil {
+				b.Fatal(err)
+			}
+			proof, err := tree.Proof(n / 2)
+			if err != nil {
+				b.Fatal(err)
+			}
+			root, leaf := tree.Root(), leaves[n/2]
+			for b.Loop() {
+				if !Verify(root, leaf, proof) {
+					b.Fatal("proof does not verify")
+				}
+			}
+		})
+	}
+}
