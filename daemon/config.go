@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/multiformats/go-multiaddr"
 	"github.com/pelletier/go-toml/v2"
 
@@ -79,11 +81,29 @@ type StorageConfig struct {
 	ChunkSize int `toml:"chunk_size" json:"chunk_size" comment:"default shard size in bytes for add (1024 to 4194304)"`
 }
 
-// ChainConfig names the EVM chain that signed objects are bound to.
+// ChainConfig names the EVM chain that signed objects are bound to and
+// anchored on.
 type ChainConfig struct {
 	// ID is the EIP-712 domain chain ID of Datanets this node creates.
 	ID uint64 `toml:"id" json:"id" comment:"chain ID named in the EIP-712 domain of Datanets this node creates (1337 = embedded dev chain)"`
+	// RPC is an EVM JSON-RPC endpoint (http, https, ws, wss or an IPC
+	// path); empty means the embedded dev chain.
+	RPC string `toml:"rpc" json:"rpc" comment:"EVM JSON-RPC endpoint (empty = the embedded dev chain)"`
+	// AnchorRegistry and RewardsDistributor are the contracts' addresses
+	// on that chain (openledger chain deploy writes them).
+	AnchorRegistry     string `toml:"anchor_registry" json:"anchor_registry" comment:"address of the AnchorRegistry contract (openledger chain deploy writes it)"`
+	RewardsDistributor string `toml:"rewards_distributor" json:"rewards_distributor" comment:"address of the RewardsDistributor contract"`
+	// Confirmations is how many blocks after its own an anchor waits for.
+	Confirmations uint64 `toml:"confirmations" json:"confirmations" comment:"blocks to wait after an anchor's block before its proofs are final"`
 }
+
+// The OPEN L2's public endpoints (an OP Stack rollup; OPEN is the gas token).
+const (
+	OpenMainnetChainID = 1612
+	OpenMainnetRPC     = "https://rpc.openledger.xyz"
+	OpenTestnetChainID = 161201
+	OpenTestnetRPC     = "https://rpctn.openledger.xyz"
+)
 
 // LogConfig configures logging.
 type LogConfig struct {
@@ -116,8 +136,10 @@ func DefaultConfig() Config {
 
 // Profiles are named starting configurations for `openledger init --profile`.
 var Profiles = map[string]string{
-	"default": "a node on the public network: fixed ports 4180 (TCP and QUIC), mDNS on the LAN",
-	"test":    "a node for tests and local devnets: loopback only, ports picked by the OS, no mDNS, no NAT port mapping",
+	"default":      "a node on the public network: fixed ports 4180 (TCP and QUIC), mDNS on the LAN",
+	"test":         "a node for tests and local devnets: loopback only, ports picked by the OS, no mDNS, no NAT port mapping",
+	"open-mainnet": "the default network node, bound to and anchoring on the OPEN L2 mainnet (chain 1612); add a funded key and run openledger chain deploy",
+	"open-testnet": "the default network node on the OPEN L2 testnet (chain 161201)",
 }
 
 // ProfileConfig returns the configuration of a profile.
@@ -130,8 +152,12 @@ func ProfileConfig(name string) (Config, error) {
 		c.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 		c.P2P.MDNS = false
 		c.P2P.NATPortMap = false
+	case "open-mainnet":
+		c.Chain = ChainConfig{ID: OpenMainnetChainID, RPC: OpenMainnetRPC, Confirmations: 2}
+	case "open-testnet":
+		c.Chain = ChainConfig{ID: OpenTestnetChainID, RPC: OpenTestnetRPC, Confirmations: 2}
 	default:
-		return Config{}, fmt.Errorf("unknown profile %q (want default or test)", name)
+		return Config{}, fmt.Errorf("unknown profile %q (want default, test, open-mainnet or open-testnet)", name)
 	}
 	return c, nil
 }
@@ -155,6 +181,26 @@ func (c Config) Validate() error {
 	}
 	if c.Chain.ID == 0 {
 		return errors.New("config chain.id: must not be 0")
+	}
+	return c.Chain.validate()
+}
+
+func (c ChainConfig) validate() error {
+	if c.RPC != "" {
+		u, err := url.Parse(c.RPC)
+		switch {
+		case err != nil:
+			return fmt.Errorf("config chain.rpc %q: %w", c.RPC, err)
+		case u.Scheme == "" && !strings.HasPrefix(c.RPC, "/"):
+			return fmt.Errorf("config chain.rpc %q: want an http(s):// or ws(s):// URL or an absolute IPC path", c.RPC)
+		case u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss":
+			return fmt.Errorf("config chain.rpc %q: scheme %q, want http, https, ws or wss", c.RPC, u.Scheme)
+		}
+	}
+	for name, a := range map[string]string{"anchor_registry": c.AnchorRegistry, "rewards_distributor": c.RewardsDistributor} {
+		if a != "" && !common.IsHexAddress(a) {
+			return fmt.Errorf("config chain.%s %q: not an address", name, a)
+		}
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func (a *app) initCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the HTTP API to write into the config (loopback; default 127.0.0.1:5180)")
-	cmd.Flags().StringVar(&profile, "profile", "default", "starting configuration: default (public network) or test (loopback, no mDNS)")
+	cmd.Flags().StringVar(&profile, "profile", "default", "starting configuration: default (public network), test (loopback, no mDNS), open-mainnet or open-testnet (the OPEN L2)")
 	return cmd
 }
 
