@@ -9,8 +9,11 @@
 // MerkleProof.verify and MerkleProof.multiProofVerify. Its subpackage
 // contracts holds the Solidity contracts' artifacts and Go bindings (anchor
 // registry, rewards distributor, test OPEN token; sources in contracts/ at
-// the repository root, see docs/contracts.md). Later it also owns the
-// anchor batcher, the L2 client and the embedded dev chain.
+// the repository root, see docs/contracts.md). The Anchorer batches object
+// leaves into one Merkle root per transaction on the AnchorRegistry, from a
+// persistent Badger queue of its own (anchor_store.go documents its keys),
+// and keeps each item's AnchorProof. Later it also owns the embedded dev
+// chain.
 //
 // # What it must not do
 //
