@@ -1,0 +1,142 @@
+// Package gethtest runs a real `geth --dev` process for end-to-end tests of
+// the chain code. .ci/run installs geth at go-ethereum's go.mod version.
+package gethtest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/params"
+)
+
+// RequireEnv, when set, makes a missing geth a test failure instead of a
+// skip; .ci/run sets it.
+const RequireEnv = "OPENLEDGER_REQUIRE_GETH"
+
+// Binary finds geth on PATH or in GOPATH/bin, or skips the test (fails it
+// under RequireEnv).
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("geth"); err == nil {
+		return p
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "geth")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv(RequireEnv) != "" {
+		t.Fatal("geth not found; .ci/run installs it with go install github.com/ethereum/go-ethereum/cmd/geth@<go.mod version>")
+	}
+	t.Skip("geth not found (go install github.com/ethereum/go-ethereum/cmd/geth@v1.17.10 to run this test)")
+	return ""
+}
+
+// Dev is a running geth --dev process.
+type Dev struct {
+	// IPC is the path of its JSON-RPC socket.
+	IPC     string
+	Client  *ethclient.Client
+	ChainID *big.Int
+	dir     string
+}
+
+// Start runs geth --dev in a short temporary directory (a unix socket path
+// is limited to about 100 bytes) and stops it when the test ends.
+func Start(t testing.TB) *Dev {
+	t.Helper()
+	geth := Binary(t)
+	dir, err := os.MkdirTemp("", "geth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	logf, err := os.Create(filepath.Join(dir, "geth.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logf.Close() })
+	cmd := exec.Command(geth, "--dev", "--datadir", dir, "--nodiscover", "--maxpeers", "0",
+		"--port", "0", "--authrpc.port", "0", "--verbosity", "2")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	d := &Dev{IPC: filepath.Join(dir, "geth.ipc"), dir: dir}
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if d.Client, err = ethclient.DialContext(ctx, d.IPC); err == nil {
+			if d.ChainID, err = d.Client.ChainID(ctx); err == nil {
+				break
+			}
+			d.Client.Close()
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "geth.log"))
+			t.Fatalf("geth --dev did not answer on %s: %v\n%s", d.IPC, err, log)
+		}
+	}
+	t.Cleanup(d.Client.Close)
+	return d
+}
+
+// Fund sends ether from geth's unlocked dev account to a and waits for it.
+func (d *Dev) Fund(t testing.TB, a common.Address, ether int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var accounts []common.Address
+	if err := d.Client.Client().CallContext(ctx, &accounts, "eth_accounts"); err != nil || len(accounts) == 0 {
+		t.Fatalf("eth_accounts = %v, %v", accounts, err)
+	}
+	value := new(big.Int).Mul(big.NewInt(ether), big.NewInt(params.Ether))
+	var h common.Hash
+	if err := d.Client.Client().CallContext(ctx, &h, "eth_sendTransaction", map[string]any{
+		"from": accounts[0], "to": a, "value": (*hexutil.Big)(value),
+	}); err != nil {
+		t.Fatalf("fund %s: %v", a, err)
+	}
+	for {
+		if _, err := d.Client.TransactionReceipt(ctx, h); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("fund %s: no receipt: %v", a, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Key returns a deterministic test key for name.
+func Key(t testing.TB, name string) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte("openledger geth test key " + name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
