@@ -42,6 +42,8 @@ func (n *Node) newRPCServer(g guard) (*rpc.Server, error) {
 		{"repo", &repoAPI{n: n, g: g}},
 		{"curation", &curationAPI{n: n, g: g}},
 		{"snapshot", &snapshotAPI{n: n, g: g}},
+		{"anchor", &anchorAPI{n: n, g: g}},
+		{"proofs", &proofsAPI{n: n, g: g}},
 	}
 	for _, a := range apis {
 		if err := srv.RegisterName(a.ns, a.impl); err != nil {
@@ -215,6 +217,7 @@ func (a *datanetAPI) Create(ctx context.Context, spec datanet.DatanetSpec) (*Dat
 		return nil, apiError(err)
 	}
 	a.n.log.Info("datanet created", "id", id.String(), "name", d.Name)
+	a.n.anchorObject(ctx, id)
 	if a.n.net != nil {
 		if err := a.n.join(ctx, id); err != nil {
 			return nil, apiError(err)
@@ -475,6 +478,7 @@ func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total 
 	}
 	n.metrics.adds.Inc()
 	n.metrics.addBytes.Add(float64(k.Size))
+	n.anchorObject(ctx, c)
 	if n.net != nil {
 		if err := n.join(ctx, dn); err != nil {
 			return nil, err

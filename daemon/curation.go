@@ -55,6 +55,7 @@ func (a *datanetAPI) Update(ctx context.Context, id string, u datanet.DatanetUpd
 		return nil, apiError(err)
 	}
 	a.n.log.Info("datanet updated", "id", id, "version", v.Datanet.Seq, "cid", v.CID.String())
+	a.n.anchorObject(ctx, v.CID)
 	if err := a.n.publishObject(ctx, c, v.CID); err != nil {
 		return nil, apiError(err)
 	}
@@ -217,6 +218,7 @@ func (a *curationAPI) submit(ctx context.Context, v *datanet.Vote) (*VoteResult,
 	}
 	a.n.log.Info("vote", "contribution", v.Contribution.String(), "curator", v.Curator.Hex(),
 		"decision", string(v.Decision), "seq", v.Seq)
+	a.n.anchorObject(ctx, ch.CID)
 	if err := a.n.publishObject(ctx, v.Datanet, ch.CID); err != nil {
 		return nil, apiError(err)
 	}
@@ -562,6 +564,7 @@ func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error)
 	}
 	a.n.log.Info("snapshot cut", "datanet", id, "version", s.Version, "cid", ch.CID.String(),
 		"contributions", len(s.Contributions))
+	a.n.anchorObject(ctx, ch.CID)
 	if err := a.n.publishObject(ctx, dn, ch.CID); err != nil {
 		return nil, apiError(err)
 	}

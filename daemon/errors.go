@@ -7,6 +7,7 @@ import (
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/p2p"
 	"github.com/openledger/openledger/p2p/exchange"
+	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/storage"
 )
 
@@ -58,6 +59,10 @@ var errorCodes = []struct {
 	{storage.ErrChunkSize, CodeBadRequest, "bad_request"},
 	{ErrBadPassword, CodeKey, "bad_password"},
 	{ErrOffline, CodeOffline, "offline"},
+	{ErrNoChain, CodeOffline, "no_chain"},
+	{proofs.ErrNotAnchored, CodeNotFound, "not_anchored"},
+	{proofs.ErrUnknownItem, CodeNotFound, "not_anchored"},
+	{proofs.ErrAnchorMismatch, CodeCorrupt, "anchor_mismatch"},
 	{datanet.ErrWrongTopic, CodeBadRequest, "bad_request"},
 	{datanet.ErrInvalid, CodeBadRequest, "invalid"},
 	{datanet.ErrWrongKind, CodeBadRequest, "wrong_kind"},

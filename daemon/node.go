@@ -44,6 +44,8 @@ type Options struct {
 	// Gater, when set, filters the node's connections (a ban list; tests
 	// cut partitions with it).
 	Gater connmgr.ConnectionGater
+	// AnchorInterval overrides the anchorer's batch interval (tests).
+	AnchorInterval time.Duration
 	// Offline starts the API without the network.
 	Offline bool
 }
@@ -70,6 +72,7 @@ type Node struct {
 	signer   datanet.Signer // guarded by signerMu; decrypted on first use
 
 	net    *network   // nil when offline
+	chain  *chainLink // nil when not anchoring
 	joinMu sync.Mutex // serialises join/leave and the joined file
 
 	ctx    context.Context // cancelled by Close; parent of background work
@@ -159,6 +162,9 @@ func (n *Node) Start() error {
 	}
 	if !n.opts.Offline {
 		if err := n.startNetwork(); err != nil {
+			return err
+		}
+		if err := n.startAnchorer(); err != nil {
 			return err
 		}
 	}
@@ -263,6 +269,11 @@ func (n *Node) Close() error {
 			n.httpServer.Stop()
 		}
 		n.wg.Wait()
+		if n.chain != nil {
+			if err := n.chain.close(); err != nil {
+				errs = append(errs, fmt.Errorf("close anchorer: %w", err))
+			}
+		}
 		if n.net != nil {
 			if err := n.net.close(); err != nil {
 				errs = append(errs, fmt.Errorf("close network: %w", err))

@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+
+	"github.com/openledger/openledger/proofs"
+)
+
+// AnchorDir is the anchorer's Badger database in the repo.
+const AnchorDir = "anchors"
+
+// ErrNoChain is returned for chain work on a node that anchors nowhere.
+var ErrNoChain = errors.New("daemon: no chain configured (set chain.rpc and chain.anchor_registry)")
+
+// chainLink is the node's connection to the chain it anchors on.
+type chainLink struct {
+	client   *ethclient.Client
+	anchorer *proofs.Anchorer
+	registry common.Address
+}
+
+// startAnchorer connects to chain.rpc and starts anchoring the objects this
+// node makes, if chain.rpc and chain.anchor_registry are set. The embedded
+// dev chain, the default, is not built yet: without them nothing is
+// anchored.
+func (n *Node) startAnchorer() error {
+	cfg := n.repo.Config.Chain
+	if cfg.RPC == "" || cfg.AnchorRegistry == "" {
+		n.log.Info("anchoring off: chain.rpc or chain.anchor_registry is not set")
+		return nil
+	}
+	client, err := ethclient.DialContext(n.ctx, cfg.RPC)
+	if err != nil {
+		return fmt.Errorf("chain.rpc %s: %w", cfg.RPC, err)
+	}
+	key, err := n.repo.LoadAccountKey(n.opts.Password)
+	if err != nil {
+		client.Close()
+		return err
+	}
+	chainID, err := client.ChainID(n.ctx)
+	if err != nil {
+		// A chain that is down now is retried by the anchorer; the
+		// transactions are signed for the configured chain.
+		n.log.Warn("chain not answering; anchoring will retry", "rpc", cfg.RPC, "err", err)
+		chainID = new(big.Int).SetUint64(cfg.ID)
+	}
+	opts, err := bind.NewKeyedTransactorWithChainID(key, chainID)
+	if err != nil {
+		client.Close()
+		return err
+	}
+	acfg := proofs.DefaultAnchorConfig()
+	acfg.Dir = n.repo.Path(AnchorDir)
+	acfg.Backend = client
+	acfg.Registry = common.HexToAddress(cfg.AnchorRegistry)
+	acfg.Signer = opts
+	acfg.Confirmations = cfg.Confirmations
+	acfg.Logger = n.log.With("component", "anchor")
+	if n.opts.AnchorInterval > 0 {
+		acfg.Interval = n.opts.AnchorInterval
+		acfg.PollInterval = min(acfg.PollInterval, n.opts.AnchorInterval)
+	}
+	acfg.URI = func(root proofs.Hash) string { return "openledger:batch/" + root.String() }
+	a, err := proofs.OpenAnchorer(acfg)
+	if err != nil {
+		client.Close()
+		return err
+	}
+	if err := a.Start(n.ctx); err != nil {
+		a.Close()
+		client.Close()
+		return err
+	}
+	n.chain = &chainLink{client: client, anchorer: a, registry: acfg.Registry}
+	n.log.Info("anchoring", "rpc", cfg.RPC, "registry", cfg.AnchorRegistry, "chain", chainID)
+	return nil
+}
+
+func (c *chainLink) close() error {
+	err := c.anchorer.Close()
+	c.client.Close()
+	return err
+}
+
+// objectLeaf is the anchored leaf of an object: the sha256 digest of its CID.
+func objectLeaf(c cid.Cid) (proofs.Hash, error) {
+	dec, err := multihash.Decode(c.Hash())
+	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
+		return proofs.Hash{}, fmt.Errorf("%s: not a sha2-256 CID", c)
+	}
+	return proofs.ObjectLeaf([32]byte(dec.Digest)), nil
+}
+
+// anchorObject queues an object this node made for anchoring; a node that
+// anchors nowhere does nothing. A failure is logged: the object is stored
+// and signed either way.
+func (n *Node) anchorObject(ctx context.Context, c cid.Cid) {
+	if n.chain == nil {
+		return
+	}
+	leaf, err := objectLeaf(c)
+	if err == nil {
+		err = n.chain.anchorer.Enqueue(ctx, c.Bytes(), leaf)
+	}
+	if err != nil {
+		n.log.Warn("could not queue an object for anchoring", "cid", c.String(), "err", err)
+	}
+}
+
+// anchorAPI is the anchor_* namespace.
+type anchorAPI struct {
+	n *Node
+	g guard
+}
+
+// AnchorStatusView is the answer of anchor_status.
+type AnchorStatusView struct {
+	Enabled   bool   `json:"enabled"`
+	RPC       string `json:"rpc,omitempty"`
+	Registry  string `json:"registry,omitempty"`
+	Queued    int    `json:"queued"`
+	InFlight  int    `json:"in_flight"`
+	Anchored  int    `json:"anchored"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Status counts the objects queued, in flight and anchored.
+func (a *anchorAPI) Status(ctx context.Context) (*AnchorStatusView, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	if a.n.chain == nil {
+		return &AnchorStatusView{}, nil
+	}
+	st := a.n.chain.anchorer.Status()
+	v := &AnchorStatusView{
+		Enabled: true, RPC: a.n.repo.Config.Chain.RPC, Registry: a.n.chain.registry.Hex(),
+		Queued: st.Queued, InFlight: st.InFlight, Anchored: st.Anchored,
+	}
+	if st.LastErr != nil {
+		v.LastError = st.LastErr.Error()
+	}
+	return v, nil
+}
+
+// Flush anchors what is queued now and waits until it is anchored.
+func (a *anchorAPI) Flush(ctx context.Context) (*AnchorStatusView, error) {
+	if err := a.g(ctx, PermWrite); err != nil {
+		return nil, apiError(err)
+	}
+	if a.n.chain == nil {
+		return nil, apiError(ErrNoChain)
+	}
+	if err := a.n.chain.anchorer.Flush(ctx); err != nil {
+		return nil, apiError(err)
+	}
+	return a.Status(ctx)
+}
+
+// proofsAPI is the proofs_* namespace.
+type proofsAPI struct {
+	n *Node
+	g guard
+}
+
+// Show returns the anchor proof of an object this node made: the batch
+// root, the path from the object's leaf, the chain, contract, transaction
+// and block.
+func (a *proofsAPI) Show(ctx context.Context, c string) (*proofs.AnchorProof, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	id, err := parseCID(c)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if a.n.chain == nil {
+		return nil, apiError(ErrNoChain)
+	}
+	p, err := a.n.chain.anchorer.Proof(id.Bytes())
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return p, nil
+}
+
+// Verify checks an object's anchor proof: the leaf is the object's, the path
+// leads to the root, and the registry on chain holds the root in the
+// proof's block.
+func (a *proofsAPI) Verify(ctx context.Context, c string) (*proofs.AnchorProof, error) {
+	p, err := a.Show(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := parseCID(c)
+	leaf, err := objectLeaf(id)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if leaf != p.Leaf || !p.Verify() {
+		return nil, apiError(fmt.Errorf("%w: the proof of %s does not lead from its leaf to its root", proofs.ErrAnchorMismatch, c))
+	}
+	if err := p.VerifyOnChain(ctx, a.n.chain.client); err != nil {
+		return nil, apiError(err)
+	}
+	return p, nil
+}

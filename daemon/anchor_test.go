@@ -1,0 +1,102 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/internal/gethtest"
+	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/proofs/contracts"
+)
+
+// TestAnchorOnGeth: a node configured with a real geth --dev endpoint and a
+// deployed registry anchors the objects it makes; their proofs verify
+// against the chain.
+func TestAnchorOnGeth(t *testing.T) {
+	dev := gethtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	deployer := gethtest.Key(t, "deployer")
+	dev.Fund(t, crypto.PubkeyToAddress(deployer.PublicKey), 10)
+	opts, err := bind.NewKeyedTransactorWithChainID(deployer, dev.ChainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, tx, _, err := contracts.DeployAnchorRegistry(opts, dev.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bind.WaitDeployed(ctx, dev.Client, tx); err != nil {
+		t.Fatal(err)
+	}
+
+	n, _ := testNodeOpts(t, func(c *Config) {
+		c.Chain.ID = dev.ChainID.Uint64()
+		c.Chain.RPC = dev.IPC
+		c.Chain.AnchorRegistry = registry.Hex()
+	}, Options{Version: "test", AnchorInterval: time.Hour})
+	p := testPeer{n: n, rpc: n.InProc()}
+	defer p.rpc.Close()
+	dev.Fund(t, p.account(t), 1)
+
+	var dn DatanetView
+	if err := p.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "anchored"}); err != nil {
+		t.Fatal(err)
+	}
+	k := p.addText(t, dn.ID, "a.txt", "anchored text\n")
+	var st AnchorStatusView
+	if err := p.rpc.Call(&st, "anchor_status"); err != nil || !st.Enabled || st.Queued != 2 {
+		t.Fatalf("status before flush: %+v %v, want 2 queued", st, err)
+	}
+	if err := p.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil || st.Anchored != 2 || st.Queued != 0 {
+		t.Fatalf("flush: %+v %v, want 2 anchored", st, err)
+	}
+	for _, c := range []string{dn.ID, k} {
+		var proof proofs.AnchorProof
+		if err := p.rpc.CallContext(ctx, &proof, "proofs_verify", c); err != nil {
+			t.Fatalf("verify %s: %v", c, err)
+		}
+		if proof.ChainID != dev.ChainID.Uint64() || proof.Contract != registry || proof.BlockNumber == 0 {
+			t.Fatalf("proof of %s: %+v", c, proof)
+		}
+		// Anyone can check it against the chain with the proof alone.
+		if !proof.Verify() {
+			t.Fatalf("proof of %s does not walk to its root", c)
+		}
+		if err := proof.VerifyOnChain(ctx, dev.Client); err != nil {
+			t.Fatalf("proof of %s on chain: %v", c, err)
+		}
+	}
+	// A proof with another leaf is refused.
+	var proof proofs.AnchorProof
+	if err := p.rpc.Call(&proof, "proofs_show", k); err != nil {
+		t.Fatal(err)
+	}
+	proof.Leaf = proofs.Hash(common.HexToHash("0x01"))
+	if proof.Verify() {
+		t.Fatal("a proof with a forged leaf verifies")
+	}
+	// Something never made here has no proof.
+	err = p.rpc.Call(&proof, "proofs_show", mustParse(t, k).String()[:10]+"x")
+	if err == nil {
+		t.Fatal("proofs_show of a bad CID succeeded")
+	}
+	other := "bafyreigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi" // an object CID this node never made
+	if err := p.rpc.Call(&proof, "proofs_show", other); fmt.Sprint(errData(err)) != "not_anchored" {
+		t.Fatalf("proofs_show of an object never queued: %v", err)
+	}
+}
+
+func errData(err error) any {
+	if de, ok := err.(interface{ ErrorData() interface{} }); ok {
+		return de.ErrorData()
+	}
+	return err
+}
