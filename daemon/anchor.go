@@ -92,8 +92,9 @@ func (c *chainLink) close() error {
 	return err
 }
 
-// objectLeaf is the anchored leaf of an object: the sha256 digest of its CID.
-func objectLeaf(c cid.Cid) (proofs.Hash, error) {
+// ObjectLeaf is the anchored leaf of an object: proofs.ObjectLeaf of the
+// sha256 digest its CID holds.
+func ObjectLeaf(c cid.Cid) (proofs.Hash, error) {
 	dec, err := multihash.Decode(c.Hash())
 	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
 		return proofs.Hash{}, fmt.Errorf("%s: not a sha2-256 CID", c)
@@ -108,7 +109,7 @@ func (n *Node) anchorObject(ctx context.Context, c cid.Cid) {
 	if n.chain == nil {
 		return
 	}
-	leaf, err := objectLeaf(c)
+	leaf, err := ObjectLeaf(c)
 	if err == nil {
 		err = n.chain.anchorer.Enqueue(ctx, c.Bytes(), leaf)
 	}
@@ -203,7 +204,7 @@ func (a *proofsAPI) Verify(ctx context.Context, c string) (*proofs.AnchorProof, 
 		return nil, err
 	}
 	id, _ := parseCID(c)
-	leaf, err := objectLeaf(id)
+	leaf, err := ObjectLeaf(id)
 	if err != nil {
 		return nil, apiError(err)
 	}

@@ -6,14 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/internal/gethtest"
 	"github.com/openledger/openledger/proofs"
-	"github.com/openledger/openledger/proofs/contracts"
 )
 
 // TestAnchorOnGeth: a node configured with a real geth --dev endpoint and a
@@ -23,19 +20,7 @@ func TestAnchorOnGeth(t *testing.T) {
 	dev := gethtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	deployer := gethtest.Key(t, "deployer")
-	dev.Fund(t, crypto.PubkeyToAddress(deployer.PublicKey), 10)
-	opts, err := bind.NewKeyedTransactorWithChainID(deployer, dev.ChainID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry, tx, _, err := contracts.DeployAnchorRegistry(opts, dev.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bind.WaitDeployed(ctx, dev.Client, tx); err != nil {
-		t.Fatal(err)
-	}
+	registry := dev.DeployAnchorRegistry(t)
 
 	n, _ := testNodeOpts(t, func(c *Config) {
 		c.Chain.ID = dev.ChainID.Uint64()
@@ -84,7 +69,7 @@ func TestAnchorOnGeth(t *testing.T) {
 		t.Fatal("a proof with a forged leaf verifies")
 	}
 	// Something never made here has no proof.
-	err = p.rpc.Call(&proof, "proofs_show", mustParse(t, k).String()[:10]+"x")
+	err := p.rpc.Call(&proof, "proofs_show", mustParse(t, k).String()[:10]+"x")
 	if err == nil {
 		t.Fatal("proofs_show of a bad CID succeeded")
 	}

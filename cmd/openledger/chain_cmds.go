@@ -1,13 +1,21 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ipfs/go-cid"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openledger/openledger/daemon"
 	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/storage"
 )
 
 func (a *app) anchorCmd() *cobra.Command {
@@ -72,11 +80,23 @@ func (a *app) proofsCmd() *cobra.Command {
 			return a.emit(p, func(w io.Writer) { printProof(w, args[0], &p) })
 		},
 	}
+	var file, chainRPC, objectFile string
 	verify := &cobra.Command{
-		Use:   "verify CID",
+		Use:   "verify CID | --file PROOF.json --chain-rpc URL [--object FILE]",
 		Short: "Check an object's anchor proof: its leaf, the path to the root, and the root on chain (non-zero exit if not)",
-		Args:  cobra.ExactArgs(1),
+		Long: "With a CID, the node checks the proof it keeps. With --file, no repo or node is needed: the proof\n" +
+			"(as `proofs show --json` prints it) is checked against the chain at --chain-rpc, and with --object\n" +
+			"the object's bytes are hashed to the CID the proof names.",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if file != "" {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if file != "" {
+				return a.verifyProofFile(cmd.Context(), file, chainRPC, objectFile)
+			}
 			var p proofs.AnchorProof
 			if err := a.call(cmd.Context(), &p, "proofs_verify", args[0]); err != nil {
 				return err
@@ -87,8 +107,70 @@ func (a *app) proofsCmd() *cobra.Command {
 			})
 		},
 	}
+	verify.Flags().StringVar(&file, "file", "", "a proof file, as `openledger proofs show --json` prints it")
+	verify.Flags().StringVar(&chainRPC, "chain-rpc", "", "EVM JSON-RPC endpoint to check the root on (with --file)")
+	verify.Flags().StringVar(&objectFile, "object", "", "the object's encoding, to check it is what the proof names (with --file)")
 	cmd.AddCommand(show, verify)
 	return cmd
+}
+
+// verifyProofFile checks a proof file against a chain endpoint, without a
+// repo: the leaf from the CID, the path to the root, the chain ID, and the
+// root's anchor in the registry.
+func (a *app) verifyProofFile(ctx context.Context, file, chainRPC, objectFile string) error {
+	if chainRPC == "" {
+		return errors.New("--file needs --chain-rpc, the chain to check the root on")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var p proofs.AnchorProof
+	if err := json.Unmarshal(data, &p); err != nil {
+		return fmt.Errorf("%s: not a proof: %w", file, err)
+	}
+	c, err := cid.Cast(p.ID)
+	if err != nil {
+		return fmt.Errorf("%s: the proof's id is not a CID: %w", file, err)
+	}
+	if objectFile != "" {
+		obj, err := os.ReadFile(objectFile)
+		if err != nil {
+			return err
+		}
+		if got := storage.ObjectCID(c.Prefix().Codec, obj); !got.Equals(c) {
+			return fmt.Errorf("%s hashes to %s, the proof is for %s", objectFile, got, c)
+		}
+	}
+	leaf, err := daemon.ObjectLeaf(c)
+	if err != nil {
+		return err
+	}
+	if leaf != p.Leaf {
+		return fmt.Errorf("the proof's leaf %s is not the leaf of %s (%s)", p.Leaf, c, leaf)
+	}
+	if !p.Verify() {
+		return fmt.Errorf("the proof's path does not lead from its leaf to root %s", p.Root)
+	}
+	client, err := ethclient.DialContext(ctx, chainRPC)
+	if err != nil {
+		return fmt.Errorf("--chain-rpc %s: %w", chainRPC, err)
+	}
+	defer client.Close()
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return fmt.Errorf("--chain-rpc %s: %w", chainRPC, err)
+	}
+	if id.Uint64() != p.ChainID {
+		return fmt.Errorf("%s serves chain %s, the proof is for chain %d", chainRPC, id, p.ChainID)
+	}
+	if err := p.VerifyOnChain(ctx, client); err != nil {
+		return err
+	}
+	return a.emit(p, func(w io.Writer) {
+		fmt.Fprintf(w, "OK %s is in batch %s, anchored in block %d of chain %d by registry %s\n",
+			c, p.Root, p.BlockNumber, p.ChainID, p.Contract.Hex())
+	})
 }
 
 func printProof(w io.Writer, c string, p *proofs.AnchorProof) {

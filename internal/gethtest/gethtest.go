@@ -13,11 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/openledger/openledger/proofs/contracts"
 )
 
 // RequireEnv, when set, makes a missing geth a test failure instead of a
@@ -139,4 +142,27 @@ func Key(t testing.TB, name string) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// DeployAnchorRegistry deploys the anchor registry from a funded test key
+// and returns its address.
+func (d *Dev) DeployAnchorRegistry(t testing.TB) common.Address {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	key := Key(t, "deployer")
+	d.Fund(t, crypto.PubkeyToAddress(key.PublicKey), 10)
+	opts, err := bind.NewKeyedTransactorWithChainID(key, d.ChainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Context = ctx
+	addr, tx, _, err := contracts.DeployAnchorRegistry(opts, d.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bind.WaitDeployed(ctx, d.Client, tx); err != nil {
+		t.Fatalf("deploy the anchor registry: %v", err)
+	}
+	return addr
 }
