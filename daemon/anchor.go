@@ -216,3 +216,61 @@ func (a *proofsAPI) Verify(ctx context.Context, c string) (*proofs.AnchorProof, 
 	}
 	return p, nil
 }
+
+// chainAPI is the chain_* namespace.
+type chainAPI struct {
+	n *Node
+	g guard
+}
+
+// ChainStatus is the answer of chain_status.
+type ChainStatus struct {
+	RPC            string `json:"rpc"`
+	ChainID        uint64 `json:"chain_id"`
+	ConfigChainID  uint64 `json:"config_chain_id"`
+	Head           uint64 `json:"head"`
+	Account        string `json:"account"`
+	Balance        string `json:"balance"` // wei, decimal
+	AnchorRegistry string `json:"anchor_registry,omitempty"`
+	// RegistryDeployed says whether code is at AnchorRegistry.
+	RegistryDeployed bool `json:"registry_deployed"`
+}
+
+// Status reports the configured chain: its ID, head, the operator's balance
+// and whether the anchor registry is deployed.
+func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	cfg := a.n.repo.Config.Chain
+	if cfg.RPC == "" {
+		return nil, apiError(ErrNoChain)
+	}
+	client, err := ethclient.DialContext(ctx, cfg.RPC)
+	if err != nil {
+		return nil, apiError(fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err))
+	}
+	defer client.Close()
+	st := &ChainStatus{RPC: cfg.RPC, ConfigChainID: cfg.ID, Account: a.n.repo.Config.Identity.Account, AnchorRegistry: cfg.AnchorRegistry}
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return nil, apiError(fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err))
+	}
+	st.ChainID = id.Uint64()
+	if st.Head, err = client.BlockNumber(ctx); err != nil {
+		return nil, apiError(err)
+	}
+	bal, err := client.BalanceAt(ctx, common.HexToAddress(st.Account), nil)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	st.Balance = bal.String()
+	if cfg.AnchorRegistry != "" {
+		code, err := client.CodeAt(ctx, common.HexToAddress(cfg.AnchorRegistry), nil)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		st.RegistryDeployed = len(code) > 0
+	}
+	return st, nil
+}

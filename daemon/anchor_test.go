@@ -30,6 +30,13 @@ func TestAnchorOnGeth(t *testing.T) {
 	p := testPeer{n: n, rpc: n.InProc()}
 	defer p.rpc.Close()
 	dev.Fund(t, p.account(t), 1)
+	var cs ChainStatus
+	if err := p.rpc.Call(&cs, "chain_status"); err != nil {
+		t.Fatal(err)
+	}
+	if cs.ChainID != dev.ChainID.Uint64() || cs.Head == 0 || cs.Balance != "1000000000000000000" || !cs.RegistryDeployed {
+		t.Fatalf("chain_status = %+v", cs)
+	}
 
 	var dn DatanetView
 	if err := p.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "anchored"}); err != nil {

@@ -44,6 +44,7 @@ func (n *Node) newRPCServer(g guard) (*rpc.Server, error) {
 		{"snapshot", &snapshotAPI{n: n, g: g}},
 		{"anchor", &anchorAPI{n: n, g: g}},
 		{"proofs", &proofsAPI{n: n, g: g}},
+		{"chain", &chainAPI{n: n, g: g}},
 	}
 	for _, a := range apis {
 		if err := srv.RegisterName(a.ns, a.impl); err != nil {

@@ -179,3 +179,30 @@ func printProof(w io.Writer, c string, p *proofs.AnchorProof) {
 	fmt.Fprintf(w, "chain:    %d\ncontract: %s\ntx:       %s\nblock:    %d\n",
 		p.ChainID, p.Contract.Hex(), p.TxHash.Hex(), p.BlockNumber)
 }
+
+func (a *app) chainCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "chain", Short: "The EVM chain this node anchors on (chain.rpc)"}
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Chain ID, head block, the operator's balance, and whether the anchor registry is deployed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var st daemon.ChainStatus
+			if err := a.call(cmd.Context(), &st, "chain_status"); err != nil {
+				return err
+			}
+			return a.emit(st, func(w io.Writer) {
+				fmt.Fprintf(w, "rpc:       %s\nchain id:  %d", st.RPC, st.ChainID)
+				if st.ChainID != st.ConfigChainID {
+					fmt.Fprintf(w, " (config chain.id is %d: Datanets made here name that one)", st.ConfigChainID)
+				}
+				fmt.Fprintf(w, "\nhead:      %d\naccount:   %s\nbalance:   %s wei\n", st.Head, st.Account, st.Balance)
+				if st.AnchorRegistry != "" {
+					fmt.Fprintf(w, "registry:  %s (deployed: %v)\n", st.AnchorRegistry, st.RegistryDeployed)
+				}
+			})
+		},
+	}
+	cmd.AddCommand(status)
+	return cmd
+}

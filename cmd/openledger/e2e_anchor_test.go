@@ -31,6 +31,9 @@ func TestE2EAnchorGeth(t *testing.T) {
 	c.json(&id, "id")
 	dev.Fund(t, common.HexToAddress(id.Account), 1)
 	c.startDaemon()
+	if out := c.ok("chain", "status"); !strings.Contains(out, "deployed: true") {
+		t.Fatalf("chain status: %s", out)
+	}
 
 	dn := strings.TrimSpace(c.ok("datanet", "create", "anchored"))
 	dir := t.TempDir()
