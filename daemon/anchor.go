@@ -8,11 +8,13 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/proofs/contracts"
 )
 
 // AnchorDir is the anchorer's Badger database in the repo.
@@ -81,7 +83,7 @@ func (n *Node) startAnchorer() error {
 		client.Close()
 		return err
 	}
-	n.chain = &chainLink{client: client, anchorer: a, registry: acfg.Registry}
+	n.chain.Store(&chainLink{client: client, anchorer: a, registry: acfg.Registry})
 	n.log.Info("anchoring", "rpc", cfg.RPC, "registry", cfg.AnchorRegistry, "chain", chainID)
 	return nil
 }
@@ -106,12 +108,13 @@ func ObjectLeaf(c cid.Cid) (proofs.Hash, error) {
 // anchors nowhere does nothing. A failure is logged: the object is stored
 // and signed either way.
 func (n *Node) anchorObject(ctx context.Context, c cid.Cid) {
-	if n.chain == nil {
+	ch := n.chain.Load()
+	if ch == nil {
 		return
 	}
 	leaf, err := ObjectLeaf(c)
 	if err == nil {
-		err = n.chain.anchorer.Enqueue(ctx, c.Bytes(), leaf)
+		err = ch.anchorer.Enqueue(ctx, c.Bytes(), leaf)
 	}
 	if err != nil {
 		n.log.Warn("could not queue an object for anchoring", "cid", c.String(), "err", err)
@@ -140,12 +143,13 @@ func (a *anchorAPI) Status(ctx context.Context) (*AnchorStatusView, error) {
 	if err := a.g(ctx, PermRead); err != nil {
 		return nil, apiError(err)
 	}
-	if a.n.chain == nil {
+	ch := a.n.chain.Load()
+	if ch == nil {
 		return &AnchorStatusView{}, nil
 	}
-	st := a.n.chain.anchorer.Status()
+	st := ch.anchorer.Status()
 	v := &AnchorStatusView{
-		Enabled: true, RPC: a.n.repo.Config.Chain.RPC, Registry: a.n.chain.registry.Hex(),
+		Enabled: true, RPC: a.n.repo.Config.Chain.RPC, Registry: ch.registry.Hex(),
 		Queued: st.Queued, InFlight: st.InFlight, Anchored: st.Anchored,
 	}
 	if st.LastErr != nil {
@@ -159,10 +163,11 @@ func (a *anchorAPI) Flush(ctx context.Context) (*AnchorStatusView, error) {
 	if err := a.g(ctx, PermWrite); err != nil {
 		return nil, apiError(err)
 	}
-	if a.n.chain == nil {
+	ch := a.n.chain.Load()
+	if ch == nil {
 		return nil, apiError(ErrNoChain)
 	}
-	if err := a.n.chain.anchorer.Flush(ctx); err != nil {
+	if err := ch.anchorer.Flush(ctx); err != nil {
 		return nil, apiError(err)
 	}
 	return a.Status(ctx)
@@ -185,10 +190,11 @@ func (a *proofsAPI) Show(ctx context.Context, c string) (*proofs.AnchorProof, er
 	if err != nil {
 		return nil, apiError(err)
 	}
-	if a.n.chain == nil {
+	ch := a.n.chain.Load()
+	if ch == nil {
 		return nil, apiError(ErrNoChain)
 	}
-	p, err := a.n.chain.anchorer.Proof(id.Bytes())
+	p, err := ch.anchorer.Proof(id.Bytes())
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -211,7 +217,7 @@ func (a *proofsAPI) Verify(ctx context.Context, c string) (*proofs.AnchorProof, 
 	if leaf != p.Leaf || !p.Verify() {
 		return nil, apiError(fmt.Errorf("%w: the proof of %s does not lead from its leaf to its root", proofs.ErrAnchorMismatch, c))
 	}
-	if err := p.VerifyOnChain(ctx, a.n.chain.client); err != nil {
+	if err := p.VerifyOnChain(ctx, a.n.chain.Load().client); err != nil {
 		return nil, apiError(err)
 	}
 	return p, nil
@@ -273,4 +279,117 @@ func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
 		st.RegistryDeployed = len(code) > 0
 	}
 	return st, nil
+}
+
+// DeployArgs are the arguments of chain_deploy.
+type DeployArgs struct {
+	// Token is the ERC-20 rewards are paid in; empty deploys the test OPEN
+	// token (for dev chains), owned by the operator.
+	Token string `json:"token,omitempty"`
+}
+
+// DeployResult is the answer of chain_deploy.
+type DeployResult struct {
+	ChainID            uint64 `json:"chain_id"`
+	AnchorRegistry     string `json:"anchor_registry"`
+	RewardsDistributor string `json:"rewards_distributor"`
+	Token              string `json:"token"`
+	// TokenDeployed says whether Token is the test OPEN token deployed now.
+	TokenDeployed bool   `json:"token_deployed"`
+	GasUsed       uint64 `json:"gas_used"`
+	// Anchoring says whether the node started anchoring with them.
+	Anchoring bool `json:"anchoring"`
+}
+
+// Deploy deploys the contracts on chain.rpc with the operator account (the
+// anchor registry, the rewards distributor with the operator as owner and
+// poster, and the test OPEN token unless a token is given), writes their
+// addresses to the config, and starts anchoring.
+func (a *chainAPI) Deploy(ctx context.Context, args DeployArgs) (*DeployResult, error) {
+	if err := a.g(ctx, PermAdmin); err != nil {
+		return nil, apiError(err)
+	}
+	res, err := a.n.deploy(ctx, args)
+	return res, apiError(err)
+}
+
+func (n *Node) deploy(ctx context.Context, args DeployArgs) (*DeployResult, error) {
+	cfg := n.repo.Config.Chain
+	if cfg.RPC == "" {
+		return nil, ErrNoChain
+	}
+	if args.Token != "" && !common.IsHexAddress(args.Token) {
+		return nil, fmt.Errorf("%w: token %q is not an address", errBadRequest, args.Token)
+	}
+	client, err := ethclient.DialContext(ctx, cfg.RPC)
+	if err != nil {
+		return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err)
+	}
+	defer client.Close()
+	chainID, err := client.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err)
+	}
+	key, err := n.repo.LoadAccountKey(n.opts.Password)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := bind.NewKeyedTransactorWithChainID(key, chainID)
+	if err != nil {
+		return nil, err
+	}
+	opts.Context = ctx
+	res := &DeployResult{ChainID: chainID.Uint64(), Token: args.Token}
+	wait := func(what string, tx *types.Transaction, err error) error {
+		if err != nil {
+			return fmt.Errorf("deploy %s: %w", what, err)
+		}
+		r, err := bind.WaitMined(ctx, client, tx)
+		if err != nil {
+			return fmt.Errorf("deploy %s: %w", what, err)
+		}
+		if r.Status != types.ReceiptStatusSuccessful {
+			return fmt.Errorf("deploy %s: transaction %s failed", what, tx.Hash())
+		}
+		res.GasUsed += r.GasUsed
+		return nil
+	}
+	registry, tx, _, err := contracts.DeployAnchorRegistry(opts, client)
+	if err := wait("the anchor registry", tx, err); err != nil {
+		return nil, err
+	}
+	res.AnchorRegistry = registry.Hex()
+	if res.Token == "" {
+		token, tx, _, err := contracts.DeployOpenToken(opts, client, opts.From)
+		if err := wait("the test OPEN token", tx, err); err != nil {
+			return nil, err
+		}
+		res.Token, res.TokenDeployed = token.Hex(), true
+	}
+	dist, tx, rd, err := contracts.DeployRewardsDistributor(opts, client, common.HexToAddress(res.Token), opts.From)
+	if err := wait("the rewards distributor", tx, err); err != nil {
+		return nil, err
+	}
+	res.RewardsDistributor = dist.Hex()
+	tx, err = rd.SetPoster(opts, opts.From, true)
+	if err := wait("the operator as rewards poster", tx, err); err != nil {
+		return nil, err
+	}
+	n.repo.Config.Chain.AnchorRegistry = res.AnchorRegistry
+	n.repo.Config.Chain.RewardsDistributor = res.RewardsDistributor
+	if err := n.repo.SaveConfig(); err != nil {
+		return nil, fmt.Errorf("deployed, but writing the addresses to the config failed: %w (registry %s, distributor %s)",
+			err, res.AnchorRegistry, res.RewardsDistributor)
+	}
+	n.log.Info("contracts deployed", "chain", res.ChainID, "registry", res.AnchorRegistry,
+		"distributor", res.RewardsDistributor, "token", res.Token)
+	n.anchorStartMu.Lock()
+	defer n.anchorStartMu.Unlock()
+	if n.chain.Load() == nil && !n.opts.Offline && n.ctx.Err() == nil {
+		if err := n.startAnchorer(); err != nil {
+			return nil, err
+		}
+	}
+	res.Anchoring = n.chain.Load() != nil
+	return res, nil
 }

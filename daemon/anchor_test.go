@@ -92,3 +92,52 @@ func errData(err error) any {
 	}
 	return err
 }
+
+// TestChainDeployOnGeth: chain_deploy deploys the contracts with the
+// operator account, writes their addresses to the config, and the node
+// starts anchoring at once.
+func TestChainDeployOnGeth(t *testing.T) {
+	dev := gethtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, repo := testNodeOpts(t, func(c *Config) {
+		c.Chain.ID = dev.ChainID.Uint64()
+		c.Chain.RPC = dev.IPC
+	}, Options{Version: "test", AnchorInterval: time.Hour})
+	p := testPeer{n: n, rpc: n.InProc()}
+	defer p.rpc.Close()
+	var st AnchorStatusView
+	if err := p.rpc.Call(&st, "anchor_status"); err != nil || st.Enabled {
+		t.Fatalf("status before deploy: %+v %v", st, err)
+	}
+	var res DeployResult
+	if err := p.rpc.CallContext(ctx, &res, "chain_deploy", DeployArgs{}); err == nil {
+		t.Fatal("deploy from an account without funds succeeded")
+	}
+	dev.Fund(t, p.account(t), 1)
+	if err := p.rpc.CallContext(ctx, &res, "chain_deploy", DeployArgs{}); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Anchoring || !res.TokenDeployed || res.GasUsed == 0 {
+		t.Fatalf("deploy: %+v", res)
+	}
+	saved, err := LoadConfig(repo.Path(ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Chain.AnchorRegistry != res.AnchorRegistry || saved.Chain.RewardsDistributor != res.RewardsDistributor {
+		t.Fatalf("config holds %+v, deploy said %+v", saved.Chain, res)
+	}
+	var dn DatanetView
+	if err := p.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "deployed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil || st.Anchored != 1 {
+		t.Fatalf("flush: %+v %v", st, err)
+	}
+	var proof proofs.AnchorProof
+	if err := p.rpc.CallContext(ctx, &proof, "proofs_verify", dn.ID); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("deployed the three contracts for %d gas; %s anchored in block %d", res.GasUsed, dn.ID, proof.BlockNumber)
+}

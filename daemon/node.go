@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/rpc"
@@ -71,9 +72,11 @@ type Node struct {
 	signerMu sync.Mutex
 	signer   datanet.Signer // guarded by signerMu; decrypted on first use
 
-	net    *network   // nil when offline
-	chain  *chainLink // nil when not anchoring
-	joinMu sync.Mutex // serialises join/leave and the joined file
+	net   *network                  // nil when offline
+	chain atomic.Pointer[chainLink] // nil when not anchoring
+	// anchorStartMu serialises starting the anchorer after chain_deploy.
+	anchorStartMu sync.Mutex
+	joinMu        sync.Mutex // serialises join/leave and the joined file
 
 	ctx    context.Context // cancelled by Close; parent of background work
 	cancel context.CancelFunc
@@ -269,8 +272,10 @@ func (n *Node) Close() error {
 			n.httpServer.Stop()
 		}
 		n.wg.Wait()
-		if n.chain != nil {
-			if err := n.chain.close(); err != nil {
+		n.anchorStartMu.Lock() // no anchorer starts from here on: n.ctx is done
+		n.anchorStartMu.Unlock()
+		if ch := n.chain.Load(); ch != nil {
+			if err := ch.close(); err != nil {
 				errs = append(errs, fmt.Errorf("close anchorer: %w", err))
 			}
 		}

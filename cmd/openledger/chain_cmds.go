@@ -203,6 +203,31 @@ func (a *app) chainCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(status)
+	var token string
+	deploy := &cobra.Command{
+		Use:   "deploy",
+		Short: "Deploy the anchor registry and rewards distributor with the operator account and write their addresses to the config",
+		Long: "deploy sends the contracts from the operator account (fund it first; see `chain status`): the\n" +
+			"anchor registry, the rewards distributor (the operator is its owner and poster) and, unless\n" +
+			"--token names the ERC-20 rewards are paid in, a test OPEN token. The addresses go into\n" +
+			"chain.anchor_registry and chain.rewards_distributor, and a running daemon starts anchoring.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var res daemon.DeployResult
+			if err := a.call(cmd.Context(), &res, "chain_deploy", daemon.DeployArgs{Token: token}); err != nil {
+				return err
+			}
+			return a.emit(res, func(w io.Writer) {
+				fmt.Fprintf(w, "chain %d, %d gas\nanchor registry:     %s\nrewards distributor: %s\ntoken:               %s",
+					res.ChainID, res.GasUsed, res.AnchorRegistry, res.RewardsDistributor, res.Token)
+				if res.TokenDeployed {
+					fmt.Fprint(w, " (test OPEN, deployed now)")
+				}
+				fmt.Fprintf(w, "\nwritten to the config; anchoring: %v\n", res.Anchoring)
+			})
+		},
+	}
+	deploy.Flags().StringVar(&token, "token", "", "ERC-20 address rewards are paid in (default: deploy the test OPEN token)")
+	cmd.AddCommand(status, deploy)
 	return cmd
 }

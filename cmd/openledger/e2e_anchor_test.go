@@ -17,20 +17,20 @@ import (
 // and again from the proof file alone against the chain, with no repo.
 func TestE2EAnchorGeth(t *testing.T) {
 	dev := gethtest.Start(t)
-	registry := dev.DeployAnchorRegistry(t)
 	c := newCLI(t)
 	cfgPath := filepath.Join(c.repo, "config.toml")
 	cfg, err := os.ReadFile(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Replace(string(cfg), "rpc = ''", "rpc = '"+dev.IPC+"'", 1)
-	text = strings.Replace(text, "anchor_registry = ''", "anchor_registry = '"+registry.Hex()+"'", 1)
-	writeFile(t, cfgPath, []byte(text))
+	writeFile(t, cfgPath, []byte(strings.Replace(string(cfg), "rpc = ''", "rpc = '"+dev.IPC+"'", 1)))
 	var id daemon.IDResult
 	c.json(&id, "id")
 	dev.Fund(t, common.HexToAddress(id.Account), 1)
 	c.startDaemon()
+	if out := c.ok("chain", "deploy"); !strings.Contains(out, "anchoring: true") {
+		t.Fatalf("chain deploy: %s", out)
+	}
 	if out := c.ok("chain", "status"); !strings.Contains(out, "deployed: true") {
 		t.Fatalf("chain status: %s", out)
 	}
