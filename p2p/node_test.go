@@ -201,7 +201,9 @@ func TestPeersAndBootstrap(t *testing.T) {
 	i := tn.add()
 	waitFor(t, 10*time.Second, func() bool {
 		ps := tn.nodes[i].Peers()
-		return len(ps) == 1 && ps[0].ID == boot.ID() && len(ps[0].Protocols) > 0
+		// Identify stores the protocols and the agent one after the
+		// other: wait for both.
+		return len(ps) == 1 && ps[0].ID == boot.ID() && len(ps[0].Protocols) > 0 && ps[0].Agent != ""
 	}, "the bootstrap connection, identified")
 	p := tn.nodes[i].Peers()[0]
 	if p.Agent != "openledger" || len(p.Addrs) == 0 {
