@@ -183,12 +183,9 @@ type proofsAPI struct {
 // root, the path from the object's leaf, the chain, contract, transaction
 // and block.
 func (a *proofsAPI) Show(ctx context.Context, c string) (*proofs.AnchorProof, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	id, err := parseCID(c)
+	id, err := cidArg(ctx, a.g, PermRead, c)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	ch := a.n.chain.Load()
 	if ch == nil {

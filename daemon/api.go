@@ -306,12 +306,9 @@ type ContributionInfo struct {
 
 // Show returns a Datanet and its contributions.
 func (a *datanetAPI) Show(ctx context.Context, id string) (*DatanetDetail, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	c, err := parseCID(id)
+	c, err := cidArg(ctx, a.g, PermRead, id)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	d, err := a.n.registry.Datanet(ctx, c)
 	if err != nil {
@@ -330,6 +327,19 @@ func (a *datanetAPI) Show(ctx context.Context, id string) (*DatanetDetail, error
 		})
 	}
 	return out, nil
+}
+
+// cidArg checks the caller's permission, then parses a CID argument; its
+// errors are API errors.
+func cidArg(ctx context.Context, g guard, need Perm, s string) (cid.Cid, error) {
+	if err := g(ctx, need); err != nil {
+		return cid.Undef, apiError(err)
+	}
+	c, err := parseCID(s)
+	if err != nil {
+		return cid.Undef, apiError(err)
+	}
+	return c, nil
 }
 
 func parseCID(s string) (cid.Cid, error) {

@@ -39,12 +39,9 @@ func (n *Node) publishObject(ctx context.Context, dn cid.Cid, c cid.Cid) error {
 // Update signs and publishes the next version of a Datanet (owner only):
 // description, kinds, limits, curators and the voting policy.
 func (a *datanetAPI) Update(ctx context.Context, id string, u datanet.DatanetUpdate) (*DatanetView, error) {
-	if err := a.g(ctx, PermSign); err != nil {
-		return nil, apiError(err)
-	}
-	c, err := parseCID(id)
+	c, err := cidArg(ctx, a.g, PermSign, id)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	signer, err := a.n.Signer()
 	if err != nil {
@@ -274,12 +271,9 @@ func tallyView(d *datanet.Datanet, k *datanet.Contribution, r curation.Result) *
 
 // Show returns the status of a contribution and its votes.
 func (a *curationAPI) Show(ctx context.Context, contribution string) (*TallyView, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	c, err := parseCID(contribution)
+	c, err := cidArg(ctx, a.g, PermRead, contribution)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	t, err := a.n.tally(ctx, c)
 	return t, apiError(err)
@@ -317,12 +311,9 @@ const (
 // Pending lists the contributions of a Datanet still awaiting a decision,
 // oldest first, with a preview of each.
 func (a *curationAPI) Pending(ctx context.Context, id string) ([]PendingItem, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	dn, err := parseCID(id)
+	dn, err := cidArg(ctx, a.g, PermRead, id)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	st, results, err := a.n.tallyAll(ctx, dn)
 	if err != nil {
@@ -462,12 +453,9 @@ type StatusResult struct {
 // Status counts a Datanet's contributions by status, its votes and its
 // snapshots.
 func (a *curationAPI) Status(ctx context.Context, id string) (*StatusResult, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	dn, err := parseCID(id)
+	dn, err := cidArg(ctx, a.g, PermRead, id)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	st, results, err := a.n.tallyAll(ctx, dn)
 	if err != nil {
@@ -524,12 +512,9 @@ func snapshotView(c cid.Cid, s *datanet.Snapshot) SnapshotView {
 // Cut signs a snapshot of the contributions of a Datanet accepted now, with
 // their votes as evidence, stores it, gossips it and provides it.
 func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error) {
-	if err := a.g(ctx, PermSign); err != nil {
-		return nil, apiError(err)
-	}
-	dn, err := parseCID(id)
+	dn, err := cidArg(ctx, a.g, PermSign, id)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	signer, err := a.n.Signer()
 	if err != nil {
@@ -577,12 +562,9 @@ func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error)
 
 // List returns the snapshots of a Datanet held here, oldest version first.
 func (a *snapshotAPI) List(ctx context.Context, id string) ([]SnapshotView, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	dn, err := parseCID(id)
+	dn, err := cidArg(ctx, a.g, PermRead, id)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	if _, err := a.n.registry.Head(ctx, dn); err != nil {
 		return nil, apiError(err)
@@ -600,12 +582,9 @@ func (a *snapshotAPI) List(ctx context.Context, id string) ([]SnapshotView, erro
 
 // Get returns a snapshot in full: its contributions and evidence votes.
 func (a *snapshotAPI) Get(ctx context.Context, c string) (*datanet.Snapshot, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	sc, err := parseCID(c)
+	sc, err := cidArg(ctx, a.g, PermRead, c)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	if err := a.n.ensureObject(ctx, sc); err != nil {
 		return nil, apiError(err)
@@ -628,12 +607,9 @@ type SnapshotVerdict struct {
 // policy, and the Merkle root. It fetches what is not held here. A snapshot
 // that fails is reported with OK false and the reason.
 func (a *snapshotAPI) Verify(ctx context.Context, c string) (*SnapshotVerdict, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
-	sc, err := parseCID(c)
+	sc, err := cidArg(ctx, a.g, PermRead, c)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	data, err := a.n.registry.Get(ctx, sc)
 	if datanet.IsNotFound(err) && a.n.net != nil {
