@@ -86,4 +86,3 @@ func (d *DevChain) Close() error {
 	d.client.Close()
 	return errors.Join(d.stack.Close())
 }
-
