@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
@@ -26,27 +27,82 @@ var ErrNoChain = errors.New("daemon: no chain configured (set chain.rpc and chai
 // chainLink is the node's connection to the chain it anchors on.
 type chainLink struct {
 	client   *ethclient.Client
+	dev      *proofs.DevChain // the embedded dev chain, if that is the chain
 	anchorer *proofs.Anchorer
 	registry common.Address
 }
 
-// startAnchorer connects to chain.rpc and starts anchoring the objects this
-// node makes, if chain.rpc and chain.anchor_registry are set. The embedded
-// dev chain, the default, is not built yet: without them nothing is
-// anchored.
-func (n *Node) startAnchorer() error {
+// ChainNone is the chain.rpc value that turns anchoring off.
+const ChainNone = "none"
+
+// DevChainDir is the embedded dev chain's data in the repo.
+const DevChainDir = "chain"
+
+// openChain connects to the configured chain: the embedded dev chain for an
+// empty chain.rpc (opened under $REPO/chain, the operator funded from
+// genesis), else the endpoint. It returns no client for chain.rpc "none".
+func (n *Node) openChain() (*ethclient.Client, *proofs.DevChain, error) {
 	cfg := n.repo.Config.Chain
-	if cfg.RPC == "" || cfg.AnchorRegistry == "" {
-		n.log.Info("anchoring off: chain.rpc or chain.anchor_registry is not set")
-		return nil
+	switch cfg.RPC {
+	case ChainNone:
+		return nil, nil, nil
+	case "":
+		if cfg.ID != proofs.DevChainID {
+			return nil, nil, fmt.Errorf("config chain.id is %d, but the embedded dev chain (chain.rpc empty) is %d", cfg.ID, proofs.DevChainID)
+		}
+		dev, err := proofs.OpenDevChain(n.repo.Path(DevChainDir), common.HexToAddress(n.repo.Config.Identity.Account))
+		if err != nil {
+			return nil, nil, err
+		}
+		return dev.Client(), dev, nil
+	default:
+		client, err := ethclient.DialContext(n.ctx, cfg.RPC)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chain.rpc %s: %w", cfg.RPC, err)
+		}
+		return client, nil, nil
 	}
-	client, err := ethclient.DialContext(n.ctx, cfg.RPC)
-	if err != nil {
-		return fmt.Errorf("chain.rpc %s: %w", cfg.RPC, err)
+}
+
+// startAnchorer starts anchoring the objects this node makes on the
+// configured chain. On the embedded dev chain it deploys the contracts at
+// first start; on another chain it waits for `openledger chain deploy`
+// (or the addresses in the config).
+func (n *Node) startAnchorer() error {
+	client, dev, err := n.openChain()
+	if err != nil || client == nil {
+		if err == nil {
+			n.log.Info("anchoring off: chain.rpc is \"none\"")
+		}
+		return err
+	}
+	closeChain := func() {
+		client.Close()
+		if dev != nil {
+			dev.Close()
+		}
+	}
+	cfg := n.repo.Config.Chain
+	if cfg.AnchorRegistry == "" {
+		if dev == nil {
+			n.log.Info("anchoring off until the contracts are deployed: run openledger chain deploy", "rpc", cfg.RPC)
+			closeChain()
+			return nil
+		}
+		res, err := n.deployContracts(n.ctx, client, DeployArgs{})
+		if err != nil {
+			closeChain()
+			return fmt.Errorf("deploy the contracts on the embedded dev chain: %w", err)
+		}
+		if err := n.saveDeployment(res); err != nil {
+			closeChain()
+			return err
+		}
+		cfg = n.repo.Config.Chain
 	}
 	key, err := n.repo.LoadAccountKey(n.opts.Password)
 	if err != nil {
-		client.Close()
+		closeChain()
 		return err
 	}
 	chainID, err := client.ChainID(n.ctx)
@@ -58,7 +114,7 @@ func (n *Node) startAnchorer() error {
 	}
 	opts, err := bind.NewKeyedTransactorWithChainID(key, chainID)
 	if err != nil {
-		client.Close()
+		closeChain()
 		return err
 	}
 	acfg := proofs.DefaultAnchorConfig()
@@ -72,25 +128,35 @@ func (n *Node) startAnchorer() error {
 		acfg.Interval = n.opts.AnchorInterval
 		acfg.PollInterval = min(acfg.PollInterval, n.opts.AnchorInterval)
 	}
+	if dev != nil {
+		acfg.PollInterval = 50 * time.Millisecond // blocks come at once
+	}
 	acfg.URI = func(root proofs.Hash) string { return "openledger:batch/" + root.String() }
 	a, err := proofs.OpenAnchorer(acfg)
 	if err != nil {
-		client.Close()
+		closeChain()
 		return err
 	}
 	if err := a.Start(n.ctx); err != nil {
 		a.Close()
-		client.Close()
+		closeChain()
 		return err
 	}
-	n.chain.Store(&chainLink{client: client, anchorer: a, registry: acfg.Registry})
-	n.log.Info("anchoring", "rpc", cfg.RPC, "registry", cfg.AnchorRegistry, "chain", chainID)
+	n.chain.Store(&chainLink{client: client, dev: dev, anchorer: a, registry: acfg.Registry})
+	where := cfg.RPC
+	if dev != nil {
+		where = "embedded dev chain " + n.repo.Path(DevChainDir)
+	}
+	n.log.Info("anchoring", "chain", where, "registry", cfg.AnchorRegistry, "chain_id", chainID)
 	return nil
 }
 
 func (c *chainLink) close() error {
 	err := c.anchorer.Close()
 	c.client.Close()
+	if c.dev != nil {
+		err = errors.Join(err, c.dev.Close())
+	}
 	return err
 }
 
@@ -246,15 +312,27 @@ func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
 		return nil, apiError(err)
 	}
 	cfg := a.n.repo.Config.Chain
-	if cfg.RPC == "" {
+	var client *ethclient.Client
+	switch ch := a.n.chain.Load(); {
+	case cfg.RPC == ChainNone:
 		return nil, apiError(ErrNoChain)
+	case ch != nil:
+		client = ch.client
+	case cfg.RPC == "":
+		return nil, apiError(fmt.Errorf("%w: the embedded dev chain runs in the daemon", ErrNoChain))
+	default:
+		c, err := ethclient.DialContext(ctx, cfg.RPC)
+		if err != nil {
+			return nil, apiError(fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err))
+		}
+		defer c.Close()
+		client = c
 	}
-	client, err := ethclient.DialContext(ctx, cfg.RPC)
-	if err != nil {
-		return nil, apiError(fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err))
+	rpcName := cfg.RPC
+	if rpcName == "" {
+		rpcName = "embedded dev chain"
 	}
-	defer client.Close()
-	st := &ChainStatus{RPC: cfg.RPC, ConfigChainID: cfg.ID, Account: a.n.repo.Config.Identity.Account, AnchorRegistry: cfg.AnchorRegistry}
+	st := &ChainStatus{RPC: rpcName, ConfigChainID: cfg.ID, Account: a.n.repo.Config.Identity.Account, AnchorRegistry: cfg.AnchorRegistry}
 	id, err := client.ChainID(ctx)
 	if err != nil {
 		return nil, apiError(fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err))
@@ -311,21 +389,65 @@ func (a *chainAPI) Deploy(ctx context.Context, args DeployArgs) (*DeployResult, 
 }
 
 func (n *Node) deploy(ctx context.Context, args DeployArgs) (*DeployResult, error) {
-	cfg := n.repo.Config.Chain
-	if cfg.RPC == "" {
-		return nil, ErrNoChain
-	}
 	if args.Token != "" && !common.IsHexAddress(args.Token) {
 		return nil, fmt.Errorf("%w: token %q is not an address", errBadRequest, args.Token)
 	}
-	client, err := ethclient.DialContext(ctx, cfg.RPC)
-	if err != nil {
-		return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err)
+	var client *ethclient.Client
+	switch rpcURL := n.repo.Config.Chain.RPC; {
+	case rpcURL == ChainNone:
+		return nil, ErrNoChain
+	case rpcURL == "":
+		ch := n.chain.Load()
+		if ch == nil || ch.dev == nil {
+			return nil, fmt.Errorf("%w: the embedded dev chain runs in the daemon, which deploys the contracts on it at first start", ErrNoChain)
+		}
+		client = ch.client
+	default:
+		c, err := ethclient.DialContext(ctx, rpcURL)
+		if err != nil {
+			return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, rpcURL, err)
+		}
+		defer c.Close()
+		client = c
 	}
-	defer client.Close()
+	res, err := n.deployContracts(ctx, client, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.saveDeployment(res); err != nil {
+		return nil, err
+	}
+	n.anchorStartMu.Lock()
+	defer n.anchorStartMu.Unlock()
+	if n.chain.Load() == nil && !n.opts.Offline && n.ctx.Err() == nil {
+		if err := n.startAnchorer(); err != nil {
+			return nil, err
+		}
+	}
+	res.Anchoring = n.chain.Load() != nil
+	return res, nil
+}
+
+// saveDeployment writes deployed contract addresses to the config.
+func (n *Node) saveDeployment(res *DeployResult) error {
+	n.repo.Config.Chain.AnchorRegistry = res.AnchorRegistry
+	n.repo.Config.Chain.RewardsDistributor = res.RewardsDistributor
+	if err := n.repo.SaveConfig(); err != nil {
+		return fmt.Errorf("deployed, but writing the addresses to the config failed: %w (registry %s, distributor %s)",
+			err, res.AnchorRegistry, res.RewardsDistributor)
+	}
+	n.log.Info("contracts deployed", "chain", res.ChainID, "registry", res.AnchorRegistry,
+		"distributor", res.RewardsDistributor, "token", res.Token)
+	return nil
+}
+
+// deployContracts deploys the anchor registry, the test OPEN token unless
+// args names a token, and the rewards distributor with the operator as
+// owner and poster.
+func (n *Node) deployContracts(ctx context.Context, client *ethclient.Client, args DeployArgs) (*DeployResult, error) {
 	chainID, err := client.ChainID(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err)
+		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
 	}
 	key, err := n.repo.LoadAccountKey(n.opts.Password)
 	if err != nil {
@@ -372,21 +494,5 @@ func (n *Node) deploy(ctx context.Context, args DeployArgs) (*DeployResult, erro
 	if err := wait("the operator as rewards poster", tx, err); err != nil {
 		return nil, err
 	}
-	n.repo.Config.Chain.AnchorRegistry = res.AnchorRegistry
-	n.repo.Config.Chain.RewardsDistributor = res.RewardsDistributor
-	if err := n.repo.SaveConfig(); err != nil {
-		return nil, fmt.Errorf("deployed, but writing the addresses to the config failed: %w (registry %s, distributor %s)",
-			err, res.AnchorRegistry, res.RewardsDistributor)
-	}
-	n.log.Info("contracts deployed", "chain", res.ChainID, "registry", res.AnchorRegistry,
-		"distributor", res.RewardsDistributor, "token", res.Token)
-	n.anchorStartMu.Lock()
-	defer n.anchorStartMu.Unlock()
-	if n.chain.Load() == nil && !n.opts.Offline && n.ctx.Err() == nil {
-		if err := n.startAnchorer(); err != nil {
-			return nil, err
-		}
-	}
-	res.Anchoring = n.chain.Load() != nil
 	return res, nil
 }

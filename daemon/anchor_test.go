@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -140,4 +141,71 @@ func TestChainDeployOnGeth(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("deployed the three contracts for %d gas; %s anchored in block %d", res.GasUsed, dn.ID, proof.BlockNumber)
+}
+
+// TestEmbeddedDevChain: with chain.rpc empty (the default), a node runs the
+// embedded dev chain, deploys the contracts at first start, and anchors
+// with no setup; after a restart the chain and the proofs are still there.
+func TestEmbeddedDevChain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo")
+	cfg, _ := ProfileConfig("test")
+	cfg.Chain.RPC = "" // the default profile's embedded dev chain
+	if _, err := InitRepo(dir, InitOptions{Config: &cfg}); err != nil {
+		t.Fatal(err)
+	}
+	start := func() (*Node, *Repo, testPeer) {
+		repo, err := OpenRepo(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := NewNode(repo, Options{Version: "test", AnchorInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return n, repo, testPeer{n: n, rpc: n.InProc()}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, repo, p := start()
+	if repo.Config.Chain.AnchorRegistry == "" || repo.Config.Chain.RewardsDistributor == "" {
+		t.Fatalf("contracts not deployed at first start: %+v", repo.Config.Chain)
+	}
+	var cs ChainStatus
+	if err := p.rpc.Call(&cs, "chain_status"); err != nil || cs.ChainID != 1337 || !cs.RegistryDeployed {
+		t.Fatalf("chain_status = %+v, %v", cs, err)
+	}
+	var dn DatanetView
+	if err := p.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "embedded"}); err != nil {
+		t.Fatal(err)
+	}
+	var st AnchorStatusView
+	if err := p.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil || st.Anchored != 1 {
+		t.Fatalf("flush: %+v %v", st, err)
+	}
+	var before proofs.AnchorProof
+	if err := p.rpc.CallContext(ctx, &before, "proofs_verify", dn.ID); err != nil {
+		t.Fatal(err)
+	}
+	registry := repo.Config.Chain.AnchorRegistry
+	p.rpc.Close()
+	n.Close()
+	repo.Close()
+
+	n, repo, p = start()
+	defer repo.Close()
+	defer n.Close()
+	defer p.rpc.Close()
+	if repo.Config.Chain.AnchorRegistry != registry {
+		t.Fatalf("registry after restart %s, was %s", repo.Config.Chain.AnchorRegistry, registry)
+	}
+	var after proofs.AnchorProof
+	if err := p.rpc.CallContext(ctx, &after, "proofs_verify", dn.ID); err != nil {
+		t.Fatalf("proof after restart: %v", err)
+	}
+	if after.BlockNumber != before.BlockNumber || after.Root != before.Root {
+		t.Fatalf("proof changed across a restart: %+v vs %+v", after, before)
+	}
 }

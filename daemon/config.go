@@ -88,7 +88,7 @@ type ChainConfig struct {
 	ID uint64 `toml:"id" json:"id" comment:"chain ID named in the EIP-712 domain of Datanets this node creates (1337 = embedded dev chain)"`
 	// RPC is an EVM JSON-RPC endpoint (http, https, ws, wss or an IPC
 	// path); empty means the embedded dev chain.
-	RPC string `toml:"rpc" json:"rpc" comment:"EVM JSON-RPC endpoint (empty = the embedded dev chain)"`
+	RPC string `toml:"rpc" json:"rpc" comment:"EVM JSON-RPC endpoint (empty = the embedded dev chain under $REPO/chain; none = no chain, no anchoring)"`
 	// AnchorRegistry and RewardsDistributor are the contracts' addresses
 	// on that chain (openledger chain deploy writes them).
 	AnchorRegistry     string `toml:"anchor_registry" json:"anchor_registry" comment:"address of the AnchorRegistry contract (openledger chain deploy writes it)"`
@@ -152,6 +152,7 @@ func ProfileConfig(name string) (Config, error) {
 		c.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 		c.P2P.MDNS = false
 		c.P2P.NATPortMap = false
+		c.Chain.RPC = "none" // tests that anchor set a chain themselves
 	case "open-mainnet":
 		c.Chain = ChainConfig{ID: OpenMainnetChainID, RPC: OpenMainnetRPC, Confirmations: 2}
 	case "open-testnet":
@@ -186,7 +187,7 @@ func (c Config) Validate() error {
 }
 
 func (c ChainConfig) validate() error {
-	if c.RPC != "" {
+	if c.RPC != "" && c.RPC != "none" {
 		u, err := url.Parse(c.RPC)
 		switch {
 		case err != nil:

@@ -23,7 +23,7 @@ func TestE2EAnchorGeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, cfgPath, []byte(strings.Replace(string(cfg), "rpc = ''", "rpc = '"+dev.IPC+"'", 1)))
+	writeFile(t, cfgPath, []byte(strings.Replace(string(cfg), "rpc = 'none'", "rpc = '"+dev.IPC+"'", 1)))
 	var id daemon.IDResult
 	c.json(&id, "id")
 	dev.Fund(t, common.HexToAddress(id.Account), 1)
