@@ -23,6 +23,7 @@ import (
 	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/daemon"
 	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/proofs"
 )
 
 func (a *app) devnetCmd() *cobra.Command {
@@ -38,7 +39,9 @@ func (a *app) devnetCmd() *cobra.Command {
 			"until one contribution is rejected, one stays pending on a split vote and two are accepted; " +
 			"the votes travel by gossip and devnet waits until all three nodes tally the same. bob cuts a " +
 			"snapshot of the accepted contributions; carol verifies it (signatures, votes against the policy, " +
-			"Merkle root), fetches the whole version and checks every file over HTTP. Each step is printed with " +
+			"Merkle root), fetches the whole version and checks every file over HTTP. alice runs the embedded " +
+			"dev chain: she anchors the objects she made in one transaction and verifies their proofs against " +
+			"the chain. Each step is printed with " +
 			"its CID. The nodes keep serving until Ctrl-C, or devnet exits at once with --exit.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,7 +71,9 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	names := []string{"alice", "bob", "carol"}
 	nodes := make([]*devNode, len(names))
 	for i, name := range names {
-		dn, err := startDevNode(ctx, filepath.Join(dir, name), name, log)
+		// alice runs the embedded dev chain and anchors what she makes;
+		// bob and carol run without a chain.
+		dn, err := startDevNode(ctx, filepath.Join(dir, name), name, log, name == "alice")
 		if err != nil {
 			return err
 		}
@@ -194,6 +199,9 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := devnetAnchors(ctx, step, nodes[0], dn.ID, added.CID); err != nil {
+		return err
+	}
 
 	if exit {
 		step("done (--exit)")
@@ -214,10 +222,13 @@ type devNode struct {
 	id   daemon.IDResult
 }
 
-func startDevNode(ctx context.Context, dir, name string, log *slog.Logger) (*devNode, error) {
+func startDevNode(ctx context.Context, dir, name string, log *slog.Logger, chain bool) (*devNode, error) {
 	cfg, err := daemon.ProfileConfig("test")
 	if err != nil {
 		return nil, err
+	}
+	if chain {
+		cfg.Chain.RPC = "" // the embedded dev chain
 	}
 	if _, err := daemon.InitRepo(dir, daemon.InitOptions{Config: &cfg}); err != nil {
 		return nil, err
@@ -598,4 +609,28 @@ func writeSampleDataset(dir string) ([]string, int64, error) {
 		total += int64(len(body))
 	}
 	return names, total, nil
+}
+
+// devnetAnchors flushes alice's anchor queue to her embedded dev chain and
+// verifies the proofs of her Datanet and her contribution against it.
+func devnetAnchors(ctx context.Context, step func(string, ...any), alice *devNode, ids ...string) error {
+	var cs daemon.ChainStatus
+	if err := alice.rpc.CallContext(ctx, &cs, "chain_status"); err != nil {
+		return rpcErr(err)
+	}
+	var st daemon.AnchorStatusView
+	if err := alice.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil {
+		return rpcErr(err)
+	}
+	step("anchor_flush on alice: %d objects she made (Datanet, contributions, votes) anchored on her embedded dev chain (chain %d, registry %s)",
+		st.Anchored, cs.ChainID, st.Registry)
+	for _, id := range ids {
+		var p proofs.AnchorProof
+		if err := alice.rpc.CallContext(ctx, &p, "proofs_verify", id); err != nil {
+			return rpcErr(err)
+		}
+		step("proofs_verify %s: leaf in batch %s (%d items, %d-hash path), anchored in block %d by tx %s",
+			id, p.Root, p.ItemCount, len(p.Path), p.BlockNumber, p.TxHash.Hex())
+	}
+	return nil
 }
