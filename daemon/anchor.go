@@ -264,26 +264,56 @@ func (a *proofsAPI) Show(ctx context.Context, c string) (*proofs.AnchorProof, er
 	return p, nil
 }
 
-// Verify checks an object's anchor proof: the leaf is the object's, the path
-// leads to the root, and the registry on chain holds the root in the
-// proof's block.
+// Verify checks the anchor proof this node keeps for an object: see Check.
 func (a *proofsAPI) Verify(ctx context.Context, c string) (*proofs.AnchorProof, error) {
 	p, err := a.Show(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	id, _ := parseCID(c)
-	leaf, err := ObjectLeaf(id)
-	if err != nil {
-		return nil, apiError(err)
-	}
-	if leaf != p.Leaf || !p.Verify() {
-		return nil, apiError(fmt.Errorf("%w: the proof of %s does not lead from its leaf to its root", proofs.ErrAnchorMismatch, c))
-	}
-	if err := p.VerifyOnChain(ctx, a.n.chain.Load().client); err != nil {
+	if err := a.n.checkProof(ctx, p); err != nil {
 		return nil, apiError(err)
 	}
 	return p, nil
+}
+
+// Check verifies a proof from anywhere (another node's, a file) against
+// this node's chain: the leaf is the object's (its id is the object's
+// CID), the path leads to the root, the chain ID is this chain's, and the
+// registry holds the root in the proof's block.
+func (a *proofsAPI) Check(ctx context.Context, p proofs.AnchorProof) (*proofs.AnchorProof, error) {
+	if err := a.g(ctx, PermRead); err != nil {
+		return nil, apiError(err)
+	}
+	if err := a.n.checkProof(ctx, &p); err != nil {
+		return nil, apiError(err)
+	}
+	return &p, nil
+}
+
+func (n *Node) checkProof(ctx context.Context, p *proofs.AnchorProof) error {
+	ch := n.chain.Load()
+	if ch == nil {
+		return ErrNoChain
+	}
+	id, err := cid.Cast(p.ID)
+	if err != nil {
+		return fmt.Errorf("%w: the proof's id is not a CID: %v", errBadRequest, err)
+	}
+	leaf, err := ObjectLeaf(id)
+	if err != nil {
+		return err
+	}
+	if leaf != p.Leaf || !p.Verify() {
+		return fmt.Errorf("%w: the proof of %s does not lead from its leaf to its root", proofs.ErrAnchorMismatch, id)
+	}
+	chainID, err := ch.client.ChainID(ctx)
+	if err != nil {
+		return err
+	}
+	if chainID.Uint64() != p.ChainID {
+		return fmt.Errorf("%w: the proof is for chain %d, this node's chain is %s", proofs.ErrAnchorMismatch, p.ChainID, chainID)
+	}
+	return p.VerifyOnChain(ctx, ch.client)
 }
 
 // chainAPI is the chain_* namespace.

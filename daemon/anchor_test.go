@@ -209,3 +209,58 @@ func TestEmbeddedDevChain(t *testing.T) {
 		t.Fatalf("proof changed across a restart: %+v vs %+v", after, before)
 	}
 }
+
+// TestThreeNodesAnchorOnGeth: three nodes anchor on one geth --dev; each
+// checks the others' proofs against the chain.
+func TestThreeNodesAnchorOnGeth(t *testing.T) {
+	dev := gethtest.Start(t)
+	registry := dev.DeployAnchorRegistry(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var nodes []testPeer
+	var made []string
+	for i := range 3 {
+		n, _ := testNodeOpts(t, func(c *Config) {
+			c.Chain.ID = dev.ChainID.Uint64()
+			c.Chain.RPC = dev.IPC
+			c.Chain.AnchorRegistry = registry.Hex()
+		}, Options{Version: "test", AnchorInterval: time.Hour})
+		p := testPeer{n: n, rpc: n.InProc()}
+		t.Cleanup(p.rpc.Close)
+		dev.Fund(t, p.account(t), 1)
+		var dn DatanetView
+		if err := p.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: fmt.Sprintf("node %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		nodes, made = append(nodes, p), append(made, dn.ID)
+	}
+	proofsOf := make([]proofs.AnchorProof, len(nodes))
+	for i, p := range nodes {
+		var st AnchorStatusView
+		if err := p.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil || st.Anchored != 1 {
+			t.Fatalf("node %d flush: %+v %v", i, st, err)
+		}
+		if err := p.rpc.Call(&proofsOf[i], "proofs_show", made[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range nodes {
+		for j, proof := range proofsOf {
+			var got proofs.AnchorProof
+			if err := p.rpc.CallContext(ctx, &got, "proofs_check", proof); err != nil {
+				t.Fatalf("node %d checking node %d's proof: %v", i, j, err)
+			}
+		}
+	}
+	// A proof moved to another block, or naming another object, fails.
+	bad := proofsOf[0]
+	bad.BlockNumber++
+	if err := nodes[1].rpc.CallContext(ctx, new(proofs.AnchorProof), "proofs_check", bad); err == nil {
+		t.Fatal("a proof with the wrong block checks")
+	}
+	bad = proofsOf[0]
+	bad.ID = proofsOf[1].ID
+	if err := nodes[2].rpc.CallContext(ctx, new(proofs.AnchorProof), "proofs_check", bad); fmt.Sprint(errData(err)) != "anchor_mismatch" {
+		t.Fatalf("a proof naming another object: %v", err)
+	}
+}
