@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/internal/gethtest"
 	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/proofs/contracts"
 )
 
 // TestAnchorOnGeth: a node configured with a real geth --dev endpoint and a
@@ -262,5 +264,63 @@ func TestThreeNodesAnchorOnGeth(t *testing.T) {
 	bad.ID = proofsOf[1].ID
 	if err := nodes[2].rpc.CallContext(ctx, new(proofs.AnchorProof), "proofs_check", bad); fmt.Sprint(errData(err)) != "anchor_mismatch" {
 		t.Fatalf("a proof naming another object: %v", err)
+	}
+}
+
+// TestAnchorChainDown: the chain endpoint is stopped while objects are
+// queued; nothing is lost, and once it is back every object is anchored
+// exactly once.
+func TestAnchorChainDown(t *testing.T) {
+	dev := gethtest.Start(t)
+	registry := dev.DeployAnchorRegistry(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	n, _ := testNodeOpts(t, func(c *Config) {
+		c.Chain.ID = dev.ChainID.Uint64()
+		c.Chain.RPC = dev.IPC
+		c.Chain.AnchorRegistry = registry.Hex()
+	}, Options{Version: "test", AnchorInterval: 200 * time.Millisecond})
+	p := testPeer{n: n, rpc: n.InProc()}
+	defer p.rpc.Close()
+	dev.Fund(t, p.account(t), 1)
+
+	dev.Stop()
+	var dn DatanetView
+	if err := p.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "outage"}); err != nil {
+		t.Fatal(err)
+	}
+	k := p.addText(t, dn.ID, "a.txt", "made while the chain was down\n")
+	var st AnchorStatusView
+	waitFor(t, 30*time.Second, "the anchorer to meet the dead chain", func() bool {
+		return p.rpc.Call(&st, "anchor_status") == nil && st.LastError != ""
+	})
+	if st.Anchored != 0 || st.Queued+st.InFlight != 2 {
+		t.Fatalf("while the chain is down: %+v, want 2 queued or in flight", st)
+	}
+
+	dev.Restart(t)
+	waitFor(t, 90*time.Second, "both objects anchored after the chain came back", func() bool {
+		return p.rpc.Call(&st, "anchor_status") == nil && st.Anchored == 2
+	})
+	for _, c := range []string{dn.ID, k} {
+		if err := p.rpc.CallContext(ctx, new(proofs.AnchorProof), "proofs_verify", c); err != nil {
+			t.Fatalf("verify %s: %v", c, err)
+		}
+	}
+	reg, err := contracts.NewAnchorRegistry(registry, dev.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := reg.FilterAnchored(&bind.FilterOpts{Context: ctx}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var items uint64
+	for it.Next() {
+		items += it.Event.ItemCount
+	}
+	if items != 2 {
+		t.Fatalf("%d items anchored on chain, want exactly 2", items)
 	}
 }

@@ -54,6 +54,9 @@ type Dev struct {
 	Client  *ethclient.Client
 	ChainID *big.Int
 	dir     string
+	geth    string
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // Start runs geth --dev in a short temporary directory (a unix socket path
@@ -66,44 +69,74 @@ func Start(t testing.TB) *Dev {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	logf, err := os.Create(filepath.Join(dir, "geth.log"))
+	d := &Dev{IPC: filepath.Join(dir, "geth.ipc"), dir: dir, geth: geth}
+	d.run(t)
+	t.Cleanup(func() {
+		d.Stop()
+		if d.Client != nil {
+			d.Client.Close()
+		}
+	})
+	return d
+}
+
+// run starts the process on d's data directory and waits for its socket.
+func (d *Dev) run(t testing.TB) {
+	t.Helper()
+	logf, err := os.OpenFile(filepath.Join(d.dir, "geth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { logf.Close() })
-	cmd := exec.Command(geth, "--dev", "--datadir", dir, "--nodiscover", "--maxpeers", "0",
+	cmd := exec.Command(d.geth, "--dev", "--datadir", d.dir, "--nodiscover", "--maxpeers", "0",
 		"--port", "0", "--authrpc.port", "0", "--verbosity", "2")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
+		logf.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	d := &Dev{IPC: filepath.Join(dir, "geth.ipc"), dir: dir}
+	d.cmd, d.done = cmd, make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(d.done) }()
 	ctx := context.Background()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if d.Client, err = ethclient.DialContext(ctx, d.IPC); err == nil {
-			if d.ChainID, err = d.Client.ChainID(ctx); err == nil {
-				break
+		var c *ethclient.Client
+		if c, err = ethclient.DialContext(ctx, d.IPC); err == nil {
+			var id *big.Int
+			if id, err = c.ChainID(ctx); err == nil {
+				if d.Client != nil {
+					d.Client.Close()
+				}
+				d.Client, d.ChainID = c, id
+				return
 			}
-			d.Client.Close()
+			c.Close()
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "geth.log"))
+			log, _ := os.ReadFile(filepath.Join(d.dir, "geth.log"))
 			t.Fatalf("geth --dev did not answer on %s: %v\n%s", d.IPC, err, log)
 		}
 	}
-	t.Cleanup(d.Client.Close)
-	return d
+}
+
+// Stop stops the process (interrupt, then kill after 10 s); its data stays.
+func (d *Dev) Stop() {
+	if d.cmd == nil {
+		return
+	}
+	d.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.done
+	}
+	d.cmd = nil
+}
+
+// Restart starts a stopped process again on the same data, so the chain
+// continues where it was.
+func (d *Dev) Restart(t testing.TB) {
+	t.Helper()
+	d.run(t)
 }
 
 // Fund sends ether from geth's unlocked dev account to a and waits for it.
