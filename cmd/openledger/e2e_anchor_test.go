@@ -1,15 +1,20 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/openledger/openledger/daemon"
 	"github.com/openledger/openledger/internal/gethtest"
+	"github.com/openledger/openledger/proofs/contracts"
 )
 
 // TestE2EAnchorGeth: a daemon configured with a real geth --dev endpoint
@@ -68,4 +73,63 @@ func TestE2EAnchorGeth(t *testing.T) {
 	other := filepath.Join(dir, "other.cbor")
 	writeFile(t, other, []byte("not the object"))
 	nobody.fail("the proof is for", "proofs", "verify", "--file", proofPath, "--chain-rpc", dev.IPC, "--object", other)
+}
+
+// TestE2EAnchorKill9: the daemon is killed with SIGKILL while it anchors
+// (the flush may be before, during or after sending the transaction);
+// after a restart nothing queued is lost and nothing is anchored twice.
+func TestE2EAnchorKill9(t *testing.T) {
+	dev := gethtest.Start(t)
+	registry := dev.DeployAnchorRegistry(t)
+	c := newCLI(t)
+	cfgPath := filepath.Join(c.repo, "config.toml")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(cfg), "rpc = 'none'", "rpc = '"+dev.IPC+"'", 1)
+	text = strings.Replace(text, "anchor_registry = ''", "anchor_registry = '"+registry.Hex()+"'", 1)
+	writeFile(t, cfgPath, []byte(text))
+	var id daemon.IDResult
+	c.json(&id, "id")
+	dev.Fund(t, common.HexToAddress(id.Account), 1)
+
+	for round := range 3 {
+		_, d := c.startDaemon()
+		dn := strings.TrimSpace(c.ok("datanet", "create", fmt.Sprintf("round %d", round)))
+		flush := c.cmd("anchor", "flush")
+		if err := flush.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(round*150) * time.Millisecond) // before, around and after the send
+		d.Process.Signal(syscall.SIGKILL)
+		d.Wait()
+		flush.Wait()
+		_ = dn
+		// The killed daemon left its api file; the harness waits for the
+		// next daemon's.
+		os.Remove(filepath.Join(c.repo, daemon.APIFile))
+	}
+	c.startDaemon()
+	var st daemon.AnchorStatusView
+	c.json(&st, "anchor", "flush")
+	if st.Anchored != 3 || st.Queued != 0 || st.InFlight != 0 {
+		t.Fatalf("after the kills and a flush: %+v, want 3 anchored", st)
+	}
+	reg, err := contracts.NewAnchorRegistry(registry, dev.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := reg.FilterAnchored(&bind.FilterOpts{Context: t.Context()}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var items uint64
+	for it.Next() {
+		items += it.Event.ItemCount
+	}
+	if items != 3 {
+		t.Fatalf("%d items anchored on chain, want exactly 3 (one per Datanet)", items)
+	}
 }
