@@ -14,6 +14,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 
+	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/proofs/contracts"
 )
@@ -143,12 +144,42 @@ func (n *Node) startAnchorer() error {
 		return err
 	}
 	n.chain.Store(&chainLink{client: client, dev: dev, anchorer: a, registry: acfg.Registry})
+	n.wg.Go(n.anchorStored)
 	where := cfg.RPC
 	if dev != nil {
 		where = "embedded dev chain " + n.repo.Path(DevChainDir)
 	}
 	n.log.Info("anchoring", "chain", where, "registry", cfg.AnchorRegistry, "chain_id", chainID)
 	return nil
+}
+
+// anchorStored queues every stored object the operator signed, in the
+// background after a start: objects made by offline commands (no daemon to
+// queue them) or before anchoring was configured get anchored too.
+// Enqueue ignores what is already queued or anchored.
+func (n *Node) anchorStored() {
+	ch := n.chain.Load()
+	me := common.HexToAddress(n.repo.Config.Identity.Account)
+	queued := 0
+	err := n.store.ForEachObject(n.ctx, func(c cid.Cid, data []byte) error {
+		obj, err := datanet.Decode(data)
+		if err != nil || obj.Signer() != me {
+			return nil
+		}
+		leaf, err := ObjectLeaf(c)
+		if err != nil {
+			return nil
+		}
+		if err := ch.anchorer.Enqueue(n.ctx, c.Bytes(), leaf); err != nil {
+			return err
+		}
+		queued++
+		return nil
+	})
+	if err != nil && n.ctx.Err() == nil {
+		n.log.Warn("could not queue the stored objects for anchoring", "err", err)
+	}
+	n.log.Debug("stored objects checked for anchoring", "signed_here", queued)
 }
 
 func (c *chainLink) close() error {

@@ -171,6 +171,29 @@ func TestEmbeddedDevChain(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// A Datanet made by an offline command, before any daemon ran.
+	offline := func() string {
+		repo, err := OpenRepo(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer repo.Close()
+		n, err := NewNode(repo, Options{Version: "test", Offline: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c := n.InProc()
+		defer c.Close()
+		var dn DatanetView
+		if err := c.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "made offline"}); err != nil {
+			t.Fatal(err)
+		}
+		return dn.ID
+	}()
 	n, repo, p := start()
 	if repo.Config.Chain.AnchorRegistry == "" || repo.Config.Chain.RewardsDistributor == "" {
 		t.Fatalf("contracts not deployed at first start: %+v", repo.Config.Chain)
@@ -184,8 +207,14 @@ func TestEmbeddedDevChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st AnchorStatusView
-	if err := p.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil || st.Anchored != 1 {
+	waitFor(t, 30*time.Second, "the offline Datanet queued at start", func() bool {
+		return p.rpc.Call(&st, "anchor_status") == nil && st.Queued+st.InFlight+st.Anchored == 2
+	})
+	if err := p.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil || st.Anchored != 2 {
 		t.Fatalf("flush: %+v %v", st, err)
+	}
+	if err := p.rpc.CallContext(ctx, new(proofs.AnchorProof), "proofs_verify", offline); err != nil {
+		t.Fatalf("the offline Datanet: %v", err)
 	}
 	var before proofs.AnchorProof
 	if err := p.rpc.CallContext(ctx, &before, "proofs_verify", dn.ID); err != nil {
