@@ -87,15 +87,15 @@ func TestE2EAnchorKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Replace(string(cfg), "rpc = 'none'", "rpc = '"+dev.IPC+"'", 1)
-	text = strings.Replace(text, "anchor_registry = ''", "anchor_registry = '"+registry.Hex()+"'", 1)
-	writeFile(t, cfgPath, []byte(text))
+	// The endpoint comes from the daemon's --chain-rpc, the registry from
+	// the config.
+	writeFile(t, cfgPath, []byte(strings.Replace(string(cfg), "anchor_registry = ''", "anchor_registry = '"+registry.Hex()+"'", 1)))
 	var id daemon.IDResult
 	c.json(&id, "id")
 	dev.Fund(t, common.HexToAddress(id.Account), 1)
 
 	for round := range 3 {
-		_, d := c.startDaemon()
+		_, d := c.startDaemon("--chain-rpc", dev.IPC)
 		dn := strings.TrimSpace(c.ok("datanet", "create", fmt.Sprintf("round %d", round)))
 		flush := c.cmd("anchor", "flush")
 		if err := flush.Start(); err != nil {
@@ -110,7 +110,7 @@ func TestE2EAnchorKill9(t *testing.T) {
 		// next daemon's.
 		os.Remove(filepath.Join(c.repo, daemon.APIFile))
 	}
-	c.startDaemon()
+	c.startDaemon("--chain-rpc", dev.IPC)
 	var st daemon.AnchorStatusView
 	c.json(&st, "anchor", "flush")
 	if st.Anchored != 3 || st.Queued != 0 || st.InFlight != 0 {

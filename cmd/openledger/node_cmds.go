@@ -52,6 +52,7 @@ func (a *app) initCmd() *cobra.Command {
 func (a *app) daemonCmd() *cobra.Command {
 	var apiAddr string
 	var listen []string
+	var chainRPC string
 	var offline bool
 	cmd := &cobra.Command{
 		Use:   "daemon",
@@ -67,6 +68,14 @@ func (a *app) daemonCmd() *cobra.Command {
 				return err
 			}
 			defer repo.Close()
+			if chainRPC != "" {
+				// For this run; `chain deploy` would write it to the config
+				// with the addresses.
+				repo.Config.Chain.RPC = chainRPC
+				if err := repo.Config.Validate(); err != nil {
+					return fmt.Errorf("--chain-rpc: %w", err)
+				}
+			}
 			log, err := a.logger(repo.Config.Log.Level)
 			if err != nil {
 				return err
@@ -99,6 +108,7 @@ func (a *app) daemonCmd() *cobra.Command {
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT for the HTTP API, overriding config api.address (loopback only)")
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddr to listen on, overriding config p2p.listen (repeatable)")
 	cmd.Flags().BoolVar(&offline, "offline", false, "serve the API without joining the network")
+	cmd.Flags().StringVar(&chainRPC, "chain-rpc", "", "EVM JSON-RPC endpoint to anchor on, overriding config chain.rpc (\"none\": no anchoring)")
 	return cmd
 }
 
