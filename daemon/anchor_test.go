@@ -69,14 +69,30 @@ func TestAnchorOnGeth(t *testing.T) {
 			t.Fatalf("proof of %s on chain: %v", c, err)
 		}
 	}
-	// A proof with another leaf is refused.
+	// A tampered object (its id), path or root is refused by
+	// proofs_check, against the chain; the untouched proof passes.
 	var proof proofs.AnchorProof
 	if err := p.rpc.Call(&proof, "proofs_show", k); err != nil {
 		t.Fatal(err)
 	}
-	proof.Leaf = proofs.Hash(common.HexToHash("0x01"))
-	if proof.Verify() {
-		t.Fatal("a proof with a forged leaf verifies")
+	if err := p.rpc.CallContext(ctx, new(proofs.AnchorProof), "proofs_check", proof); err != nil {
+		t.Fatalf("the untouched proof: %v", err)
+	}
+	tampered := map[string]func(*proofs.AnchorProof){
+		"object": func(q *proofs.AnchorProof) { q.ID = mustParse(t, dn.ID).Bytes() },
+		"leaf":   func(q *proofs.AnchorProof) { q.Leaf = proofs.Hash(common.HexToHash("0x01")) },
+		"path":   func(q *proofs.AnchorProof) { q.Path = append([]proofs.Hash{proofs.Hash(common.HexToHash("0x02"))}, q.Path...) },
+		"root":   func(q *proofs.AnchorProof) { q.Root[0] ^= 1 },
+		"block":  func(q *proofs.AnchorProof) { q.BlockNumber++ },
+		"chain":  func(q *proofs.AnchorProof) { q.ChainID++ },
+	}
+	for name, change := range tampered {
+		q := proof
+		q.Path = append([]proofs.Hash(nil), proof.Path...)
+		change(&q)
+		if err := p.rpc.CallContext(ctx, new(proofs.AnchorProof), "proofs_check", q); err == nil {
+			t.Errorf("a proof with a tampered %s checks", name)
+		}
 	}
 	// Something never made here has no proof.
 	err := p.rpc.Call(&proof, "proofs_show", mustParse(t, k).String()[:10]+"x")
