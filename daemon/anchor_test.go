@@ -81,10 +81,12 @@ func TestAnchorOnGeth(t *testing.T) {
 	tampered := map[string]func(*proofs.AnchorProof){
 		"object": func(q *proofs.AnchorProof) { q.ID = mustParse(t, dn.ID).Bytes() },
 		"leaf":   func(q *proofs.AnchorProof) { q.Leaf = proofs.Hash(common.HexToHash("0x01")) },
-		"path":   func(q *proofs.AnchorProof) { q.Path = append([]proofs.Hash{proofs.Hash(common.HexToHash("0x02"))}, q.Path...) },
-		"root":   func(q *proofs.AnchorProof) { q.Root[0] ^= 1 },
-		"block":  func(q *proofs.AnchorProof) { q.BlockNumber++ },
-		"chain":  func(q *proofs.AnchorProof) { q.ChainID++ },
+		"path": func(q *proofs.AnchorProof) {
+			q.Path = append([]proofs.Hash{proofs.Hash(common.HexToHash("0x02"))}, q.Path...)
+		},
+		"root":  func(q *proofs.AnchorProof) { q.Root[0] ^= 1 },
+		"block": func(q *proofs.AnchorProof) { q.BlockNumber++ },
+		"chain": func(q *proofs.AnchorProof) { q.ChainID++ },
 	}
 	for name, change := range tampered {
 		q := proof
