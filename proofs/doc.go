@@ -12,8 +12,9 @@
 // the repository root, see docs/contracts.md). The Anchorer batches object
 // leaves into one Merkle root per transaction on the AnchorRegistry, from a
 // persistent Badger queue of its own (anchor_store.go documents its keys),
-// and keeps each item's AnchorProof. Later it also owns the embedded dev
-// chain.
+// and keeps each item's AnchorProof. DevChain is the embedded development
+// chain, an in-process go-ethereum dev-mode node persisted under a
+// directory.
 //
 // # What it must not do
 //
