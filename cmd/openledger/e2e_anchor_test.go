@@ -103,7 +103,7 @@ func TestE2EAnchorKill9(t *testing.T) {
 		}
 		time.Sleep(time.Duration(round*150) * time.Millisecond) // before, around and after the send
 		d.Process.Signal(syscall.SIGKILL)
-		d.Wait()
+		<-c.daemonDone
 		flush.Wait()
 		_ = dn
 		// The killed daemon left its api file; the harness waits for the

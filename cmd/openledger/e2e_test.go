@@ -46,6 +46,9 @@ func TestMain(m *testing.M) {
 type cli struct {
 	t    testing.TB
 	repo string
+	// daemonDone is closed when the last daemon startDaemon started has
+	// exited and been waited for.
+	daemonDone chan struct{}
 }
 
 func newCLI(t testing.TB) *cli {
@@ -122,11 +125,13 @@ func (c *cli) startDaemon(args ...string) (string, *exec.Cmd) {
 		c.t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	done := make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(done) }()
+	c.daemonDone = done
 	c.t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case <-done:
 		case <-time.After(20 * time.Second):
 			cmd.Process.Kill()
 		}
