@@ -326,6 +326,14 @@ func (n *Node) checkProof(ctx context.Context, p *proofs.AnchorProof) error {
 	if ch == nil {
 		return ErrNoChain
 	}
+	return CheckProof(ctx, ch.client, p)
+}
+
+// CheckProof checks an object's anchor proof with nothing but a chain
+// connection: its id is a CID whose leaf is the proof's, the path leads to
+// the root, the chain is the proof's, and the registry holds the root in
+// the proof's block with its item count.
+func CheckProof(ctx context.Context, client *ethclient.Client, p *proofs.AnchorProof) error {
 	id, err := cid.Cast(p.ID)
 	if err != nil {
 		return fmt.Errorf("%w: the proof's id is not a CID: %v", errBadRequest, err)
@@ -334,17 +342,20 @@ func (n *Node) checkProof(ctx context.Context, p *proofs.AnchorProof) error {
 	if err != nil {
 		return err
 	}
-	if leaf != p.Leaf || !p.Verify() {
-		return fmt.Errorf("%w: the proof of %s does not lead from its leaf to its root", proofs.ErrAnchorMismatch, id)
+	if leaf != p.Leaf {
+		return fmt.Errorf("%w: the proof's leaf %s is not the leaf of %s (%s)", proofs.ErrAnchorMismatch, p.Leaf, id, leaf)
 	}
-	chainID, err := ch.client.ChainID(ctx)
+	if !p.Verify() {
+		return fmt.Errorf("%w: the proof's path does not lead from the leaf of %s to root %s", proofs.ErrAnchorMismatch, id, p.Root)
+	}
+	chainID, err := client.ChainID(ctx)
 	if err != nil {
 		return err
 	}
 	if chainID.Uint64() != p.ChainID {
-		return fmt.Errorf("%w: the proof is for chain %d, this node's chain is %s", proofs.ErrAnchorMismatch, p.ChainID, chainID)
+		return fmt.Errorf("%w: the proof is for chain %d, the endpoint serves chain %s", proofs.ErrAnchorMismatch, p.ChainID, chainID)
 	}
-	return p.VerifyOnChain(ctx, ch.client)
+	return p.VerifyOnChain(ctx, client)
 }
 
 // chainAPI is the chain_* namespace.
@@ -366,6 +377,27 @@ type ChainStatus struct {
 	RegistryDeployed bool `json:"registry_deployed"`
 }
 
+// chainClient returns a client of the configured chain: the anchorer's
+// connection when it runs, else a new connection to chain.rpc, which
+// release closes. The embedded dev chain is reachable only through the
+// running daemon.
+func (n *Node) chainClient(ctx context.Context) (*ethclient.Client, func(), error) {
+	rpcURL := n.repo.Config.Chain.RPC
+	switch ch := n.chain.Load(); {
+	case rpcURL == ChainNone:
+		return nil, nil, ErrNoChain
+	case ch != nil:
+		return ch.client, func() {}, nil
+	case rpcURL == "":
+		return nil, nil, fmt.Errorf("%w: the embedded dev chain runs in the daemon (start it; it deploys the contracts at first start)", ErrNoChain)
+	}
+	c, err := ethclient.DialContext(ctx, rpcURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, rpcURL, err)
+	}
+	return c, c.Close, nil
+}
+
 // Status reports the configured chain: its ID, head, the operator's balance
 // and whether the anchor registry is deployed.
 func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
@@ -373,22 +405,11 @@ func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
 		return nil, apiError(err)
 	}
 	cfg := a.n.repo.Config.Chain
-	var client *ethclient.Client
-	switch ch := a.n.chain.Load(); {
-	case cfg.RPC == ChainNone:
-		return nil, apiError(ErrNoChain)
-	case ch != nil:
-		client = ch.client
-	case cfg.RPC == "":
-		return nil, apiError(fmt.Errorf("%w: the embedded dev chain runs in the daemon", ErrNoChain))
-	default:
-		c, err := ethclient.DialContext(ctx, cfg.RPC)
-		if err != nil {
-			return nil, apiError(fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err))
-		}
-		defer c.Close()
-		client = c
+	client, release, err := a.n.chainClient(ctx)
+	if err != nil {
+		return nil, apiError(err)
 	}
+	defer release()
 	rpcName := cfg.RPC
 	if rpcName == "" {
 		rpcName = "embedded dev chain"
@@ -453,24 +474,11 @@ func (n *Node) deploy(ctx context.Context, args DeployArgs) (*DeployResult, erro
 	if args.Token != "" && !common.IsHexAddress(args.Token) {
 		return nil, fmt.Errorf("%w: token %q is not an address", errBadRequest, args.Token)
 	}
-	var client *ethclient.Client
-	switch rpcURL := n.repo.Config.Chain.RPC; {
-	case rpcURL == ChainNone:
-		return nil, ErrNoChain
-	case rpcURL == "":
-		ch := n.chain.Load()
-		if ch == nil || ch.dev == nil {
-			return nil, fmt.Errorf("%w: the embedded dev chain runs in the daemon, which deploys the contracts on it at first start", ErrNoChain)
-		}
-		client = ch.client
-	default:
-		c, err := ethclient.DialContext(ctx, rpcURL)
-		if err != nil {
-			return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, rpcURL, err)
-		}
-		defer c.Close()
-		client = c
+	client, release, err := n.chainClient(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	res, err := n.deployContracts(ctx, client, args)
 	if err != nil {
 		return nil, err

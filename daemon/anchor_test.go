@@ -7,13 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/internal/gethtest"
 	"github.com/openledger/openledger/proofs"
-	"github.com/openledger/openledger/proofs/contracts"
 )
 
 // TestAnchorOnGeth: a node configured with a real geth --dev endpoint and a
@@ -354,19 +352,7 @@ func TestAnchorChainDown(t *testing.T) {
 			t.Fatalf("verify %s: %v", c, err)
 		}
 	}
-	reg, err := contracts.NewAnchorRegistry(registry, dev.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := reg.FilterAnchored(&bind.FilterOpts{Context: ctx}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	var items uint64
-	for it.Next() {
-		items += it.Event.ItemCount
-	}
+	items := dev.AnchoredItems(t, registry)
 	if items != 2 {
 		t.Fatalf("%d items anchored on chain, want exactly 2", items)
 	}

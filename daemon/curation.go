@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -360,18 +361,12 @@ func (a *curationAPI) Pending(ctx context.Context, id string) ([]PendingItem, er
 }
 
 func sortPending(items []PendingItem) {
-	for i := 1; i < len(items); i++ { // few items: insertion sort by creation, then CID
-		for j := i; j > 0 && pendingLess(items[j], items[j-1]); j-- {
-			items[j], items[j-1] = items[j-1], items[j]
+	slices.SortFunc(items, func(a, b PendingItem) int {
+		if c := a.Tally.Created.Compare(b.Tally.Created); c != 0 {
+			return c
 		}
-	}
-}
-
-func pendingLess(a, b PendingItem) bool {
-	if !a.Tally.Created.Equal(b.Tally.Created) {
-		return a.Tally.Created.Before(b.Tally.Created)
-	}
-	return a.Tally.Contribution < b.Tally.Contribution
+		return strings.Compare(a.Tally.Contribution, b.Tally.Contribution)
+	})
 }
 
 // shardSize is the size of shard j of file f.

@@ -142,29 +142,12 @@ func (a *app) verifyProofFile(ctx context.Context, file, chainRPC, objectFile st
 			return fmt.Errorf("%s hashes to %s, the proof is for %s", objectFile, got, c)
 		}
 	}
-	leaf, err := daemon.ObjectLeaf(c)
-	if err != nil {
-		return err
-	}
-	if leaf != p.Leaf {
-		return fmt.Errorf("the proof's leaf %s is not the leaf of %s (%s)", p.Leaf, c, leaf)
-	}
-	if !p.Verify() {
-		return fmt.Errorf("the proof's path does not lead from its leaf to root %s", p.Root)
-	}
 	client, err := ethclient.DialContext(ctx, chainRPC)
 	if err != nil {
 		return fmt.Errorf("--chain-rpc %s: %w", chainRPC, err)
 	}
 	defer client.Close()
-	id, err := client.ChainID(ctx)
-	if err != nil {
-		return fmt.Errorf("--chain-rpc %s: %w", chainRPC, err)
-	}
-	if id.Uint64() != p.ChainID {
-		return fmt.Errorf("%s serves chain %s, the proof is for chain %d", chainRPC, id, p.ChainID)
-	}
-	if err := p.VerifyOnChain(ctx, client); err != nil {
+	if err := daemon.CheckProof(ctx, client, &p); err != nil {
 		return err
 	}
 	return a.emit(p, func(w io.Writer) {

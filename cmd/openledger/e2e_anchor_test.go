@@ -9,12 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/openledger/openledger/daemon"
 	"github.com/openledger/openledger/internal/gethtest"
-	"github.com/openledger/openledger/proofs/contracts"
 )
 
 // TestE2EAnchorGeth: a daemon configured with a real geth --dev endpoint
@@ -116,19 +114,7 @@ func TestE2EAnchorKill9(t *testing.T) {
 	if st.Anchored != 3 || st.Queued != 0 || st.InFlight != 0 {
 		t.Fatalf("after the kills and a flush: %+v, want 3 anchored", st)
 	}
-	reg, err := contracts.NewAnchorRegistry(registry, dev.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := reg.FilterAnchored(&bind.FilterOpts{Context: t.Context()}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	var items uint64
-	for it.Next() {
-		items += it.Event.ItemCount
-	}
+	items := dev.AnchoredItems(t, registry)
 	if items != 3 {
 		t.Fatalf("%d items anchored on chain, want exactly 3 (one per Datanet)", items)
 	}

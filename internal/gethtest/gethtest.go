@@ -199,3 +199,27 @@ func (d *Dev) DeployAnchorRegistry(t testing.TB) common.Address {
 	}
 	return addr
 }
+
+// AnchoredItems sums the item counts of every Anchored event of the
+// registry: how many items were anchored on this chain, duplicates
+// included.
+func (d *Dev) AnchoredItems(t testing.TB, registry common.Address) uint64 {
+	t.Helper()
+	reg, err := contracts.NewAnchorRegistry(registry, d.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := reg.FilterAnchored(&bind.FilterOpts{Context: context.Background()}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var items uint64
+	for it.Next() {
+		items += it.Event.ItemCount
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
