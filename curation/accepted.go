@@ -1,0 +1,40 @@
+package curation
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/datanet"
+)
+
+// AcceptedAt returns when a contribution was first accepted: votes are taken
+// in the order of their times, and the answer is the time of the vote that
+// first brought the tally to Accepted. ok is false if the votes never accept
+// it. Attribution credits the earliest accepted holder of a text, and the
+// votes are a snapshot's evidence, so every node computes the same time from
+// the snapshot alone. It fails with ErrInvalidPolicy only.
+func AcceptedAt(p Policy, contribution cid.Cid, created time.Time, votes []*datanet.Vote) (at time.Time, ok bool, err error) {
+	total, err := p.total()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	sorted := slices.Clone(votes)
+	sorted = slices.DeleteFunc(sorted, func(v *datanet.Vote) bool { return v == nil })
+	slices.SortStableFunc(sorted, func(a, b *datanet.Vote) int { return cmp.Compare(a.Created, b.Created) })
+	for i := 0; i < len(sorted); {
+		t := sorted[i].Created
+		j := i
+		for j < len(sorted) && sorted[j].Created == t {
+			j++
+		}
+		now := time.Unix(t, 0)
+		if r := tally(p, total, contribution, created, sorted[:j], now); r.Status == Accepted {
+			return now.UTC(), true, nil
+		}
+		i = j
+	}
+	return time.Time{}, false, nil
+}
