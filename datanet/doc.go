@@ -1,9 +1,15 @@
 // Package datanet owns the object model of openledger: the signed objects a
-// Datanet is made of (today [Datanet], [Contribution], [Vote] and
-// [Snapshot]; ModelRecord and AttributionRecord follow), their one canonical encoding,
-// their content identifiers, their field rules, and their EIP-712 signatures.
+// Datanet is made of — [Datanet], [Contribution], [Vote], [Snapshot] — and
+// the objects that follow a Datanet into training and payment —
+// [ModelRecord] (a model's lineage), [AttributionRecord] (the attribution
+// of one model output and its payouts) and [RewardEpoch] (cumulative
+// rewards and their claim root) — with their one canonical encoding, their
+// content identifiers, their field rules, and their EIP-712 signatures.
 // The per-Datanet state (a log of signed objects over the content store) is
-// also part of this package.
+// also part of this package. It checks that models, attribution records and
+// epochs are well formed and fit the objects they name (a record's proofs
+// included); recomputing an attribution or an epoch's balances is the
+// attribution package's job.
 //
 // It must not do I/O beyond the storage package: no network, no chain, no
 // clock (times are fields and arguments), no files. Every function here is a
@@ -40,13 +46,37 @@
 //	snapshot:     kind v datanet policy version prev contributions root
 //	              evidence cutter chain_id created signature
 //	entry:        contribution root
+//	model:        kind v name base snapshots artifacts chunk_size metadata
+//	              owner chain_id created signature
+//	model entry:  datanet snapshot
+//	              (artifacts are files, as a contribution's)
+//	attribution:  kind v model output output_size params spans weights
+//	              tokens_in tokens_out rewards model_owner payouts attester
+//	              chain_id created signature
+//	params:       min_span_bytes max_span_count max_output_bytes
+//	              normalization
+//	span:         start end snapshot contribution contributor file offset
+//	              length count weight shards contribution_proof
+//	span shard:   index shard size proof
+//	weight:       address parts
+//	rewards:      rate_in rate_out platform_fee model_owner_bps staker_bps
+//	              contributor_bps platform stakers
+//	payout:       address role amount
+//	reward_epoch: kind v number prev records balances root distributor
+//	              poster chain_id created signature
+//	balance:      address cumulative
 //
-// Addresses (20 bytes), Merkle roots (32 bytes) and signatures (65 bytes,
-// R||S||V with V in {27, 28}) are byte strings; timestamps are unix
-// seconds; prev, datanet, contribution, policy and shards are links. A
-// snapshot's evidence is a list of byte strings, each the canonical encoding
-// of a Vote, so every vote keeps its own CID and signature. The testdata directory holds
-// golden encodings with their diagnostic notation.
+// Addresses (20 bytes), Merkle roots and proof hashes (32 bytes) and
+// signatures (65 bytes, R||S||V with V in {27, 28}) are byte strings;
+// timestamps are unix seconds; prev, datanet, contribution, policy, model,
+// snapshot, records, output and shards are links (output and shards raw
+// CIDs, the others objects). Amounts (rate_in, rate_out, platform_fee,
+// amount, cumulative) are unsigned big integers as byte strings,
+// big-endian, without leading zero bytes, zero being the empty byte string;
+// a leading zero byte is non-canonical. A snapshot's evidence is a list of
+// byte strings, each the canonical encoding of a Vote, so every vote keeps
+// its own CID and signature. The testdata directory holds golden encodings
+// with their diagnostic notation.
 //
 // An object's CID is CIDv1, codec dag-cbor (0x71), multihash sha2-256 of the
 // whole encoding, signature included. Shards are CIDv1, codec raw (0x55),
@@ -70,8 +100,11 @@
 // state layer checks that a Contribution's chain ID is its Datanet's
 // ([Datanet.Admits] does).
 //
-// The message types are documented on [Datanet], [Contribution], [Vote] and
-// [Snapshot]. Big lists
+// The message types are documented on [Datanet], [Contribution], [Vote],
+// [Snapshot], [ModelRecord], [AttributionRecord] and [RewardEpoch]. A
+// model, an attribution record and an epoch carry a chain ID too: a model
+// and its records that of their Datanets, an epoch that of the chain its
+// root is posted on. Big lists
 // are committed by hash (keccak256 of their DAG-CBOR encoding) so a wallet
 // can still show the small fields a person can judge.
 package datanet

@@ -75,6 +75,12 @@ func eip712Types(primaryType string) apitypes.Types {
 		types[typeVote] = voteEIP712Type()
 	case typeSnapshot:
 		types[typeSnapshot] = snapshotEIP712Type()
+	case typeModel:
+		types[typeModel] = modelEIP712Type()
+	case typeAttribution:
+		types[typeAttribution] = attributionEIP712Type()
+	case typeRewardEpoch:
+		types[typeRewardEpoch] = rewardEpochEIP712Type()
 	}
 	return types
 }

@@ -1,6 +1,7 @@
 package datanet
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,6 +206,13 @@ func TestTypeStrings(t *testing.T) {
 		{signedContribution(t), "Contribution(string datanet,address contributor,bytes32 root," +
 			"uint64 size,uint64 chunkSize,uint32 fileCount,bytes32 files,string license," +
 			"bytes32 metadata,uint64 created)"},
+		{signedModel(t), "Model(string name,string base,address owner,uint32 snapshotCount,bytes32 snapshots," +
+			"uint32 artifactCount,bytes32 artifacts,uint64 chunkSize,bytes32 metadata,uint64 created)"},
+		{signedAttribution(t), "Attribution(string model,bytes32 output,uint64 outputSize,uint32 spanCount," +
+			"bytes32 spans,bytes32 weights,bytes32 params,uint64 tokensIn,uint64 tokensOut,bytes32 payouts," +
+			"address modelOwner,address attester,uint64 created)"},
+		{signedEpoch(t), "RewardEpoch(uint64 number,string prev,uint32 recordCount,bytes32 records," +
+			"uint32 balanceCount,bytes32 balances,bytes32 root,address distributor,address poster,uint64 created)"},
 	}
 	for _, tt := range tests {
 		td, err := TypedData(tt.obj)
@@ -380,4 +388,158 @@ func TestWrongChainIDFails(t *testing.T) {
 	if err := signedDatanet(t).Admits(c); !errors.Is(err, ErrNotAdmitted) {
 		t.Errorf("Admits = %v, want ErrNotAdmitted", err)
 	}
+}
+
+// typedDoc writes a typed data document for eth_signTypedData_v4 from a
+// type spelled out as "name type" pairs, independently of the package's
+// type tables.
+func typedDoc(t *testing.T, primary string, fields []string, chainID uint64, msg map[string]any) string {
+	t.Helper()
+	var typ []map[string]string
+	for _, f := range fields {
+		typeName, name, _ := strings.Cut(f, " ")
+		typ = append(typ, map[string]string{"name": name, "type": typeName})
+	}
+	doc, err := json.Marshal(map[string]any{
+		"types": map[string]any{
+			"EIP712Domain": []map[string]string{
+				{"name": "name", "type": "string"},
+				{"name": "version", "type": "string"},
+				{"name": "chainId", "type": "uint256"},
+			},
+			primary: typ,
+		},
+		"primaryType": primary,
+		"domain":      map[string]any{"name": "openledger", "version": "1", "chainId": chainID},
+		"message":     msg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(doc)
+}
+
+// tag42 is a link in independentCBOR's input.
+func tag42(c cid.Cid) cbor.Tag { return cbor.Tag{Number: 42, Content: append([]byte{0}, c.Bytes()...)} }
+
+// hashList is a list of proof hashes in independentCBOR's input.
+func hashList(hs []common.Hash) []any {
+	out := []any{}
+	for _, h := range hs {
+		out = append(out, h.Bytes())
+	}
+	return out
+}
+
+func keccakHex(t *testing.T, v any) string {
+	t.Helper()
+	return crypto.Keccak256Hash(independentCBOR(t, v)).Hex()
+}
+
+// checkWalletSigned checks that the package's signing hash of obj is the
+// one a wallet computes from doc, and that a wallet's signature of doc
+// verifies as obj's.
+func checkWalletSigned(t *testing.T, obj Object, doc, hexKey string, setSig func([]byte)) {
+	t.Helper()
+	sig, hash := walletSign(t, doc, hexKey)
+	if got, err := SigningHash(obj); err != nil || !equalBytes(got[:], hash) {
+		t.Fatalf("SigningHash = %x, %v; the wallet signed %x\n%s", got, err, hash, doc)
+	}
+	setSig(sig)
+	if err := obj.Verify(); err != nil {
+		t.Fatalf("wallet signature does not verify: %v", err)
+	}
+}
+
+func TestWalletSignedModelVerifies(t *testing.T) {
+	m := testModel(t)
+	m.Owner, m.ChainID = trainerSigner(t).Address(), testChainID
+	snapshots := []any{}
+	for _, s := range m.Snapshots {
+		snapshots = append(snapshots, map[string]any{"datanet": tag42(s.Datanet), "snapshot": tag42(s.Snapshot)})
+	}
+	artifacts := []any{}
+	for _, f := range m.Artifacts {
+		shards := []any{}
+		for _, s := range f.Shards {
+			shards = append(shards, tag42(s))
+		}
+		artifacts = append(artifacts, map[string]any{"path": f.Path, "size": f.Size, "shards": shards})
+	}
+	doc := typedDoc(t, "Model", []string{"string name", "string base", "address owner", "uint32 snapshotCount",
+		"bytes32 snapshots", "uint32 artifactCount", "bytes32 artifacts", "uint64 chunkSize", "bytes32 metadata",
+		"uint64 created"}, testChainID, map[string]any{
+		"name": m.Name, "base": m.Base, "owner": m.Owner.Hex(), "snapshotCount": len(m.Snapshots),
+		"snapshots": keccakHex(t, snapshots), "artifactCount": len(m.Artifacts), "artifacts": keccakHex(t, artifacts),
+		"chunkSize": m.ChunkSize, "metadata": keccakHex(t, m.Metadata), "created": m.Created,
+	})
+	checkWalletSigned(t, m, doc, trainerKeyHex, func(sig []byte) { m.Signature = sig })
+}
+
+func TestWalletSignedAttributionVerifies(t *testing.T) {
+	r := testAttribution(t)
+	r.Attester, r.ChainID = attesterSigner(t).Address(), testChainID
+	spans := []any{}
+	for _, s := range r.Spans {
+		shards := []any{}
+		for _, sh := range s.Shards {
+			shards = append(shards, map[string]any{"index": sh.Index, "shard": tag42(sh.Shard), "size": sh.Size, "proof": hashList(sh.Proof)})
+		}
+		spans = append(spans, map[string]any{
+			"start": s.Start, "end": s.End, "snapshot": tag42(s.Snapshot), "contribution": tag42(s.Contribution),
+			"contributor": s.Contributor.Bytes(), "file": s.File, "offset": s.Offset, "length": s.Length,
+			"count": s.Count, "weight": s.Weight, "shards": shards, "contribution_proof": hashList(s.ContributionProof),
+		})
+	}
+	weights := []any{}
+	for _, w := range r.Weights {
+		weights = append(weights, map[string]any{"address": w.Address.Bytes(), "parts": w.Parts})
+	}
+	payouts := []any{}
+	for _, p := range r.Payouts {
+		payouts = append(payouts, map[string]any{"address": p.Address.Bytes(), "role": p.Role, "amount": p.Amount.Bytes()})
+	}
+	rw := r.Rewards
+	params := map[string]any{
+		"params": map[string]any{
+			"min_span_bytes": r.Params.MinSpanBytes, "max_span_count": r.Params.MaxSpanCount,
+			"max_output_bytes": r.Params.MaxOutputBytes, "normalization": r.Params.Normalization,
+		},
+		"rewards": map[string]any{
+			"rate_in": rw.RateIn.Bytes(), "rate_out": rw.RateOut.Bytes(), "platform_fee": rw.PlatformFee.Bytes(),
+			"model_owner_bps": rw.ModelOwnerBps, "staker_bps": rw.StakerBps, "contributor_bps": rw.ContributorBps,
+			"platform": rw.Platform.Bytes(), "stakers": rw.Stakers.Bytes(),
+		},
+	}
+	output := sha256.Sum256([]byte(goldenOutput))
+	doc := typedDoc(t, "Attribution", []string{"string model", "bytes32 output", "uint64 outputSize", "uint32 spanCount",
+		"bytes32 spans", "bytes32 weights", "bytes32 params", "uint64 tokensIn", "uint64 tokensOut", "bytes32 payouts",
+		"address modelOwner", "address attester", "uint64 created"}, testChainID, map[string]any{
+		"model": r.Model.String(), "output": common.Hash(output).Hex(), "outputSize": r.OutputSize, "spanCount": len(r.Spans),
+		"spans": keccakHex(t, spans), "weights": keccakHex(t, weights), "params": keccakHex(t, params),
+		"tokensIn": r.TokensIn, "tokensOut": r.TokensOut, "payouts": keccakHex(t, payouts),
+		"modelOwner": r.ModelOwner.Hex(), "attester": r.Attester.Hex(), "created": r.Created,
+	})
+	checkWalletSigned(t, r, doc, attesterKeyHex, func(sig []byte) { r.Signature = sig })
+}
+
+func TestWalletSignedRewardEpochVerifies(t *testing.T) {
+	e := testEpoch(t)
+	e.Poster, e.ChainID = ownerSigner(t).Address(), testChainID
+	records := []any{}
+	for _, c := range e.Records {
+		records = append(records, tag42(c))
+	}
+	balances := []any{}
+	for _, b := range e.Balances {
+		balances = append(balances, map[string]any{"address": b.Address.Bytes(), "cumulative": b.Cumulative.Bytes()})
+	}
+	doc := typedDoc(t, "RewardEpoch", []string{"uint64 number", "string prev", "uint32 recordCount", "bytes32 records",
+		"uint32 balanceCount", "bytes32 balances", "bytes32 root", "address distributor", "address poster",
+		"uint64 created"}, testChainID, map[string]any{
+		"number": e.Number, "prev": e.Prev.String(), "recordCount": len(e.Records), "records": keccakHex(t, records),
+		"balanceCount": len(e.Balances), "balances": keccakHex(t, balances), "root": common.Hash(e.Root).Hex(),
+		"distributor": e.Distributor.Hex(), "poster": e.Poster.Hex(), "created": e.Created,
+	})
+	checkWalletSigned(t, e, doc, ownerKeyHex, func(sig []byte) { e.Signature = sig })
 }

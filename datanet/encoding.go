@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -100,6 +101,12 @@ func Decode(data []byte) (Object, error) {
 		obj, err = decodeWire(cd, data, head.V, (*voteWire).object)
 	case KindSnapshot:
 		obj, err = decodeWire(cd, data, head.V, (*snapshotWire).object)
+	case KindModel:
+		obj, err = decodeWire(cd, data, head.V, (*modelWire).object)
+	case KindAttribution:
+		obj, err = decodeWire(cd, data, head.V, (*attributionWire).object)
+	case KindRewardEpoch:
+		obj, err = decodeWire(cd, data, head.V, (*epochWire).object)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownKind, head.Kind)
 	}
@@ -420,6 +427,39 @@ func addressFrom(b []byte) (common.Address, error) {
 	return common.BytesToAddress(b), nil
 }
 
+// bigBytes is a non-negative big integer as the encoding holds it: a byte
+// string, big-endian, without leading zero bytes; zero (or nil) is the
+// empty byte string. Validate rejects negative values before encoding.
+func bigBytes(x *big.Int) []byte {
+	if x == nil {
+		return []byte{}
+	}
+	return x.Bytes()
+}
+
+// bigFrom reads what bigBytes writes. Leading zero bytes are accepted here
+// and rejected by Decode's canonical re-encoding (ErrNonCanonical).
+func bigFrom(b []byte) *big.Int {
+	if len(b) == 0 {
+		return new(big.Int)
+	}
+	return new(big.Int).SetBytes(b)
+}
+
+// checkUint256 checks that x is set, not negative and below 2^256, as an
+// amount paid on chain must be.
+func checkUint256(x *big.Int) error {
+	switch {
+	case x == nil:
+		return errors.New("missing")
+	case x.Sign() < 0:
+		return fmt.Errorf("%s is negative", x)
+	case x.BitLen() > 256:
+		return fmt.Errorf("%d bits, at most 256", x.BitLen())
+	}
+	return nil
+}
+
 // link is a CID as DAG-CBOR writes it: tag 42 around a byte string holding
 // 0x00 (the identity multibase prefix) and the binary CID.
 type link struct{ c cid.Cid }
@@ -726,6 +766,95 @@ func (a jsonAddress) MarshalText() ([]byte, error) {
 
 func (a *jsonAddress) UnmarshalText(text []byte) error {
 	return (*common.Address)(a).UnmarshalText(text)
+}
+
+// jsonCID is a link in the JSON view: its String form; "" reads as an
+// error, so a required link cannot go missing.
+type jsonCID cid.Cid
+
+func (c jsonCID) MarshalText() ([]byte, error) {
+	if !cid.Cid(c).Defined() {
+		return []byte{}, nil
+	}
+	return []byte(cid.Cid(c).String()), nil
+}
+
+func (c *jsonCID) UnmarshalText(text []byte) error {
+	d, err := cid.Decode(string(text))
+	if err != nil {
+		return fmt.Errorf("cid %q: %w", text, err)
+	}
+	*c = jsonCID(d)
+	return nil
+}
+
+// optionalCID returns c in the JSON view, nil (null) if it is undefined.
+func optionalCID(c cid.Cid) *jsonCID {
+	if !c.Defined() {
+		return nil
+	}
+	j := jsonCID(c)
+	return &j
+}
+
+// fromOptional reads back what optionalCID writes.
+func fromOptional(c *jsonCID) cid.Cid {
+	if c == nil {
+		return cid.Undef
+	}
+	return cid.Cid(*c)
+}
+
+// jsonCIDs converts links to the JSON view, [] for none.
+func jsonCIDs(cs []cid.Cid) []jsonCID {
+	out := make([]jsonCID, len(cs))
+	for i, c := range cs {
+		out[i] = jsonCID(c)
+	}
+	return out
+}
+
+// fromJSONCIDs reads back what jsonCIDs writes.
+func fromJSONCIDs(js []jsonCID) []cid.Cid {
+	if js == nil {
+		return nil
+	}
+	out := make([]cid.Cid, len(js))
+	for i, c := range js {
+		out[i] = cid.Cid(c)
+	}
+	return out
+}
+
+// jsonBig is a big integer in the JSON view: a decimal string, since a
+// JSON number loses precision beyond 2^53 in JavaScript. nil writes "0".
+type jsonBig struct{ x *big.Int }
+
+func (b jsonBig) MarshalText() ([]byte, error) {
+	if b.x == nil {
+		return []byte("0"), nil
+	}
+	return b.x.Append(nil, 10), nil
+}
+
+func (b *jsonBig) UnmarshalText(text []byte) error {
+	x, ok := new(big.Int).SetString(string(text), 10)
+	if !ok {
+		return fmt.Errorf("integer %q is not a decimal number", text)
+	}
+	b.x = x
+	return nil
+}
+
+// unmarshalPartStrict reads the JSON view of a part of an object (an entry
+// of a list), rejecting unknown keys.
+func unmarshalPartStrict(data []byte, v any, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("datanet: json: %s: %w", what, err)
+	}
+	return nil
 }
 
 func unmarshalJSONStrict(data []byte, v any, kind string, got *string) error {

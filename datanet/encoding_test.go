@@ -31,6 +31,9 @@ var goldenObjects = []struct {
 	{"contribution", func(t testing.TB) Object { return signedContribution(t) }},
 	{"vote", func(t testing.TB) Object { return signedVote(t) }},
 	{"snapshot", func(t testing.TB) Object { return signedSnapshot(t) }},
+	{"model", func(t testing.TB) Object { return signedModel(t) }},
+	{"attribution", func(t testing.TB) Object { return signedAttribution(t) }},
+	{"reward-epoch", func(t testing.TB) Object { return signedEpoch(t) }},
 }
 
 // checkGolden compares got with testdata/name, or writes it with -update.
@@ -355,7 +358,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"trailing byte", append(append([]byte{}, datanet...), 0), ErrMalformed},
 		{"too large", make([]byte, MaxObjectSize+1), ErrTooLarge},
 		{"empty map", []byte{0xa0}, ErrUnknownKind},
-		{"unknown kind", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, "model")}), ErrUnknownKind},
+		{"unknown kind", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, "dataset")}), ErrUnknownKind},
+		{"another kind's keys", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, KindModel)}), ErrMalformed},
 		{"no kind", edit(datanet, map[string]cbor.RawMessage{"kind": nil}), ErrUnknownKind},
 		{"kind not text", edit(datanet, map[string]cbor.RawMessage{"kind": cborOf(t, 1)}), ErrMalformed},
 		{"version 2", edit(datanet, map[string]cbor.RawMessage{"v": cborOf(t, 2)}), ErrUnsupportedVersion},
@@ -549,6 +553,12 @@ func newOfKind(t testing.TB, kind string) Object {
 		return new(Vote)
 	case KindSnapshot:
 		return new(Snapshot)
+	case KindModel:
+		return new(ModelRecord)
+	case KindAttribution:
+		return new(AttributionRecord)
+	case KindRewardEpoch:
+		return new(RewardEpoch)
 	}
 	t.Fatalf("no object of kind %q", kind)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ipfs/go-cid"
 
@@ -26,9 +27,19 @@ type Checked struct {
 // cid.Undef for the announcement topic and sync). It writes nothing.
 //
 // A contribution to a Datanet this node does not hold fails with
-// ErrUnknownDatanet, which means "cannot judge yet", not "bad": the network
-// layer ignores such a message rather than penalising its sender. Every
-// other error means the object is provably bad.
+// ErrUnknownDatanet, and an object that depends on one not held here (a
+// vote's contribution, a model's snapshot, an attribution record's model)
+// with ErrMissingObject: both mean "cannot judge yet", not "bad"
+// (CannotJudgeYet), and the network layer ignores such a message rather
+// than penalising its sender. Every other error means the object is
+// provably bad.
+//
+// A ModelRecord is accepted on the topic of any of its Datanets; its
+// Checked.Datanet is the Datanet of its first snapshot. An
+// AttributionRecord is accepted on the topic of any of its model's
+// Datanets, and its Checked.Datanet is the model's. A RewardEpoch belongs
+// to no Datanet (Checked.Datanet is cid.Undef): only its signature and
+// field rules are checked, on any topic.
 func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Checked, error) {
 	obj, err := Decode(data)
 	if err != nil {
@@ -81,6 +92,24 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 			return nil, err
 		}
 		return &Checked{CID: c, Datanet: o.Datanet, Object: obj}, nil
+	case *ModelRecord:
+		if topic.Defined() && !slices.ContainsFunc(o.Datanets(), topic.Equals) {
+			return nil, fmt.Errorf("%w: model of %s on the topic of %s", ErrWrongTopic, o.Snapshots[0].Datanet, topic)
+		}
+		if err := r.checkModel(ctx, o); err != nil {
+			return nil, err
+		}
+		return &Checked{CID: c, Datanet: o.Snapshots[0].Datanet, Object: obj}, nil
+	case *AttributionRecord:
+		m, err := r.checkAttribution(ctx, topic, o)
+		if err != nil {
+			return nil, err
+		}
+		return &Checked{CID: c, Datanet: m.Snapshots[0].Datanet, Object: obj}, nil
+	case *RewardEpoch:
+		// Epochs belong to no Datanet, and their balances are the
+		// rewards package's to recheck: signature and field rules only.
+		return &Checked{CID: c, Datanet: cid.Undef, Object: obj}, nil
 	default:
 		return nil, fmt.Errorf("%w: %s objects are not accepted", ErrUnknownKind, obj.Kind())
 	}
@@ -101,7 +130,8 @@ func (r *Registry) Put(ctx context.Context, data []byte) (*Checked, error) {
 }
 
 // IDs lists the CIDs of a Datanet's set: every version of the Datanet
-// object, and every contribution, vote and snapshot of it this node holds.
+// object, and every contribution, vote, snapshot and model record (a model
+// trained on one of its snapshots) of it this node holds.
 func (r *Registry) IDs(ctx context.Context, datanetID cid.Cid) ([]cid.Cid, error) {
 	versions, err := r.Versions(ctx, datanetID)
 	if IsNotFound(err) {

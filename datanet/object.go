@@ -85,7 +85,8 @@ var (
 )
 
 // Object is a signed object of a Datanet. It is implemented by *Datanet,
-// *Contribution, *Vote and *Snapshot only; Decode returns one of them.
+// *Contribution, *Vote, *Snapshot, *ModelRecord, *AttributionRecord and
+// *RewardEpoch only; Decode returns one of them.
 type Object interface {
 	// Kind is the object's kind, e.g. KindDatanet.
 	Kind() string
@@ -399,32 +400,8 @@ func (c *Contribution) validate() error {
 	if len(c.Files) == 0 {
 		return errors.New("no files")
 	}
-	if uint64(len(c.Files)) > math.MaxUint32 {
-		return fmt.Errorf("%d files, at most %d", len(c.Files), uint64(math.MaxUint32))
-	}
-	var total uint64
-	for i, f := range c.Files {
-		if err := checkPath(f.Path); err != nil {
-			return fmt.Errorf("files[%d] %q: %w", i, f.Path, err)
-		}
-		if i > 0 && c.Files[i-1].Path >= f.Path {
-			return fmt.Errorf("files[%d] %q: files must be sorted by path and unique", i, f.Path)
-		}
-		if want := shardCount(f.Size, c.ChunkSize); uint64(len(f.Shards)) != want {
-			return fmt.Errorf("files[%d] %q: %d shards, want %d for %d bytes in chunks of %d",
-				i, f.Path, len(f.Shards), want, f.Size, c.ChunkSize)
-		}
-		for j, s := range f.Shards {
-			if err := checkShardLink(s); err != nil {
-				return fmt.Errorf("files[%d] %q: shards[%d]: %w", i, f.Path, j, err)
-			}
-		}
-		if total+f.Size < total {
-			return errors.New("total size overflows uint64")
-		}
-		total += f.Size
-	}
-	if err := checkDirConflicts(c.Files); err != nil {
+	total, err := checkFiles("files", c.Files, c.ChunkSize)
+	if err != nil {
 		return err
 	}
 	if c.Size != total {
@@ -436,20 +413,8 @@ func (c *Contribution) validate() error {
 	if err := checkText(c.License, MaxLicenseLen, false); err != nil {
 		return fmt.Errorf("license: %w", err)
 	}
-	if len(c.Metadata) > MaxMetadataEntries {
-		return fmt.Errorf("%d metadata entries, at most %d", len(c.Metadata), MaxMetadataEntries)
-	}
-	for _, k := range slices.Sorted(maps.Keys(c.Metadata)) { // sorted: the same error on every node
-		v := c.Metadata[k]
-		if k == "" {
-			return errors.New("metadata: empty key")
-		}
-		if err := checkText(k, MaxMetadataKeyLen, false); err != nil {
-			return fmt.Errorf("metadata key %q: %w", k, err)
-		}
-		if err := checkText(v, MaxMetadataValueLen, false); err != nil {
-			return fmt.Errorf("metadata[%q]: %w", k, err)
-		}
+	if err := checkMetadata(c.Metadata); err != nil {
+		return err
 	}
 	if c.Created <= 0 {
 		return fmt.Errorf("created %d is not a positive unix time", c.Created)
@@ -558,6 +523,64 @@ func checkPath(p string) error {
 			if r == '\\' || unicode.IsControl(r) {
 				return fmt.Errorf("character %U not allowed in a path", r)
 			}
+		}
+	}
+	return nil
+}
+
+// checkFiles checks a file list (a contribution's files, a model's
+// artifacts) cut in chunks of chunk bytes: paths clean, sorted by path,
+// unique, none a directory of another; each file with ceil(Size/chunk)
+// shards (one for an empty file), every shard a raw CID. name is the
+// field's name in errors. It returns the total size.
+func checkFiles(name string, files []File, chunk uint64) (uint64, error) {
+	if uint64(len(files)) > math.MaxUint32 {
+		return 0, fmt.Errorf("%d %s, at most %d", len(files), name, uint64(math.MaxUint32))
+	}
+	var total uint64
+	for i, f := range files {
+		if err := checkPath(f.Path); err != nil {
+			return 0, fmt.Errorf("%s[%d] %q: %w", name, i, f.Path, err)
+		}
+		if i > 0 && files[i-1].Path >= f.Path {
+			return 0, fmt.Errorf("%s[%d] %q: %s must be sorted by path and unique", name, i, f.Path, name)
+		}
+		if want := shardCount(f.Size, chunk); uint64(len(f.Shards)) != want {
+			return 0, fmt.Errorf("%s[%d] %q: %d shards, want %d for %d bytes in chunks of %d",
+				name, i, f.Path, len(f.Shards), want, f.Size, chunk)
+		}
+		for j, s := range f.Shards {
+			if err := checkShardLink(s); err != nil {
+				return 0, fmt.Errorf("%s[%d] %q: shards[%d]: %w", name, i, f.Path, j, err)
+			}
+		}
+		if total+f.Size < total {
+			return 0, errors.New("total size overflows uint64")
+		}
+		total += f.Size
+	}
+	if err := checkDirConflicts(files); err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// checkMetadata checks free-form metadata: at most MaxMetadataEntries
+// single-line entries, keys non-empty.
+func checkMetadata(m map[string]string) error {
+	if len(m) > MaxMetadataEntries {
+		return fmt.Errorf("%d metadata entries, at most %d", len(m), MaxMetadataEntries)
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) { // sorted: the same error on every node
+		v := m[k]
+		if k == "" {
+			return errors.New("metadata: empty key")
+		}
+		if err := checkText(k, MaxMetadataKeyLen, false); err != nil {
+			return fmt.Errorf("metadata key %q: %w", k, err)
+		}
+		if err := checkText(v, MaxMetadataValueLen, false); err != nil {
+			return fmt.Errorf("metadata[%q]: %w", k, err)
 		}
 	}
 	return nil

@@ -319,21 +319,9 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 		contribution.License = d.License
 	}
 	var leaves []proofs.Hash
-	for _, f := range files {
-		refs, err := chunkFile(ctx, sess, f, opts.ChunkSize, progress)
-		if err != nil {
-			return cid.Undef, nil, err
-		}
-		file := File{Path: f.rel, Size: uint64(f.size), Shards: make([]cid.Cid, len(refs))}
-		for i, ref := range refs {
-			file.Shards[i] = ref.CID
-			digest, err := shardDigest(ref.CID)
-			if err != nil {
-				return cid.Undef, nil, err
-			}
-			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, uint64(ref.Size)))
-		}
-		contribution.Files = append(contribution.Files, file)
+	contribution.Files, leaves, err = storeFiles(ctx, sess, files, opts.ChunkSize, progress)
+	if err != nil {
+		return cid.Undef, nil, err
 	}
 	tree, err := proofs.NewTree(leaves)
 	if err != nil {
@@ -355,6 +343,31 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 		return cid.Undef, nil, fmt.Errorf("commit contribution: %w", err)
 	}
 	return c, contribution, nil
+}
+
+// storeFiles chunks files into sess, in order, and returns them as a
+// contribution lists them, with the Merkle leaves of their shards
+// (proofs.ShardLeaf, indices counting across files).
+func storeFiles(ctx context.Context, sess *storage.Session, files []inputFile, chunkSize int, progress func(int64)) ([]File, []proofs.Hash, error) {
+	var out []File
+	var leaves []proofs.Hash
+	for _, f := range files {
+		refs, err := chunkFile(ctx, sess, f, chunkSize, progress)
+		if err != nil {
+			return nil, nil, err
+		}
+		file := File{Path: f.rel, Size: uint64(f.size), Shards: make([]cid.Cid, len(refs))}
+		for i, ref := range refs {
+			file.Shards[i] = ref.CID
+			digest, err := shardDigest(ref.CID)
+			if err != nil {
+				return nil, nil, err
+			}
+			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, uint64(ref.Size)))
+		}
+		out = append(out, file)
+	}
+	return out, leaves, nil
 }
 
 func chunkFile(ctx context.Context, sess *storage.Session, f inputFile, chunkSize int, progress func(int64)) ([]storage.ShardRef, error) {

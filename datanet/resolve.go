@@ -34,7 +34,8 @@ type Resolved struct {
 	File      *File
 	ChunkSize int
 	// Files are the files under a directory, with paths relative to the
-	// contribution (a contribution itself is its root directory). For a
+	// contribution (a contribution itself is its root directory; a model
+	// is the directory of its artifacts). For a
 	// snapshot, paths start with the contribution's CID, and ChunkSize is
 	// 0: each contribution in Parts has its own.
 	Files []File
@@ -66,7 +67,8 @@ func ParsePath(p string) (cid.Cid, string, error) {
 }
 
 // Resolve finds what a content path names: a shard, a file or directory of a
-// contribution, or a signed object.
+// contribution or of a model's artifacts, a snapshot's contributions, or a
+// signed object.
 func (r *Registry) Resolve(ctx context.Context, p string) (*Resolved, error) {
 	c, sub, err := ParsePath(p)
 	if err != nil {
@@ -95,22 +97,27 @@ func (r *Registry) Resolve(ctx context.Context, p string) (*Resolved, error) {
 	if s, ok := obj.(*Snapshot); ok {
 		return r.resolveSnapshot(ctx, res, s)
 	}
-	contribution, ok := obj.(*Contribution)
-	if !ok {
+	var files []File
+	switch o := obj.(type) {
+	case *Contribution:
+		files, res.ChunkSize = o.Files, int(o.ChunkSize)
+	case *ModelRecord:
+		// A model's artifacts read as the files of a contribution.
+		files, res.ChunkSize = o.Artifacts, int(o.ChunkSize)
+	default:
 		if sub != "" {
 			return nil, fmt.Errorf("%w: %s is a %s and has no path %q", ErrNoSuchPath, c, obj.Kind(), sub)
 		}
 		return res, nil
 	}
-	res.ChunkSize = int(contribution.ChunkSize)
 	if sub == "" {
 		res.Kind = ResolvedDirectory
-		res.Files = contribution.Files
+		res.Files = files
 		return res, nil
 	}
 	prefix := sub + "/"
-	for i := range contribution.Files {
-		f := &contribution.Files[i]
+	for i := range files {
+		f := &files[i]
 		switch {
 		case f.Path == sub:
 			res.Kind = ResolvedFile
