@@ -537,7 +537,7 @@ func (n *Node) deployContracts(ctx context.Context, client *ethclient.Client, ar
 			return fmt.Errorf("deploy %s: %w", what, err)
 		}
 		if r.Status != types.ReceiptStatusSuccessful {
-			return fmt.Errorf("deploy %s: transaction %s failed", what, tx.Hash())
+			return fmt.Errorf("deploy %s: transaction %s failed (gas used %d of %d, block %d)", what, tx.Hash(), r.GasUsed, tx.Gas(), r.BlockNumber)
 		}
 		res.GasUsed += r.GasUsed
 		return nil
@@ -559,7 +559,12 @@ func (n *Node) deployContracts(ctx context.Context, client *ethclient.Client, ar
 		return nil, err
 	}
 	res.RewardsDistributor = dist.Hex()
-	tx, err = rd.SetPoster(opts, opts.From, true)
+	// A fixed gas limit with room: the estimate came out too low now and
+	// then on the embedded dev chain (Amsterdam rules price a new storage
+	// slot far above Osaka), and the transaction ran out of gas.
+	posterOpts := *opts
+	posterOpts.GasLimit = 500_000
+	tx, err = rd.SetPoster(&posterOpts, opts.From, true)
 	if err := wait("the operator as rewards poster", tx, err); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ func (n *Node) newRPCServer(g guard) (*rpc.Server, error) {
 		{"anchor", &anchorAPI{n: n, g: g}},
 		{"proofs", &proofsAPI{n: n, g: g}},
 		{"chain", &chainAPI{n: n, g: g}},
+		{"model", &modelAPI{n: n, g: g}},
+		{"attribution", &attributionAPI{n: n, g: g}},
+		{"rewards", &rewardsAPI{n: n, g: g}},
 	}
 	for _, a := range apis {
 		if err := srv.RegisterName(a.ns, a.impl); err != nil {

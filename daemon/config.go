@@ -32,7 +32,11 @@ type Config struct {
 	Storage  StorageConfig  `toml:"storage" json:"storage"`
 	P2P      P2PConfig      `toml:"p2p" json:"p2p"`
 	Chain    ChainConfig    `toml:"chain" json:"chain"`
-	Log      LogConfig      `toml:"log" json:"log"`
+	// Attribution and Rewards are the published parameters of this node's
+	// attribution records; every record carries the values it used.
+	Attribution AttributionConfig `toml:"attribution" json:"attribution"`
+	Rewards     RewardsConfig     `toml:"rewards" json:"rewards"`
+	Log         LogConfig         `toml:"log" json:"log"`
 }
 
 // IdentityConfig names the node's keys; the keys themselves are in keystore/.
@@ -129,8 +133,10 @@ func DefaultConfig() Config {
 			ReprovideInterval: "12h",
 			UploadPerPeer:     "0",
 		},
-		Chain: ChainConfig{ID: DevChainID},
-		Log:   LogConfig{Level: "info"},
+		Chain:       ChainConfig{ID: DevChainID},
+		Attribution: defaultAttributionConfig(),
+		Rewards:     defaultRewardsConfig(),
+		Log:         LogConfig{Level: "info"},
 	}
 }
 
@@ -182,6 +188,12 @@ func (c Config) Validate() error {
 	}
 	if c.Chain.ID == 0 {
 		return errors.New("config chain.id: must not be 0")
+	}
+	if err := c.Attribution.params().Validate(); err != nil {
+		return fmt.Errorf("config attribution: %w", err)
+	}
+	if _, err := c.Rewards.params(); err != nil {
+		return err
 	}
 	return c.Chain.validate()
 }

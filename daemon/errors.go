@@ -34,6 +34,11 @@ var errorCodes = []struct {
 	name string
 }{
 	{ErrPermission, CodePermission, "permission_denied"},
+	{ErrNotIndexed, CodeNotFound, "not_indexed"},
+	{ErrNothingToPay, CodePolicy, "nothing_to_pay"},
+	{ErrNoEpoch, CodeNotFound, "no_epoch"},
+	{ErrNoDistributor, CodeOffline, "no_chain"},
+	{ErrRecordMismatch, CodeCorrupt, "record_mismatch"},
 	{storage.ErrQuota, CodeQuota, "quota_exceeded"},
 	{datanet.ErrUnknownDatanet, CodeUnknownDatanet, "unknown_datanet"},
 	{datanet.ErrNotAdmitted, CodePolicy, "policy"},

@@ -29,7 +29,11 @@ const JoinedFile = "joined.json"
 
 // netObjects is the Datanet registry as the network layer sees it: p2p
 // decides nothing itself, it asks here.
-type netObjects struct{ r *datanet.Registry }
+type netObjects struct {
+	r *datanet.Registry
+	// stored is told of each object stored from the network.
+	stored func(*datanet.Checked)
+}
 
 func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
 	if p2p.FromSync(ctx) {
@@ -53,6 +57,9 @@ func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
 	ch, err := o.r.Put(ctx, data)
 	if err != nil {
 		return cid.Undef, err
+	}
+	if o.stored != nil {
+		o.stored(ch)
 	}
 	return ch.CID, nil
 }
@@ -131,7 +138,7 @@ func (n *Node) startNetwork() error {
 	}
 	pcfg.AppScore = nw.appScore
 	pcfg.Logger = n.log.With("component", "p2p")
-	pn, err := p2p.New(pcfg, netObjects{n.registry})
+	pn, err := p2p.New(pcfg, netObjects{r: n.registry, stored: n.objectArrived})
 	if err != nil {
 		return fmt.Errorf("network: %w", err)
 	}

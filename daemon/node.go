@@ -72,6 +72,7 @@ type Node struct {
 	signerMu sync.Mutex
 	signer   datanet.Signer // guarded by signerMu; decrypted on first use
 
+	index *indexer                  // the attribution indexes
 	net   *network                  // nil when offline
 	chain atomic.Pointer[chainLink] // nil when not anchoring
 	// anchorStartMu serialises starting the anchorer after chain_deploy.
@@ -128,6 +129,10 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 	}
 	n.registry.Now = opts.Now
 	n.registry.VerifySnapshot = curation.VerifySnapshot
+	if n.index, err = n.openIndexer(); err != nil {
+		n.Close()
+		return nil, err
+	}
 	if n.ipcServer, err = n.newRPCServer(func(context.Context, Perm) error { return nil }); err != nil {
 		n.Close()
 		return nil, err

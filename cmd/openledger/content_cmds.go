@@ -246,15 +246,9 @@ func (a *app) addCmd() *cobra.Command {
 				}
 				args.Paths = append(args.Paths, abs)
 			}
-			if len(meta) > 0 {
-				args.Metadata = map[string]string{}
-				for _, kv := range meta {
-					k, v, ok := strings.Cut(kv, "=")
-					if !ok || k == "" {
-						return fmt.Errorf("--meta %q: want KEY=VALUE", kv)
-					}
-					args.Metadata[k] = v
-				}
+			var err error
+			if args.Metadata, err = parseMeta(meta); err != nil {
+				return err
 			}
 			res, err := a.add(cmd.Context(), args)
 			if err != nil {
@@ -270,6 +264,22 @@ func (a *app) addCmd() *cobra.Command {
 	f.StringArrayVar(&meta, "meta", nil, "metadata KEY=VALUE (repeatable)")
 	cmd.MarkFlagRequired("datanet")
 	return cmd
+}
+
+// parseMeta reads --meta KEY=VALUE flags; none gives nil.
+func parseMeta(meta []string) (map[string]string, error) {
+	if len(meta) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(meta))
+	for _, kv := range meta {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--meta %q: want KEY=VALUE", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 // add runs content_add through the progress subscription, drawing a bar on

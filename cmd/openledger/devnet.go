@@ -202,6 +202,13 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	if err := devnetAnchors(ctx, step, nodes[0], dn.ID, added.CID); err != nil {
 		return err
 	}
+	corpus, err := os.ReadFile(filepath.Join(data, "text", "corpus.txt"))
+	if err != nil {
+		return err
+	}
+	if err := devnetAttribution(ctx, step, nodes, snap, strings.Split(string(corpus), "\n")[10]); err != nil {
+		return err
+	}
 
 	if exit {
 		step("done (--exit)")

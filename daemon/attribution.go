@@ -1,0 +1,533 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+
+	"github.com/openledger/openledger/attribution"
+	"github.com/openledger/openledger/attribution/rewards"
+	"github.com/openledger/openledger/curation"
+	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/storage"
+)
+
+// IndexDir holds the attribution indexes in the repo.
+const IndexDir = "index"
+
+// indexedKinds are the file kinds the span index reads; other files are
+// attributed by whole-file use only.
+var indexedKinds = []string{"csv", "json", "jsonl", "md", "txt"}
+
+// Errors of the attribution API.
+var (
+	// ErrNotIndexed means a model's snapshots have no span index here yet.
+	ErrNotIndexed = errors.New("daemon: snapshot not indexed")
+	// ErrRecordMismatch means a record recomputed here differs from the
+	// record as signed.
+	ErrRecordMismatch = errors.New("daemon: attribution record does not recompute")
+)
+
+// indexer builds span indexes, one at a time: a build is disk- and
+// CPU-bound, and two at once would only compete.
+type indexer struct {
+	store *attribution.Store
+	mu    sync.Mutex // held for a build
+}
+
+// openIndexer opens the repo's index directory.
+func (n *Node) openIndexer() (*indexer, error) {
+	s, err := attribution.OpenStore(n.repo.Path(IndexDir))
+	if err != nil {
+		return nil, fmt.Errorf("open the attribution index: %w", err)
+	}
+	return &indexer{store: s}, nil
+}
+
+// snapshotDocs lists the contributions of snapshot s and the text files among
+// them, to index.
+func (n *Node) snapshotDocs(ctx context.Context, s *datanet.Snapshot) ([]cid.Cid, []attribution.Doc, error) {
+	contributions := make([]cid.Cid, 0, len(s.Contributions))
+	var docs []attribution.Doc
+	for _, e := range s.Contributions {
+		k, err := n.registry.Contribution(ctx, e.Contribution)
+		if err != nil {
+			return nil, nil, fmt.Errorf("contribution %s: %w", e.Contribution, err)
+		}
+		contributions = append(contributions, e.Contribution)
+		for i, f := range k.Files {
+			kind := strings.ToLower(strings.TrimPrefix(path.Ext(f.Path), "."))
+			if !slices.Contains(indexedKinds, kind) {
+				continue
+			}
+			docs = append(docs, attribution.Doc{
+				Contribution: e.Contribution,
+				File:         uint32(i),
+				Kind:         kind,
+				Size:         int64(f.Size),
+				Open: func(ctx context.Context) (io.ReadCloser, error) {
+					r, err := n.store.NewFileReader(ctx, f.Shards, int(k.ChunkSize), int64(f.Size))
+					if err != nil {
+						return nil, err
+					}
+					return io.NopCloser(r), nil
+				},
+			})
+		}
+	}
+	return contributions, docs, nil
+}
+
+// IndexResult is the answer of attribution_index.
+type IndexResult struct {
+	Snapshot      string   `json:"snapshot"`
+	Contributions int      `json:"contributions"`
+	Segments      []string `json:"segments"`
+	TextBytes     int64    `json:"text_bytes"`
+	Fetched       int64    `json:"fetched_bytes,omitempty"`
+	Took          string   `json:"took"`
+}
+
+// indexSnapshot builds the span index of a snapshot, fetching the snapshot
+// and its files first if they are not held. progress reports the bytes of
+// text read.
+func (n *Node) indexSnapshot(ctx context.Context, sc cid.Cid, progress func(done, total int64)) (*IndexResult, error) {
+	if n.index == nil {
+		return nil, fmt.Errorf("%w: the attribution index is not open", ErrClosed)
+	}
+	start := time.Now()
+	if err := n.ensureObject(ctx, sc); err != nil {
+		return nil, err
+	}
+	s, err := n.registry.Snapshot(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	res := &IndexResult{Snapshot: sc.String(), Contributions: len(s.Contributions)}
+	if n.net != nil {
+		fr, err := n.fetch(ctx, sc.String(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("fetch the files of snapshot %s: %w", sc, err)
+		}
+		res.Fetched = fr.Bytes
+	}
+	contributions, docs, err := n.snapshotDocs(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	n.index.mu.Lock()
+	defer n.index.mu.Unlock()
+	m, err := n.index.store.Build(ctx, sc.String(), contributions, docs, attribution.BuildOptions{Progress: progress})
+	if err != nil {
+		return nil, fmt.Errorf("index snapshot %s: %w", sc, err)
+	}
+	for _, seg := range m.Segments {
+		res.Segments = append(res.Segments, seg.ID)
+		res.TextBytes += seg.TextBytes
+	}
+	res.Took = time.Since(start).Round(time.Millisecond).String()
+	n.log.Info("snapshot indexed", "snapshot", sc.String(), "contributions", len(contributions),
+		"text_bytes", res.TextBytes, "segments", len(m.Segments), "took", res.Took)
+	return res, nil
+}
+
+// autoIndex indexes a snapshot of a joined Datanet that arrived from the
+// network, in the background. Builds queue behind each other.
+func (n *Node) autoIndex(sc cid.Cid) {
+	if n.index == nil || !n.repo.Config.Attribution.AutoIndex {
+		return
+	}
+	n.wg.Go(func() {
+		if _, err := n.indexSnapshot(n.ctx, sc, nil); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("index an arrived snapshot; run openledger attribution index to retry",
+				"snapshot", sc.String(), "err", err)
+		}
+	})
+}
+
+// modelInputs is what an attribution over a model reads: the model, its
+// snapshots, the contributions in them with their ranks.
+type modelInputs struct {
+	cid       cid.Cid
+	model     *datanet.ModelRecord
+	snapshots map[cid.Cid]*datanet.Snapshot
+	members   []attribution.Member
+	// holder is, for each contribution, the first of the model's
+	// snapshots (in the model's order) that lists it.
+	holder map[cid.Cid]cid.Cid
+}
+
+// loadModel reads a model and ranks the contributions of its snapshots by
+// when they were first accepted, from each snapshot's evidence: an earlier
+// acceptance is a lower rank (ties are broken by CID in the attribution
+// package). Every node computes the same ranks from the same snapshots.
+func (n *Node) loadModel(ctx context.Context, mc cid.Cid) (*modelInputs, error) {
+	if err := n.ensureObject(ctx, mc); err != nil {
+		return nil, fmt.Errorf("model %s: %w", mc, err)
+	}
+	m, err := n.registry.Model(ctx, mc)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", mc, err)
+	}
+	in := &modelInputs{cid: mc, model: m, snapshots: map[cid.Cid]*datanet.Snapshot{}, holder: map[cid.Cid]cid.Cid{}}
+	rank := map[cid.Cid]int64{}
+	contributor := map[cid.Cid]common.Address{}
+	for _, ms := range m.Snapshots {
+		s, err := n.registry.Snapshot(ctx, ms.Snapshot)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s of model %s: %w", ms.Snapshot, mc, err)
+		}
+		in.snapshots[ms.Snapshot] = s
+		obj, err := n.registry.Object(ctx, s.Policy)
+		if err != nil {
+			return nil, fmt.Errorf("policy %s of snapshot %s: %w", s.Policy, ms.Snapshot, err)
+		}
+		d, ok := obj.(*datanet.Datanet)
+		if !ok {
+			return nil, fmt.Errorf("policy %s of snapshot %s: %w", s.Policy, ms.Snapshot, datanet.ErrWrongKind)
+		}
+		policy := curation.PolicyOf(d)
+		votes := map[cid.Cid][]*datanet.Vote{}
+		for _, v := range s.Evidence {
+			votes[v.Contribution] = append(votes[v.Contribution], v)
+		}
+		for _, e := range s.Contributions {
+			k, err := n.registry.Contribution(ctx, e.Contribution)
+			if err != nil {
+				return nil, fmt.Errorf("contribution %s: %w", e.Contribution, err)
+			}
+			at, ok, err := curation.AcceptedAt(policy, e.Contribution, time.Unix(k.Created, 0), votes[e.Contribution])
+			if err != nil {
+				return nil, err
+			}
+			if !ok { // a snapshot that verifies accepted it by its cut
+				at = time.Unix(s.Created, 0)
+			}
+			if r, seen := rank[e.Contribution]; !seen || at.Unix() < r {
+				rank[e.Contribution] = at.Unix()
+			}
+			if _, seen := in.holder[e.Contribution]; !seen {
+				in.holder[e.Contribution] = ms.Snapshot
+			}
+			contributor[e.Contribution] = k.Contributor
+		}
+	}
+	for c, r := range rank {
+		in.members = append(in.members, attribution.Member{Contribution: c, Contributor: contributor[c], Rank: uint64(r)})
+	}
+	slices.SortFunc(in.members, func(a, b attribution.Member) int {
+		return strings.Compare(a.Contribution.KeyString(), b.Contribution.KeyString())
+	})
+	return in, nil
+}
+
+// searcher opens the span index over a model's contributions.
+func (n *Node) searcher(ctx context.Context, in *modelInputs) (*attribution.Searcher, error) {
+	if n.index == nil {
+		return nil, fmt.Errorf("%w: the attribution index is not open", ErrClosed)
+	}
+	s, err := n.index.store.Searcher(ctx, in.members)
+	if err == nil {
+		return s, nil
+	}
+	if nie, ok := errors.AsType[*attribution.NotIndexedError](err); ok {
+		var missing []string
+		seen := map[cid.Cid]bool{}
+		for _, c := range nie.Missing {
+			if h := in.holder[c]; !seen[h] {
+				seen[h] = true
+				missing = append(missing, h.String())
+			}
+		}
+		slices.Sort(missing)
+		return nil, fmt.Errorf("%w: model %s needs snapshot %s indexed (run openledger attribution index %s)",
+			ErrNotIndexed, in.cid, strings.Join(missing, ", "), missing[0])
+	}
+	return nil, err
+}
+
+// computeRecord attributes output over a model and builds the unsigned
+// record: the spans with their shard and snapshot proofs, the weights, and
+// the payouts of the fee. It is deterministic: verify calls it with a
+// record's own parameters and must get the same bytes.
+func (n *Node) computeRecord(ctx context.Context, in *modelInputs, output []byte, p attribution.Params,
+	rp rewards.Params, tokensIn, tokensOut uint64) (*datanet.AttributionRecord, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadRequest, err)
+	}
+	if err := rp.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadRequest, err)
+	}
+	s, err := n.searcher(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	res, err := s.Attribute(ctx, output, p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadRequest, err)
+	}
+	payouts, err := rewards.Split(rp, tokensIn, tokensOut, in.model.Owner, res.Weights)
+	if err != nil {
+		return nil, err
+	}
+	r := &datanet.AttributionRecord{
+		Model:      in.cid,
+		Output:     storage.ShardCID(output),
+		OutputSize: uint64(len(output)),
+		Params: datanet.AttributionParams{
+			MinSpanBytes: p.MinSpanBytes, MaxSpanCount: p.MaxSpanCount, MaxOutputBytes: p.MaxOutputBytes,
+			Normalization: attribution.Normalization,
+		},
+		TokensIn:   tokensIn,
+		TokensOut:  tokensOut,
+		Rewards:    recordRewards(rp),
+		ModelOwner: in.model.Owner,
+		Attester:   common.HexToAddress(n.repo.Config.Identity.Account),
+		ChainID:    in.model.ChainID,
+		Created:    n.opts.Now().Unix(),
+	}
+	for _, w := range res.Weights {
+		r.Weights = append(r.Weights, datanet.Share{Address: w.Address, Parts: w.Parts})
+	}
+	for _, p := range payouts {
+		r.Payouts = append(r.Payouts, datanet.Payout{Address: p.Address, Role: p.Role, Amount: p.Amount})
+	}
+	trees := map[cid.Cid]*contributionTree{}
+	for _, sp := range res.Spans {
+		snap := in.holder[sp.Contribution]
+		as := datanet.AttributedSpan{
+			Start: sp.Start, End: sp.End, Snapshot: snap, Contribution: sp.Contribution,
+			Contributor: sp.Contributor, File: sp.File, Offset: sp.Offset, Length: sp.Length,
+			Count: sp.Count, Weight: sp.Weight,
+		}
+		t, ok := trees[sp.Contribution]
+		if !ok {
+			if t, err = n.contributionTree(ctx, sp.Contribution); err != nil {
+				return nil, err
+			}
+			trees[sp.Contribution] = t
+		}
+		if as.Shards, err = t.spanShards(sp.File, sp.Offset, sp.Length); err != nil {
+			return nil, fmt.Errorf("span at %d of the output: %w", sp.Start, err)
+		}
+		if as.ContributionProof, err = snapshotProof(in.snapshots[snap], sp.Contribution); err != nil {
+			return nil, err
+		}
+		r.Spans = append(r.Spans, as)
+	}
+	return r, nil
+}
+
+// recordRewards is the record's copy of the reward parameters.
+func recordRewards(p rewards.Params) datanet.RewardParams {
+	return datanet.RewardParams{
+		RateIn: p.RateIn, RateOut: p.RateOut, PlatformFee: p.PlatformFee,
+		ModelOwnerBps: p.ModelOwnerBps, StakerBps: p.StakerBps, ContributorBps: p.ContributorBps,
+		Platform: p.Platform, Stakers: p.Stakers,
+	}
+}
+
+// rewardParams reads a record's reward parameters back.
+func rewardParams(p datanet.RewardParams) rewards.Params {
+	return rewards.Params{
+		RateIn: p.RateIn, RateOut: p.RateOut, PlatformFee: p.PlatformFee,
+		ModelOwnerBps: p.ModelOwnerBps, StakerBps: p.StakerBps, ContributorBps: p.ContributorBps,
+		Platform: p.Platform, Stakers: p.Stakers,
+	}
+}
+
+// contributionTree is a contribution's Merkle tree over its shards, with
+// where each file's shards start among the leaves.
+type contributionTree struct {
+	k     *datanet.Contribution
+	tree  *proofs.Tree
+	first []uint64 // leaf index of each file's first shard
+}
+
+func (n *Node) contributionTree(ctx context.Context, c cid.Cid) (*contributionTree, error) {
+	k, err := n.registry.Contribution(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	t := &contributionTree{k: k, first: make([]uint64, len(k.Files))}
+	var leaves []proofs.Hash
+	for i, f := range k.Files {
+		t.first[i] = uint64(len(leaves))
+		for j, s := range f.Shards {
+			digest, err := shardDigest(s)
+			if err != nil {
+				return nil, err
+			}
+			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, shardSize(f, j, k.ChunkSize)))
+		}
+	}
+	if t.tree, err = proofs.NewTree(leaves); err != nil {
+		return nil, err
+	}
+	if t.tree.Root() != proofs.Hash(k.Root) {
+		return nil, fmt.Errorf("%w: contribution %s: its shards do not hash to its root", storage.ErrCorrupt, c)
+	}
+	return t, nil
+}
+
+// spanShards lists the shards the source bytes [offset, offset+length) of a
+// file lie in, with their proofs against the contribution's root.
+func (t *contributionTree) spanShards(file uint32, offset, length uint64) ([]datanet.SpanShard, error) {
+	if int(file) >= len(t.k.Files) {
+		return nil, fmt.Errorf("file %d of a contribution of %d files", file, len(t.k.Files))
+	}
+	f := t.k.Files[file]
+	if length == 0 || offset+length > f.Size {
+		return nil, fmt.Errorf("source bytes [%d, %d) outside file %q of %d bytes", offset, offset+length, f.Path, f.Size)
+	}
+	chunk := t.k.ChunkSize
+	var out []datanet.SpanShard
+	for j := offset / chunk; j <= (offset+length-1)/chunk; j++ {
+		leaf := t.first[file] + j
+		proof, err := t.tree.Proof(int(leaf))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, datanet.SpanShard{
+			Index: leaf, Shard: f.Shards[j], Size: shardSize(f, int(j), chunk), Proof: hashes(proof),
+		})
+	}
+	return out, nil
+}
+
+// snapshotProof proves contribution c's entry in snapshot s's root.
+func snapshotProof(s *datanet.Snapshot, c cid.Cid) ([]common.Hash, error) {
+	leaves := make([]proofs.Hash, len(s.Contributions))
+	at := -1
+	for i, e := range s.Contributions {
+		digest, err := objectDigest(e.Contribution)
+		if err != nil {
+			return nil, err
+		}
+		leaves[i] = proofs.ContributionLeaf(digest, [32]byte(e.Root))
+		if e.Contribution.Equals(c) {
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil, fmt.Errorf("contribution %s is not in the snapshot", c)
+	}
+	tree, err := proofs.NewTree(leaves)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := tree.Proof(at)
+	if err != nil {
+		return nil, err
+	}
+	return hashes(proof), nil
+}
+
+func hashes(p []proofs.Hash) []common.Hash {
+	out := make([]common.Hash, len(p))
+	for i, h := range p {
+		out[i] = common.Hash(h)
+	}
+	return out
+}
+
+func shardDigest(c cid.Cid) ([32]byte, error) {
+	dec, err := multihash.Decode(c.Hash())
+	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
+		return [32]byte{}, fmt.Errorf("shard %s: not a sha2-256 CID", c)
+	}
+	return [32]byte(dec.Digest), nil
+}
+
+func objectDigest(c cid.Cid) ([32]byte, error) { return shardDigest(c) }
+
+// checkRecordProofs checks each span of a record against the content: the
+// shard proofs lead to the contribution's root, the contribution proof to
+// the snapshot's root, and the source bytes read from the shards are the
+// span's text.
+func (n *Node) checkRecordProofs(ctx context.Context, in *modelInputs, r *datanet.AttributionRecord, output []byte) error {
+	for i, sp := range r.Spans {
+		s, ok := in.snapshots[sp.Snapshot]
+		if !ok {
+			return fmt.Errorf("span %d: snapshot %s is not the model's", i, sp.Snapshot)
+		}
+		var root common.Hash
+		for _, e := range s.Contributions {
+			if e.Contribution.Equals(sp.Contribution) {
+				root = e.Root
+			}
+		}
+		digest, err := objectDigest(sp.Contribution)
+		if err != nil {
+			return err
+		}
+		if !proofs.Verify(proofs.Hash(s.Root), proofs.ContributionLeaf(digest, root), toProof(sp.ContributionProof)) {
+			return fmt.Errorf("span %d: contribution %s does not prove into snapshot %s", i, sp.Contribution, sp.Snapshot)
+		}
+		for _, sh := range sp.Shards {
+			d, err := shardDigest(sh.Shard)
+			if err != nil {
+				return err
+			}
+			if !proofs.Verify(proofs.Hash(root), proofs.ShardLeaf(sh.Index, d, sh.Size), toProof(sh.Proof)) {
+				return fmt.Errorf("span %d: shard %s does not prove into contribution %s", i, sh.Shard, sp.Contribution)
+			}
+		}
+		k, err := n.registry.Contribution(ctx, sp.Contribution)
+		if err != nil {
+			return err
+		}
+		f := k.Files[sp.File]
+		rd, err := n.store.NewFileReader(ctx, f.Shards, int(k.ChunkSize), int64(f.Size))
+		if err != nil {
+			return err
+		}
+		src := make([]byte, sp.Length)
+		if _, err := rd.Seek(int64(sp.Offset), io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(rd, src); err != nil {
+			return fmt.Errorf("span %d: read the source bytes: %w", i, err)
+		}
+		kind := strings.ToLower(strings.TrimPrefix(path.Ext(f.Path), "."))
+		got := attribution.SourceText(kind, src)
+		want := attribution.Normalize(nil, output[sp.Start:sp.End])
+		if !bytes.Equal(got, want) {
+			return fmt.Errorf("span %d: the source bytes of %s at %d are not the span's text", i, f.Path, sp.Offset)
+		}
+	}
+	return nil
+}
+
+func toProof(p []common.Hash) []proofs.Hash {
+	out := make([]proofs.Hash, len(p))
+	for i, h := range p {
+		out[i] = proofs.Hash(h)
+	}
+	return out
+}
+
+// hashOf is the sha256 of b.
+func hashOf(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// objectArrived is told of every object stored from gossip or sync, which
+// only carry the Datanets this node joined: a snapshot gets indexed.
+func (n *Node) objectArrived(ch *datanet.Checked) {
+	if _, ok := ch.Object.(*datanet.Snapshot); ok {
+		n.autoIndex(ch.CID)
+	}
+}
