@@ -147,8 +147,8 @@ func (n *Node) indexSnapshot(ctx context.Context, sc cid.Cid, progress func(done
 // autoIndex indexes a snapshot of a joined Datanet that arrived from the
 // network, in the background. Builds queue behind each other.
 func (n *Node) autoIndex(sc cid.Cid) {
-	if n.index == nil || !n.repo.Config.Attribution.AutoIndex {
-		return
+	if n.index == nil || !n.repo.Config.Attribution.AutoIndex || n.index.store.Indexed(sc.String()) {
+		return // sync may hand over a snapshot again
 	}
 	n.wg.Go(func() {
 		if _, err := n.indexSnapshot(n.ctx, sc, nil); err != nil && n.ctx.Err() == nil {

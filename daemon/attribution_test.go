@@ -268,3 +268,27 @@ func TestAttributionEndToEnd(t *testing.T) {
 		t.Fatalf("second close with no new records: %v (%s)", err, rpcName(err))
 	}
 }
+
+// TestAutoIndex: a node that joined a Datanet indexes a snapshot of it when
+// the snapshot arrives by gossip or sync, fetching the files it lacks.
+func TestAutoIndex(t *testing.T) {
+	nodes := newTestNet(t, 2)
+	a, b := nodes[0], nodes[1]
+	b.connect(t, a)
+	var dn DatanetView
+	if err := a.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "auto"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.rpc.Call(nil, "datanet_join", dn.ID); err != nil {
+		t.Fatal(err)
+	}
+	k := a.addText(t, dn.ID, "t.txt", prose(3, 400))
+	a.vote(t, k, "approve")
+	var snap SnapshotView
+	if err := a.rpc.Call(&snap, "snapshot_cut", dn.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "b to index the snapshot it received", func() bool {
+		return b.n.index.store.Indexed(snap.CID)
+	})
+}
