@@ -93,7 +93,8 @@ type Span struct {
 type Result struct {
 	Spans []Span `json:"spans"` // sorted by Start
 	// Weights are the contributors' shares, summing to rewards.Scale, or
-	// empty when no span was credited.
+	// empty when no span was credited (or every span's weight rounded to
+	// 0).
 	Weights []rewards.Share `json:"weights"`
 }
 
@@ -303,7 +304,9 @@ func (sr *Searcher) Attribute(ctx context.Context, output []byte, p Params) (*Re
 		best.Count = count
 		best.Weight = uint64(len(pat)) * weightUnit / count
 		res.Spans = append(res.Spans, best)
-		scores = append(scores, rewards.Score{Address: m.Contributor, Score: best.Weight})
+		if best.Weight > 0 { // 0 only for a count above the length·10^6
+			scores = append(scores, rewards.Score{Address: m.Contributor, Score: best.Weight})
+		}
 	}
 	if len(scores) == 0 {
 		return res, nil

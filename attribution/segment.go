@@ -46,7 +46,7 @@ const maxTextBytes = math.MaxInt32
 // segmentMeta is a segment's meta.json: what it holds, and the sizes and
 // hashes of its files.
 type segmentMeta struct {
-	Format int `json:"format"`
+	Format int    `json:"format"`
 	ID     string `json:"id"`
 	// Contributions the segment covers, sorted by CID bytes, including
 	// ones with no document.

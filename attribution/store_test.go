@@ -98,6 +98,12 @@ func TestSameResultWhateverTheLayout(t *testing.T) {
 		t.Fatalf("only %d spans: the test proves little", spans)
 	}
 
+	t.Run("another store", func(t *testing.T) {
+		_, sr := build(t, t.TempDir(), cs, BuildOptions{})
+		if got := results(t, sr, outs); !slices.Equal(got, want) {
+			t.Fatalf("results differ between two stores:\n%v\n%v", got, want)
+		}
+	})
 	for _, opt := range []BuildOptions{
 		{MaxSegmentBytes: 3500, Workers: 2}, // a file or two each: contributions split
 		{MaxSegmentBytes: 8000},

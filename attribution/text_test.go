@@ -53,8 +53,8 @@ func TestWordsAndTrim(t *testing.T) {
 		{"hello, world", 0, 6, 6}, // punctuation stays
 		{"hello", 0, 3, 0},        // nothing left
 		{"ab caf\xc3\xa9 x", 0, 7, 2},
-		{"ab caf\xc3 x", 0, 7, 2},   // cut UTF-8 sequence at the end of a word
-		{"ab \xe2\x82 x", 0, 5, 2},  // incomplete 3-byte sequence
+		{"ab caf\xc3 x", 0, 7, 2},    // cut UTF-8 sequence at the end of a word
+		{"ab \xe2\x82 x", 0, 5, 2},   // incomplete 3-byte sequence
 		{"ab \xe2\x82\xac", 0, 6, 6}, // complete
 	} {
 		if got := trimEnd([]byte(tc.q), tc.s, tc.e); got != tc.want {
