@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"index/suffixarray"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -214,6 +215,24 @@ func BenchmarkBuild(b *testing.B) {
 				}
 				b.ReportMetric(float64(idx)/float64(text), "index-bytes/text-byte")
 			})
+			b.Run("op=suffixarray", func(b *testing.B) {
+				// The sort alone: the standard library's SA-IS on the
+				// text in memory, without reading, the offset table, the
+				// decoding or the files.
+				text := make([]byte, 0, size+int64(len(paths)))
+				for _, p := range paths {
+					data, err := os.ReadFile(p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					text = append(Normalize(text, data), sep)
+				}
+				b.SetBytes(size)
+				b.ReportAllocs()
+				for b.Loop() {
+					suffixarray.New(text)
+				}
+			})
 			b.Run("op=sha256", func(b *testing.B) {
 				b.SetBytes(size)
 				b.ReportAllocs()
@@ -334,12 +353,11 @@ func BenchmarkQuery(b *testing.B) {
 }
 
 // BenchmarkChanceSpans measures how often novel text, drawn from the same
-// Zipf law as the 100 MB corpus but not copied from it, matches it by
-// chance at each minimum span length: what MinSpanBytes must rise above.
-// It reports spans per 1,000-byte output and how many of them would be
-// dropped by MaxSpanCount 64.
+// Zipf law as the corpus but not copied from it, matches it by chance at
+// each minimum span length: what MinSpanBytes must rise above. It reports
+// spans per 1,000-byte output and how many of them MaxSpanCount 64 drops.
+// The 1 GB corpus is gated as in BenchmarkQuery.
 func BenchmarkChanceSpans(b *testing.B) {
-	sr, _ := benchIndex(b, "size=100MB", 100<<20, BuildOptions{})
 	novel := bufio.NewReader(newZipfText(1<<41, 7, 1<<40))
 	var outs [][]byte
 	for range 100 {
@@ -350,27 +368,39 @@ func BenchmarkChanceSpans(b *testing.B) {
 		}
 		outs = append(outs, o)
 	}
-	for _, min := range []uint32{12, 16, 24, 32, 48} {
-		b.Run(fmt.Sprintf("min=%d", min), func(b *testing.B) {
-			p := DefaultParams()
-			p.MinSpanBytes = min
-			p.MaxSpanCount = 1 << 30
-			var spans, common, n int
-			for b.Loop() {
-				res, err := sr.Attribute(context.Background(), outs[n%len(outs)], p)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n++
-				spans += len(res.Spans)
-				for _, s := range res.Spans {
-					if s.Count > 64 {
-						common++
-					}
-				}
+	for _, tc := range []struct {
+		name  string
+		size  int64
+		gated bool
+	}{{"size=100MB", 100 << 20, false}, {"size=1GB", 1 << 30, true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			if tc.gated && !heavy(strings.TrimPrefix(tc.name, "size=")) {
+				b.Skip("heavy: name it in -bench, or set OPENLEDGER_BENCH_INDEX")
 			}
-			b.ReportMetric(float64(spans)/float64(n), "chance-spans/query")
-			b.ReportMetric(float64(common)/float64(n), "over-64/query")
+			sr, _ := benchIndex(b, tc.name, tc.size, BuildOptions{})
+			for _, min := range []uint32{16, 24, 32, 40, 48} {
+				b.Run(fmt.Sprintf("min=%d", min), func(b *testing.B) {
+					p := DefaultParams()
+					p.MinSpanBytes = min
+					p.MaxSpanCount = 1 << 30
+					var spans, common, n int
+					for b.Loop() {
+						res, err := sr.Attribute(context.Background(), outs[n%len(outs)], p)
+						if err != nil {
+							b.Fatal(err)
+						}
+						n++
+						spans += len(res.Spans)
+						for _, s := range res.Spans {
+							if s.Count > 64 {
+								common++
+							}
+						}
+					}
+					b.ReportMetric(float64(spans)/float64(n), "chance-spans/query")
+					b.ReportMetric(float64(common)/float64(n), "over-64/query")
+				})
+			}
 		})
 	}
 }

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -75,6 +76,9 @@ func (s *Store) Build(ctx context.Context, name string, contributions []cid.Cid,
 	opt.Workers = max(opt.Workers, 1)
 	in, err := newBuildInput(contributions, docs)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
@@ -163,7 +167,7 @@ func newBuildInput(contributions []cid.Cid, docs []Doc) (*buildInput, error) {
 	}
 	for _, k := range in.keys {
 		ds := in.docs[k]
-		slices.SortFunc(ds, func(a, b Doc) int { return int(int64(a.File) - int64(b.File)) })
+		slices.SortFunc(ds, func(a, b Doc) int { return cmp.Compare(a.File, b.File) })
 		for i := 1; i < len(ds); i++ {
 			if ds[i].File == ds[i-1].File {
 				return nil, fmt.Errorf("attribution: document %d of %s listed twice", ds[i].File, in.cids[k])
@@ -331,8 +335,10 @@ feed:
 // so a crash never leaves part of a segment visible.
 func (s *Store) buildSegment(ctx context.Context, p *segmentPlan, pr *progress) (*segmentMeta, error) {
 	final := filepath.Join(s.dir, segmentsDir, p.id)
+	size := p.bound - countDocs(p) // the documents' sizes
 	if m, err := readMeta(filepath.Join(s.dir, segmentsDir), p.id); err == nil {
-		return m, nil // built meanwhile, by another Build in this process
+		pr.add(size, size)
+		return m, nil // built meanwhile
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(s.dir, tmpDir), "segment-")
 	if err != nil {
@@ -415,14 +421,15 @@ func (s *Store) buildSegment(ctx context.Context, p *segmentPlan, pr *progress) 
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		if _, serr := os.Stat(filepath.Join(final, metaFile)); serr == nil {
-			return readMeta(filepath.Join(s.dir, segmentsDir), p.id)
+			pr.add(0, size)
+			return readMeta(filepath.Join(s.dir, segmentsDir), p.id) // built meanwhile
 		}
 		return nil, err
 	}
 	if err := syncDir(filepath.Join(s.dir, segmentsDir)); err != nil {
 		return nil, err
 	}
-	pr.add(0, p.bound-countDocs(p)) // the documents' sizes
+	pr.add(0, size)
 	if p.bound > 64<<20 {
 		// The text and suffix array of a big segment are garbage now;
 		// collect them before the next segment doubles the heap.

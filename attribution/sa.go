@@ -44,9 +44,11 @@ func writeSuffixArray(ctx context.Context, text []byte, w io.Writer) error {
 }
 
 // decodeSuffixArray decodes the stream of Index.Write for text, writing
-// the entries to w, and checks that they are a permutation of the text's
-// positions and that a sample of neighbours is in order (the full order is
-// checked by the tests: too slow here).
+// the entries to w. It checks what is cheap: the length, that there are
+// exactly len(text) entries each a position of the text, nothing after
+// them, and that a sample of neighbours is in order. TestSuffixArrayDecoding
+// checks the rest (a permutation, every neighbour in order): a bitmap of
+// the positions seen costs a cache miss per entry, a fifth of the build.
 func decodeSuffixArray(ctx context.Context, r *bufio.Reader, text []byte, w io.Writer) error {
 	n := len(text)
 	var field [binary.MaxVarintLen64]byte
@@ -70,7 +72,6 @@ func decodeSuffixArray(ctx context.Context, r *bufio.Reader, text []byte, w io.W
 	if _, err := r.Discard(n); err != nil {
 		return fmt.Errorf("suffix array stream: text: %w", err)
 	}
-	seen := make([]uint64, (n+63)/64)
 	chunk := make([]byte, 0, 1<<20)
 	out := make([]byte, 0, 4<<20)
 	var prev uint32
@@ -95,10 +96,6 @@ func decodeSuffixArray(ctx context.Context, r *bufio.Reader, text []byte, w io.W
 			if k <= 0 || v >= uint64(n) || got >= n {
 				return fmt.Errorf("%w: entry %d", errSAFormat, got)
 			}
-			if seen[v/64]&(1<<(v%64)) != 0 {
-				return fmt.Errorf("%w: position %d twice", errSAFormat, v)
-			}
-			seen[v/64] |= 1 << (v % 64)
 			if got%4099 == 1 && bytes.Compare(text[prev:], text[v:]) >= 0 {
 				return fmt.Errorf("%w: entries %d and %d out of order", errSAFormat, got-1, got)
 			}

@@ -109,7 +109,7 @@ func TestSuffixArrayStreamChecks(t *testing.T) {
 		"truncated":    g[:len(g)-1],
 		"trailing":     append(bytes.Clone(g), 0),
 		"bad chunk":    append(bytes.Clone(g[:hdr]), make([]byte, 10)...),
-		"repeated":     withEntry(g, hdr, 0),
+		"out of order": withEntry(g, hdr, 0),
 	} {
 		if err := decode(stream, text); err == nil {
 			t.Errorf("%s: accepted", name)
