@@ -15,7 +15,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/attribution"
 	"github.com/openledger/openledger/attribution/rewards"
@@ -364,18 +363,12 @@ func (n *Node) contributionTree(ctx context.Context, c cid.Cid) (*contributionTr
 		return nil, err
 	}
 	t := &contributionTree{k: k, first: make([]uint64, len(k.Files))}
-	var leaves []proofs.Hash
+	var leaves uint64
 	for i, f := range k.Files {
-		t.first[i] = uint64(len(leaves))
-		for j, s := range f.Shards {
-			digest, err := shardDigest(s)
-			if err != nil {
-				return nil, err
-			}
-			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, shardSize(f, j, k.ChunkSize)))
-		}
+		t.first[i] = leaves
+		leaves += uint64(len(f.Shards))
 	}
-	if t.tree, err = proofs.NewTree(leaves); err != nil {
+	if t.tree, err = k.Tree(); err != nil {
 		return nil, err
 	}
 	if t.tree.Root() != proofs.Hash(k.Root) {
@@ -411,22 +404,11 @@ func (t *contributionTree) spanShards(file uint32, offset, length uint64) ([]dat
 
 // snapshotProof proves contribution c's entry in snapshot s's root.
 func snapshotProof(s *datanet.Snapshot, c cid.Cid) ([]common.Hash, error) {
-	leaves := make([]proofs.Hash, len(s.Contributions))
-	at := -1
-	for i, e := range s.Contributions {
-		digest, err := objectDigest(e.Contribution)
-		if err != nil {
-			return nil, err
-		}
-		leaves[i] = proofs.ContributionLeaf(digest, [32]byte(e.Root))
-		if e.Contribution.Equals(c) {
-			at = i
-		}
-	}
+	at := slices.IndexFunc(s.Contributions, func(e datanet.SnapshotEntry) bool { return e.Contribution.Equals(c) })
 	if at < 0 {
 		return nil, fmt.Errorf("contribution %s is not in the snapshot", c)
 	}
-	tree, err := proofs.NewTree(leaves)
+	tree, err := datanet.SnapshotTree(s.Contributions)
 	if err != nil {
 		return nil, err
 	}
@@ -445,48 +427,12 @@ func hashes(p []proofs.Hash) []common.Hash {
 	return out
 }
 
-func shardDigest(c cid.Cid) ([32]byte, error) {
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
-		return [32]byte{}, fmt.Errorf("shard %s: not a sha2-256 CID", c)
-	}
-	return [32]byte(dec.Digest), nil
-}
-
-func objectDigest(c cid.Cid) ([32]byte, error) { return shardDigest(c) }
-
-// checkRecordProofs checks each span of a record against the content: the
-// shard proofs lead to the contribution's root, the contribution proof to
-// the snapshot's root, and the source bytes read from the shards are the
-// span's text.
-func (n *Node) checkRecordProofs(ctx context.Context, in *modelInputs, r *datanet.AttributionRecord, output []byte) error {
+// checkSpanSources reads every span's source bytes from the shards and
+// checks they are the span's text. The span's proofs (shard in contribution,
+// contribution in snapshot) were checked when the record was stored:
+// Registry.Check does that for every record.
+func (n *Node) checkSpanSources(ctx context.Context, r *datanet.AttributionRecord, output []byte) error {
 	for i, sp := range r.Spans {
-		s, ok := in.snapshots[sp.Snapshot]
-		if !ok {
-			return fmt.Errorf("span %d: snapshot %s is not the model's", i, sp.Snapshot)
-		}
-		var root common.Hash
-		for _, e := range s.Contributions {
-			if e.Contribution.Equals(sp.Contribution) {
-				root = e.Root
-			}
-		}
-		digest, err := objectDigest(sp.Contribution)
-		if err != nil {
-			return err
-		}
-		if !proofs.Verify(proofs.Hash(s.Root), proofs.ContributionLeaf(digest, root), toProof(sp.ContributionProof)) {
-			return fmt.Errorf("span %d: contribution %s does not prove into snapshot %s", i, sp.Contribution, sp.Snapshot)
-		}
-		for _, sh := range sp.Shards {
-			d, err := shardDigest(sh.Shard)
-			if err != nil {
-				return err
-			}
-			if !proofs.Verify(proofs.Hash(root), proofs.ShardLeaf(sh.Index, d, sh.Size), toProof(sh.Proof)) {
-				return fmt.Errorf("span %d: shard %s does not prove into contribution %s", i, sh.Shard, sp.Contribution)
-			}
-		}
 		k, err := n.registry.Contribution(ctx, sp.Contribution)
 		if err != nil {
 			return err
@@ -511,14 +457,6 @@ func (n *Node) checkRecordProofs(ctx context.Context, in *modelInputs, r *datane
 		}
 	}
 	return nil
-}
-
-func toProof(p []common.Hash) []proofs.Hash {
-	out := make([]proofs.Hash, len(p))
-	for i, h := range p {
-		out[i] = proofs.Hash(h)
-	}
-	return out
 }
 
 // hashOf is the sha256 of b.

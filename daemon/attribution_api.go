@@ -452,7 +452,7 @@ func (n *Node) verifyRecord(ctx context.Context, rc cid.Cid) (*AttributionVerdic
 		return nil, err
 	}
 	out := &AttributionVerdict{CID: rc.String(),
-		Checked: fmt.Sprintf("attester's signature, %d spans recomputed from the index, their shard and snapshot proofs and source bytes, %d payouts", len(r.Spans), len(r.Payouts))}
+		Checked: fmt.Sprintf("attester's signature and every span's shard and snapshot proofs (when stored), %d spans recomputed from the index with their source bytes read from the shards, %d payouts", len(r.Spans), len(r.Payouts))}
 	if _, err := n.searcher(ctx, in); err != nil {
 		// Build what is missing: verifying is recomputing.
 		for _, s := range in.model.Snapshots {
@@ -487,7 +487,7 @@ func (n *Node) verifyRecord(ctx context.Context, rc cid.Cid) (*AttributionVerdic
 		out.Problem = describeMismatch(r, again)
 		return out, nil
 	}
-	if err := n.checkRecordProofs(ctx, in, r, output); err != nil {
+	if err := n.checkSpanSources(ctx, r, output); err != nil {
 		out.Problem = err.Error()
 		return out, nil
 	}

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -651,7 +650,7 @@ func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, e
 		out.Problem = "no root was posted on chain for this epoch"
 	case out.Posted != out.Signed:
 		out.Problem = "the root posted on chain is not the signed one"
-	case !bytes.Equal(encodeBalances(e), encodeBalances(epochOf(obj))):
+	case !sameBalances(e.Balances, epochOf(obj).Balances):
 		out.Problem = "the recomputed balances are not the signed ones"
 	default:
 		out.OK = true
@@ -659,12 +658,10 @@ func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, e
 	return out, nil
 }
 
-func encodeBalances(e *rewards.Epoch) []byte {
-	var b strings.Builder
-	for _, x := range e.Balances {
-		fmt.Fprintf(&b, "%s=%s;", x.Address.Hex(), x.Cumulative)
-	}
-	return []byte(b.String())
+func sameBalances(a, b []rewards.Balance) bool {
+	return slices.EqualFunc(a, b, func(x, y rewards.Balance) bool {
+		return x.Address == y.Address && x.Cumulative.Cmp(y.Cumulative) == 0
+	})
 }
 
 func samePayouts(a, b []rewards.Payout) bool {

@@ -533,7 +533,7 @@ func (r *AttributionRecord) typedMessage() (string, apitypes.TypedDataMessage, e
 	if err != nil {
 		return "", nil, err
 	}
-	output, err := shardDigestOf(r.Output)
+	output, err := ShardDigest(r.Output)
 	if err != nil {
 		return "", nil, fmt.Errorf("output: %w", err)
 	}
@@ -835,9 +835,9 @@ func (w *attributionWire) object() (*AttributionRecord, error) {
 	return r, nil
 }
 
-// shardDigestOf returns the sha2-256 digest of a raw CID (a shard, an
+// ShardDigest returns the sha2-256 digest of a raw CID (a shard, an
 // output), checking that it is one.
-func shardDigestOf(c cid.Cid) ([32]byte, error) {
+func ShardDigest(c cid.Cid) ([32]byte, error) {
 	if err := checkShardLink(c); err != nil {
 		return [32]byte{}, err
 	}

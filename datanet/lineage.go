@@ -289,7 +289,7 @@ func checkSpanProofs(snap *snapshotIndex, s *AttributedSpan) error {
 		return fmt.Errorf("contribution proof of %s does not lead to the root of snapshot %s", s.Contribution, s.Snapshot)
 	}
 	for j, sh := range s.Shards {
-		digest, err := shardDigestOf(sh.Shard)
+		digest, err := ShardDigest(sh.Shard)
 		if err != nil {
 			return fmt.Errorf("shards[%d]: %w", j, err)
 		}

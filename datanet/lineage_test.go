@@ -94,6 +94,9 @@ func (f *lineageFixture) span(t testing.TB, s, k cid.Cid, start, end uint32, off
 	if tree.Root() != proofs.Hash(c.Root) {
 		t.Fatal("test tree differs from the contribution's")
 	}
+	if ct, err := c.Tree(); err != nil || ct.Root() != proofs.Hash(c.Root) {
+		t.Fatalf("Contribution.Tree: %v, root differs from the contribution's", err)
+	}
 	sp := AttributedSpan{
 		Start: start, End: end, Snapshot: s, Contribution: k, Contributor: c.Contributor,
 		Offset: offset, Length: length, Count: 1, Weight: uint64(end - start),
@@ -141,7 +144,7 @@ func (f *lineageFixture) span(t testing.TB, s, k cid.Cid, start, end uint32, off
 
 func mustShardDigest(t testing.TB, c cid.Cid) [32]byte {
 	t.Helper()
-	d, err := shardDigestOf(c)
+	d, err := ShardDigest(c)
 	if err != nil {
 		t.Fatal(err)
 	}

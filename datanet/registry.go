@@ -16,7 +16,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/storage"
@@ -359,7 +358,7 @@ func storeFiles(ctx context.Context, sess *storage.Session, files []inputFile, c
 		file := File{Path: f.rel, Size: uint64(f.size), Shards: make([]cid.Cid, len(refs))}
 		for i, ref := range refs {
 			file.Shards[i] = ref.CID
-			digest, err := shardDigest(ref.CID)
+			digest, err := ShardDigest(ref.CID)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -388,16 +387,6 @@ func chunkFile(ctx context.Context, sess *storage.Session, f inputFile, chunkSiz
 		return nil, fmt.Errorf("%w: %s changed while it was being added (%d bytes, expected %d)", ErrBadInput, f.abs, n, f.size)
 	}
 	return refs, nil
-}
-
-func shardDigest(c cid.Cid) ([32]byte, error) {
-	var out [32]byte
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
-		return out, fmt.Errorf("shard %s: not a sha2-256 multihash", c)
-	}
-	copy(out[:], dec.Digest)
-	return out, nil
 }
 
 // scanInputs walks paths and returns the regular files under them, sorted by

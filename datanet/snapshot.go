@@ -166,22 +166,50 @@ func SignSnapshot(s *Snapshot, chainID uint64, signer Signer) error {
 // proofs.ContributionLeaf(sha256 digest of the contribution's CID, its
 // root). It fails with ErrEmptySnapshot for no entries.
 func SnapshotRoot(entries []SnapshotEntry) ([32]byte, error) {
+	tree, err := SnapshotTree(entries)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return tree.Root(), nil
+}
+
+// SnapshotTree returns the Merkle tree whose root SnapshotRoot returns:
+// leaf i is entry i's, so tree.Proof(i) proves entry i.
+func SnapshotTree(entries []SnapshotEntry) (*proofs.Tree, error) {
 	if len(entries) == 0 {
-		return [32]byte{}, ErrEmptySnapshot
+		return nil, ErrEmptySnapshot
 	}
 	leaves := make([]proofs.Hash, len(entries))
 	for i, e := range entries {
 		digest, err := objectDigest(e.Contribution)
 		if err != nil {
-			return [32]byte{}, fmt.Errorf("contributions[%d]: %w", i, err)
+			return nil, fmt.Errorf("contributions[%d]: %w", i, err)
 		}
 		leaves[i] = proofs.ContributionLeaf(digest, [32]byte(e.Root))
 	}
-	tree, err := proofs.NewTree(leaves)
-	if err != nil {
-		return [32]byte{}, err
+	return proofs.NewTree(leaves)
+}
+
+// Tree returns the Merkle tree of c's shards whose root is c.Root when c is
+// intact: leaf i is proofs.ShardLeaf(i, digest, size) of the i-th shard,
+// counting across files in order, each shard ChunkSize bytes but a file's
+// last.
+func (c *Contribution) Tree() (*proofs.Tree, error) {
+	var leaves []proofs.Hash
+	for _, f := range c.Files {
+		for j, s := range f.Shards {
+			digest, err := ShardDigest(s)
+			if err != nil {
+				return nil, fmt.Errorf("file %q: %w", f.Path, err)
+			}
+			size := c.ChunkSize
+			if j == len(f.Shards)-1 {
+				size = f.Size - c.ChunkSize*uint64(len(f.Shards)-1)
+			}
+			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, size))
+		}
 	}
-	return tree.Root(), nil
+	return proofs.NewTree(leaves)
 }
 
 // objectDigest returns the sha2-256 digest of an object CID.
