@@ -211,6 +211,11 @@ func TestAttributionEndToEnd(t *testing.T) {
 	forged.Weights = slices.Clone(forged.Weights)
 	forged.Weights[0].Parts, forged.Weights[1].Parts = forged.Weights[1].Parts, forged.Weights[0].Parts
 	if forged.Weights[0].Parts != view.Record.Weights[0].Parts {
+		mc := mustParse(t, model.CID)
+		waitFor(t, 30*time.Second, "the model to reach c", func() bool {
+			has, err := c.n.registry.Has(context.Background(), mc)
+			return err == nil && has
+		})
 		signer, _ := c.n.Signer()
 		forged.Attester = signer.Address()
 		if err := datanet.SignAttributionRecord(&forged, forged.ChainID, signer); err != nil {
