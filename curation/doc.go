@@ -13,6 +13,12 @@
 // only votes it has verified. Nor does it store votes or hold the policy of
 // a Datanet; the daemon feeds both in.
 //
+// The rules deciding whether a vote can count (a curator, inside the
+// window) have one home here, used by the tally and, through [Rules], by
+// the datanet registry's gate for every vote it stores: a node never keeps a
+// vote its tally would ignore for these reasons. The daemon passes Rules{}
+// in datanet.Config.
+//
 // # Rules
 //
 //   - Only curators count: a vote by an address without a positive weight

@@ -258,25 +258,16 @@ func compareEntries(a, b *entry) int {
 
 func tally(p Policy, total uint64, contribution cid.Cid, created time.Time, votes []*datanet.Vote, now time.Time) Result {
 	start := created.Unix()
-	var end int64 // exclusive; meaningful when p.Window > 0
-	if p.Window > 0 {
-		end = created.Add(p.Window).Unix()
-	}
-	windowOver := p.Window > 0 && !now.Before(time.Unix(end, 0))
+	windowOver := p.Window > 0 && !now.Before(time.Unix(windowEnd(start, p.Window), 0))
 
 	entries := make([]entry, 0, len(votes))
 	for _, v := range votes {
 		if v == nil || v.Validate() != nil {
 			continue
 		}
-		e := entry{v: v}
-		switch w := p.Curators[v.Curator]; {
-		case !v.Contribution.Equals(contribution):
-			e.reason = OtherContribution
-		case w == 0:
-			e.reason = NotCurator
-		case v.Created < start || (p.Window > 0 && v.Created >= end):
-			e.reason = OutsideWindow
+		e := entry{v: v, reason: OtherContribution}
+		if v.Contribution.Equals(contribution) {
+			e.reason = admit(p.Curators[v.Curator], p.Window, start, v.Created)
 		}
 		entries = append(entries, e)
 	}

@@ -115,20 +115,23 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open datastore: %w", err)
 	}
+	registry, err := datanet.NewRegistry(store, datanet.Config{Rules: curation.Rules{}, Now: opts.Now})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		repo:     repo,
 		opts:     opts,
 		log:      opts.Logger,
 		store:    store,
-		registry: datanet.NewRegistry(store),
+		registry: registry,
 		auth:     auth,
 		metrics:  newMetrics(),
 		ctx:      ctx,
 		cancel:   cancel,
 	}
-	n.registry.Now = opts.Now
-	n.registry.VerifySnapshot = curation.VerifySnapshot
 	if n.index, err = n.openIndexer(); err != nil {
 		n.Close()
 		return nil, err

@@ -50,7 +50,7 @@ func BenchmarkAdd(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r := NewRegistry(store)
+				r := newRegistryOn(b, store)
 				dn, _, err := r.CreateDatanet(context.Background(), DatanetSpec{Name: "bench"}, 1337, ownerSigner(b), testNow)
 				if err != nil {
 					b.Fatal(err)

@@ -34,7 +34,7 @@ func newLineageFixture(t testing.TB) *lineageFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &lineageFixture{stateFixture: newStateFixture(t)}
-	f.r.VerifySnapshot = func(*Snapshot, *Datanet, map[cid.Cid]*Contribution) error { return nil }
+	f.r.rules = uncheckedSnapshots{f.r.rules}
 	var b strings.Builder
 	for i := 0; b.Len() < 3000; i++ {
 		b.WriteString("The patient should rest and drink plenty of water. ")
@@ -302,7 +302,7 @@ func TestCheckModel(t *testing.T) {
 
 	// A model of two Datanets goes on either topic; its Datanet is that
 	// of its first snapshot.
-	f.r.VerifySnapshot = func(*Snapshot, *Datanet, map[cid.Cid]*Contribution) error { return nil }
+	f.r.rules = uncheckedSnapshots{f.r.rules}
 	ok := addText(t, f.r, other, "o.txt", "other", stateContributed)
 	os := &Snapshot{Datanet: other, Policy: other, Version: 1, Contributions: []SnapshotEntry{entryOf(t, f.r, ok)}, Created: stateClock.Unix()}
 	os.Root, _ = SnapshotRoot(os.Contributions)
@@ -671,7 +671,7 @@ func TestPutLineageFromNetwork(t *testing.T) {
 	// Another node receives the Datanet's objects in order, then the
 	// model and the record.
 	dst, _ := newTestRegistry(t)
-	dst.VerifySnapshot = f.r.VerifySnapshot
+	dst.rules = f.r.rules
 	order := []cid.Cid{f.id, f.k, f.k2, f.k3, f.s1, f.model, mustCID(t, rec)}
 	for i, c := range order {
 		data, err := f.r.Get(ctx, c)

@@ -35,14 +35,8 @@ var (
 // files it is asked to add.
 type Registry struct {
 	store *storage.Store
-
-	// Now, if set, is the clock votes dated in the future are judged by
-	// (see MaxClockSkew). Set it before use.
-	Now func() time.Time
-	// VerifySnapshot rechecks a snapshot's evidence (the daemon sets
-	// curation.VerifySnapshot); without it snapshots are refused. Set it
-	// before use.
-	VerifySnapshot SnapshotVerifier
+	rules Rules
+	now   func() time.Time
 
 	mu       sync.Mutex
 	heads    map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
@@ -50,9 +44,45 @@ type Registry struct {
 	updateMu sync.Mutex                 // serialises UpdateDatanet
 }
 
-// NewRegistry returns a registry over store.
-func NewRegistry(store *storage.Store) *Registry {
-	return &Registry{store: store, heads: map[cid.Cid]DatanetVersion{}}
+// Rules are the curation rules the registry admits votes and snapshots by.
+// Their home is package curation (curation.Rules), which imports this one,
+// so the daemon passes them in through Config; the tally runs the same code.
+type Rules interface {
+	// AdmitVote checks that v could count under the Datanet version d for
+	// a contribution created at created (Unix seconds): its signer is a
+	// curator of d and it is dated inside the contribution's voting
+	// window. It fails with an error wrapping ErrNotCurator or
+	// ErrOutsideWindow.
+	AdmitVote(d *Datanet, created int64, v *Vote) error
+	// VerifySnapshot rechecks a snapshot's evidence against the policy
+	// version it names and its contributions.
+	VerifySnapshot(s *Snapshot, policy *Datanet, contributions map[cid.Cid]*Contribution) error
+}
+
+// Config is what a Registry is built with.
+type Config struct {
+	// Rules decide which votes and snapshots are admitted; required
+	// (curation.Rules{}).
+	Rules Rules
+	// Now is the clock votes dated in the future are judged by (see
+	// MaxClockSkew); nil means time.Now.
+	Now func() time.Time
+}
+
+// NewRegistry returns a registry over store. It fails without Rules: a
+// registry that admitted votes and snapshots unchecked would keep objects
+// every other node refuses.
+func NewRegistry(store *storage.Store, cfg Config) (*Registry, error) {
+	if store == nil {
+		return nil, errors.New("datanet: new registry: no store")
+	}
+	if cfg.Rules == nil {
+		return nil, errors.New("datanet: new registry: no curation rules (Config.Rules)")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Registry{store: store, rules: cfg.Rules, now: cfg.Now, heads: map[cid.Cid]DatanetVersion{}}, nil
 }
 
 // DatanetSpec is what a caller chooses when creating a Datanet.

@@ -27,7 +27,35 @@ func newTestRegistry(t testing.TB) (*Registry, *storage.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return NewRegistry(store), store
+	return newRegistryOn(t, store), store
+}
+
+// CurationRules are the real curation rules (curation.Rules{}), set by the
+// external test package's init (rules_ext_test.go): this package's own
+// tests cannot import curation, which imports datanet, so they get the
+// rules the daemon uses without an import cycle.
+var CurationRules Rules
+
+// newRegistryOn returns a registry over store with the curation rules.
+func newRegistryOn(t testing.TB, store *storage.Store) *Registry {
+	t.Helper()
+	if CurationRules == nil {
+		t.Fatal("CurationRules is not set (rules_ext_test.go's init)")
+	}
+	r, err := NewRegistry(store, Config{Rules: CurationRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// uncheckedSnapshots are the curation rules with every snapshot's evidence
+// taken as proven, for tests of the registry's own checks of a snapshot's
+// links.
+type uncheckedSnapshots struct{ Rules }
+
+func (uncheckedSnapshots) VerifySnapshot(*Snapshot, *Datanet, map[cid.Cid]*Contribution) error {
+	return nil
 }
 
 func createTestDatanet(t testing.TB, r *Registry, spec DatanetSpec) cid.Cid {

@@ -68,10 +68,6 @@ func AcceptingStale(ctx context.Context) context.Context {
 	return context.WithValue(ctx, staleKey{}, true)
 }
 
-// SnapshotVerifier rechecks a snapshot's evidence against its policy version
-// and contributions (curation.VerifySnapshot).
-type SnapshotVerifier func(s *Snapshot, policy *Datanet, contributions map[cid.Cid]*Contribution) error
-
 // DatanetVersion is one version of a Datanet with its CID.
 type DatanetVersion struct {
 	CID     cid.Cid
@@ -477,8 +473,11 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if v.ChainID != d.ChainID {
 		return fmt.Errorf("%w: vote signed under chain ID %d, the datanet's is %d", ErrNotAdmitted, v.ChainID, d.ChainID)
 	}
-	if d.CuratorWeight(v.Curator) == 0 {
-		return fmt.Errorf("%w: %s does not curate datanet %s (version %d)", ErrNotCurator, v.Curator, v.Datanet, d.Seq)
+	// First as if the vote opened its contribution's window, which only
+	// the curator rule can fail: a stranger's vote is refused even while
+	// its contribution is missing, rather than kept for later.
+	if err := r.rules.AdmitVote(d, v.Created, v); err != nil {
+		return err
 	}
 	k, err := r.contributionHead(ctx, v.Contribution)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -490,16 +489,11 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if !k.Datanet.c.Equals(v.Datanet) {
 		return fmt.Errorf("%w: contribution %s belongs to datanet %s", ErrNotAdmitted, v.Contribution, k.Datanet.c)
 	}
-	if v.Created < k.Created {
-		return fmt.Errorf("%w: vote created %s, before the contribution (%s)", ErrOutsideWindow, unixUTC(v.Created), unixUTC(k.Created))
+	if err := r.rules.AdmitVote(d, k.Created, v); err != nil {
+		return err
 	}
-	if d.Window > 0 && v.Created >= k.Created+int64(d.Window) {
-		return fmt.Errorf("%w: vote created %s, the window closed %s", ErrOutsideWindow, unixUTC(v.Created), unixUTC(k.Created+int64(d.Window)))
-	}
-	if r.Now != nil {
-		if now := r.Now(); time.Unix(v.Created, 0).After(now.Add(MaxClockSkew)) {
-			return fmt.Errorf("%w: created %s, now is %s", ErrFutureVote, unixUTC(v.Created), now.UTC().Format(time.RFC3339))
-		}
+	if now := r.now(); time.Unix(v.Created, 0).After(now.Add(MaxClockSkew)) {
+		return fmt.Errorf("%w: created %s, now is %s", ErrFutureVote, unixUTC(v.Created), now.UTC().Format(time.RFC3339))
 	}
 	if ctx.Value(staleKey{}) != nil {
 		return nil
@@ -615,10 +609,7 @@ func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 		}
 		contribs[e.Contribution] = k
 	}
-	if r.VerifySnapshot == nil {
-		return errors.New("datanet: no snapshot verifier configured")
-	}
-	return r.VerifySnapshot(s, policy, contribs)
+	return r.rules.VerifySnapshot(s, policy, contribs)
 }
 
 // forgetHeads drops the cached heads after a new version is stored.

@@ -45,8 +45,7 @@ var (
 	extCut         = extCreated.Add(3 * time.Hour)
 )
 
-// snapNode is a registry checking snapshots with curation.VerifySnapshot,
-// its clock at now.
+// snapNode is a registry with the curation rules, its clock at now.
 type snapNode struct {
 	r     *datanet.Registry
 	store *storage.Store
@@ -60,9 +59,11 @@ func newSnapNode(t testing.TB) *snapNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	n := &snapNode{r: datanet.NewRegistry(store), store: store, now: extCut}
-	n.r.Now = func() time.Time { return n.now }
-	n.r.VerifySnapshot = curation.VerifySnapshot
+	n := &snapNode{store: store, now: extCut}
+	n.r, err = datanet.NewRegistry(store, datanet.Config{Rules: curation.Rules{}, Now: func() time.Time { return n.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 
@@ -333,11 +334,14 @@ func TestSnapshotLifecycle(t *testing.T) {
 	s3CID := extCID(t, s3)
 
 	// A second node syncs the objects, in an order that respects their
-	// links, and accepts the same snapshots; without a verifier it refuses
-	// them.
+	// links, and accepts the same snapshots; a registry on its store whose
+	// rules refuse every snapshot stores none of them.
 	g := newSnapNode(t)
 	g.now = f.now
-	g.r.VerifySnapshot = nil
+	refusing, err := datanet.NewRegistry(g.store, datanet.Config{Rules: refuseSnapshots{}, Now: func() time.Time { return g.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids, err := f.r.IDs(ctx, f.id)
 	if err != nil {
 		t.Fatal(err)
@@ -365,15 +369,24 @@ func TestSnapshotLifecycle(t *testing.T) {
 		}
 	}
 	before := g.objects(t)
-	for _, data := range snaps {
-		if _, err := g.r.Put(ctx, data); err == nil {
-			t.Fatal("a registry without a snapshot verifier accepted a snapshot")
+	refused := 0
+	for i, data := range snaps {
+		// The first version is refused by the rules; the later ones as
+		// following a snapshot not held.
+		_, err := refusing.Put(ctx, data)
+		if err == nil {
+			t.Fatalf("a registry refusing snapshots stored snapshot %d", i)
 		}
+		if errors.Is(err, errRefused) {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d snapshots refused by the rules, want 1 (the first version)", refused)
 	}
 	if got := g.objects(t); got != before {
 		t.Fatalf("refused snapshots stored %d objects", got-before)
 	}
-	g.r.VerifySnapshot = curation.VerifySnapshot
 	for _, c := range []cid.Cid{s1CID, s2CID, s3CID} {
 		data, err := f.r.Get(ctx, c)
 		if err != nil {
@@ -391,6 +404,31 @@ func TestSnapshotLifecycle(t *testing.T) {
 	a, b := f.cut(t, f.id, nil), (&snapFixture{snapNode: g}).cut(t, f.id, nil)
 	if !extCID(t, extSign(t, a, f.owner)).Equals(extCID(t, extSign(t, b, f.owner))) {
 		t.Fatal("two nodes with the same state cut different snapshots")
+	}
+}
+
+var errRefused = errors.New("refused by the test's rules")
+
+// refuseSnapshots are the curation rules refusing every snapshot.
+type refuseSnapshots struct{ curation.Rules }
+
+func (refuseSnapshots) VerifySnapshot(*datanet.Snapshot, *datanet.Datanet, map[cid.Cid]*datanet.Contribution) error {
+	return errRefused
+}
+
+// TestNewRegistryNeedsRules checks a registry is not built without curation
+// rules: it would keep votes and snapshots every other node refuses.
+func TestNewRegistryNeedsRules(t *testing.T) {
+	store, err := storage.Open(storage.DefaultConfig(filepath.Join(t.TempDir(), "store")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := datanet.NewRegistry(store, datanet.Config{}); err == nil {
+		t.Fatal("NewRegistry without Rules succeeded")
+	}
+	if _, err := datanet.NewRegistry(nil, datanet.Config{Rules: curation.Rules{}}); err == nil {
+		t.Fatal("NewRegistry without a store succeeded")
 	}
 }
 

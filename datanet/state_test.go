@@ -69,7 +69,7 @@ func stateSpec(t testing.TB, name string) DatanetSpec {
 func newStateFixture(t testing.TB) *stateFixture {
 	t.Helper()
 	r, store := newTestRegistry(t)
-	r.Now = func() time.Time { return stateClock }
+	r.now = func() time.Time { return stateClock }
 	id, dn, err := r.CreateDatanet(context.Background(), stateSpec(t, "qa"), testChainID, ownerSigner(t), stateCreated)
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +363,7 @@ func TestUpdateDatanetChain(t *testing.T) {
 		t.Fatalf("Check(version 2) = %+v %v", ch, err)
 	}
 	// A node that restarts (an empty head cache) finds the same head.
-	fresh := NewRegistry(f.store)
+	fresh := newRegistryOn(t, f.store)
 	if h, err := fresh.Head(ctx, f.id); err != nil || !h.CID.Equals(v2.CID) {
 		t.Fatalf("Head on a fresh registry = %s %v", h.CID, err)
 	}
@@ -790,7 +790,7 @@ func TestCheckVote(t *testing.T) {
 	t.Run("window edges", func(t *testing.T) {
 		f := newStateFixture(t)
 		end := stateContributed.Add(stateWindow * time.Second)
-		f.r.Now = func() time.Time { return end.Add(time.Hour) }
+		f.r.now = func() time.Time { return end.Add(time.Hour) }
 		first := signedVoteOn(t, f.id, f.k, ownerSigner(t), Approve, 0, stateContributed)
 		last := signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, end.Add(-time.Second))
 		for _, v := range []*Vote{first, last} {
@@ -808,9 +808,9 @@ func TestCheckVote(t *testing.T) {
 		}
 	})
 
-	t.Run("no clock", func(t *testing.T) {
+	t.Run("default clock", func(t *testing.T) {
 		f := newStateFixture(t)
-		f.r.Now = nil
+		f.r = newRegistryOn(t, f.store) // Config.Now nil: time.Now
 		v := signedVoteOn(t, f.id, f.k, ownerSigner(t), Approve, 0, stateContributed.Add(stateWindow*time.Second-time.Second))
 		if _, err := f.r.Submit(ctx, v); err != nil {
 			t.Fatalf("vote on a registry without a clock: %v", err)
@@ -1066,7 +1066,7 @@ func TestVoteWindowFollowsUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateContributed.Add(365*24*time.Hour))
-	f.r.Now = func() time.Time { return time.Unix(late.Created, 0) }
+	f.r.now = func() time.Time { return time.Unix(late.Created, 0) }
 	if _, err := f.r.Check(ctx, cid.Undef, encodeObject(t, late)); err != nil {
 		t.Fatalf("vote a year later with no window: %v", err)
 	}
@@ -1273,7 +1273,7 @@ func TestState(t *testing.T) {
 	}
 	// Snapshots are checked by a stand-in verifier here; the curation
 	// package's is tested in state_ext_test.go.
-	f.r.VerifySnapshot = func(*Snapshot, *Datanet, map[cid.Cid]*Contribution) error { return nil }
+	f.r.rules = uncheckedSnapshots{f.r.rules}
 	s1 := stateSnapshot(t, f, 1, cid.Undef, f.k)
 	s1CID := mustCID(t, s1)
 	s2 := stateSnapshot(t, f, 2, s1CID, f.k, k2)
@@ -1463,7 +1463,7 @@ func TestStateConcurrent(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewRegistry(f.store).Head(ctx, f.id)
+	h, err := newRegistryOn(t, f.store).Head(ctx, f.id)
 	if err != nil || !h.CID.Equals(last) || h.Datanet.Name != "v5" {
 		t.Fatalf("Head after 5 updates = %+v %v", h, err)
 	}
@@ -1557,7 +1557,7 @@ func TestDatanetsOldestFirst(t *testing.T) {
 func TestProvablyBadNotMisjudged(t *testing.T) {
 	ctx := context.Background()
 	f := newStateFixture(t)
-	f.r.VerifySnapshot = func(*Snapshot, *Datanet, map[cid.Cid]*Contribution) error { return nil }
+	f.r.rules = uncheckedSnapshots{f.r.rules}
 
 	update := signedByOwner(t, nextVersion(f.k, f.dn, nil))
 	if _, err := f.r.Check(ctx, cid.Undef, encodeObject(t, update)); err == nil || CannotJudgeYet(err) {
