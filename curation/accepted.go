@@ -2,6 +2,7 @@ package curation
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -37,4 +38,48 @@ func AcceptedAt(p Policy, contribution cid.Cid, created time.Time, votes []*data
 		i = j
 	}
 	return time.Time{}, false, nil
+}
+
+// RankInput is a snapshot with the Datanet version it names as its policy
+// and its contributions by CID.
+type RankInput struct {
+	Snapshot      *datanet.Snapshot
+	Policy        *datanet.Datanet
+	Contributions map[cid.Cid]*datanet.Contribution
+}
+
+// Ranks returns the rank of every contribution of the snapshots: the Unix
+// time its acceptance is first proven by a snapshot's evidence (AcceptedAt
+// under that snapshot's policy; the snapshot's cut time if the evidence
+// never accepts it, which a verified snapshot's always does), the earliest
+// over the snapshots that list it. Attribution credits a text to the
+// holder with the lowest rank, so every node ranks the same from the same
+// snapshots. It fails with ErrInvalidPolicy, or when a contribution is
+// missing from Contributions.
+func Ranks(snaps []RankInput) (map[cid.Cid]int64, error) {
+	rank := map[cid.Cid]int64{}
+	for _, in := range snaps {
+		policy := PolicyOf(in.Policy)
+		votes := map[cid.Cid][]*datanet.Vote{}
+		for _, v := range in.Snapshot.Evidence {
+			votes[v.Contribution] = append(votes[v.Contribution], v)
+		}
+		for _, e := range in.Snapshot.Contributions {
+			k := in.Contributions[e.Contribution]
+			if k == nil {
+				return nil, fmt.Errorf("rank contribution %s: not given", e.Contribution)
+			}
+			at, ok, err := AcceptedAt(policy, e.Contribution, time.Unix(k.Created, 0), votes[e.Contribution])
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				at = time.Unix(in.Snapshot.Created, 0)
+			}
+			if r, seen := rank[e.Contribution]; !seen || at.Unix() < r {
+				rank[e.Contribution] = at.Unix()
+			}
+		}
+	}
+	return rank, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/proofs"
@@ -166,7 +165,7 @@ func (n *Node) anchorStored() {
 		if err != nil || obj.Signer() != me {
 			return nil
 		}
-		leaf, err := ObjectLeaf(c)
+		leaf, err := datanet.AnchorLeaf(c)
 		if err != nil {
 			return nil
 		}
@@ -191,16 +190,6 @@ func (c *chainLink) close() error {
 	return err
 }
 
-// ObjectLeaf is the anchored leaf of an object: proofs.ObjectLeaf of the
-// sha256 digest its CID holds.
-func ObjectLeaf(c cid.Cid) (proofs.Hash, error) {
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
-		return proofs.Hash{}, fmt.Errorf("%s: not a sha2-256 CID", c)
-	}
-	return proofs.ObjectLeaf([32]byte(dec.Digest)), nil
-}
-
 // anchorObject queues an object this node made for anchoring; a node that
 // anchors nowhere does nothing. A failure is logged: the object is stored
 // and signed either way.
@@ -209,7 +198,7 @@ func (n *Node) anchorObject(ctx context.Context, c cid.Cid) {
 	if ch == nil {
 		return
 	}
-	leaf, err := ObjectLeaf(c)
+	leaf, err := datanet.AnchorLeaf(c)
 	if err == nil {
 		err = ch.anchorer.Enqueue(ctx, c.Bytes(), leaf)
 	}
@@ -326,36 +315,11 @@ func (n *Node) checkProof(ctx context.Context, p *proofs.AnchorProof) error {
 	if ch == nil {
 		return ErrNoChain
 	}
-	return CheckProof(ctx, ch.client, p)
-}
-
-// CheckProof checks an object's anchor proof with nothing but a chain
-// connection: its id is a CID whose leaf is the proof's, the path leads to
-// the root, the chain is the proof's, and the registry holds the root in
-// the proof's block with its item count.
-func CheckProof(ctx context.Context, client *ethclient.Client, p *proofs.AnchorProof) error {
-	id, err := cid.Cast(p.ID)
+	leaf, err := datanet.ProofLeaf(p)
 	if err != nil {
-		return fmt.Errorf("%w: the proof's id is not a CID: %v", errBadRequest, err)
+		return fmt.Errorf("%w: %w", errBadRequest, err)
 	}
-	leaf, err := ObjectLeaf(id)
-	if err != nil {
-		return err
-	}
-	if leaf != p.Leaf {
-		return fmt.Errorf("%w: the proof's leaf %s is not the leaf of %s (%s)", proofs.ErrAnchorMismatch, p.Leaf, id, leaf)
-	}
-	if !p.Verify() {
-		return fmt.Errorf("%w: the proof's path does not lead from the leaf of %s to root %s", proofs.ErrAnchorMismatch, id, p.Root)
-	}
-	chainID, err := client.ChainID(ctx)
-	if err != nil {
-		return err
-	}
-	if chainID.Uint64() != p.ChainID {
-		return fmt.Errorf("%w: the proof is for chain %d, the endpoint serves chain %s", proofs.ErrAnchorMismatch, p.ChainID, chainID)
-	}
-	return p.VerifyOnChain(ctx, client)
+	return p.Check(ctx, ch.client, leaf)
 }
 
 // chainAPI is the chain_* namespace.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -20,16 +19,10 @@ import (
 	"github.com/openledger/openledger/attribution/rewards"
 	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/datanet"
-	"github.com/openledger/openledger/proofs"
-	"github.com/openledger/openledger/storage"
 )
 
 // IndexDir holds the attribution indexes in the repo.
 const IndexDir = "index"
-
-// indexedKinds are the file kinds the span index reads; other files are
-// attributed by whole-file use only.
-var indexedKinds = []string{"csv", "json", "jsonl", "md", "txt"}
 
 // Errors of the attribution API.
 var (
@@ -68,8 +61,8 @@ func (n *Node) snapshotDocs(ctx context.Context, s *datanet.Snapshot) ([]cid.Cid
 		}
 		contributions = append(contributions, e.Contribution)
 		for i, f := range k.Files {
-			kind := strings.ToLower(strings.TrimPrefix(path.Ext(f.Path), "."))
-			if !slices.Contains(indexedKinds, kind) {
+			kind := f.Kind()
+			if !attribution.Indexable(kind) {
 				continue
 			}
 			docs = append(docs, attribution.Doc{
@@ -163,7 +156,9 @@ type modelInputs struct {
 	cid       cid.Cid
 	model     *datanet.ModelRecord
 	snapshots map[cid.Cid]*datanet.Snapshot
-	members   []attribution.Member
+	// contributions are the contributions of the snapshots.
+	contributions map[cid.Cid]*datanet.Contribution
+	members       []attribution.Member
 	// holder is, for each contribution, the first of the model's
 	// snapshots (in the model's order) that lists it.
 	holder map[cid.Cid]cid.Cid
@@ -181,9 +176,9 @@ func (n *Node) loadModel(ctx context.Context, mc cid.Cid) (*modelInputs, error) 
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", mc, err)
 	}
-	in := &modelInputs{cid: mc, model: m, snapshots: map[cid.Cid]*datanet.Snapshot{}, holder: map[cid.Cid]cid.Cid{}}
-	rank := map[cid.Cid]int64{}
-	contributor := map[cid.Cid]common.Address{}
+	contributions := map[cid.Cid]*datanet.Contribution{}
+	in := &modelInputs{cid: mc, model: m, snapshots: map[cid.Cid]*datanet.Snapshot{}, contributions: contributions, holder: map[cid.Cid]cid.Cid{}}
+	var ranked []curation.RankInput
 	for _, ms := range m.Snapshots {
 		s, err := n.registry.Snapshot(ctx, ms.Snapshot)
 		if err != nil {
@@ -198,34 +193,22 @@ func (n *Node) loadModel(ctx context.Context, mc cid.Cid) (*modelInputs, error) 
 		if !ok {
 			return nil, fmt.Errorf("policy %s of snapshot %s: %w", s.Policy, ms.Snapshot, datanet.ErrWrongKind)
 		}
-		policy := curation.PolicyOf(d)
-		votes := map[cid.Cid][]*datanet.Vote{}
-		for _, v := range s.Evidence {
-			votes[v.Contribution] = append(votes[v.Contribution], v)
-		}
 		for _, e := range s.Contributions {
-			k, err := n.registry.Contribution(ctx, e.Contribution)
-			if err != nil {
-				return nil, fmt.Errorf("contribution %s: %w", e.Contribution, err)
-			}
-			at, ok, err := curation.AcceptedAt(policy, e.Contribution, time.Unix(k.Created, 0), votes[e.Contribution])
-			if err != nil {
-				return nil, err
-			}
-			if !ok { // a snapshot that verifies accepted it by its cut
-				at = time.Unix(s.Created, 0)
-			}
-			if r, seen := rank[e.Contribution]; !seen || at.Unix() < r {
-				rank[e.Contribution] = at.Unix()
-			}
-			if _, seen := in.holder[e.Contribution]; !seen {
+			if _, seen := contributions[e.Contribution]; !seen {
+				if contributions[e.Contribution], err = n.registry.Contribution(ctx, e.Contribution); err != nil {
+					return nil, fmt.Errorf("contribution %s: %w", e.Contribution, err)
+				}
 				in.holder[e.Contribution] = ms.Snapshot
 			}
-			contributor[e.Contribution] = k.Contributor
 		}
+		ranked = append(ranked, curation.RankInput{Snapshot: s, Policy: d, Contributions: contributions})
+	}
+	rank, err := curation.Ranks(ranked)
+	if err != nil {
+		return nil, err
 	}
 	for c, r := range rank {
-		in.members = append(in.members, attribution.Member{Contribution: c, Contributor: contributor[c], Rank: uint64(r)})
+		in.members = append(in.members, attribution.Member{Contribution: c, Contributor: contributions[c].Contributor, Rank: uint64(r)})
 	}
 	slices.SortFunc(in.members, func(a, b attribution.Member) int {
 		return strings.Compare(a.Contribution.KeyString(), b.Contribution.KeyString())
@@ -258,10 +241,10 @@ func (n *Node) searcher(ctx context.Context, in *modelInputs) (*attribution.Sear
 	return nil, err
 }
 
-// computeRecord attributes output over a model and builds the unsigned
-// record: the spans with their shard and snapshot proofs, the weights, and
-// the payouts of the fee. It is deterministic: verify calls it with a
-// record's own parameters and must get the same bytes.
+// computeRecord attributes output over a model, splits the fee, and has
+// datanet.BuildAttributionRecord build the unsigned record. Attest and
+// verify both call it (verify with a record's own parameters) and must get
+// the same bytes.
 func (n *Node) computeRecord(ctx context.Context, in *modelInputs, output []byte, p attribution.Params,
 	rp rewards.Params, tokensIn, tokensOut uint64) (*datanet.AttributionRecord, error) {
 	if err := p.Validate(); err != nil {
@@ -283,52 +266,36 @@ func (n *Node) computeRecord(ctx context.Context, in *modelInputs, output []byte
 	if err != nil {
 		return nil, err
 	}
-	r := &datanet.AttributionRecord{
-		Model:      in.cid,
-		Output:     storage.ShardCID(output),
-		OutputSize: uint64(len(output)),
+	ri := datanet.RecordInput{
+		Model:       in.cid,
+		ModelRecord: in.model,
+		Output:      output,
 		Params: datanet.AttributionParams{
 			MinSpanBytes: p.MinSpanBytes, MaxSpanCount: p.MaxSpanCount, MaxOutputBytes: p.MaxOutputBytes,
 			Normalization: attribution.Normalization,
 		},
-		TokensIn:   tokensIn,
-		TokensOut:  tokensOut,
-		Rewards:    recordRewards(rp),
-		ModelOwner: in.model.Owner,
-		Attester:   common.HexToAddress(n.repo.Config.Identity.Account),
-		ChainID:    in.model.ChainID,
-		Created:    n.opts.Now().Unix(),
+		TokensIn:      tokensIn,
+		TokensOut:     tokensOut,
+		Rewards:       recordRewards(rp),
+		Snapshots:     in.snapshots,
+		Contributions: in.contributions,
+		Attester:      common.HexToAddress(n.repo.Config.Identity.Account),
+		Created:       n.opts.Now().Unix(),
 	}
 	for _, w := range res.Weights {
-		r.Weights = append(r.Weights, datanet.Share{Address: w.Address, Parts: w.Parts})
+		ri.Weights = append(ri.Weights, datanet.Share{Address: w.Address, Parts: w.Parts})
 	}
 	for _, p := range payouts {
-		r.Payouts = append(r.Payouts, datanet.Payout{Address: p.Address, Role: p.Role, Amount: p.Amount})
+		ri.Payouts = append(ri.Payouts, datanet.Payout{Address: p.Address, Role: p.Role, Amount: p.Amount})
 	}
-	trees := map[cid.Cid]*contributionTree{}
 	for _, sp := range res.Spans {
-		snap := in.holder[sp.Contribution]
-		as := datanet.AttributedSpan{
-			Start: sp.Start, End: sp.End, Snapshot: snap, Contribution: sp.Contribution,
+		ri.Spans = append(ri.Spans, datanet.AttributedSpan{
+			Start: sp.Start, End: sp.End, Snapshot: in.holder[sp.Contribution], Contribution: sp.Contribution,
 			Contributor: sp.Contributor, File: sp.File, Offset: sp.Offset, Length: sp.Length,
 			Count: sp.Count, Weight: sp.Weight,
-		}
-		t, ok := trees[sp.Contribution]
-		if !ok {
-			if t, err = n.contributionTree(ctx, sp.Contribution); err != nil {
-				return nil, err
-			}
-			trees[sp.Contribution] = t
-		}
-		if as.Shards, err = t.spanShards(sp.File, sp.Offset, sp.Length); err != nil {
-			return nil, fmt.Errorf("span at %d of the output: %w", sp.Start, err)
-		}
-		if as.ContributionProof, err = snapshotProof(in.snapshots[snap], sp.Contribution); err != nil {
-			return nil, err
-		}
-		r.Spans = append(r.Spans, as)
+		})
 	}
-	return r, nil
+	return datanet.BuildAttributionRecord(ri)
 }
 
 // recordRewards is the record's copy of the reward parameters.
@@ -347,84 +314,6 @@ func rewardParams(p datanet.RewardParams) rewards.Params {
 		ModelOwnerBps: p.ModelOwnerBps, StakerBps: p.StakerBps, ContributorBps: p.ContributorBps,
 		Platform: p.Platform, Stakers: p.Stakers,
 	}
-}
-
-// contributionTree is a contribution's Merkle tree over its shards, with
-// where each file's shards start among the leaves.
-type contributionTree struct {
-	k     *datanet.Contribution
-	tree  *proofs.Tree
-	first []uint64 // leaf index of each file's first shard
-}
-
-func (n *Node) contributionTree(ctx context.Context, c cid.Cid) (*contributionTree, error) {
-	k, err := n.registry.Contribution(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	t := &contributionTree{k: k, first: make([]uint64, len(k.Files))}
-	var leaves uint64
-	for i, f := range k.Files {
-		t.first[i] = leaves
-		leaves += uint64(len(f.Shards))
-	}
-	if t.tree, err = k.Tree(); err != nil {
-		return nil, err
-	}
-	if t.tree.Root() != proofs.Hash(k.Root) {
-		return nil, fmt.Errorf("%w: contribution %s: its shards do not hash to its root", storage.ErrCorrupt, c)
-	}
-	return t, nil
-}
-
-// spanShards lists the shards the source bytes [offset, offset+length) of a
-// file lie in, with their proofs against the contribution's root.
-func (t *contributionTree) spanShards(file uint32, offset, length uint64) ([]datanet.SpanShard, error) {
-	if int(file) >= len(t.k.Files) {
-		return nil, fmt.Errorf("file %d of a contribution of %d files", file, len(t.k.Files))
-	}
-	f := t.k.Files[file]
-	if length == 0 || offset+length > f.Size {
-		return nil, fmt.Errorf("source bytes [%d, %d) outside file %q of %d bytes", offset, offset+length, f.Path, f.Size)
-	}
-	chunk := t.k.ChunkSize
-	var out []datanet.SpanShard
-	for j := offset / chunk; j <= (offset+length-1)/chunk; j++ {
-		leaf := t.first[file] + j
-		proof, err := t.tree.Proof(int(leaf))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, datanet.SpanShard{
-			Index: leaf, Shard: f.Shards[j], Size: shardSize(f, int(j), chunk), Proof: hashes(proof),
-		})
-	}
-	return out, nil
-}
-
-// snapshotProof proves contribution c's entry in snapshot s's root.
-func snapshotProof(s *datanet.Snapshot, c cid.Cid) ([]common.Hash, error) {
-	at := slices.IndexFunc(s.Contributions, func(e datanet.SnapshotEntry) bool { return e.Contribution.Equals(c) })
-	if at < 0 {
-		return nil, fmt.Errorf("contribution %s is not in the snapshot", c)
-	}
-	tree, err := datanet.SnapshotTree(s.Contributions)
-	if err != nil {
-		return nil, err
-	}
-	proof, err := tree.Proof(at)
-	if err != nil {
-		return nil, err
-	}
-	return hashes(proof), nil
-}
-
-func hashes(p []proofs.Hash) []common.Hash {
-	out := make([]common.Hash, len(p))
-	for i, h := range p {
-		out[i] = common.Hash(h)
-	}
-	return out
 }
 
 // checkSpanSources reads every span's source bytes from the shards and
@@ -449,8 +338,7 @@ func (n *Node) checkSpanSources(ctx context.Context, r *datanet.AttributionRecor
 		if _, err := io.ReadFull(rd, src); err != nil {
 			return fmt.Errorf("span %d: read the source bytes: %w", i, err)
 		}
-		kind := strings.ToLower(strings.TrimPrefix(path.Ext(f.Path), "."))
-		got := attribution.SourceText(kind, src)
+		got := attribution.SourceText(f.Kind(), src)
 		want := attribution.Normalize(nil, output[sp.Start:sp.End])
 		if !bytes.Equal(got, want) {
 			return fmt.Errorf("span %d: the source bytes of %s at %d are not the span's text", i, f.Path, sp.Offset)

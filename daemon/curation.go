@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -340,20 +339,10 @@ func (a *curationAPI) Pending(ctx context.Context, id string) ([]PendingItem, er
 			Tally: tallyView(st.Head.Datanet, k, r), Contributor: k.Contributor.Hex(), Size: k.Size,
 			Files: []FilePreview{},
 		}
-		var repeated uint64
-		for i, f := range k.Files {
-			for j, s := range f.Shards {
-				if accepted[s] {
-					repeated += shardSize(f, j, k.ChunkSize)
-				}
-			}
-			if i < previewFiles {
-				item.Files = append(item.Files, a.n.previewFile(ctx, k, f))
-			}
+		for _, f := range k.Files[:min(len(k.Files), previewFiles)] {
+			item.Files = append(item.Files, a.n.previewFile(ctx, k, f))
 		}
-		if k.Size > 0 {
-			item.Repeats = float64(repeated) / float64(k.Size)
-		}
+		item.Repeats = curation.Repeats(k, func(s cid.Cid) bool { return accepted[s] })
 		out = append(out, item)
 	}
 	sortPending(out)
@@ -369,21 +358,13 @@ func sortPending(items []PendingItem) {
 	})
 }
 
-// shardSize is the size of shard j of file f.
-func shardSize(f datanet.File, j int, chunk uint64) uint64 {
-	if j == len(f.Shards)-1 {
-		return f.Size - chunk*uint64(len(f.Shards)-1)
-	}
-	return chunk
-}
-
 // textKinds are the file kinds previewed as text.
 var textKinds = map[string]bool{"txt": true, "md": true, "csv": true, "tsv": true, "json": true, "jsonl": true, "xml": true, "yaml": true, "yml": true, "html": true}
 
 // previewFile reads the first lines of a text file if its first shard is
 // held here.
 func (n *Node) previewFile(ctx context.Context, k *datanet.Contribution, f datanet.File) FilePreview {
-	p := FilePreview{Path: f.Path, Kind: strings.ToLower(strings.TrimPrefix(path.Ext(f.Path), ".")), Size: f.Size}
+	p := FilePreview{Path: f.Path, Kind: f.Kind(), Size: f.Size}
 	if len(f.Shards) == 0 {
 		return p
 	}

@@ -590,19 +590,14 @@ func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, e
 	obj := held[i].Epoch
 	out := &EpochVerdict{Epoch: number, CID: held[i].CID.String(), Signed: common.Hash(obj.Root).Hex(),
 		Checked: fmt.Sprintf("poster's signature, %d records' payouts recomputed from their weights and parameters, the root from the previous epoch and those payouts, the root posted on chain", len(obj.Records))}
-	var prev *rewards.Epoch
-	if number > 1 {
-		if !obj.Prev.Defined() {
-			out.Problem = "no previous epoch named"
-			return out, nil
-		}
+	check := rewards.EpochCheck{Signed: epochOf(obj)}
+	if obj.Prev.Defined() {
 		pe, err := n.registry.RewardEpoch(ctx, obj.Prev)
 		if err != nil {
 			return nil, fmt.Errorf("previous epoch %s: %w", obj.Prev, err)
 		}
-		prev = epochOf(pe)
+		check.Prev = epochOf(pe)
 	}
-	var payouts [][]rewards.Payout
 	for _, c := range obj.Records {
 		if err := n.ensureObject(ctx, c); err != nil {
 			return nil, fmt.Errorf("record %s: %w", c, err)
@@ -615,57 +610,32 @@ func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, e
 		for j, w := range r.Weights {
 			shares[j] = rewards.Share{Address: w.Address, Parts: w.Parts}
 		}
-		again, err := rewards.Split(rewardParams(r.Rewards), r.TokensIn, r.TokensOut, r.ModelOwner, shares)
-		if err != nil {
-			out.Problem = fmt.Sprintf("record %s: %v", c, err)
-			return out, nil
-		}
-		if !samePayouts(again, payoutsOf(r)) {
-			out.Problem = fmt.Sprintf("record %s: its payouts are not what its weights and parameters give", c)
-			return out, nil
-		}
-		payouts = append(payouts, again)
+		check.Records = append(check.Records, rewards.PaidRecord{
+			Name: c.String(), Params: rewardParams(r.Rewards), TokensIn: r.TokensIn, TokensOut: r.TokensOut,
+			ModelOwner: r.ModelOwner, Weights: shares, Payouts: payoutsOf(r),
+		})
 	}
-	e, err := rewards.NextEpoch(prev, payouts...)
-	if err != nil {
-		return nil, err
-	}
-	out.Recomputed = common.Hash(e.Root).Hex()
 	it, err := l.dist.FilterRootPosted(&bind.FilterOpts{Context: ctx}, []uint64{number})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read the posted roots: %v", ErrNoChain, err)
 	}
 	for it.Next() {
-		out.Posted = common.Hash(it.Event.Root).Hex()
+		posted := it.Event.Root
+		check.Posted = &posted
+		out.Posted = common.Hash(posted).Hex()
 		out.PostTx = it.Event.Raw.TxHash.Hex()
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("%w: read the posted roots: %v", ErrNoChain, err)
 	}
 	it.Close()
-	switch {
-	case e.Root != obj.Root:
-		out.Problem = "the recomputed root is not the signed one"
-	case out.Posted == "":
-		out.Problem = "no root was posted on chain for this epoch"
-	case out.Posted != out.Signed:
-		out.Problem = "the root posted on chain is not the signed one"
-	case !sameBalances(e.Balances, epochOf(obj).Balances):
-		out.Problem = "the recomputed balances are not the signed ones"
-	default:
-		out.OK = true
+	verdict, err := rewards.VerifyEpoch(check)
+	if err != nil {
+		return nil, err
 	}
+	if verdict.Recomputed != nil {
+		out.Recomputed = common.Hash(verdict.Recomputed.Root).Hex()
+	}
+	out.OK, out.Problem = verdict.OK(), verdict.Problem
 	return out, nil
-}
-
-func sameBalances(a, b []rewards.Balance) bool {
-	return slices.EqualFunc(a, b, func(x, y rewards.Balance) bool {
-		return x.Address == y.Address && x.Cumulative.Cmp(y.Cumulative) == 0
-	})
-}
-
-func samePayouts(a, b []rewards.Payout) bool {
-	return slices.EqualFunc(a, b, func(x, y rewards.Payout) bool {
-		return x.Address == y.Address && x.Role == y.Role && x.Amount.Cmp(y.Amount) == 0
-	})
 }

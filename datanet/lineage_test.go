@@ -151,14 +151,6 @@ func mustShardDigest(t testing.TB, c cid.Cid) [32]byte {
 	return d
 }
 
-func commonHashes(hs []proofs.Hash) []common.Hash {
-	out := make([]common.Hash, len(hs))
-	for i, h := range hs {
-		out[i] = common.Hash(h)
-	}
-	return out
-}
-
 // record returns an unsigned attribution record of an output quoting k2
 // (two spans, the first across a shard boundary) through the model.
 func (f *lineageFixture) record(t testing.TB) *AttributionRecord {

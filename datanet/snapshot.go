@@ -202,11 +202,7 @@ func (c *Contribution) Tree() (*proofs.Tree, error) {
 			if err != nil {
 				return nil, fmt.Errorf("file %q: %w", f.Path, err)
 			}
-			size := c.ChunkSize
-			if j == len(f.Shards)-1 {
-				size = f.Size - c.ChunkSize*uint64(len(f.Shards)-1)
-			}
-			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, size))
+			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, f.ShardSize(j, c.ChunkSize)))
 		}
 	}
 	return proofs.NewTree(leaves)

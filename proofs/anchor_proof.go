@@ -3,6 +3,7 @@ package proofs
 import (
 	"context"
 	"fmt"
+	"math/big"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
@@ -76,4 +77,33 @@ func (p *AnchorProof) VerifyOnChain(ctx context.Context, caller bind.ContractCal
 		return fmt.Errorf("%w: root %s anchored with %d items, proof says %d", ErrAnchorMismatch, p.Root, info.ItemCount, p.ItemCount)
 	}
 	return nil
+}
+
+// ChainReader is what Check reads the chain through: an ethclient.Client
+// or a simulated backend's client.
+type ChainReader interface {
+	bind.ContractCaller
+	ChainID(ctx context.Context) (*big.Int, error)
+}
+
+// Check checks p with nothing but a chain connection, for an item whose
+// leaf is leaf (for an object, what its CID gives: datanet.ProofLeaf): p's
+// leaf is leaf, the path leads to the root, client serves chain p.ChainID,
+// and the registry holds the root in p's block with its item count. It
+// fails with ErrAnchorMismatch, or with the error of a chain call.
+func (p *AnchorProof) Check(ctx context.Context, client ChainReader, leaf Hash) error {
+	if leaf != p.Leaf {
+		return fmt.Errorf("%w: the proof's leaf %s is not the item's leaf %s", ErrAnchorMismatch, p.Leaf, leaf)
+	}
+	if !p.Verify() {
+		return fmt.Errorf("%w: the proof's path does not lead from leaf %s to root %s", ErrAnchorMismatch, p.Leaf, p.Root)
+	}
+	chainID, err := client.ChainID(ctx)
+	if err != nil {
+		return err
+	}
+	if chainID.Uint64() != p.ChainID {
+		return fmt.Errorf("%w: the proof is for chain %d, the endpoint serves chain %s", ErrAnchorMismatch, p.ChainID, chainID)
+	}
+	return p.VerifyOnChain(ctx, client)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openledger/openledger/daemon"
+	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/storage"
 )
@@ -147,7 +148,11 @@ func (a *app) verifyProofFile(ctx context.Context, file, chainRPC, objectFile st
 		return fmt.Errorf("--chain-rpc %s: %w", chainRPC, err)
 	}
 	defer client.Close()
-	if err := daemon.CheckProof(ctx, client, &p); err != nil {
+	leaf, err := datanet.ProofLeaf(&p)
+	if err != nil {
+		return err
+	}
+	if err := p.Check(ctx, client, leaf); err != nil {
 		return err
 	}
 	return a.emit(p, func(w io.Writer) {
