@@ -221,17 +221,6 @@ func (a *datanetAPI) Create(ctx context.Context, spec datanet.DatanetSpec) (*Dat
 		return nil, apiError(err)
 	}
 	a.n.log.Info("datanet created", "id", id.String(), "name", d.Name)
-	a.n.anchorObject(ctx, id)
-	if a.n.net != nil {
-		if err := a.n.join(ctx, id); err != nil {
-			return nil, apiError(err)
-		}
-		data, err := a.n.registry.Get(ctx, id)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		a.n.announce(cid.Undef, id, data)
-	}
 	return &DatanetView{ID: id.String(), Datanet: d}, nil
 }
 
@@ -492,17 +481,6 @@ func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total 
 	}
 	n.metrics.adds.Inc()
 	n.metrics.addBytes.Add(float64(k.Size))
-	n.anchorObject(ctx, c)
-	if n.net != nil {
-		if err := n.join(ctx, dn); err != nil {
-			return nil, err
-		}
-		data, err := n.registry.Get(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		n.announce(dn, c, data)
-	}
 	n.log.Info("contribution added", "cid", c.String(), "datanet", dn.String(), "files", len(k.Files),
 		"bytes", k.Size, "took", time.Since(start).Round(time.Millisecond))
 	return contributionResult(c, k), nil

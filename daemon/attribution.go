@@ -349,11 +349,3 @@ func (n *Node) checkSpanSources(ctx context.Context, r *datanet.AttributionRecor
 
 // hashOf is the sha256 of b.
 func hashOf(b []byte) [32]byte { return sha256.Sum256(b) }
-
-// objectArrived is told of every object stored from gossip or sync, which
-// only carry the Datanets this node joined: a snapshot gets indexed.
-func (n *Node) objectArrived(ch *datanet.Checked) {
-	if _, ok := ch.Object.(*datanet.Snapshot); ok {
-		n.autoIndex(ch.CID)
-	}
-}

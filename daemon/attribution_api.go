@@ -129,10 +129,6 @@ func (n *Node) registerModel(ctx context.Context, args RegisterModelArgs) (*Mode
 		return nil, err
 	}
 	n.log.Info("model registered", "cid", c.String(), "name", m.Name, "snapshots", len(m.Snapshots), "artifacts", len(m.Artifacts))
-	n.anchorObject(ctx, c)
-	if err := n.publishObject(ctx, m.Snapshots[0].Datanet, c); err != nil {
-		return nil, err
-	}
 	v, err := n.modelView(ctx, c, m)
 	return &v, err
 }
@@ -295,45 +291,12 @@ func (n *Node) attribute(ctx context.Context, args AttributeArgs) (*AttributionV
 	if err := datanet.SignAttributionRecord(r, r.ChainID, signer); err != nil {
 		return nil, err
 	}
-	c, err := n.storeRecord(ctx, r, output)
+	ch, err := n.registry.SubmitAttribution(ctx, r, output)
 	if err != nil {
 		return nil, err
 	}
-	n.log.Info("output attributed", "record", c.String(), "model", mc.String(), "spans", len(r.Spans), "contributors", len(r.Weights))
-	n.anchorObject(ctx, c)
-	if n.net != nil {
-		n.announceProvide(c)
-	}
-	return recordView(c, r, output), nil
-}
-
-// storeRecord stores a signed record and its output (as a shard, whose CID
-// the record names) in one session.
-func (n *Node) storeRecord(ctx context.Context, r *datanet.AttributionRecord, output []byte) (cid.Cid, error) {
-	data, err := r.Encode()
-	if err != nil {
-		return cid.Undef, err
-	}
-	ch, err := n.registry.Check(ctx, cid.Undef, data)
-	if err != nil {
-		return cid.Undef, err
-	}
-	sess, err := n.store.NewSession(ctx, int64(len(output)))
-	if err != nil {
-		return cid.Undef, err
-	}
-	defer sess.Abort()
-	refs, err := sess.Chunk(ctx, bytes.NewReader(output), datanet.MaxChunkSize, nil)
-	if err != nil {
-		return cid.Undef, err
-	}
-	if len(refs) != 1 || !refs[0].CID.Equals(r.Output) {
-		return cid.Undef, fmt.Errorf("the output stored as %d shards, want its one raw CID %s", len(refs), r.Output)
-	}
-	if err := sess.Commit(ctx, ch.CID, data, r.Links(), true); err != nil {
-		return cid.Undef, err
-	}
-	return ch.CID, nil
+	n.log.Info("output attributed", "record", ch.CID.String(), "model", mc.String(), "spans", len(r.Spans), "contributors", len(r.Weights))
+	return recordView(ch.CID, r, output), nil
 }
 
 func recordView(c cid.Cid, r *datanet.AttributionRecord, output []byte) *AttributionView {

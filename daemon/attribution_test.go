@@ -221,11 +221,11 @@ func TestAttributionEndToEnd(t *testing.T) {
 		if err := datanet.SignAttributionRecord(&forged, forged.ChainID, signer); err != nil {
 			t.Fatal(err)
 		}
-		fc, err := c.n.storeRecord(context.Background(), &forged, []byte(output))
+		fc, err := c.n.registry.SubmitAttribution(context.Background(), &forged, []byte(output))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.rpc.Call(&verdict, "attribution_verify", fc.String()); err != nil {
+		if err := c.rpc.Call(&verdict, "attribution_verify", fc.CID.String()); err != nil {
 			t.Fatal(err)
 		}
 		if verdict.OK {

@@ -19,23 +19,6 @@ import (
 	"github.com/openledger/openledger/datanet"
 )
 
-// publishObject stores nothing: obj was stored by Submit. It gossips obj on
-// its Datanet's topic (joining it first) and provides it on the DHT.
-func (n *Node) publishObject(ctx context.Context, dn cid.Cid, c cid.Cid) error {
-	if n.net == nil {
-		return nil
-	}
-	if err := n.join(ctx, dn); err != nil {
-		return err
-	}
-	data, err := n.registry.Get(ctx, c)
-	if err != nil {
-		return err
-	}
-	n.announce(dn, c, data)
-	return nil
-}
-
 // Update signs and publishes the next version of a Datanet (owner only):
 // description, kinds, limits, curators and the voting policy.
 func (a *datanetAPI) Update(ctx context.Context, id string, u datanet.DatanetUpdate) (*DatanetView, error) {
@@ -52,10 +35,6 @@ func (a *datanetAPI) Update(ctx context.Context, id string, u datanet.DatanetUpd
 		return nil, apiError(err)
 	}
 	a.n.log.Info("datanet updated", "id", id, "version", v.Datanet.Seq, "cid", v.CID.String())
-	a.n.anchorObject(ctx, v.CID)
-	if err := a.n.publishObject(ctx, c, v.CID); err != nil {
-		return nil, apiError(err)
-	}
 	return &DatanetView{ID: id, Datanet: v.Datanet}, nil
 }
 
@@ -215,10 +194,6 @@ func (a *curationAPI) submit(ctx context.Context, v *datanet.Vote) (*VoteResult,
 	}
 	a.n.log.Info("vote", "contribution", v.Contribution.String(), "curator", v.Curator.Hex(),
 		"decision", string(v.Decision), "seq", v.Seq)
-	a.n.anchorObject(ctx, ch.CID)
-	if err := a.n.publishObject(ctx, v.Datanet, ch.CID); err != nil {
-		return nil, apiError(err)
-	}
 	t, err := a.n.tally(ctx, v.Contribution)
 	if err != nil {
 		return nil, apiError(err)
@@ -525,10 +500,6 @@ func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error)
 	}
 	a.n.log.Info("snapshot cut", "datanet", id, "version", s.Version, "cid", ch.CID.String(),
 		"contributions", len(s.Contributions))
-	a.n.anchorObject(ctx, ch.CID)
-	if err := a.n.publishObject(ctx, dn, ch.CID); err != nil {
-		return nil, apiError(err)
-	}
 	v := snapshotView(ch.CID, s)
 	for _, e := range s.Contributions {
 		v.Size += st.Contributions[e.Contribution].Size

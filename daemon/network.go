@@ -31,8 +31,6 @@ const JoinedFile = "joined.json"
 // decides nothing itself, it asks here.
 type netObjects struct {
 	r *datanet.Registry
-	// stored is told of each object stored from the network.
-	stored func(*datanet.Checked)
 }
 
 func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
@@ -57,9 +55,6 @@ func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
 	ch, err := o.r.Put(ctx, data)
 	if err != nil {
 		return cid.Undef, err
-	}
-	if o.stored != nil {
-		o.stored(ch)
 	}
 	return ch.CID, nil
 }
@@ -138,7 +133,7 @@ func (n *Node) startNetwork() error {
 	}
 	pcfg.AppScore = nw.appScore
 	pcfg.Logger = n.log.With("component", "p2p")
-	pn, err := p2p.New(pcfg, netObjects{r: n.registry, stored: n.objectArrived})
+	pn, err := p2p.New(pcfg, netObjects{r: n.registry})
 	if err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
@@ -268,6 +263,10 @@ func (n *Node) join(ctx context.Context, dn cid.Cid) error {
 	}
 	n.joinMu.Lock()
 	defer n.joinMu.Unlock()
+	joined := n.net.p2p.Joined()
+	if slices.ContainsFunc(joined, dn.Equals) {
+		return nil // every vote made here joins its Datanet: skip the file write
+	}
 	if err := n.net.p2p.Join(ctx, dn); err != nil {
 		return err
 	}
@@ -284,25 +283,6 @@ func (n *Node) leave(dn cid.Cid) error {
 		return err
 	}
 	return n.saveJoined(n.net.p2p.Joined())
-}
-
-// announce publishes a new object on its topic and provides it on the DHT,
-// in the background: the object is already safe in the store, and a DHT
-// provide can take a while on a sparse network.
-func (n *Node) announce(topic cid.Cid, c cid.Cid, data []byte) {
-	if n.net == nil {
-		return
-	}
-	n.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(n.ctx, 2*time.Minute)
-		defer cancel()
-		if err := n.net.p2p.Publish(ctx, topic, data); err != nil {
-			n.log.Warn("publish failed; peers will get it by sync", "cid", c.String(), "err", err)
-		}
-		if err := n.net.p2p.Provide(ctx, c); err != nil && n.ctx.Err() == nil {
-			n.log.Warn("provide failed; it is retried on the reprovide timer", "cid", c.String(), "err", err)
-		}
-	})
 }
 
 // fetchObject gets an object from the network, with the Datanet it needs to

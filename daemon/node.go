@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"github.com/libp2p/go-libp2p/core/connmgr"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/connmgr"
 
 	"github.com/ethereum/go-ethereum/rpc"
 
@@ -78,6 +79,8 @@ type Node struct {
 	// anchorStartMu serialises starting the anchorer after chain_deploy.
 	anchorStartMu sync.Mutex
 	joinMu        sync.Mutex // serialises join/leave and the joined file
+	// storedCh carries stored objects to the post-store loop.
+	storedCh chan datanet.Stored
 
 	ctx    context.Context // cancelled by Close; parent of background work
 	cancel context.CancelFunc
@@ -115,23 +118,25 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open datastore: %w", err)
 	}
-	registry, err := datanet.NewRegistry(store, datanet.Config{Rules: curation.Rules{}, Now: opts.Now})
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		repo:     repo,
 		opts:     opts,
 		log:      opts.Logger,
 		store:    store,
-		registry: registry,
 		auth:     auth,
 		metrics:  newMetrics(),
+		storedCh: make(chan datanet.Stored, storedQueue),
 		ctx:      ctx,
 		cancel:   cancel,
 	}
+	n.registry, err = datanet.NewRegistry(store, datanet.Config{Rules: curation.Rules{}, Now: opts.Now, Stored: n.objectStored})
+	if err != nil {
+		cancel()
+		store.Close()
+		return nil, err
+	}
+	n.wg.Go(n.postStoreLoop)
 	if n.index, err = n.openIndexer(); err != nil {
 		n.Close()
 		return nil, err

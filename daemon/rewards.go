@@ -343,10 +343,6 @@ func (n *Node) closeEpoch(ctx context.Context) (*EpochView, error) {
 	view.CID = ch.CID.String()
 	n.log.Info("reward epoch closed", "epoch", e.Number, "root", common.Hash(e.Root).Hex(), "records", len(records),
 		"accounts", len(e.Balances), "total", view.Total)
-	n.anchorObject(ctx, ch.CID)
-	if n.net != nil {
-		n.announceProvide(ch.CID)
-	}
 	return &view, nil
 }
 

@@ -128,6 +128,7 @@ func (r *Registry) RegisterModel(ctx context.Context, spec ModelSpec, paths []st
 	if err := sess.Commit(ctx, c, data, m.Links(), true); err != nil {
 		return cid.Undef, nil, fmt.Errorf("commit model: %w", err)
 	}
+	r.emit(&Checked{CID: c, Datanet: m.Snapshots[0].Datanet, Object: m}, true)
 	return c, m, nil
 }
 

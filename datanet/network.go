@@ -126,7 +126,26 @@ func (r *Registry) Put(ctx context.Context, data []byte) (*Checked, error) {
 	if _, err := r.put(ctx, ch.Object, true); err != nil {
 		return nil, err
 	}
+	r.emit(ch, false)
 	return ch, nil
+}
+
+// Gossip returns the topic an object is gossiped on when it is made: the
+// announcement topic (cid.Undef) for the first version of a Datanet, its
+// Datanet's topic for a later version, a contribution, a vote, a snapshot
+// or a model record. ok is false for attribution records and reward
+// epochs, which spread by request (provider records) only.
+func (ch *Checked) Gossip() (topic cid.Cid, ok bool) {
+	switch o := ch.Object.(type) {
+	case *Datanet:
+		if o.Seq == 0 {
+			return cid.Undef, true
+		}
+		return ch.Datanet, true
+	case *Contribution, *Vote, *Snapshot, *ModelRecord:
+		return ch.Datanet, true
+	}
+	return cid.Undef, false
 }
 
 // IDs lists the CIDs of a Datanet's set: every version of the Datanet

@@ -1,6 +1,8 @@
 package datanet
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"slices"
 
@@ -204,4 +206,36 @@ func ProofLeaf(p *proofs.AnchorProof) (proofs.Hash, error) {
 		return proofs.Hash{}, fmt.Errorf("%w: the proof's id is not a CID: %w", ErrInvalid, err)
 	}
 	return AnchorLeaf(id)
+}
+
+// SubmitAttribution checks a signed attribution record made on this node as
+// Check checks one from the network, then stores and pins it with its
+// output, a raw shard whose CID the record names, in one add session: the
+// store holds both or neither.
+func (r *Registry) SubmitAttribution(ctx context.Context, rec *AttributionRecord, output []byte) (*Checked, error) {
+	data, err := rec.Encode()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Check(ctx, cid.Undef, data)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := r.store.NewSession(ctx, int64(len(output)))
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Abort() // no-op after Commit
+	refs, err := sess.Chunk(ctx, bytes.NewReader(output), MaxChunkSize, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(refs) != 1 || !refs[0].CID.Equals(rec.Output) {
+		return nil, fmt.Errorf("%w: the output stored as %d shards, want its one raw CID %s", ErrInvalid, len(refs), rec.Output)
+	}
+	if err := sess.Commit(ctx, ch.CID, data, rec.Links(), true); err != nil {
+		return nil, err
+	}
+	r.emit(ch, true)
+	return ch, nil
 }

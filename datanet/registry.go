@@ -34,9 +34,10 @@ var (
 // objects kept in the content store. It does no I/O beyond the store and the
 // files it is asked to add.
 type Registry struct {
-	store *storage.Store
-	rules Rules
-	now   func() time.Time
+	store    *storage.Store
+	rules    Rules
+	now      func() time.Time
+	onStored func(Stored)
 
 	mu       sync.Mutex
 	heads    map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
@@ -67,6 +68,21 @@ type Config struct {
 	// Now is the clock votes dated in the future are judged by (see
 	// MaxClockSkew); nil means time.Now.
 	Now func() time.Time
+	// Stored, if set, is told of every object the registry stores, made
+	// here or received, before the storing call returns: the one place a
+	// node reacts to a new object (anchor, gossip, provide, index), so no
+	// kind can miss a step. It runs in the storing goroutine and must not
+	// block for long.
+	Stored func(Stored)
+}
+
+// Stored is an object the registry has just stored.
+type Stored struct {
+	*Checked
+	// Local is true for an object made on this node (CreateDatanet, Add,
+	// RegisterModel, Submit, SubmitAttribution), false for one received
+	// from the network or fetched (Put).
+	Local bool
 }
 
 // NewRegistry returns a registry over store. It fails without Rules: a
@@ -82,7 +98,7 @@ func NewRegistry(store *storage.Store, cfg Config) (*Registry, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Registry{store: store, rules: cfg.Rules, now: cfg.Now, heads: map[cid.Cid]DatanetVersion{}}, nil
+	return &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored, heads: map[cid.Cid]DatanetVersion{}}, nil
 }
 
 // DatanetSpec is what a caller chooses when creating a Datanet.
@@ -163,7 +179,15 @@ func (r *Registry) CreateDatanet(ctx context.Context, spec DatanetSpec, chainID 
 	if err != nil {
 		return cid.Undef, nil, err
 	}
+	r.emit(&Checked{CID: c, Datanet: c, Object: d}, true)
 	return c, d, nil
+}
+
+// emit tells Config.Stored of an object just stored.
+func (r *Registry) emit(ch *Checked, local bool) {
+	if r.onStored != nil {
+		r.onStored(Stored{Checked: ch, Local: local})
+	}
 }
 
 // put stores a verified object and optionally pins it.
@@ -371,6 +395,7 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	if err := sess.Commit(ctx, c, data, contribution.Links(), true); err != nil {
 		return cid.Undef, nil, fmt.Errorf("commit contribution: %w", err)
 	}
+	r.emit(&Checked{CID: c, Datanet: opts.Datanet, Object: contribution}, true)
 	return c, contribution, nil
 }
 

@@ -347,6 +347,7 @@ func (r *Registry) Submit(ctx context.Context, obj Object) (*Checked, error) {
 	if _, err := r.put(ctx, ch.Object, true); err != nil {
 		return nil, err
 	}
+	r.emit(ch, true)
 	return ch, nil
 }
 

@@ -1,0 +1,85 @@
+package daemon
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/datanet"
+)
+
+// storedQueue bounds the stored objects waiting for the post-store loop;
+// a full queue holds up the storing calls (back-pressure), never drops.
+const storedQueue = 1024
+
+// publishTimeout bounds one gossip publish of the post-store loop.
+const publishTimeout = 30 * time.Second
+
+// objectStored is the registry's Stored hook, run for every object stored:
+// the one place the node reacts to a new object. What must hold when the
+// storing call returns is done here: an object made on this node is queued
+// for anchoring (a durable write to the anchorer's queue). The rest, which
+// waits on the network, is the post-store loop's: objects made here, and
+// snapshots received (to index).
+func (n *Node) objectStored(ev datanet.Stored) {
+	if ev.Local {
+		n.anchorObject(n.ctx, ev.CID)
+	} else if _, ok := ev.Object.(*datanet.Snapshot); !ok {
+		return
+	}
+	select {
+	case n.storedCh <- ev:
+	case <-n.ctx.Done():
+	}
+}
+
+// postStoreLoop gossips and provides the objects made on this node, and
+// indexes the snapshots received, one event at a time and in order.
+func (n *Node) postStoreLoop() {
+	for {
+		select {
+		case ev := <-n.storedCh:
+			n.afterStore(ev)
+		case <-n.ctx.Done():
+			return
+		}
+	}
+}
+
+func (n *Node) afterStore(ev datanet.Stored) {
+	if !ev.Local {
+		// A snapshot of a joined Datanet that arrived: index it.
+		if n.net != nil && slices.ContainsFunc(n.net.p2p.Joined(), ev.Datanet.Equals) {
+			n.autoIndex(ev.CID)
+		}
+		return
+	}
+	if n.net == nil {
+		return
+	}
+	if topic, ok := ev.Gossip(); ok {
+		n.publish(ev, topic)
+	}
+	n.announceProvide(ev.CID)
+}
+
+// publish gossips an object made here on topic, joining its Datanet first
+// (making or adding to a Datanet joins it). A failure is logged: peers get
+// the object by sync.
+func (n *Node) publish(ev datanet.Stored, topic cid.Cid) {
+	if err := n.join(n.ctx, ev.Datanet); err != nil {
+		n.log.Warn("join for publishing failed; peers will get the object by sync", "cid", ev.CID.String(), "datanet", ev.Datanet.String(), "err", err)
+		return
+	}
+	data, err := ev.Object.Encode()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(n.ctx, publishTimeout)
+		err = n.net.p2p.Publish(ctx, topic, data)
+		cancel()
+	}
+	if err != nil && n.ctx.Err() == nil {
+		n.log.Warn("publish failed; peers will get it by sync", "cid", ev.CID.String(), "err", err)
+	}
+}
