@@ -103,4 +103,3 @@ func TestStoredEvents(t *testing.T) {
 		t.Fatalf("Put told %+v, want one received vote of %s", evs, f.id)
 	}
 }
-
