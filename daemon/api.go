@@ -415,7 +415,7 @@ func (n *Node) subscribeWork(ctx context.Context, work func(ctx context.Context,
 }
 
 func eventErr(err error) *EventErr {
-	e := apiError(err).(*codedError)
+	e := coded(err)
 	return &EventErr{Code: e.code, Name: e.name, Message: e.Error()}
 }
 

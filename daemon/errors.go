@@ -95,11 +95,16 @@ func apiError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if ce, ok := errors.AsType[*codedError](err); ok {
-		return ce
-	}
 	if errors.Is(err, rpc.ErrNotificationsUnsupported) {
 		return err // the rpc package's own, with its code
+	}
+	return coded(err)
+}
+
+// coded is apiError for a non-nil error, as a *codedError.
+func coded(err error) *codedError {
+	if ce, ok := errors.AsType[*codedError](err); ok {
+		return ce
 	}
 	for _, m := range errorCodes {
 		if errors.Is(err, m.err) {
@@ -111,7 +116,7 @@ func apiError(err error) error {
 
 // httpStatus maps an error to an HTTP status for the content handler.
 func httpStatus(err error) int {
-	switch apiError(err).(*codedError).code {
+	switch coded(err).code {
 	case CodeNotFound, CodeUnknownDatanet:
 		return 404
 	case CodeBadRequest:
