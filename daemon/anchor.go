@@ -210,7 +210,6 @@ func (n *Node) anchorObject(ctx context.Context, c cid.Cid) {
 // anchorAPI is the anchor_* namespace.
 type anchorAPI struct {
 	n *Node
-	g guard
 }
 
 // AnchorStatusView is the answer of anchor_status.
@@ -226,9 +225,6 @@ type AnchorStatusView struct {
 
 // Status counts the objects queued, in flight and anchored.
 func (a *anchorAPI) Status(ctx context.Context) (*AnchorStatusView, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	ch := a.n.chain.Load()
 	if ch == nil {
 		return &AnchorStatusView{}, nil
@@ -246,15 +242,12 @@ func (a *anchorAPI) Status(ctx context.Context) (*AnchorStatusView, error) {
 
 // Flush anchors what is queued now and waits until it is anchored.
 func (a *anchorAPI) Flush(ctx context.Context) (*AnchorStatusView, error) {
-	if err := a.g(ctx, PermWrite); err != nil {
-		return nil, apiError(err)
-	}
 	ch := a.n.chain.Load()
 	if ch == nil {
-		return nil, apiError(ErrNoChain)
+		return nil, ErrNoChain
 	}
 	if err := ch.anchorer.Flush(ctx); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return a.Status(ctx)
 }
@@ -262,24 +255,23 @@ func (a *anchorAPI) Flush(ctx context.Context) (*AnchorStatusView, error) {
 // proofsAPI is the proofs_* namespace.
 type proofsAPI struct {
 	n *Node
-	g guard
 }
 
 // Show returns the anchor proof of an object this node made: the batch
 // root, the path from the object's leaf, the chain, contract, transaction
 // and block.
 func (a *proofsAPI) Show(ctx context.Context, c string) (*proofs.AnchorProof, error) {
-	id, err := cidArg(ctx, a.g, PermRead, c)
+	id, err := parseCID(c)
 	if err != nil {
 		return nil, err
 	}
 	ch := a.n.chain.Load()
 	if ch == nil {
-		return nil, apiError(ErrNoChain)
+		return nil, ErrNoChain
 	}
 	p, err := ch.anchorer.Proof(id.Bytes())
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -291,7 +283,7 @@ func (a *proofsAPI) Verify(ctx context.Context, c string) (*proofs.AnchorProof, 
 		return nil, err
 	}
 	if err := a.n.checkProof(ctx, p); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -301,11 +293,8 @@ func (a *proofsAPI) Verify(ctx context.Context, c string) (*proofs.AnchorProof, 
 // CID), the path leads to the root, the chain ID is this chain's, and the
 // registry holds the root in the proof's block.
 func (a *proofsAPI) Check(ctx context.Context, p proofs.AnchorProof) (*proofs.AnchorProof, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	if err := a.n.checkProof(ctx, &p); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return &p, nil
 }
@@ -325,7 +314,6 @@ func (n *Node) checkProof(ctx context.Context, p *proofs.AnchorProof) error {
 // chainAPI is the chain_* namespace.
 type chainAPI struct {
 	n *Node
-	g guard
 }
 
 // ChainStatus is the answer of chain_status.
@@ -365,13 +353,10 @@ func (n *Node) chainClient(ctx context.Context) (*ethclient.Client, func(), erro
 // Status reports the configured chain: its ID, head, the operator's balance
 // and whether the anchor registry is deployed.
 func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	cfg := a.n.repo.Config.Chain
 	client, release, err := a.n.chainClient(ctx)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	defer release()
 	rpcName := cfg.RPC
@@ -381,21 +366,21 @@ func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
 	st := &ChainStatus{RPC: rpcName, ConfigChainID: cfg.ID, Account: a.n.repo.Config.Identity.Account, AnchorRegistry: cfg.AnchorRegistry}
 	id, err := client.ChainID(ctx)
 	if err != nil {
-		return nil, apiError(fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err))
+		return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err)
 	}
 	st.ChainID = id.Uint64()
 	if st.Head, err = client.BlockNumber(ctx); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	bal, err := client.BalanceAt(ctx, common.HexToAddress(st.Account), nil)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	st.Balance = bal.String()
 	if cfg.AnchorRegistry != "" {
 		code, err := client.CodeAt(ctx, common.HexToAddress(cfg.AnchorRegistry), nil)
 		if err != nil {
-			return nil, apiError(err)
+			return nil, err
 		}
 		st.RegistryDeployed = len(code) > 0
 	}
@@ -427,11 +412,8 @@ type DeployResult struct {
 // poster, and the test OPEN token unless a token is given), writes their
 // addresses to the config, and starts anchoring.
 func (a *chainAPI) Deploy(ctx context.Context, args DeployArgs) (*DeployResult, error) {
-	if err := a.g(ctx, PermAdmin); err != nil {
-		return nil, apiError(err)
-	}
 	res, err := a.n.deploy(ctx, args)
-	return res, apiError(err)
+	return res, err
 }
 
 func (n *Node) deploy(ctx context.Context, args DeployArgs) (*DeployResult, error) {

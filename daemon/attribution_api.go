@@ -19,7 +19,6 @@ import (
 // modelAPI is the model_* namespace: model lineage records.
 type modelAPI struct {
 	n *Node
-	g guard
 }
 
 // RegisterModelArgs are the arguments of model_register.
@@ -81,11 +80,8 @@ func (n *Node) modelView(ctx context.Context, c cid.Cid, m *datanet.ModelRecord)
 // was trained on and its artifacts (stored as content). The record is
 // stored, gossiped on the topic of its first Datanet, provided and anchored.
 func (a *modelAPI) Register(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
-	if err := a.g(ctx, PermSign); err != nil {
-		return nil, apiError(err)
-	}
 	v, err := a.n.registerModel(ctx, args)
-	return v, apiError(err)
+	return v, err
 }
 
 func (n *Node) registerModel(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
@@ -135,35 +131,32 @@ func (n *Node) registerModel(ctx context.Context, args RegisterModelArgs) (*Mode
 
 // Show returns a model record, fetching it from the network if need be.
 func (a *modelAPI) Show(ctx context.Context, model string) (*ModelView, error) {
-	mc, err := cidArg(ctx, a.g, PermRead, model)
+	mc, err := parseCID(model)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.n.ensureObject(ctx, mc); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	m, err := a.n.registry.Model(ctx, mc)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	v, err := a.n.modelView(ctx, mc, m)
-	return &v, apiError(err)
+	return &v, err
 }
 
 // List returns the model records held here, oldest first.
 func (a *modelAPI) List(ctx context.Context) ([]ModelView, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	refs, err := a.n.registry.Models(ctx)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	out := make([]ModelView, 0, len(refs))
 	for _, r := range refs {
 		v, err := a.n.modelView(ctx, r.CID, r.Model)
 		if err != nil {
-			return nil, apiError(err)
+			return nil, err
 		}
 		out = append(out, v)
 	}
@@ -174,18 +167,17 @@ func (a *modelAPI) List(ctx context.Context) ([]ModelView, error) {
 // of model outputs, and their records.
 type attributionAPI struct {
 	n *Node
-	g guard
 }
 
 // Index builds the span index of a snapshot, fetching the snapshot and its
 // files first if they are not held.
 func (a *attributionAPI) Index(ctx context.Context, snapshot string) (*IndexResult, error) {
-	sc, err := cidArg(ctx, a.g, PermWrite, snapshot)
+	sc, err := parseCID(snapshot)
 	if err != nil {
 		return nil, err
 	}
 	res, err := a.n.indexSnapshot(ctx, sc, nil)
-	return res, apiError(err)
+	return res, err
 }
 
 // IndexEvent is a notification of attribution_subscribe("indexProgress"):
@@ -200,7 +192,7 @@ type IndexEvent struct {
 
 // IndexProgress is attribution_index with progress events.
 func (a *attributionAPI) IndexProgress(ctx context.Context, snapshot string) (*rpc.Subscription, error) {
-	sc, err := cidArg(ctx, a.g, PermWrite, snapshot)
+	sc, err := parseCID(snapshot)
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +240,8 @@ type AttributionView struct {
 // payouts. It signs the record, stores it (and the output), provides it and
 // anchors it.
 func (a *attributionAPI) Attribute(ctx context.Context, args AttributeArgs) (*AttributionView, error) {
-	if err := a.g(ctx, PermSign); err != nil {
-		return nil, apiError(err)
-	}
 	v, err := a.n.attribute(ctx, args)
-	return v, apiError(err)
+	return v, err
 }
 
 func (n *Node) attribute(ctx context.Context, args AttributeArgs) (*AttributionView, error) {
@@ -312,13 +301,13 @@ func recordView(c cid.Cid, r *datanet.AttributionRecord, output []byte) *Attribu
 // Get returns an attribution record with its span texts, fetching it and
 // its output from the network if need be.
 func (a *attributionAPI) Get(ctx context.Context, record string) (*AttributionView, error) {
-	rc, err := cidArg(ctx, a.g, PermRead, record)
+	rc, err := parseCID(record)
 	if err != nil {
 		return nil, err
 	}
 	r, output, err := a.n.recordAndOutput(ctx, rc)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return recordView(rc, r, output), nil
 }
@@ -326,9 +315,6 @@ func (a *attributionAPI) Get(ctx context.Context, record string) (*AttributionVi
 // Records lists the CIDs of the attribution records of a model held here,
 // or of every model for "".
 func (a *attributionAPI) Records(ctx context.Context, model string) ([]string, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	var ids []cid.Cid
 	var err error
 	if model == "" {
@@ -336,12 +322,12 @@ func (a *attributionAPI) Records(ctx context.Context, model string) ([]string, e
 	} else {
 		var mc cid.Cid
 		if mc, err = parseCID(model); err != nil {
-			return nil, apiError(err)
+			return nil, err
 		}
 		ids, err = a.n.registry.AttributionRecords(ctx, mc)
 	}
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	out := make([]string, len(ids))
 	for i, c := range ids {
@@ -397,12 +383,12 @@ type AttributionVerdict struct {
 // the record's own parameters, and compares the result byte for byte; it
 // also checks every span's proofs and source bytes.
 func (a *attributionAPI) Verify(ctx context.Context, record string) (*AttributionVerdict, error) {
-	rc, err := cidArg(ctx, a.g, PermWrite, record)
+	rc, err := parseCID(record)
 	if err != nil {
 		return nil, err
 	}
 	v, err := a.n.verifyRecord(ctx, rc)
-	return v, apiError(err)
+	return v, err
 }
 
 func (n *Node) verifyRecord(ctx context.Context, rc cid.Cid) (*AttributionVerdict, error) {

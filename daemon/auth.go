@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/golang-jwt/jwt/v4"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Perm is an API permission level. Each level includes the ones below it,
@@ -95,12 +95,9 @@ func (a *Authority) CreateToken(p Perm) (string, error) {
 // Check returns the permission a bearer token grants.
 func (a *Authority) Check(token string) (Perm, error) {
 	var claims tokenClaims
-	_, err := jwt.ParseWithClaims(strings.TrimSpace(token), &claims, func(t *jwt.Token) (any, error) {
-		if t.Method != jwt.SigningMethodHS256 {
-			return nil, fmt.Errorf("unexpected signing method %v", t.Header["alg"])
-		}
+	_, err := jwt.ParseWithClaims(strings.TrimSpace(token), &claims, func(*jwt.Token) (any, error) {
 		return a.secret, nil
-	})
+	}, jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}))
 	if err != nil {
 		return 0, fmt.Errorf("%w: invalid token: %v", ErrPermission, err)
 	}

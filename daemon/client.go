@@ -16,6 +16,8 @@ import (
 // API when a daemon runs on the repo, else through an in-process node on the
 // repo itself. Either way the calls go through the same JSON-RPC services.
 type Client struct {
+	// API is the typed API over RPC.
+	*API
 	RPC *rpc.Client
 	// Remote is true when a daemon answers.
 	Remote bool
@@ -37,7 +39,8 @@ func Connect(ctx context.Context, dir string, opts Options) (*Client, error) {
 			repo.Close()
 			return nil, err
 		}
-		return &Client{RPC: node.InProc(), repo: repo, node: node}, nil
+		rc := node.InProc()
+		return &Client{API: NewAPI(rc), RPC: rc, repo: repo, node: node}, nil
 	}
 	if !errors.Is(err, ErrLocked) {
 		return nil, err
@@ -53,7 +56,7 @@ func Connect(ctx context.Context, dir string, opts Options) (*Client, error) {
 		c.Close()
 		return nil, fmt.Errorf("daemon is running but %s/%s is unreadable: %w", dir, APIFile, herr)
 	}
-	return &Client{RPC: c, Remote: true, httpBase: base}, nil
+	return &Client{API: NewAPI(c), RPC: c, Remote: true, httpBase: base}, nil
 }
 
 // OpenContent streams the verified bytes of a file or shard named by a
@@ -90,4 +93,22 @@ func (c *Client) Close() error {
 		return nil
 	}
 	return errors.Join(c.node.Close(), c.repo.Close())
+}
+
+// API is a typed client of a node's JSON-RPC API: one Go method per RPC
+// method, with the daemon's argument and result types (client_gen.go,
+// generated from the namespaces with the server's side). The CLI and devnet
+// call these instead of naming methods by strings.
+type API struct {
+	rpc *rpc.Client
+}
+
+// NewAPI returns the typed API over an RPC client of a node.
+func NewAPI(c *rpc.Client) *API { return &API{rpc: c} }
+
+// callRPC calls method and decodes its result into an R.
+func callRPC[R any](ctx context.Context, c *rpc.Client, method string, args ...any) (R, error) {
+	var r R
+	err := c.CallContext(ctx, &r, method, args...)
+	return r, err
 }

@@ -22,17 +22,17 @@ import (
 // Update signs and publishes the next version of a Datanet (owner only):
 // description, kinds, limits, curators and the voting policy.
 func (a *datanetAPI) Update(ctx context.Context, id string, u datanet.DatanetUpdate) (*DatanetView, error) {
-	c, err := cidArg(ctx, a.g, PermSign, id)
+	c, err := parseCID(id)
 	if err != nil {
 		return nil, err
 	}
 	signer, err := a.n.Signer()
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	v, err := a.n.registry.UpdateDatanet(ctx, c, u, signer, a.n.opts.Now())
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	a.n.log.Info("datanet updated", "id", id, "version", v.Datanet.Seq, "cid", v.CID.String())
 	return &DatanetView{ID: id, Datanet: v.Datanet}, nil
@@ -41,7 +41,6 @@ func (a *datanetAPI) Update(ctx context.Context, id string, u datanet.DatanetUpd
 // curationAPI is the curation_* namespace.
 type curationAPI struct {
 	n *Node
-	g guard
 }
 
 // VoteArgs name a vote: the contribution, the decision and a reason.
@@ -115,19 +114,16 @@ func (a *curationAPI) draftVote(ctx context.Context, args VoteArgs, curator comm
 
 // Vote signs a vote with the operator's account, stores it and gossips it.
 func (a *curationAPI) Vote(ctx context.Context, args VoteArgs) (*VoteResult, error) {
-	if err := a.g(ctx, PermSign); err != nil {
-		return nil, apiError(err)
-	}
 	signer, err := a.n.Signer()
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	v, d, err := a.draftVote(ctx, args, signer.Address())
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	if err := datanet.SignVote(v, d.ChainID, signer); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return a.submit(ctx, v)
 }
@@ -136,23 +132,20 @@ func (a *curationAPI) Vote(ctx context.Context, args VoteArgs) (*VoteResult, err
 // eth_signTypedData_v4 takes, for a curator to sign in a wallet and send
 // back with curation_submitVote.
 func (a *curationAPI) TypedData(ctx context.Context, args VoteArgs) (json.RawMessage, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	curator := common.HexToAddress(a.n.repo.Config.Identity.Account)
 	if args.Curator != "" {
 		if !common.IsHexAddress(args.Curator) {
-			return nil, apiError(fmt.Errorf("%w: curator %q is not an address", errBadRequest, args.Curator))
+			return nil, fmt.Errorf("%w: curator %q is not an address", errBadRequest, args.Curator)
 		}
 		curator = common.HexToAddress(args.Curator)
 	}
 	v, _, err := a.draftVote(ctx, args, curator)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	doc, err := datanet.TypedDataJSON(v)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return doc, nil
 }
@@ -168,20 +161,17 @@ type SubmitArgs struct {
 // key, `cast wallet sign --data`): the signer is recovered from the
 // signature and must be the curator the typed data names.
 func (a *curationAPI) SubmitVote(ctx context.Context, args SubmitArgs) (*VoteResult, error) {
-	if err := a.g(ctx, PermWrite); err != nil {
-		return nil, apiError(err)
-	}
 	v, err := datanet.VoteFromTypedData(args.TypedData)
 	if err != nil {
-		return nil, apiError(fmt.Errorf("%w: %w", errBadRequest, err))
+		return nil, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	sig, err := datanet.NormalizeSignature(args.Signature)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	v.Signature = sig
 	if err := v.Verify(); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return a.submit(ctx, v)
 }
@@ -190,13 +180,13 @@ func (a *curationAPI) SubmitVote(ctx context.Context, args SubmitArgs) (*VoteRes
 func (a *curationAPI) submit(ctx context.Context, v *datanet.Vote) (*VoteResult, error) {
 	ch, err := a.n.registry.Submit(ctx, v)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	a.n.log.Info("vote", "contribution", v.Contribution.String(), "curator", v.Curator.Hex(),
 		"decision", string(v.Decision), "seq", v.Seq)
 	t, err := a.n.tally(ctx, v.Contribution)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	return &VoteResult{CID: ch.CID.String(), Vote: v, Tally: t}, nil
 }
@@ -246,12 +236,12 @@ func tallyView(d *datanet.Datanet, k *datanet.Contribution, r curation.Result) *
 
 // Show returns the status of a contribution and its votes.
 func (a *curationAPI) Show(ctx context.Context, contribution string) (*TallyView, error) {
-	c, err := cidArg(ctx, a.g, PermRead, contribution)
+	c, err := parseCID(contribution)
 	if err != nil {
 		return nil, err
 	}
 	t, err := a.n.tally(ctx, c)
-	return t, apiError(err)
+	return t, err
 }
 
 // PendingItem is a contribution awaiting a decision, with a preview.
@@ -286,13 +276,13 @@ const (
 // Pending lists the contributions of a Datanet still awaiting a decision,
 // oldest first, with a preview of each.
 func (a *curationAPI) Pending(ctx context.Context, id string) ([]PendingItem, error) {
-	dn, err := cidArg(ctx, a.g, PermRead, id)
+	dn, err := parseCID(id)
 	if err != nil {
 		return nil, err
 	}
 	st, results, err := a.n.tallyAll(ctx, dn)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	accepted := map[cid.Cid]bool{} // shards of accepted contributions
 	for _, r := range results {
@@ -404,13 +394,13 @@ type StatusResult struct {
 // Status counts a Datanet's contributions by status, its votes and its
 // snapshots.
 func (a *curationAPI) Status(ctx context.Context, id string) (*StatusResult, error) {
-	dn, err := cidArg(ctx, a.g, PermRead, id)
+	dn, err := parseCID(id)
 	if err != nil {
 		return nil, err
 	}
 	st, results, err := a.n.tallyAll(ctx, dn)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	out := &StatusResult{
 		Datanet: id, Version: st.Head.Datanet.Seq, Curators: len(st.Head.Datanet.Curators),
@@ -431,7 +421,6 @@ func (a *curationAPI) Status(ctx context.Context, id string) (*StatusResult, err
 // snapshotAPI is the snapshot_* namespace.
 type snapshotAPI struct {
 	n *Node
-	g guard
 }
 
 // SnapshotView summarises a snapshot.
@@ -463,17 +452,17 @@ func snapshotView(c cid.Cid, s *datanet.Snapshot) SnapshotView {
 // Cut signs a snapshot of the contributions of a Datanet accepted now, with
 // their votes as evidence, stores it, gossips it and provides it.
 func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error) {
-	dn, err := cidArg(ctx, a.g, PermSign, id)
+	dn, err := parseCID(id)
 	if err != nil {
 		return nil, err
 	}
 	signer, err := a.n.Signer()
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	st, err := a.n.registry.State(ctx, dn)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	in := curation.CutInput{
 		DatanetID: dn, Policy: st.Head.Datanet, PolicyCID: st.Head.CID,
@@ -489,14 +478,14 @@ func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error)
 	}
 	s, err := curation.Cut(in)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	if err := datanet.SignSnapshot(s, st.Head.Datanet.ChainID, signer); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	ch, err := a.n.registry.Submit(ctx, s)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	a.n.log.Info("snapshot cut", "datanet", id, "version", s.Version, "cid", ch.CID.String(),
 		"contributions", len(s.Contributions))
@@ -509,16 +498,16 @@ func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error)
 
 // List returns the snapshots of a Datanet held here, oldest version first.
 func (a *snapshotAPI) List(ctx context.Context, id string) ([]SnapshotView, error) {
-	dn, err := cidArg(ctx, a.g, PermRead, id)
+	dn, err := parseCID(id)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := a.n.registry.Head(ctx, dn); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	refs, err := a.n.registry.Snapshots(ctx, dn)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	out := make([]SnapshotView, 0, len(refs))
 	for _, r := range refs {
@@ -529,15 +518,15 @@ func (a *snapshotAPI) List(ctx context.Context, id string) ([]SnapshotView, erro
 
 // Get returns a snapshot in full: its contributions and evidence votes.
 func (a *snapshotAPI) Get(ctx context.Context, c string) (*datanet.Snapshot, error) {
-	sc, err := cidArg(ctx, a.g, PermRead, c)
+	sc, err := parseCID(c)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.n.ensureObject(ctx, sc); err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	s, err := a.n.registry.Snapshot(ctx, sc)
-	return s, apiError(err)
+	return s, err
 }
 
 // SnapshotVerdict is the answer of snapshot_verify.
@@ -554,7 +543,7 @@ type SnapshotVerdict struct {
 // policy, and the Merkle root. It fetches what is not held here. A snapshot
 // that fails is reported with OK false and the reason.
 func (a *snapshotAPI) Verify(ctx context.Context, c string) (*SnapshotVerdict, error) {
-	sc, err := cidArg(ctx, a.g, PermRead, c)
+	sc, err := parseCID(c)
 	if err != nil {
 		return nil, err
 	}
@@ -568,18 +557,18 @@ func (a *snapshotAPI) Verify(ctx context.Context, c string) (*SnapshotVerdict, e
 		}
 	}
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	s, err := datanet.DecodeSnapshot(data)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	out := &SnapshotVerdict{SnapshotView: snapshotView(sc, s), Policy: s.Policy.String(),
 		Checked: fmt.Sprintf("cutter and %d vote signatures, %d contributions against policy %s, Merkle root",
 			len(s.Evidence), len(s.Contributions), s.Policy)}
 	if _, err := a.n.registry.Check(ctx, cid.Undef, data); err != nil {
 		if datanet.CannotJudgeYet(err) {
-			return nil, apiError(err)
+			return nil, err
 		}
 		out.Problems = err.Error()
 		return out, nil

@@ -3,6 +3,9 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -190,6 +193,45 @@ func TestTokens(t *testing.T) {
 	if !(PermRead < PermWrite && PermWrite < PermSign && PermSign < PermAdmin) {
 		t.Fatal("permission order")
 	}
+}
+
+// TestTokensOfV4 checks that tokens made before the move to golang-jwt v5,
+// by the v4 code with this secret, still verify with the same permission.
+func TestTokensOfV4(t *testing.T) {
+	a := &Authority{secret: bytes.Repeat([]byte("openledger-v4-token-fixture!"), 2)}
+	for p, tok := range map[Perm]string{
+		PermRead:  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJwZXJtIjoicmVhZCJ9.4v4d6ftdELJLvWpLBSmlMcC1s13eGYnM99Ez7hvkIy4",
+		PermSign:  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJwZXJtIjoic2lnbiJ9.9zOehxVKMRIA111AG1RuBTB0DZsjWd9ETDW8Z8f3vOM",
+		PermAdmin: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJwZXJtIjoiYWRtaW4ifQ.kp7nDTpxNbr-ueG2xObCRZw8ObODtQLSsqDQvrquu8I",
+	} {
+		got, err := a.Check(tok)
+		if err != nil || got != p {
+			t.Errorf("v4 %s token: %v, %v", p, got, err)
+		}
+		// The same claims give the same bytes: the format did not change.
+		if again, err := a.CreateToken(p); err != nil || again != tok {
+			t.Errorf("CreateToken(%s) = %s, %v; the v4 code made %s", p, again, err, tok)
+		}
+	}
+	// A token whose header names another algorithm is refused, even with
+	// the right secret (alg "none", HS512).
+	for _, tok := range []string{
+		"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJwZXJtIjoiYWRtaW4ifQ.",
+		hs512(t, a.secret, `{"perm":"admin"}`),
+	} {
+		if _, err := a.Check(tok); !errors.Is(err, ErrPermission) {
+			t.Errorf("token %s: %v, want a permission error", tok, err)
+		}
+	}
+}
+
+func hs512(t *testing.T, secret []byte, claims string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding
+	signing := enc.EncodeToString([]byte(`{"alg":"HS512","typ":"JWT"}`)) + "." + enc.EncodeToString([]byte(claims))
+	mac := hmac.New(sha512.New, secret)
+	mac.Write([]byte(signing))
+	return signing + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
 // rpcHTTP calls a method over HTTP with an optional bearer token.

@@ -3,6 +3,8 @@ package daemon
 import (
 	"errors"
 
+	"github.com/ethereum/go-ethereum/rpc"
+
 	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/p2p"
@@ -86,11 +88,21 @@ func (e *codedError) Unwrap() error          { return e.err }
 func (e *codedError) ErrorCode() int         { return e.code }
 func (e *codedError) ErrorData() interface{} { return e.name }
 
-// apiError gives err its stable code; nil stays nil.
+// apiError gives err its stable code; nil stays nil. It is the one mapping
+// of errors to codes: serve applies it to every method's error, eventErr
+// to a subscription's final event, httpStatus to the content handler.
 func apiError(err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, rpc.ErrNotificationsUnsupported) {
+		return err // the rpc package's own, with its code
+	}
+	return coded(err)
+}
+
+// coded is apiError for a non-nil error, as a *codedError.
+func coded(err error) *codedError {
 	if ce, ok := errors.AsType[*codedError](err); ok {
 		return ce
 	}
@@ -104,7 +116,7 @@ func apiError(err error) error {
 
 // httpStatus maps an error to an HTTP status for the content handler.
 func httpStatus(err error) int {
-	switch apiError(err).(*codedError).code {
+	switch coded(err).code {
 	case CodeNotFound, CodeUnknownDatanet:
 		return 404
 	case CodeBadRequest:

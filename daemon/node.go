@@ -141,7 +141,7 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
-	if n.ipcServer, err = n.newRPCServer(func(context.Context, Perm) error { return nil }); err != nil {
+	if n.ipcServer, err = n.newRPCServer(allowAll); err != nil {
 		n.Close()
 		return nil, err
 	}

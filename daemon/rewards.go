@@ -34,7 +34,6 @@ var (
 // rewardsAPI is the rewards_* namespace.
 type rewardsAPI struct {
 	n *Node
-	g guard
 }
 
 // RewardParamsView is the answer of rewards_params: what this node's
@@ -52,12 +51,9 @@ type RewardParamsView struct {
 
 // Params returns the published fee and split parameters.
 func (a *rewardsAPI) Params(ctx context.Context) (*RewardParamsView, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	p, err := a.n.repo.Config.Rewards.params()
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	ex := rewards.Fee(p, 1000, 1000)
 	v := &RewardParamsView{
@@ -233,11 +229,8 @@ func payoutsOf(r *datanet.AttributionRecord) []rewards.Payout {
 // distributor with what it lacks (minting on a dev chain's test token) and
 // posts the root.
 func (a *rewardsAPI) CloseEpoch(ctx context.Context) (*EpochView, error) {
-	if err := a.g(ctx, PermSign); err != nil {
-		return nil, apiError(err)
-	}
 	v, err := a.n.closeEpoch(ctx)
-	return v, apiError(err)
+	return v, err
 }
 
 func (n *Node) closeEpoch(ctx context.Context) (*EpochView, error) {
@@ -391,16 +384,13 @@ func (l *rewardsLink) fund(ctx context.Context, e *rewards.Epoch) (*big.Int, err
 
 // Epochs lists the reward epochs held for the configured distributor.
 func (a *rewardsAPI) Epochs(ctx context.Context) ([]EpochView, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	dist := a.n.repo.Config.Chain.RewardsDistributor
 	if dist == "" {
-		return nil, apiError(ErrNoDistributor)
+		return nil, ErrNoDistributor
 	}
 	refs, err := a.n.registry.RewardEpochs(ctx)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	out := []EpochView{}
 	for _, r := range refs {
@@ -464,66 +454,60 @@ func (n *Node) claimView(ctx context.Context, l *rewardsLink, addr common.Addres
 // Show returns an address's cumulative amount in the latest epoch, its
 // proof, and what it has claimed on chain.
 func (a *rewardsAPI) Show(ctx context.Context, address string) (*ClaimView, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	addr, err := addressArg(address, a.n)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	l, err := a.n.rewardsChain(ctx)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	defer l.release()
 	v, _, err := a.n.claimView(ctx, l, addr)
-	return v, apiError(err)
+	return v, err
 }
 
 // Claim claims an address's rewards on chain with the operator paying the
 // gas; the tokens go to the address.
 func (a *rewardsAPI) Claim(ctx context.Context, address string) (*ClaimView, error) {
-	if err := a.g(ctx, PermSign); err != nil {
-		return nil, apiError(err)
-	}
 	addr, err := addressArg(address, a.n)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	l, err := a.n.rewardsChain(ctx)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	defer l.release()
 	v, e, err := a.n.claimView(ctx, l, addr)
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	if v.Claimable == "0" {
-		return nil, apiError(fmt.Errorf("%w: %s has nothing to claim (cumulative %s, claimed %s)", errBadRequest, addr.Hex(), v.Cumulative, v.Claimed))
+		return nil, fmt.Errorf("%w: %s has nothing to claim (cumulative %s, claimed %s)", errBadRequest, addr.Hex(), v.Cumulative, v.Claimed)
 	}
 	call := &bind.CallOpts{Context: ctx}
 	current, err := l.dist.CurrentEpoch(call)
 	if err != nil {
-		return nil, apiError(fmt.Errorf("%w: %v", ErrNoChain, err))
+		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
 	}
 	if current != e.Number {
-		return nil, apiError(fmt.Errorf("%w: the distributor is at epoch %d, the newest held here is %d", errBadRequest, current, e.Number))
+		return nil, fmt.Errorf("%w: the distributor is at epoch %d, the newest held here is %d", errBadRequest, current, e.Number)
 	}
 	cum, proof, _ := e.Claim(addr)
 	before, err := l.tokenC.BalanceOf(call, addr)
 	if err != nil {
-		return nil, apiError(fmt.Errorf("%w: %v", ErrNoChain, err))
+		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
 	}
 	r, err := l.send(ctx, "claim", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return l.dist.Claim(o, addr, cum, proof)
 	})
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	after, err := l.tokenC.BalanceOf(call, addr)
 	if err != nil {
-		return nil, apiError(fmt.Errorf("%w: %v", ErrNoChain, err))
+		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
 	}
 	v.Tx = r.TxHash.Hex()
 	v.BalanceBefore, v.BalanceAfter = before.String(), after.String()
@@ -562,11 +546,8 @@ type EpochVerdict struct {
 // weights and parameters), and compares it with the signed epoch and with
 // the root posted on chain for that epoch.
 func (a *rewardsAPI) Verify(ctx context.Context, number uint64) (*EpochVerdict, error) {
-	if err := a.g(ctx, PermRead); err != nil {
-		return nil, apiError(err)
-	}
 	v, err := a.n.verifyEpoch(ctx, number)
-	return v, apiError(err)
+	return v, err
 }
 
 func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, error) {

@@ -40,8 +40,8 @@ func (a *app) modelCmd() *cobra.Command {
 			if args.Metadata, err = parseMeta(meta); err != nil {
 				return err
 			}
-			var v daemon.ModelView
-			if err := a.call(cmd.Context(), &v, "model_register", args); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).ModelRegister, args)
+			if err != nil {
 				return err
 			}
 			return a.emit(v, func(w io.Writer) { fmt.Fprintln(w, v.CID) })
@@ -59,11 +59,11 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "Show a model record: base, snapshots (and whether they are indexed here), artifacts",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			var v daemon.ModelView
-			if err := a.call(cmd.Context(), &v, "model_show", pos[0]); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).ModelShow, pos[0])
+			if err != nil {
 				return err
 			}
-			return a.emit(v, func(w io.Writer) { printModel(w, v) })
+			return a.emit(v, func(w io.Writer) { printModel(w, *v) })
 		},
 	}
 	list := &cobra.Command{
@@ -71,8 +71,8 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "List the model records held here",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var vs []daemon.ModelView
-			if err := a.call(cmd.Context(), &vs, "model_list"); err != nil {
+			vs, err := call0(cmd.Context(), a, (*daemon.API).ModelList)
+			if err != nil {
 				return err
 			}
 			return a.emit(vs, func(w io.Writer) {
@@ -131,8 +131,8 @@ func (a *app) attributionCmd() *cobra.Command {
 			if len(pos) == 1 {
 				model = pos[0]
 			}
-			var ids []string
-			if err := a.call(cmd.Context(), &ids, "attribution_records", model); err != nil {
+			ids, err := call1(cmd.Context(), a, (*daemon.API).AttributionRecords, model)
+			if err != nil {
 				return err
 			}
 			return a.emit(ids, func(w io.Writer) { fmt.Fprintln(w, strings.Join(ids, "\n")) })
@@ -150,7 +150,7 @@ func (a *app) index(ctx context.Context, snapshot string) (*daemon.IndexResult, 
 	}
 	defer c.Close()
 	events := make(chan daemon.IndexEvent, 16)
-	sub, err := c.RPC.Subscribe(ctx, "attribution", events, "indexProgress", snapshot)
+	sub, err := c.AttributionIndexProgress(ctx, events, snapshot)
 	if err != nil {
 		return nil, rpcErr(err)
 	}
@@ -189,11 +189,11 @@ func (a *app) attributeCmd() *cobra.Command {
 			default:
 				args.Output = text
 			}
-			var v daemon.AttributionView
-			if err := a.call(cmd.Context(), &v, "attribution_attribute", args); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).AttributionAttribute, args)
+			if err != nil {
 				return err
 			}
-			return a.emit(v, func(w io.Writer) { printAttribution(w, v) })
+			return a.emit(v, func(w io.Writer) { printAttribution(w, *v) })
 		},
 	}
 	f := cmd.Flags()
@@ -208,8 +208,8 @@ func (a *app) attributeCmd() *cobra.Command {
 		Short: "Recompute an attribution record on this node and compare it byte for byte; check its proofs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			var v daemon.AttributionVerdict
-			if err := a.call(cmd.Context(), &v, "attribution_verify", pos[0]); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).AttributionVerify, pos[0])
+			if err != nil {
 				return err
 			}
 			if !v.OK {
@@ -233,11 +233,11 @@ func (a *app) attributeCmd() *cobra.Command {
 		Short: "Show an attribution record with its span texts",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			var v daemon.AttributionView
-			if err := a.call(cmd.Context(), &v, "attribution_get", pos[0]); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).AttributionGet, pos[0])
+			if err != nil {
 				return err
 			}
-			return a.emit(v, func(w io.Writer) { printAttribution(w, v) })
+			return a.emit(v, func(w io.Writer) { printAttribution(w, *v) })
 		},
 	}
 	cmd.AddCommand(verify, show)
@@ -309,8 +309,8 @@ func (a *app) rewardsCmd() *cobra.Command {
 		Short: "Show the published fee and split parameters this node's records use",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var v daemon.RewardParamsView
-			if err := a.call(cmd.Context(), &v, "rewards_params"); err != nil {
+			v, err := call0(cmd.Context(), a, (*daemon.API).RewardsParams)
+			if err != nil {
 				return err
 			}
 			return a.emit(v, func(w io.Writer) {
@@ -333,11 +333,11 @@ func (a *app) rewardsCmd() *cobra.Command {
 		Short: "Sum this node's records since the last epoch, sign the epoch, fund the distributor and post its root",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var v daemon.EpochView
-			if err := a.call(cmd.Context(), &v, "rewards_closeEpoch"); err != nil {
+			v, err := call0(cmd.Context(), a, (*daemon.API).RewardsCloseEpoch)
+			if err != nil {
 				return err
 			}
-			return a.emit(v, func(w io.Writer) { printEpoch(w, v) })
+			return a.emit(v, func(w io.Writer) { printEpoch(w, *v) })
 		},
 	}
 	listCmd := &cobra.Command{
@@ -345,8 +345,8 @@ func (a *app) rewardsCmd() *cobra.Command {
 		Short: "List the reward epochs held for the configured distributor",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var vs []daemon.EpochView
-			if err := a.call(cmd.Context(), &vs, "rewards_epochs"); err != nil {
+			vs, err := call0(cmd.Context(), a, (*daemon.API).RewardsEpochs)
+			if err != nil {
 				return err
 			}
 			return a.emit(vs, func(w io.Writer) {
@@ -363,11 +363,11 @@ func (a *app) rewardsCmd() *cobra.Command {
 		Short: "An address's cumulative amount in the latest epoch, its Merkle proof, and what it claimed (default: the operator)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			var v daemon.ClaimView
-			if err := a.call(cmd.Context(), &v, "rewards_show", optArg(pos)); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).RewardsShow, optArg(pos))
+			if err != nil {
 				return err
 			}
-			return a.emit(v, func(w io.Writer) { printClaim(w, v) })
+			return a.emit(v, func(w io.Writer) { printClaim(w, *v) })
 		},
 	}
 	claim := &cobra.Command{
@@ -375,12 +375,12 @@ func (a *app) rewardsCmd() *cobra.Command {
 		Short: "Claim an address's rewards on chain (the operator pays the gas; the OPEN goes to the address)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			var v daemon.ClaimView
-			if err := a.call(cmd.Context(), &v, "rewards_claim", optArg(pos)); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).RewardsClaim, optArg(pos))
+			if err != nil {
 				return err
 			}
 			return a.emit(v, func(w io.Writer) {
-				printClaim(w, v)
+				printClaim(w, *v)
 				fmt.Fprintf(w, "paid:       %s wei (balance %s -> %s) in %s\n", v.Paid, v.BalanceBefore, v.BalanceAfter, v.Tx)
 			})
 		},
@@ -394,8 +394,8 @@ func (a *app) rewardsCmd() *cobra.Command {
 			if err != nil || n == 0 {
 				return fmt.Errorf("epoch %q: want a number from 1", pos[0])
 			}
-			var v daemon.EpochVerdict
-			if err := a.call(cmd.Context(), &v, "rewards_verify", n); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).RewardsVerify, n)
+			if err != nil {
 				return err
 			}
 			if !v.OK {

@@ -32,11 +32,11 @@ func (a *app) anchorCmd() *cobra.Command {
 		Short: "Objects queued, in flight and anchored, and the last chain error",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var v daemon.AnchorStatusView
-			if err := a.call(cmd.Context(), &v, "anchor_status"); err != nil {
+			v, err := call0(cmd.Context(), a, (*daemon.API).AnchorStatus)
+			if err != nil {
 				return err
 			}
-			return a.emit(v, func(w io.Writer) { printAnchorStatus(w, v) })
+			return a.emit(v, func(w io.Writer) { printAnchorStatus(w, *v) })
 		},
 	}
 	flush := &cobra.Command{
@@ -44,11 +44,11 @@ func (a *app) anchorCmd() *cobra.Command {
 		Short: "Anchor what is queued now and wait until it is anchored",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var v daemon.AnchorStatusView
-			if err := a.call(cmd.Context(), &v, "anchor_flush"); err != nil {
+			v, err := call0(cmd.Context(), a, (*daemon.API).AnchorFlush)
+			if err != nil {
 				return err
 			}
-			return a.emit(v, func(w io.Writer) { printAnchorStatus(w, v) })
+			return a.emit(v, func(w io.Writer) { printAnchorStatus(w, *v) })
 		},
 	}
 	cmd.AddCommand(status, flush)
@@ -74,11 +74,11 @@ func (a *app) proofsCmd() *cobra.Command {
 		Short: "Print an object's anchor proof: leaf, path, batch root, chain, contract, transaction, block",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var p proofs.AnchorProof
-			if err := a.call(cmd.Context(), &p, "proofs_show", args[0]); err != nil {
+			p, err := call1(cmd.Context(), a, (*daemon.API).ProofsShow, args[0])
+			if err != nil {
 				return err
 			}
-			return a.emit(p, func(w io.Writer) { printProof(w, args[0], &p) })
+			return a.emit(p, func(w io.Writer) { printProof(w, args[0], p) })
 		},
 	}
 	var file, chainRPC, objectFile string
@@ -98,8 +98,8 @@ func (a *app) proofsCmd() *cobra.Command {
 			if file != "" {
 				return a.verifyProofFile(cmd.Context(), file, chainRPC, objectFile)
 			}
-			var p proofs.AnchorProof
-			if err := a.call(cmd.Context(), &p, "proofs_verify", args[0]); err != nil {
+			p, err := call1(cmd.Context(), a, (*daemon.API).ProofsVerify, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(p, func(w io.Writer) {
@@ -175,8 +175,8 @@ func (a *app) chainCmd() *cobra.Command {
 		Short: "Chain ID, head block, the operator's balance, and whether the anchor registry is deployed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var st daemon.ChainStatus
-			if err := a.call(cmd.Context(), &st, "chain_status"); err != nil {
+			st, err := call0(cmd.Context(), a, (*daemon.API).ChainStatus)
+			if err != nil {
 				return err
 			}
 			return a.emit(st, func(w io.Writer) {
@@ -201,8 +201,8 @@ func (a *app) chainCmd() *cobra.Command {
 			"chain.anchor_registry and chain.rewards_distributor, and a running daemon starts anchoring.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var res daemon.DeployResult
-			if err := a.call(cmd.Context(), &res, "chain_deploy", daemon.DeployArgs{Token: token}); err != nil {
+			res, err := call1(cmd.Context(), a, (*daemon.API).ChainDeploy, daemon.DeployArgs{Token: token})
+			if err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {

@@ -62,8 +62,8 @@ func (a *app) datanetCmd() *cobra.Command {
 				}
 				spec.Window = secs
 			}
-			var res daemon.DatanetView
-			if err := a.call(cmd.Context(), &res, "datanet_create", spec); err != nil {
+			res, err := call1(cmd.Context(), a, (*daemon.API).DatanetCreate, spec)
+			if err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) { fmt.Fprintln(w, res.ID) })
@@ -84,8 +84,8 @@ func (a *app) datanetCmd() *cobra.Command {
 		Short: "List the Datanets this node holds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var res []daemon.DatanetView
-			if err := a.call(cmd.Context(), &res, "datanet_list"); err != nil {
+			res, err := call0(cmd.Context(), a, (*daemon.API).DatanetList)
+			if err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
@@ -103,8 +103,8 @@ func (a *app) datanetCmd() *cobra.Command {
 		Short: "Show a Datanet and its contributions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var res daemon.DatanetDetail
-			if err := a.call(cmd.Context(), &res, "datanet_show", args[0]); err != nil {
+			res, err := call1(cmd.Context(), a, (*daemon.API).DatanetShow, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
@@ -208,8 +208,8 @@ func (a *app) datanetUpdateCmd() *cobra.Command {
 				}
 				u.Window = &secs
 			}
-			var res daemon.DatanetView
-			if err := a.call(cmd.Context(), &res, "datanet_update", args[0], u); err != nil {
+			res, err := call2(cmd.Context(), a, (*daemon.API).DatanetUpdate, args[0], u)
+			if err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
@@ -291,7 +291,7 @@ func (a *app) add(ctx context.Context, args daemon.AddArgs) (*daemon.AddResult, 
 	}
 	defer c.Close()
 	events := make(chan daemon.AddEvent, 16)
-	sub, err := c.RPC.Subscribe(ctx, "content", events, "addProgress", args)
+	sub, err := c.ContentAddProgress(ctx, events, args)
 	if err != nil {
 		return nil, rpcErr(err)
 	}
@@ -312,8 +312,8 @@ func (a *app) lsCmd() *cobra.Command {
 		Short: "List the files of a contribution or directory, or describe a file, shard or object",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var res daemon.LsResult
-			if err := a.call(cmd.Context(), &res, "content_ls", args[0]); err != nil {
+			res, err := call1(cmd.Context(), a, (*daemon.API).ContentLs, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
@@ -376,9 +376,9 @@ func (a *app) getCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var ls daemon.LsResult
-			if err := rpcErr(c.RPC.CallContext(ctx, &ls, "content_ls", args[0])); err != nil {
-				return err
+			ls, err := c.ContentLs(ctx, args[0])
+			if err != nil {
+				return rpcErr(err)
 			}
 			if ls.Object != nil {
 				return fmt.Errorf("%s is a signed object, not content; see it with `openledger ls`", args[0])
@@ -470,7 +470,7 @@ func (a *app) pinCmd() *cobra.Command {
 		&cobra.Command{
 			Use: "add CID", Short: "Pin an object or shard and everything it links to", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := a.call(cmd.Context(), nil, "content_pin", args[0]); err != nil {
+				if err := run1(cmd.Context(), a, (*daemon.API).ContentPin, args[0]); err != nil {
 					return err
 				}
 				return a.emit(map[string]string{"cid": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "pinned %s\n", args[0]) })
@@ -479,7 +479,7 @@ func (a *app) pinCmd() *cobra.Command {
 		&cobra.Command{
 			Use: "rm CID", Short: "Remove a pin (repo gc then frees what nothing else pins)", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := a.call(cmd.Context(), nil, "content_unpin", args[0]); err != nil {
+				if err := run1(cmd.Context(), a, (*daemon.API).ContentUnpin, args[0]); err != nil {
 					return err
 				}
 				return a.emit(map[string]string{"cid": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "unpinned %s\n", args[0]) })
@@ -488,8 +488,8 @@ func (a *app) pinCmd() *cobra.Command {
 		&cobra.Command{
 			Use: "ls", Short: "List pins", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				var pins []string
-				if err := a.call(cmd.Context(), &pins, "content_pins"); err != nil {
+				pins, err := call0(cmd.Context(), a, (*daemon.API).ContentPins)
+				if err != nil {
 					return err
 				}
 				return a.emit(pins, func(w io.Writer) {
@@ -509,8 +509,8 @@ func (a *app) repoCmd() *cobra.Command {
 		&cobra.Command{
 			Use: "stat", Short: "Show what the store holds", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				var st daemon.StatResult
-				if err := a.call(cmd.Context(), &st, "repo_stat"); err != nil {
+				st, err := call0(cmd.Context(), a, (*daemon.API).RepoStat)
+				if err != nil {
 					return err
 				}
 				return a.emit(st, func(w io.Writer) {
@@ -527,8 +527,8 @@ func (a *app) repoCmd() *cobra.Command {
 		&cobra.Command{
 			Use: "gc", Short: "Remove what no pin reaches and compact the value log", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				var res daemon.GCResult
-				if err := a.call(cmd.Context(), &res, "repo_gc"); err != nil {
+				res, err := call0(cmd.Context(), a, (*daemon.API).RepoGC)
+				if err != nil {
 					return err
 				}
 				return a.emit(res, func(w io.Writer) {
@@ -539,8 +539,8 @@ func (a *app) repoCmd() *cobra.Command {
 		&cobra.Command{
 			Use: "verify", Short: "Rehash every shard and object; name each corrupt one (non-zero exit if any)", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				var res daemon.VerifyResult
-				if err := a.call(cmd.Context(), &res, "repo_verify"); err != nil {
+				res, err := call0(cmd.Context(), a, (*daemon.API).RepoVerify)
+				if err != nil {
 					return err
 				}
 				if err := a.emit(res, func(w io.Writer) {

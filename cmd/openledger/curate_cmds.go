@@ -45,12 +45,11 @@ func (a *app) curateVoteCmd() *cobra.Command {
 		Short: "Sign a vote with the operator account and publish it; prints the contribution's status after it",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var res daemon.VoteResult
-			if err := a.call(cmd.Context(), &res, "curation_vote",
-				daemon.VoteArgs{Contribution: args[0], Decision: args[1], Reason: reason}); err != nil {
+			res, err := call1(cmd.Context(), a, (*daemon.API).CurationVote, daemon.VoteArgs{Contribution: args[0], Decision: args[1], Reason: reason})
+			if err != nil {
 				return err
 			}
-			return a.emit(res, func(w io.Writer) { printVoteResult(w, &res) })
+			return a.emit(res, func(w io.Writer) { printVoteResult(w, res) })
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for people (at most 1024 bytes)")
@@ -68,8 +67,8 @@ func (a *app) curateTypedDataCmd() *cobra.Command {
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			args.Contribution, args.Decision = pos[0], pos[1]
-			var doc json.RawMessage
-			if err := a.call(cmd.Context(), &doc, "curation_typedData", args); err != nil {
+			doc, err := call1(cmd.Context(), a, (*daemon.API).CurationTypedData, args)
+			if err != nil {
 				return err
 			}
 			var out bytes.Buffer
@@ -77,7 +76,7 @@ func (a *app) curateTypedDataCmd() *cobra.Command {
 				return fmt.Errorf("typed data from the node: %w", err)
 			}
 			out.WriteByte('\n')
-			_, err := out.WriteTo(a.stdout)
+			_, err = out.WriteTo(a.stdout)
 			return err
 		},
 	}
@@ -115,12 +114,11 @@ func (a *app) curateSubmitCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--signature %q: %w", sig, err)
 			}
-			var res daemon.VoteResult
-			if err := a.call(cmd.Context(), &res, "curation_submitVote",
-				daemon.SubmitArgs{TypedData: doc, Signature: b}); err != nil {
+			res, err := call1(cmd.Context(), a, (*daemon.API).CurationSubmitVote, daemon.SubmitArgs{TypedData: doc, Signature: b})
+			if err != nil {
 				return err
 			}
-			return a.emit(res, func(w io.Writer) { printVoteResult(w, &res) })
+			return a.emit(res, func(w io.Writer) { printVoteResult(w, res) })
 		},
 	}
 	f := cmd.Flags()
@@ -137,11 +135,11 @@ func (a *app) curateShowCmd() *cobra.Command {
 		Short: "Show a contribution's status, its tally against the policy, and the votes counted and ignored",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var t daemon.TallyView
-			if err := a.call(cmd.Context(), &t, "curation_show", args[0]); err != nil {
+			t, err := call1(cmd.Context(), a, (*daemon.API).CurationShow, args[0])
+			if err != nil {
 				return err
 			}
-			return a.emit(t, func(w io.Writer) { printTally(w, &t) })
+			return a.emit(t, func(w io.Writer) { printTally(w, t) })
 		},
 	}
 }
@@ -152,8 +150,8 @@ func (a *app) curatePendingCmd() *cobra.Command {
 		Short: "List the contributions awaiting a decision, oldest first, with a preview of their files",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var items []daemon.PendingItem
-			if err := a.call(cmd.Context(), &items, "curation_pending", args[0]); err != nil {
+			items, err := call1(cmd.Context(), a, (*daemon.API).CurationPending, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(items, func(w io.Writer) {
@@ -178,8 +176,8 @@ func (a *app) curateStatusCmd() *cobra.Command {
 		Short: "Count a Datanet's contributions by status, its votes and its snapshots",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var st daemon.StatusResult
-			if err := a.call(cmd.Context(), &st, "curation_status", args[0]); err != nil {
+			st, err := call1(cmd.Context(), a, (*daemon.API).CurationStatus, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(st, func(w io.Writer) {
@@ -210,8 +208,8 @@ func (a *app) snapshotCmd() *cobra.Command {
 		Short: "Sign a snapshot of the contributions accepted now and publish it; prints its CID",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var v daemon.SnapshotView
-			if err := a.call(cmd.Context(), &v, "snapshot_cut", args[0]); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).SnapshotCut, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(v, func(w io.Writer) { fmt.Fprintln(w, v.CID) })
@@ -222,8 +220,8 @@ func (a *app) snapshotCmd() *cobra.Command {
 		Short: "Recheck a snapshot: signatures, every contribution's votes against its policy, the Merkle root (non-zero exit if it fails)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var v daemon.SnapshotVerdict
-			if err := a.call(cmd.Context(), &v, "snapshot_verify", args[0]); err != nil {
+			v, err := call1(cmd.Context(), a, (*daemon.API).SnapshotVerify, args[0])
+			if err != nil {
 				return err
 			}
 			if !v.OK {
@@ -245,8 +243,8 @@ func (a *app) snapshotCmd() *cobra.Command {
 		Short: "List the snapshots of a Datanet held here, oldest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var vs []daemon.SnapshotView
-			if err := a.call(cmd.Context(), &vs, "snapshot_list", args[0]); err != nil {
+			vs, err := call1(cmd.Context(), a, (*daemon.API).SnapshotList, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(vs, func(w io.Writer) {
@@ -269,11 +267,11 @@ func (a *app) snapshotCmd() *cobra.Command {
 		Short: "Show a snapshot: its contributions and the votes that accepted them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var s datanet.Snapshot
-			if err := a.call(cmd.Context(), &s, "snapshot_get", args[0]); err != nil {
+			s, err := call1(cmd.Context(), a, (*daemon.API).SnapshotGet, args[0])
+			if err != nil {
 				return err
 			}
-			return a.emit(s, func(w io.Writer) { printSnapshot(w, args[0], &s) })
+			return a.emit(s, func(w io.Writer) { printSnapshot(w, args[0], s) })
 		},
 	}
 	cmd.AddCommand(cut, verify, list, show)

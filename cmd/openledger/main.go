@@ -139,14 +139,37 @@ func (a *app) client(ctx context.Context) (*daemon.Client, error) {
 	return daemon.Connect(ctx, dir, daemon.Options{Password: pass, Logger: log, Version: version})
 }
 
-// call runs one RPC method on the repo's node.
-func (a *app) call(ctx context.Context, result any, method string, args ...any) error {
+// withAPI connects to the repo's node, runs f with its API and closes the
+// connection.
+func withAPI[R any](ctx context.Context, a *app, f func(*daemon.API) (R, error)) (R, error) {
 	c, err := a.client(ctx)
 	if err != nil {
-		return err
+		var zero R
+		return zero, err
 	}
 	defer c.Close()
-	return rpcErr(c.RPC.CallContext(ctx, result, method, args...))
+	r, err := f(c.API)
+	return r, rpcErr(err)
+}
+
+// call0, call1 and call2 call one method of the repo's node's API, given
+// as a method expression ((*daemon.API).NodeID), with its arguments.
+func call0[R any](ctx context.Context, a *app, m func(*daemon.API, context.Context) (R, error)) (R, error) {
+	return withAPI(ctx, a, func(api *daemon.API) (R, error) { return m(api, ctx) })
+}
+
+func call1[A, R any](ctx context.Context, a *app, m func(*daemon.API, context.Context, A) (R, error), arg A) (R, error) {
+	return withAPI(ctx, a, func(api *daemon.API) (R, error) { return m(api, ctx, arg) })
+}
+
+func call2[A, B, R any](ctx context.Context, a *app, m func(*daemon.API, context.Context, A, B) (R, error), arg A, arg2 B) (R, error) {
+	return withAPI(ctx, a, func(api *daemon.API) (R, error) { return m(api, ctx, arg, arg2) })
+}
+
+// run1 is call1 for a method without a result.
+func run1[A any](ctx context.Context, a *app, m func(*daemon.API, context.Context, A) error, arg A) error {
+	_, err := withAPI(ctx, a, func(api *daemon.API) (struct{}, error) { return struct{}{}, m(api, ctx, arg) })
+	return err
 }
 
 // rpcErr strips the transport wrapping of API errors so the CLI prints the

@@ -22,8 +22,8 @@ func (a *app) connectCmd() *cobra.Command {
 		Short: "Connect to a peer (a multiaddr ending in /p2p/<peer id>)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var id string
-			if err := a.call(cmd.Context(), &id, "node_connect", args[0]); err != nil {
+			id, err := call1(cmd.Context(), a, (*daemon.API).NodeConnect, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(map[string]string{"peer_id": id}, func(w io.Writer) { fmt.Fprintf(w, "connected to %s\n", id) })
@@ -37,8 +37,8 @@ func (a *app) peersCmd() *cobra.Command {
 		Short: "List connected peers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var peers []daemon.PeerView
-			if err := a.call(cmd.Context(), &peers, "node_peers"); err != nil {
+			peers, err := call0(cmd.Context(), a, (*daemon.API).NodePeers)
+			if err != nil {
 				return err
 			}
 			return a.emit(peers, func(w io.Writer) {
@@ -60,8 +60,8 @@ func (a *app) providersCmd() *cobra.Command {
 		Short: "Find the peers that provide a CID on the DHT",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var provs []daemon.ProviderView
-			if err := a.call(cmd.Context(), &provs, "content_providers", args[0]); err != nil {
+			provs, err := call1(cmd.Context(), a, (*daemon.API).ContentProviders, args[0])
+			if err != nil {
 				return err
 			}
 			return a.emit(provs, func(w io.Writer) {
@@ -78,7 +78,7 @@ func (a *app) datanetNetCmds() []*cobra.Command {
 		{
 			Use: "join ID", Short: "Subscribe to a Datanet and sync its objects (kept across restarts)", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := a.call(cmd.Context(), nil, "datanet_join", args[0]); err != nil {
+				if err := run1(cmd.Context(), a, (*daemon.API).DatanetJoin, args[0]); err != nil {
 					return err
 				}
 				return a.emit(map[string]string{"id": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "joined %s\n", args[0]) })
@@ -87,7 +87,7 @@ func (a *app) datanetNetCmds() []*cobra.Command {
 		{
 			Use: "leave ID", Short: "Unsubscribe from a Datanet (stored data stays)", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := a.call(cmd.Context(), nil, "datanet_leave", args[0]); err != nil {
+				if err := run1(cmd.Context(), a, (*daemon.API).DatanetLeave, args[0]); err != nil {
 					return err
 				}
 				return a.emit(map[string]string{"id": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "left %s\n", args[0]) })
@@ -100,7 +100,7 @@ func (a *app) datanetNetCmds() []*cobra.Command {
 // bar on a terminal, or printing JSON progress lines with --json.
 func (a *app) fetch(ctx context.Context, c *daemon.Client, path string) (*daemon.FetchResult, error) {
 	events := make(chan daemon.FetchEvent, 16)
-	sub, err := c.RPC.Subscribe(ctx, "content", events, "fetchProgress", path)
+	sub, err := c.ContentFetchProgress(ctx, events, path)
 	if err != nil {
 		return nil, rpcErr(err)
 	}

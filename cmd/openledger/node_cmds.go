@@ -118,8 +118,8 @@ func (a *app) idCmd() *cobra.Command {
 		Short: "Show the node's peer ID, addresses and operator account",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var res daemon.IDResult
-			if err := a.call(cmd.Context(), &res, "node_id"); err != nil {
+			res, err := call0(cmd.Context(), a, (*daemon.API).NodeID)
+			if err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
@@ -146,8 +146,8 @@ func (a *app) authCmd() *cobra.Command {
 			if _, err := daemon.ParsePerm(perm); err != nil {
 				return err
 			}
-			var token string
-			if err := a.call(cmd.Context(), &token, "auth_createToken", perm); err != nil {
+			token, err := call1(cmd.Context(), a, (*daemon.API).AuthCreateToken, perm)
+			if err != nil {
 				return err
 			}
 			return a.emit(map[string]string{"token": token, "perm": perm}, func(w io.Writer) { fmt.Fprintln(w, token) })

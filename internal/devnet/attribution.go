@@ -1,4 +1,4 @@
-package main
+package devnet
 
 import (
 	"context"
@@ -16,17 +16,17 @@ import (
 // bob claims his OPEN.
 func devnetAttribution(ctx context.Context, step func(string, ...any), nodes []*devNode, snapshot, corpusLine string) error {
 	alice, bob, carol := nodes[0], nodes[1], nodes[2]
-	var model daemon.ModelView
-	if err := alice.rpc.CallContext(ctx, &model, "model_register", daemon.RegisterModelArgs{
+	model, err := alice.api.ModelRegister(ctx, daemon.RegisterModelArgs{
 		Name: "devnet-glossary-lora", Base: "meta-llama/Llama-3.1-8B", Snapshots: []string{snapshot},
-	}); err != nil {
-		return rpcErr(err)
+	})
+	if err != nil {
+		return err
 	}
 	step("model_register on alice: %q, base %s, trained on snapshot %s\n    model %s", model.Name, model.Base, snapshot, model.CID)
 
-	var idx daemon.IndexResult
-	if err := alice.rpc.CallContext(ctx, &idx, "attribution_index", snapshot); err != nil {
-		return rpcErr(err)
+	idx, err := alice.api.AttributionIndex(ctx, snapshot)
+	if err != nil {
+		return err
 	}
 	step("attribution_index on alice: %d contributions, %d bytes of text in %d suffix-array segment(s), %s",
 		idx.Contributions, idx.TextBytes, len(idx.Segments), idx.Took)
@@ -34,18 +34,22 @@ func devnetAttribution(ctx context.Context, step func(string, ...any), nodes []*
 	output := "In this network a datanet is a curated collection of contributions with its own curators, " +
 		"and a snapshot is a version of a datanet: the contributions accepted at a cut. " +
 		"For example: " + corpusLine + " That sentence was never in any dataset, so nobody is credited for it."
-	var rec daemon.AttributionView
-	if err := alice.rpc.CallContext(ctx, &rec, "attribution_attribute", daemon.AttributeArgs{
+	rec, err := alice.api.AttributionAttribute(ctx, daemon.AttributeArgs{
 		Model: model.CID, Output: output, TokensIn: 1200, TokensOut: 60,
-	}); err != nil {
-		return rpcErr(err)
+	})
+	if err != nil {
+		return err
 	}
 	var lines []string
 	for i, s := range rec.Record.Spans {
-		lines = append(lines, fmt.Sprintf("    span %q (x%d) -> %s", clip(rec.Texts[i], 60), s.Count, s.Contributor.Hex()))
+		text := rec.Texts[i]
+		if len(text) > 60 {
+			text = text[:60] + "..."
+		}
+		lines = append(lines, fmt.Sprintf("    span %q (x%d) -> %s", text, s.Count, s.Contributor.Hex()))
 	}
 	for _, wt := range rec.Record.Weights {
-		lines = append(lines, fmt.Sprintf("    weight %s %s", wt.Address.Hex(), fraction(wt.Parts)))
+		lines = append(lines, fmt.Sprintf("    weight %s %s", wt.Address.Hex(), share(wt.Parts)))
 	}
 	for _, p := range rec.Record.Payouts {
 		lines = append(lines, fmt.Sprintf("    payout %-11s %s %s wei", p.Role, p.Address.Hex(), p.Amount))
@@ -53,9 +57,9 @@ func devnetAttribution(ctx context.Context, step func(string, ...any), nodes []*
 	step("attribution_attribute on alice: %d spans of the output found verbatim in the snapshot\n    record %s\n%s",
 		len(rec.Record.Spans), rec.CID, strings.Join(lines, "\n"))
 
-	var verdict daemon.AttributionVerdict
-	if err := carol.rpc.CallContext(ctx, &verdict, "attribution_verify", rec.CID); err != nil {
-		return rpcErr(err)
+	verdict, err := carol.api.AttributionVerify(ctx, rec.CID)
+	if err != nil {
+		return err
 	}
 	if !verdict.OK {
 		return fmt.Errorf("devnet: attribution_verify %s on carol: %s", rec.CID, verdict.Problem)
@@ -67,24 +71,24 @@ func devnetAttribution(ctx context.Context, step func(string, ...any), nodes []*
 	step("attribution_verify on carol: fetched the record and the output and recomputed it %s, byte for byte (result sha256 %s)",
 		how, verdict.Result)
 
-	var epoch daemon.EpochView
-	if err := alice.rpc.CallContext(ctx, &epoch, "rewards_closeEpoch"); err != nil {
-		return rpcErr(err)
+	epoch, err := alice.api.RewardsCloseEpoch(ctx)
+	if err != nil {
+		return err
 	}
 	step("rewards_closeEpoch on alice: epoch %d, %d record(s), %d accounts, %s wei in total; root %s posted to the distributor (funded %s wei of test OPEN)",
 		epoch.Number, epoch.Records, epoch.Accounts, epoch.Total, epoch.Root, epoch.Funded)
-	var ev daemon.EpochVerdict
-	if err := alice.rpc.CallContext(ctx, &ev, "rewards_verify", epoch.Number); err != nil {
-		return rpcErr(err)
+	ev, err := alice.api.RewardsVerify(ctx, epoch.Number)
+	if err != nil {
+		return err
 	}
 	if !ev.OK {
 		return fmt.Errorf("devnet: rewards_verify %d: %s", epoch.Number, ev.Problem)
 	}
 	step("rewards_verify %d: the root recomputed from the records is the signed one and the one posted on chain (%s)", epoch.Number, ev.Posted)
 
-	var claim daemon.ClaimView
-	if err := alice.rpc.CallContext(ctx, &claim, "rewards_claim", bob.id.Account); err != nil {
-		return rpcErr(err)
+	claim, err := alice.api.RewardsClaim(ctx, bob.id.Account)
+	if err != nil {
+		return err
 	}
 	before, _ := new(big.Int).SetString(claim.BalanceBefore, 10)
 	after, _ := new(big.Int).SetString(claim.BalanceAfter, 10)
@@ -94,4 +98,10 @@ func devnetAttribution(ctx context.Context, step func(string, ...any), nodes []*
 	step("rewards_claim for bob (a contributor): his OPEN balance %s -> %s wei (+%s, exactly his cumulative amount)\n    tx %s",
 		claim.BalanceBefore, claim.BalanceAfter, claim.Paid, claim.Tx)
 	return nil
+}
+
+// share prints parts of 10^18 as a decimal, as openledger attribute does.
+func share(parts uint64) string {
+	r := new(big.Rat).SetFrac(new(big.Int).SetUint64(parts), big.NewInt(1e18))
+	return strings.TrimRight(r.FloatString(18), "0")
 }

@@ -1,4 +1,9 @@
-package main
+// Package devnet is the walk-through behind `openledger devnet`: three
+// nodes in one process, in throwaway repos on loopback, each driven through
+// its own JSON-RPC API with daemon's typed client, telling the main story
+// from a Datanet to a reward claim and checking every step. It owns no
+// protocol: what it shows is done by daemon and the packages below it.
+package devnet
 
 import (
 	"bytes"
@@ -18,54 +23,50 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/spf13/cobra"
 
 	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/daemon"
 	"github.com/openledger/openledger/datanet"
-	"github.com/openledger/openledger/proofs"
 )
 
-func (a *app) devnetCmd() *cobra.Command {
-	var exit, keep bool
-	cmd := &cobra.Command{
-		Use:   "devnet",
-		Short: "Run three throwaway nodes and walk through the main job: Datanet, contribution, gossip, fetch, curation, snapshot",
-		Long: "devnet starts three nodes (alice, bob, carol) in throwaway repos on loopback and connects them; " +
-			"alice creates a Datanet curated by the three operators (weight 1 each, quorum 2, threshold 50.01%) " +
-			"and adds a sample dataset through her node's API; bob and carol join and receive the contribution " +
-			"by gossip; carol fetches every shard from the network and every file is read back over HTTP and " +
-			"checked. Then each node adds a small contribution and the curators vote through their own nodes " +
-			"until one contribution is rejected, one stays pending on a split vote and two are accepted; " +
-			"the votes travel by gossip and devnet waits until all three nodes tally the same. bob cuts a " +
-			"snapshot of the accepted contributions; carol verifies it (signatures, votes against the policy, " +
-			"Merkle root), fetches the whole version and checks every file over HTTP. alice runs the embedded " +
-			"dev chain: she anchors the objects she made in one transaction and verifies their proofs against " +
-			"the chain. Each step is printed with " +
-			"its CID. The nodes keep serving until Ctrl-C, or devnet exits at once with --exit.",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.devnet(cmd.Context(), exit, keep)
-		},
-	}
-	cmd.Flags().BoolVar(&exit, "exit", false, "exit when the walk-through is done instead of serving until Ctrl-C")
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the throwaway repo instead of deleting it")
-	return cmd
+// Options configure a devnet run.
+type Options struct {
+	// Out receives the walk-through, a step a line; nil discards it.
+	Out io.Writer
+	// Logger is the nodes' logger; nil discards their logs.
+	Logger *slog.Logger
+	// Version is the version the nodes report.
+	Version string
+	// Exit returns when the walk-through is done; otherwise Run keeps the
+	// nodes serving until ctx ends.
+	Exit bool
+	// Keep keeps the throwaway directory of the nodes' repos.
+	Keep bool
 }
 
-func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
-	w := a.stdout
+// Run starts three nodes (alice, bob and carol) in throwaway repos on
+// loopback and walks through the main job on them, printing each step to
+// Options.Out: a Datanet, contributions, gossip, fetch, curation, a
+// snapshot, anchors on alice's embedded dev chain, attribution and a reward
+// epoch with a claim. Each node is driven through its own API, over its
+// unix socket, as any client would. It fails at the first step whose
+// result is not what the story expects.
+func Run(ctx context.Context, opts Options) (err error) {
+	w := opts.Out
+	if w == nil {
+		w = io.Discard
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	step := func(format string, args ...any) { fmt.Fprintf(w, "==> "+format+"\n", args...) }
 	dir, err := os.MkdirTemp("", "openledger-devnet-*")
 	if err != nil {
 		return err
 	}
-	if !keep {
+	if !opts.Keep {
 		defer os.RemoveAll(dir)
-	}
-	log, err := a.logger("warn")
-	if err != nil {
-		return err
 	}
 	// Three nodes on loopback, as three daemons would run on three machines.
 	names := []string{"alice", "bob", "carol"}
@@ -73,7 +74,7 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	for i, name := range names {
 		// alice runs the embedded dev chain and anchors what she makes;
 		// bob and carol run without a chain.
-		dn, err := startDevNode(ctx, filepath.Join(dir, name), name, log, name == "alice")
+		dn, err := startDevNode(ctx, filepath.Join(dir, name), name, log, opts.Version, name == "alice")
 		if err != nil {
 			return err
 		}
@@ -87,13 +88,12 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	}
 	alice, bob, carol := nodes[0], nodes[1], nodes[2]
 	for _, pair := range [][2]*devNode{{bob, alice}, {carol, bob}} {
-		var pid string
-		if err := pair[0].rpc.CallContext(ctx, &pid, "node_connect", pair[1].id.Addrs[0]); err != nil {
-			return rpcErr(err)
+		if _, err := pair[0].api.NodeConnect(ctx, pair[1].id.Addrs[0]); err != nil {
+			return err
 		}
 		step("%s connects to %s (%s)", pair[0].name, pair[1].name, pair[1].id.Addrs[0])
 	}
-	client := alice.rpc
+	client := alice.api
 	repo := alice.repo
 	node := alice.node
 	base := "http://" + node.HTTPAddr()
@@ -104,18 +104,18 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	for i, p := range nodes {
 		curators[i] = datanet.Curator{Address: common.HexToAddress(p.id.Account), Weight: 1}
 	}
-	var dn daemon.DatanetView
-	if err := client.CallContext(ctx, &dn, "datanet_create", datanet.DatanetSpec{
+	dn, err := client.DatanetCreate(ctx, datanet.DatanetSpec{
 		Name: "devnet-sample", Description: "sample corpus made by openledger devnet", License: "CC-BY-4.0",
 		Curators: curators, Quorum: 2, ThresholdBps: 5001,
-	}); err != nil {
-		return rpcErr(err)
+	})
+	if err != nil {
+		return err
 	}
 	step("datanet_create %q\n    id %s\n    curators alice, bob and carol (weight 1 each), quorum %d, threshold %d bps, no voting deadline",
 		dn.Datanet.Name, dn.ID, dn.Datanet.Quorum, dn.Datanet.ThresholdBps)
 	for _, p := range []*devNode{bob, carol} {
-		if err := p.rpc.CallContext(ctx, nil, "datanet_join", dn.ID); err != nil {
-			return rpcErr(err)
+		if err := p.api.DatanetJoin(ctx, dn.ID); err != nil {
+			return err
 		}
 	}
 	step("bob and carol join the datanet (subscribe to its topic, sync its objects)")
@@ -128,9 +128,9 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	step("wrote a sample dataset: %d files, %s under %s", len(files), humanize.IBytes(uint64(total)), data)
 
 	start := time.Now()
-	var added daemon.AddResult
-	if err := client.CallContext(ctx, &added, "content_add", daemon.AddArgs{Paths: []string{data}, Datanet: dn.ID}); err != nil {
-		return rpcErr(err)
+	added, err := client.ContentAdd(ctx, daemon.AddArgs{Paths: []string{data}, Datanet: dn.ID})
+	if err != nil {
+		return err
 	}
 	step("content_add on alice (chunked into 1 MiB shards, signed with EIP-712) in %s\n    contribution %s\n    merkle root  %s",
 		time.Since(start).Round(time.Millisecond), added.CID, added.Root)
@@ -146,16 +146,16 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	}
 	step("the signed contribution reached bob and carol by gossip %s after the add returned", time.Since(start).Round(time.Millisecond))
 	start = time.Now()
-	var fetched daemon.FetchResult
-	if err := carol.rpc.CallContext(ctx, &fetched, "content_fetch", added.CID); err != nil {
-		return rpcErr(err)
+	fetched, err := carol.api.ContentFetch(ctx, added.CID)
+	if err != nil {
+		return err
 	}
 	step("carol fetches %s: %d shards (%s) verified in %s, then provides it", added.CID, fetched.Fetched,
 		humanize.IBytes(uint64(fetched.Bytes)), time.Since(start).Round(time.Millisecond))
 
-	var ls daemon.LsResult
-	if err := client.CallContext(ctx, &ls, "content_ls", added.CID); err != nil {
-		return rpcErr(err)
+	ls, err := client.ContentLs(ctx, added.CID)
+	if err != nil {
+		return err
 	}
 	step("content_ls %s: %d files, %s", added.CID, len(ls.Files), humanize.IBytes(ls.Size))
 
@@ -186,9 +186,9 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 	}
 	step("GET with Range: bytes=1048000-1048599 of %s (across a shard boundary): %d bytes", big.Path, len(part))
 
-	var v daemon.VerifyResult
-	if err := client.CallContext(ctx, &v, "repo_verify"); err != nil {
-		return rpcErr(err)
+	v, err := client.RepoVerify(ctx)
+	if err != nil {
+		return err
 	}
 	step("repo_verify: %d shards and %d objects rehashed, %d corrupt", v.Shards, v.Objects, len(v.Faults))
 	if len(v.Faults) > 0 {
@@ -210,7 +210,7 @@ func (a *app) devnet(ctx context.Context, exit, keep bool) (err error) {
 		return err
 	}
 
-	if exit {
+	if opts.Exit {
 		step("done (--exit)")
 		return nil
 	}
@@ -226,10 +226,11 @@ type devNode struct {
 	repo *daemon.Repo
 	node *daemon.Node
 	rpc  *rpc.Client
+	api  *daemon.API
 	id   daemon.IDResult
 }
 
-func startDevNode(ctx context.Context, dir, name string, log *slog.Logger, chain bool) (*devNode, error) {
+func startDevNode(ctx context.Context, dir, name string, log *slog.Logger, version string, chain bool) (*devNode, error) {
 	cfg, err := daemon.ProfileConfig("test")
 	if err != nil {
 		return nil, err
@@ -259,10 +260,13 @@ func startDevNode(ctx context.Context, dir, name string, log *slog.Logger, chain
 		d.close()
 		return nil, err
 	}
-	if err := d.rpc.CallContext(ctx, &d.id, "node_id"); err != nil {
+	d.api = daemon.NewAPI(d.rpc)
+	id, err := d.api.NodeID(ctx)
+	if err != nil {
 		d.close()
-		return nil, rpcErr(err)
+		return nil, err
 	}
+	d.id = *id
 	return d, nil
 }
 
@@ -298,8 +302,8 @@ func waitFor(ctx context.Context, what string, cond func(ctx context.Context) (d
 // waitListed waits until a node lists a contribution in a Datanet.
 func waitListed(ctx context.Context, d *devNode, dn, contribution string) error {
 	return waitFor(ctx, fmt.Sprintf("%s to receive contribution %s", d.name, contribution), func(ctx context.Context) (bool, string) {
-		var show daemon.DatanetDetail
-		if err := d.rpc.CallContext(ctx, &show, "datanet_show", dn); err != nil {
+		show, err := d.api.DatanetShow(ctx, dn)
+		if err != nil {
 			return false, err.Error()
 		}
 		for _, c := range show.Contributions {
@@ -395,9 +399,9 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 					return "", err
 				}
 			}
-			var added daemon.AddResult
-			if err := c.by.rpc.CallContext(ctx, &added, "content_add", daemon.AddArgs{Paths: []string{top}, Datanet: dn}); err != nil {
-				return "", rpcErr(err)
+			added, err := c.by.api.ContentAdd(ctx, daemon.AddArgs{Paths: []string{top}, Datanet: dn})
+			if err != nil {
+				return "", err
 			}
 			c.cid = added.CID
 			step("content_add on %s: %s, %s\n    contribution %s", c.by.name, c.label, humanize.IBytes(added.Size), c.cid)
@@ -419,11 +423,11 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 	votes := 0
 	for _, c := range contributions {
 		for _, v := range c.votes {
-			var res daemon.VoteResult
-			if err := v.by.rpc.CallContext(ctx, &res, "curation_vote", daemon.VoteArgs{
+			res, err := v.by.api.CurationVote(ctx, daemon.VoteArgs{
 				Contribution: c.cid, Decision: string(v.decision), Reason: v.reason,
-			}); err != nil {
-				return "", rpcErr(err)
+			})
+			if err != nil {
+				return "", err
 			}
 			votes++
 			fmt.Fprintf(w, "    %-5s %-7s %-8s vote %s, %s sees %-25s %q\n",
@@ -434,11 +438,11 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 		for _, p := range nodes {
 			what := fmt.Sprintf("%s to tally %s (%s) as %s, %d for %d against", p.name, c.label, c.cid, c.want, c.approve(), c.reject())
 			err := waitFor(ctx, what, func(ctx context.Context) (bool, string) {
-				var t daemon.TallyView
-				if err := p.rpc.CallContext(ctx, &t, "curation_show", c.cid); err != nil {
+				t, err := p.api.CurationShow(ctx, c.cid)
+				if err != nil {
 					return false, err.Error()
 				}
-				return t.Status == c.want && t.Approve == c.approve() && t.Reject == c.reject(), tallyString(&t)
+				return t.Status == c.want && t.Approve == c.approve() && t.Reject == c.reject(), tallyString(t)
 			})
 			if err != nil {
 				return "", err
@@ -453,9 +457,11 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 
 	statuses := make([]daemon.StatusResult, len(nodes))
 	for i, p := range nodes {
-		if err := p.rpc.CallContext(ctx, &statuses[i], "curation_status", dn); err != nil {
-			return "", rpcErr(err)
+		st, err := p.api.CurationStatus(ctx, dn)
+		if err != nil {
+			return "", err
 		}
+		statuses[i] = *st
 	}
 	cs := statuses[2]
 	for i, s := range statuses {
@@ -470,17 +476,17 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 	step("curation_status on carol (the same on alice and bob): %d contributions: %d accepted, %d rejected, %d pending, %d expired; %d votes by %d curators",
 		cs.Contributions, cs.Counts["accepted"], cs.Counts["rejected"], cs.Counts["pending"], cs.Counts["expired"], cs.Votes, cs.Curators)
 
-	var snap daemon.SnapshotView
-	if err := bob.rpc.CallContext(ctx, &snap, "snapshot_cut", dn); err != nil {
-		return "", rpcErr(err)
+	snap, err := bob.api.SnapshotCut(ctx, dn)
+	if err != nil {
+		return "", err
 	}
 	step("snapshot_cut on bob: version %d of the datanet, %d accepted contributions (%s) with %d votes as evidence\n    snapshot    %s\n    merkle root %s",
 		snap.Version, snap.Contributions, humanize.IBytes(snap.Size), snap.Votes, snap.CID, snap.Root)
 	start = time.Now()
 	for _, p := range []*devNode{alice, carol} {
 		err := waitFor(ctx, fmt.Sprintf("%s to hold snapshot %s", p.name, snap.CID), func(ctx context.Context) (bool, string) {
-			var list []daemon.SnapshotView
-			if err := p.rpc.CallContext(ctx, &list, "snapshot_list", dn); err != nil {
+			list, err := p.api.SnapshotList(ctx, dn)
+			if err != nil {
 				return false, err.Error()
 			}
 			for _, s := range list {
@@ -496,9 +502,9 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 	}
 	step("the snapshot reached alice and carol by gossip in %s (snapshot_list)", time.Since(start).Round(time.Millisecond))
 
-	var verdict daemon.SnapshotVerdict
-	if err := carol.rpc.CallContext(ctx, &verdict, "snapshot_verify", snap.CID); err != nil {
-		return "", rpcErr(err)
+	verdict, err := carol.api.SnapshotVerify(ctx, snap.CID)
+	if err != nil {
+		return "", err
 	}
 	if !verdict.OK {
 		return "", fmt.Errorf("devnet: snapshot_verify %s on carol: %s", snap.CID, verdict.Problems)
@@ -506,16 +512,16 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 	step("snapshot_verify on carol: ok %t\n    checked %s", verdict.OK, verdict.Checked)
 
 	start = time.Now()
-	var fetched daemon.FetchResult
-	if err := carol.rpc.CallContext(ctx, &fetched, "content_fetch", snap.CID); err != nil {
-		return "", rpcErr(err)
+	fetched, err := carol.api.ContentFetch(ctx, snap.CID)
+	if err != nil {
+		return "", err
 	}
 	step("carol fetches the whole version %s: %d shards, %d fetched (%s) and verified in %s, the rest already held",
 		snap.CID, fetched.Shards, fetched.Fetched, humanize.IBytes(uint64(fetched.Bytes)), time.Since(start).Round(time.Millisecond))
 
-	var ls daemon.LsResult
-	if err := carol.rpc.CallContext(ctx, &ls, "content_ls", snap.CID); err != nil {
-		return "", rpcErr(err)
+	ls, err := carol.api.ContentLs(ctx, snap.CID)
+	if err != nil {
+		return "", err
 	}
 	step("content_ls %s on carol: %d files, %s, one directory per contribution:", snap.CID, len(ls.Files), humanize.IBytes(ls.Size))
 	base := "http://" + carol.node.HTTPAddr() + daemon.ContentPath + snap.CID + "/"
@@ -621,20 +627,20 @@ func writeSampleDataset(dir string) ([]string, int64, error) {
 // devnetAnchors flushes alice's anchor queue to her embedded dev chain and
 // verifies the proofs of her Datanet and her contribution against it.
 func devnetAnchors(ctx context.Context, step func(string, ...any), alice *devNode, ids ...string) error {
-	var cs daemon.ChainStatus
-	if err := alice.rpc.CallContext(ctx, &cs, "chain_status"); err != nil {
-		return rpcErr(err)
+	cs, err := alice.api.ChainStatus(ctx)
+	if err != nil {
+		return err
 	}
-	var st daemon.AnchorStatusView
-	if err := alice.rpc.CallContext(ctx, &st, "anchor_flush"); err != nil {
-		return rpcErr(err)
+	st, err := alice.api.AnchorFlush(ctx)
+	if err != nil {
+		return err
 	}
 	step("anchor_flush on alice: %d objects she made (Datanet, contributions, votes) anchored on her embedded dev chain (chain %d, registry %s)",
 		st.Anchored, cs.ChainID, st.Registry)
 	for _, id := range ids {
-		var p proofs.AnchorProof
-		if err := alice.rpc.CallContext(ctx, &p, "proofs_verify", id); err != nil {
-			return rpcErr(err)
+		p, err := alice.api.ProofsVerify(ctx, id)
+		if err != nil {
+			return err
 		}
 		step("proofs_verify %s: leaf in batch %s (%d items, %d-hash path), anchored in block %d by tx %s",
 			id, p.Root, p.ItemCount, len(p.Path), p.BlockNumber, p.TxHash.Hex())
