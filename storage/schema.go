@@ -55,6 +55,9 @@ import (
 //	                           u <multihash>. Session-held shards are GC roots.
 //	f                        → empty. Written and dropped at once by GC to make
 //	                           Badger flush its memtable (see flushDeletions).
+//	x <key>                  → the index key space of this store's callers
+//	                           (IndexTxn); keys and values are theirs. The
+//	                           datanet registry documents its keys.
 //
 // A committed session's t and u keys are deleted right after its commit
 // transaction; if the process dies in between, Open deletes them (their s
@@ -81,6 +84,7 @@ const (
 	prefixSessionShard byte = 't'
 	prefixShardSession byte = 'u'
 	prefixFlushMarker  byte = 'f'
+	prefixIndex        byte = 'x'
 )
 
 // schemaVersion is the version of the key schema above.

@@ -128,6 +128,12 @@ func (ss *Session) putShards(batch []chunk) error {
 // One transaction holds about 1 + (links) entries; Badger's limit is
 // roughly 90,000 entries (a 90 GiB file in 1 MiB shards).
 func (ss *Session) Commit(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool) error {
+	return ss.CommitIndexed(ctx, c, data, links, pin, nil)
+}
+
+// CommitIndexed is Commit with the index writes of fn in the commit's
+// transaction (see PutObjectIndexed). fn may run more than once.
+func (ss *Session) CommitIndexed(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool, fn func(*IndexTxn) error) error {
 	if err := checkObject(c, data, links); err != nil {
 		return fmt.Errorf("commit session %d: %w", ss.id, err)
 	}
@@ -144,6 +150,11 @@ func (ss *Session) Commit(ctx context.Context, c cid.Cid, data []byte, links []c
 		}
 		if pin {
 			if err := txn.Set(pinKey(c), nil); err != nil {
+				return err
+			}
+		}
+		if fn != nil {
+			if err := fn(&IndexTxn{txn: txn}); err != nil {
 				return err
 			}
 		}

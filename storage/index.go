@@ -1,0 +1,146 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/ipfs/go-cid"
+)
+
+// The index key space holds the secondary indexes of this store's callers
+// (the datanet registry's lists by status, time and kind), under the prefix
+// x; keys and values are theirs. An index update can share the transaction
+// of the object it indexes (PutObjectIndexed, Session.CommitIndexed), so a
+// crash never leaves an object stored and not indexed, or the reverse. GC
+// does not read or delete index keys: an index may name objects that GC
+// has collected, and its readers skip those.
+
+// IndexTxn reads, and in an update writes, the index key space within one
+// Badger transaction. Keys given to it are relative to the index prefix.
+// Values it returns are copies the caller may keep.
+type IndexTxn struct {
+	txn *badger.Txn
+}
+
+func indexKey(key []byte) []byte {
+	return append([]byte{prefixIndex}, key...)
+}
+
+// Get returns the value of key, or an error wrapping ErrNotFound.
+func (t *IndexTxn) Get(key []byte) ([]byte, error) {
+	item, err := t.txn.Get(indexKey(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("index key %x: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// Set sets key to value.
+func (t *IndexTxn) Set(key, value []byte) error {
+	return t.txn.Set(indexKey(key), value)
+}
+
+// Delete deletes key; deleting a missing key is not an error.
+func (t *IndexTxn) Delete(key []byte) error {
+	return t.txn.Delete(indexKey(key))
+}
+
+// Scan calls fn for the keys that start with prefix, in key order from
+// the first key at or after start (start "" or nil: from the first), or in
+// reverse order from the last key at or before start when reverse is set
+// (start nil: from the last). It stops when fn returns false or an error.
+// fn gets the key relative to the index prefix; key and value are valid
+// only during the call.
+func (t *IndexTxn) Scan(prefix, start []byte, reverse bool, fn func(key, value []byte) (bool, error)) error {
+	full := indexKey(prefix)
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = full
+	opts.Reverse = reverse
+	opts.PrefetchValues = false
+	it := t.txn.NewIterator(opts)
+	defer it.Close()
+	seek := indexKey(start)
+	switch {
+	case !reverse && bytes.Compare(seek, full) < 0:
+		seek = full
+	case reverse && (start == nil || !bytes.HasPrefix(seek, full)):
+		// Seek in reverse lands on the last key <= seek: past every key
+		// with the prefix.
+		seek = append(bytes.Clone(full), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	}
+	for it.Seek(seek); it.ValidForPrefix(full); it.Next() {
+		item := it.Item()
+		var more bool
+		err := item.Value(func(v []byte) error {
+			var err error
+			more, err = fn(item.Key()[1:], v)
+			return err
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ViewIndex runs fn in a read-only transaction.
+func (s *Store) ViewIndex(ctx context.Context, fn func(*IndexTxn) error) error {
+	if err := s.begin(ctx); err != nil {
+		return fmt.Errorf("read index: %w", err)
+	}
+	defer s.end()
+	return s.db.View(func(txn *badger.Txn) error { return fn(&IndexTxn{txn: txn}) })
+}
+
+// UpdateIndex runs fn in a read-write transaction and commits it. fn may
+// run more than once (after a conflict with a concurrent transaction), so
+// it must have no effect outside the transaction. A transaction holds a
+// bounded number of writes (badger.ErrTxnTooBig): write large rebuilds in
+// several calls.
+func (s *Store) UpdateIndex(ctx context.Context, fn func(*IndexTxn) error) error {
+	if err := s.begin(ctx); err != nil {
+		return fmt.Errorf("update index: %w", err)
+	}
+	defer s.end()
+	return s.update(func(txn *badger.Txn) error { return fn(&IndexTxn{txn: txn}) })
+}
+
+// PutObjectIndexed is PutObject, pinning c too when pin is set, with the
+// index writes of fn in the same transaction: the object and its index
+// entries are stored together or not at all. fn may run more than once
+// (see UpdateIndex).
+func (s *Store) PutObjectIndexed(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool, fn func(*IndexTxn) error) error {
+	if err := checkObject(c, data, links); err != nil {
+		return fmt.Errorf("put object: %w", err)
+	}
+	if err := s.begin(ctx); err != nil {
+		return fmt.Errorf("put object %s: %w", c, err)
+	}
+	defer s.end()
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
+	err := s.update(func(txn *badger.Txn) error {
+		if err := putObject(txn, c, data, links); err != nil {
+			return err
+		}
+		if pin {
+			if err := txn.Set(pinKey(c), nil); err != nil {
+				return err
+			}
+		}
+		if fn != nil {
+			return fn(&IndexTxn{txn: txn})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put object %s: %w", c, err)
+	}
+	return nil
+}
