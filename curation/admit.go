@@ -60,6 +60,15 @@ func (Rules) AdmitVote(d *datanet.Datanet, created int64, v *datanet.Vote) error
 	return nil
 }
 
+// Tally is the package function Tally under d's policy.
+func (Rules) Tally(d *datanet.Datanet, contribution cid.Cid, created int64, votes []*datanet.Vote, now time.Time) (datanet.TallyState, error) {
+	r, err := Tally(PolicyOf(d), contribution, time.Unix(created, 0), votes, now)
+	if err != nil {
+		return datanet.TallyState{}, err
+	}
+	return datanet.TallyState{Status: r.Status, Approve: r.Approve, Reject: r.Reject, Counted: r.Counted}, nil
+}
+
 // VerifySnapshot is the package function VerifySnapshot.
 func (Rules) VerifySnapshot(s *datanet.Snapshot, policy *datanet.Datanet, contributions map[cid.Cid]*datanet.Contribution) error {
 	return VerifySnapshot(s, policy, contributions)

@@ -77,40 +77,17 @@ func (p Policy) total() (uint64, error) {
 	return total, nil
 }
 
-// Status is the verdict on a contribution.
-type Status uint8
+// Status is the verdict on a contribution (datanet.Status, whose home is
+// datanet so the registry's index can name it).
+type Status = datanet.Status
 
 // The statuses of a contribution; see the package documentation.
 const (
-	Pending Status = iota
-	Accepted
-	Rejected
-	Expired
+	Pending  = datanet.Pending
+	Accepted = datanet.Accepted
+	Rejected = datanet.Rejected
+	Expired  = datanet.Expired
 )
-
-var statusNames = [...]string{"pending", "accepted", "rejected", "expired"}
-
-// String returns "pending", "accepted", "rejected" or "expired".
-func (s Status) String() string {
-	if int(s) < len(statusNames) {
-		return statusNames[s]
-	}
-	return fmt.Sprintf("Status(%d)", uint8(s))
-}
-
-// MarshalText returns the String form.
-func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads the String form.
-func (s *Status) UnmarshalText(text []byte) error {
-	for i, name := range statusNames {
-		if string(text) == name {
-			*s = Status(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("curation: unknown status %q", text)
-}
 
 // Reason says why a vote was not counted.
 type Reason uint8

@@ -125,7 +125,10 @@ func (r *Registry) RegisterModel(ctx context.Context, spec ModelSpec, paths []st
 		return cid.Undef, nil, err
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
-	if err := sess.Commit(ctx, c, data, m.Links(), true); err != nil {
+	err = r.putIndexed(ctx, c, m, m.Snapshots[0].Datanet, func(fn func(*storage.IndexTxn) error) error {
+		return sess.CommitIndexed(ctx, c, data, m.Links(), true, fn)
+	})
+	if err != nil {
 		return cid.Undef, nil, fmt.Errorf("commit model: %w", err)
 	}
 	r.emit(&Checked{CID: c, Datanet: m.Snapshots[0].Datanet, Object: m}, true)
@@ -366,8 +369,8 @@ func (r *Registry) RewardEpoch(ctx context.Context, c cid.Cid) (*RewardEpoch, er
 // then CID bytes).
 func (r *Registry) Models(ctx context.Context) ([]ModelRef, error) {
 	var out []ModelRef
-	err := r.forEach(ctx, KindModel, func(c cid.Cid, obj Object) error {
-		out = append(out, ModelRef{CID: c, Model: obj.(*ModelRecord)})
+	err := forEachOfKind(ctx, r, KindModel, func(c cid.Cid, m *ModelRecord) error {
+		out = append(out, ModelRef{CID: c, Model: m})
 		return nil
 	})
 	slices.SortFunc(out, func(a, b ModelRef) int {
@@ -414,25 +417,26 @@ func (r *Registry) AttributionRecords(ctx context.Context, model cid.Cid) ([]cid
 }
 
 // AllAttributionRecords lists every attribution record held here, in CID
-// byte order. It scans the whole store.
+// byte order, from the index of objects by kind.
 func (r *Registry) AllAttributionRecords(ctx context.Context) ([]cid.Cid, error) {
 	var out []cid.Cid
-	err := r.store.ForEachObject(ctx, func(c cid.Cid, data []byte) error {
-		if k, err := KindOf(data); err == nil && k == KindAttribution {
-			out = append(out, c)
+	after := cid.Undef
+	for {
+		ids, err := r.ObjectsOfKind(ctx, KindAttribution, after, MaxPage)
+		if err != nil || len(ids) == 0 {
+			return out, err
 		}
-		return nil
-	})
-	SortCIDs(out)
-	return out, err
+		out = append(out, ids...)
+		after = ids[len(ids)-1]
+	}
 }
 
 // RewardEpochs lists the reward epochs held here by Number, then CID
 // bytes. Epochs of every distributor and chain are listed; callers filter.
 func (r *Registry) RewardEpochs(ctx context.Context) ([]EpochRef, error) {
 	var out []EpochRef
-	err := r.forEach(ctx, KindRewardEpoch, func(c cid.Cid, obj Object) error {
-		out = append(out, EpochRef{CID: c, Epoch: obj.(*RewardEpoch)})
+	err := forEachOfKind(ctx, r, KindRewardEpoch, func(c cid.Cid, e *RewardEpoch) error {
+		out = append(out, EpochRef{CID: c, Epoch: e})
 		return nil
 	})
 	slices.SortFunc(out, func(a, b EpochRef) int {

@@ -123,7 +123,7 @@ func (r *Registry) Put(ctx context.Context, data []byte) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.put(ctx, ch.Object, true); err != nil {
+	if _, err := r.put(ctx, ch.Object, ch.Datanet, true); err != nil {
 		return nil, err
 	}
 	r.emit(ch, false)

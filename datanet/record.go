@@ -233,7 +233,10 @@ func (r *Registry) SubmitAttribution(ctx context.Context, rec *AttributionRecord
 	if len(refs) != 1 || !refs[0].CID.Equals(rec.Output) {
 		return nil, fmt.Errorf("%w: the output stored as %d shards, want its one raw CID %s", ErrInvalid, len(refs), rec.Output)
 	}
-	if err := sess.Commit(ctx, ch.CID, data, rec.Links(), true); err != nil {
+	err = r.putIndexed(ctx, ch.CID, rec, ch.Datanet, func(fn func(*storage.IndexTxn) error) error {
+		return sess.CommitIndexed(ctx, ch.CID, data, rec.Links(), true, fn)
+	})
+	if err != nil {
 		return nil, err
 	}
 	r.emit(ch, true)

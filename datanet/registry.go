@@ -2,7 +2,6 @@ package datanet
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +38,9 @@ type Registry struct {
 	now      func() time.Time
 	onStored func(Stored)
 
+	// indexMu is held for reading by every index write of a stored object
+	// and every read of lists and counts, and for writing by a rebuild.
+	indexMu  sync.RWMutex
 	mu       sync.Mutex
 	heads    map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
 	headsGen uint64                     // counts drops, so a Head racing a drop doesn't cache
@@ -58,6 +60,11 @@ type Rules interface {
 	// VerifySnapshot rechecks a snapshot's evidence against the policy
 	// version it names and its contributions.
 	VerifySnapshot(s *Snapshot, policy *Datanet, contributions map[cid.Cid]*Contribution) error
+	// Tally decides contribution (created at created, Unix seconds) under
+	// the Datanet version d from votes as of now: its status, the counted
+	// weights and the counted votes. Votes may be repeated, superseded or
+	// not count; the tally sorts them out.
+	Tally(d *Datanet, contribution cid.Cid, created int64, votes []*Vote, now time.Time) (TallyState, error)
 }
 
 // Config is what a Registry is built with.
@@ -98,7 +105,11 @@ func NewRegistry(store *storage.Store, cfg Config) (*Registry, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored, heads: map[cid.Cid]DatanetVersion{}}, nil
+	r := &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored, heads: map[cid.Cid]DatanetVersion{}}
+	if err := r.buildIndex(context.Background()); err != nil {
+		return nil, fmt.Errorf("datanet: build the index: %w", err)
+	}
+	return r, nil
 }
 
 // DatanetSpec is what a caller chooses when creating a Datanet.
@@ -175,7 +186,7 @@ func (r *Registry) CreateDatanet(ctx context.Context, spec DatanetSpec, chainID 
 	if err := SignDatanet(d, signer); err != nil {
 		return cid.Undef, nil, err
 	}
-	c, err := r.put(ctx, d, true)
+	c, err := r.put(ctx, d, cid.Undef, true)
 	if err != nil {
 		return cid.Undef, nil, err
 	}
@@ -190,25 +201,45 @@ func (r *Registry) emit(ch *Checked, local bool) {
 	}
 }
 
-// put stores a verified object and optionally pins it.
-func (r *Registry) put(ctx context.Context, obj Object, pin bool) (cid.Cid, error) {
+// put stores a verified object of the set of the Datanet set, with its
+// index entries, and optionally pins it. After a new version of a Datanet
+// it decides the Datanet's contributions again if the policy changed.
+func (r *Registry) put(ctx context.Context, obj Object, set cid.Cid, pin bool) (cid.Cid, error) {
 	data, err := obj.Encode()
 	if err != nil {
 		return cid.Undef, err
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
-	if err := r.store.PutObject(ctx, c, data, obj.Links()); err != nil {
+	if err := r.putIndexed(ctx, c, obj, set, func(fn func(*storage.IndexTxn) error) error {
+		return r.store.PutObjectIndexed(ctx, c, data, obj.Links(), pin, fn)
+	}); err != nil {
 		return cid.Undef, fmt.Errorf("store %s %s: %w", obj.Kind(), c, err)
 	}
-	if pin {
-		if err := r.store.Pin(ctx, c); err != nil {
-			return cid.Undef, fmt.Errorf("pin %s: %w", c, err)
+	return c, nil
+}
+
+// putIndexed runs write, which stores object c in one transaction with the
+// index writes it is given, then does what a new Datanet version needs.
+func (r *Registry) putIndexed(ctx context.Context, c cid.Cid, obj Object, set cid.Cid, write func(func(*storage.IndexTxn) error) error) error {
+	err := func() error {
+		r.indexMu.RLock()
+		defer r.indexMu.RUnlock()
+		fn, err := r.indexer(ctx, c, obj, set)
+		if err != nil {
+			return err
 		}
+		return write(fn)
+	}()
+	if err != nil {
+		return err
 	}
 	if d, ok := obj.(*Datanet); ok && d.Seq > 0 {
 		r.forgetHeads()
+		if set.Defined() {
+			return r.rebuildIfStale(ctx, set)
+		}
 	}
-	return c, nil
+	return nil
 }
 
 // Object loads and decodes any stored signed object.
@@ -246,29 +277,19 @@ type ContributionEntry struct {
 	Contribution *Contribution
 }
 
-// Datanets lists the Datanets held by this node, oldest first, each at
-// its current version.
+// Datanets lists every Datanet held by this node, oldest first, each at
+// its current version (DatanetsPage a page at a time).
 func (r *Registry) Datanets(ctx context.Context) ([]DatanetEntry, error) {
 	var out []DatanetEntry
-	created := map[cid.Cid]int64{} // of the first version: updates don't reorder
-	err := r.forEach(ctx, KindDatanet, func(c cid.Cid, obj Object) error {
-		if d := obj.(*Datanet); d.Seq == 0 {
-			h, err := r.Head(ctx, c)
-			if err != nil {
-				return err
-			}
-			created[c] = d.Created
-			out = append(out, DatanetEntry{ID: c, Datanet: h.Datanet})
+	after := cid.Undef
+	for {
+		page, err := r.DatanetsPage(ctx, after, MaxPage)
+		if err != nil || len(page) == 0 {
+			return out, err
 		}
-		return nil
-	})
-	slices.SortStableFunc(out, func(a, b DatanetEntry) int {
-		if ca, cb := created[a.ID], created[b.ID]; ca != cb {
-			return cmp.Compare(ca, cb)
-		}
-		return strings.Compare(a.ID.KeyString(), b.ID.KeyString())
-	})
-	return out, err
+		out = append(out, page...)
+		after = page[len(page)-1].ID
+	}
 }
 
 // Contributions lists the contributions to a Datanet held by this node,
@@ -288,21 +309,6 @@ func (r *Registry) Contributions(ctx context.Context, datanetID cid.Cid) ([]Cont
 		return strings.Compare(a.CID.KeyString(), b.CID.KeyString())
 	})
 	return out, err
-}
-
-// forEach calls fn for every stored object of the given kind. It scans
-// the whole store; members reads the reverse link index instead.
-func (r *Registry) forEach(ctx context.Context, kind string, fn func(cid.Cid, Object) error) error {
-	return r.store.ForEachObject(ctx, func(c cid.Cid, data []byte) error {
-		if k, err := KindOf(data); err != nil || k != kind {
-			return nil
-		}
-		obj, err := Decode(data)
-		if err != nil {
-			return fmt.Errorf("decode object %s: %w", c, err)
-		}
-		return fn(c, obj)
-	})
 }
 
 // AddOptions configures Add.
@@ -392,7 +398,10 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 		return cid.Undef, nil, err
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
-	if err := sess.Commit(ctx, c, data, contribution.Links(), true); err != nil {
+	err = r.putIndexed(ctx, c, contribution, opts.Datanet, func(fn func(*storage.IndexTxn) error) error {
+		return sess.CommitIndexed(ctx, c, data, contribution.Links(), true, fn)
+	})
+	if err != nil {
 		return cid.Undef, nil, fmt.Errorf("commit contribution: %w", err)
 	}
 	r.emit(&Checked{CID: c, Datanet: opts.Datanet, Object: contribution}, true)

@@ -137,17 +137,37 @@ func (r *Registry) Versions(ctx context.Context, id cid.Cid) ([]DatanetVersion, 
 }
 
 // nextVersions returns the stored updates of v (seq one more, prev v, same
-// owner and chain), lowest CID first.
+// owner and chain), lowest CID first, from the index of versions by prev.
 func (r *Registry) nextVersions(ctx context.Context, v DatanetVersion) ([]DatanetVersion, error) {
+	var ids []cid.Cid
+	prefix := ixKey(ixUpdates, v.CID.Bytes())
+	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		return tx.Scan(prefix, nil, false, func(key, _ []byte) (bool, error) {
+			c, err := cid.Cast(key[len(prefix):])
+			if err != nil {
+				return false, fmt.Errorf("%w: version index entry: %w", storage.ErrCorrupt, err)
+			}
+			ids = append(ids, c)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
 	var out []DatanetVersion
-	err := r.members(ctx, v.CID, KindDatanet, func(c cid.Cid, obj Object) error {
-		d := obj.(*Datanet)
+	for _, c := range ids { // in CID byte order
+		d, err := r.datanetObject(ctx, c)
+		if missing(err) {
+			continue // collected
+		}
+		if err != nil {
+			return nil, err
+		}
 		if d.Prev.Equals(v.CID) && followsVersion(d, v.Datanet) == nil {
 			out = append(out, DatanetVersion{CID: c, Datanet: d})
 		}
-		return nil
-	})
-	return out, err // members walks in CID byte order
+	}
+	return out, nil
 }
 
 // followsVersion checks that d may follow prev.
@@ -344,7 +364,7 @@ func (r *Registry) Submit(ctx context.Context, obj Object) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.put(ctx, ch.Object, true); err != nil {
+	if _, err := r.put(ctx, ch.Object, ch.Datanet, true); err != nil {
 		return nil, err
 	}
 	r.emit(ch, true)
@@ -416,12 +436,15 @@ func (r *Registry) State(ctx context.Context, id cid.Cid) (*State, error) {
 // then CID bytes.
 func (r *Registry) Snapshots(ctx context.Context, id cid.Cid) ([]SnapshotRef, error) {
 	var out []SnapshotRef
-	err := r.members(ctx, id, KindSnapshot, func(c cid.Cid, obj Object) error {
-		out = append(out, SnapshotRef{CID: c, Snapshot: obj.(*Snapshot)})
-		return nil
-	})
-	sortSnapshots(out)
-	return out, err
+	after := cid.Undef
+	for {
+		page, err := r.SnapshotsPage(ctx, id, after, MaxPage, false)
+		if err != nil || len(page) == 0 {
+			return out, err
+		}
+		out = append(out, page...)
+		after = page[len(page)-1].CID
+	}
 }
 
 func sortSnapshots(s []SnapshotRef) {

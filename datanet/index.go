@@ -1,0 +1,752 @@
+package datanet
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/storage"
+)
+
+// The registry's index, in the store's index key space (storage.IndexTxn),
+// keeps what the lists and counts of a Datanet need so that no read loads
+// the whole Datanet: every entry is written in the transaction that stores
+// the object it is about. CIDs are self-delimiting, so composite keys need
+// no lengths; times and versions are 8-byte big-endian, so keys sort by
+// them.
+//
+//	#                                    → index version (uvarint); absent:
+//	                                       built from the stored objects at
+//	                                       NewRegistry
+//	K <kind> 0 <cid>                     → empty: objects by kind
+//	D <created> <datanet id>             → empty: Datanets (first versions)
+//	                                       by creation time
+//	U <prev> <cid>                       → empty: the Datanet versions
+//	                                       whose prev is <prev>
+//	C <contribution>                     → contribution record (see
+//	                                       contribRecord): its Datanet,
+//	                                       creation time, size, status and
+//	                                       counted weights
+//	S <datanet> <status> <created> <contribution>
+//	                                     → empty: contributions by status,
+//	                                       then time
+//	V <contribution> <curator>           → CID of the curator's counted
+//	                                       vote (the tally's Counted)
+//	N <datanet> <counter>                → uint64 big-endian: a count (a
+//	                                       status byte, or 'v' votes, 'b'
+//	                                       bytes, 's' snapshots)
+//	P <datanet> <version> <snapshot>     → empty: snapshots by version
+//	T <datanet>                          → CID of the Datanet version the
+//	                                       statuses were decided under
+//
+// A contribution's status is the tally's as of the last event that
+// touched it (its own arrival, a vote on it, a change of the policy, or
+// the end of its window, applied by sweep before a read). A contribution
+// the current version's rules (kinds, size) no longer admit is filed under
+// status notAdmitted and is in no list.
+const indexVersion = 1
+
+// Key prefixes of the index, under the store's index key space.
+const (
+	ixVersion  = '#'
+	ixKind     = 'K'
+	ixDatanets = 'D'
+	ixUpdates  = 'U'
+	ixContrib  = 'C'
+	ixStatus   = 'S'
+	ixVote     = 'V'
+	ixCount    = 'N'
+	ixSnapshot = 'P'
+	ixTallied  = 'T'
+)
+
+// notAdmitted files the contributions the current version of their
+// Datanet does not admit (Datanet.Admits).
+const notAdmitted Status = 0xff
+
+// Counters of a Datanet beside the status counts.
+const (
+	countVotes     = 'v'
+	countBytes     = 'b'
+	countSnapshots = 's'
+)
+
+// rebuildBatch is how many contributions a rebuild writes per transaction.
+const rebuildBatch = 256
+
+func be64(x uint64) []byte { return binary.BigEndian.AppendUint64(nil, x) }
+
+func ixKey(prefix byte, parts ...[]byte) []byte {
+	n := 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	k = append(k, prefix)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func kindKey(kind string, c cid.Cid) []byte {
+	return ixKey(ixKind, []byte(kind), []byte{0}, c.Bytes())
+}
+
+func statusKey(dn cid.Cid, st Status, created int64, c cid.Cid) []byte {
+	return ixKey(ixStatus, dn.Bytes(), []byte{byte(st)}, be64(uint64(created)), c.Bytes())
+}
+
+func countKey(dn cid.Cid, counter byte) []byte {
+	return ixKey(ixCount, dn.Bytes(), []byte{counter})
+}
+
+// contribRecord is the index's record of a contribution.
+type contribRecord struct {
+	Datanet cid.Cid
+	Created int64
+	Size    uint64
+	Status  Status
+	Approve uint64
+	Reject  uint64
+}
+
+func (k contribRecord) encode() []byte {
+	b := binary.AppendUvarint(nil, uint64(len(k.Datanet.Bytes())))
+	b = append(b, k.Datanet.Bytes()...)
+	b = binary.BigEndian.AppendUint64(b, uint64(k.Created))
+	b = binary.AppendUvarint(b, k.Size)
+	b = append(b, byte(k.Status))
+	b = binary.AppendUvarint(b, k.Approve)
+	return binary.AppendUvarint(b, k.Reject)
+}
+
+func decodeContribRecord(b []byte) (contribRecord, error) {
+	var k contribRecord
+	bad := fmt.Errorf("%w: contribution index record", storage.ErrCorrupt)
+	n, w := binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < n {
+		return k, bad
+	}
+	b = b[w:]
+	dn, err := cid.Cast(b[:n])
+	if err != nil {
+		return k, bad
+	}
+	k.Datanet, b = dn, b[n:]
+	if len(b) < 8 {
+		return k, bad
+	}
+	k.Created, b = int64(binary.BigEndian.Uint64(b)), b[8:]
+	if k.Size, w = binary.Uvarint(b); w <= 0 || len(b) == w {
+		return k, bad
+	}
+	k.Status, b = Status(b[w]), b[w+1:]
+	if k.Approve, w = binary.Uvarint(b); w <= 0 {
+		return k, bad
+	}
+	if k.Reject, w = binary.Uvarint(b[w:]); w <= 0 {
+		return k, bad
+	}
+	return k, nil
+}
+
+func getCount(tx *storage.IndexTxn, key []byte) (uint64, error) {
+	v, err := tx.Get(key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: index counter", storage.ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func addCount(tx *storage.IndexTxn, key []byte, delta int64) error {
+	n, err := getCount(tx, key)
+	if err != nil {
+		return err
+	}
+	return tx.Set(key, be64(uint64(int64(n)+delta)))
+}
+
+func has(tx *storage.IndexTxn, key []byte) (bool, error) {
+	_, err := tx.Get(key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// TallyState is the tally's verdict on a contribution (Rules.Tally).
+type TallyState struct {
+	Status  Status
+	Approve uint64 // weight of the counted approvals
+	Reject  uint64 // weight of the counted rejections
+	// Counted are the votes that count, one per curator.
+	Counted []*Vote
+}
+
+// indexer returns the index writes for obj, stored as c in the set of the
+// Datanet set, to run in the object's transaction. Reads that need no
+// transaction (the head of the Datanet) are done here, once.
+func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.Cid) (func(*storage.IndexTxn) error, error) {
+	kind := kindKey(obj.Kind(), c)
+	once := func(fn func(tx *storage.IndexTxn) error) func(*storage.IndexTxn) error {
+		return func(tx *storage.IndexTxn) error {
+			if done, err := has(tx, kind); err != nil || done {
+				return err // indexed when first stored
+			}
+			if err := tx.Set(kind, nil); err != nil {
+				return err
+			}
+			if fn == nil {
+				return nil
+			}
+			return fn(tx)
+		}
+	}
+	switch o := obj.(type) {
+	case *Datanet:
+		if o.Seq == 0 {
+			return once(func(tx *storage.IndexTxn) error {
+				if err := tx.Set(ixKey(ixTallied, c.Bytes()), c.Bytes()); err != nil {
+					return err // nothing to decide yet, under this version
+				}
+				return tx.Set(ixKey(ixDatanets, be64(uint64(o.Created)), c.Bytes()), nil)
+			}), nil
+		}
+		return once(func(tx *storage.IndexTxn) error {
+			return tx.Set(ixKey(ixUpdates, o.Prev.Bytes(), c.Bytes()), nil)
+		}), nil
+	case *Contribution:
+		head, err := r.Head(ctx, o.Datanet)
+		if err != nil {
+			return nil, err
+		}
+		st, err := r.rules.Tally(head.Datanet, c, o.Created, nil, r.now())
+		if err != nil {
+			return nil, err
+		}
+		if head.Datanet.Admits(o) != nil {
+			st.Status = notAdmitted
+		}
+		rec := contribRecord{Datanet: o.Datanet, Created: o.Created, Size: o.Size, Status: st.Status}
+		return once(func(tx *storage.IndexTxn) error {
+			if err := tx.Set(ixKey(ixContrib, c.Bytes()), rec.encode()); err != nil {
+				return err
+			}
+			if err := tx.Set(statusKey(o.Datanet, rec.Status, rec.Created, c), nil); err != nil {
+				return err
+			}
+			if err := addCount(tx, countKey(o.Datanet, byte(rec.Status)), 1); err != nil {
+				return err
+			}
+			return addCount(tx, countKey(o.Datanet, countBytes), int64(o.Size))
+		}), nil
+	case *Vote:
+		head, err := r.Head(ctx, o.Datanet)
+		if err != nil {
+			return nil, err
+		}
+		return once(func(tx *storage.IndexTxn) error {
+			if err := addCount(tx, countKey(o.Datanet, countVotes), 1); err != nil {
+				return err
+			}
+			return r.retally(ctx, tx, head.Datanet, o.Contribution, o, r.now())
+		}), nil
+	case *Snapshot:
+		return once(func(tx *storage.IndexTxn) error {
+			if err := tx.Set(ixKey(ixSnapshot, o.Datanet.Bytes(), be64(o.Version), c.Bytes()), nil); err != nil {
+				return err
+			}
+			return addCount(tx, countKey(o.Datanet, countSnapshots), 1)
+		}), nil
+	}
+	return once(nil), nil
+}
+
+// retally decides contribution k again under the Datanet version d as of
+// now, from its counted votes and v (nil for none), and moves it in the
+// index if its status or weights changed. The tally picks the counted votes
+// (the latest per curator inside the window), so this package keeps no copy
+// of that rule.
+func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet, k cid.Cid, v *Vote, now time.Time) error {
+	rb, err := tx.Get(ixKey(ixContrib, k.Bytes()))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // not indexed: a rebuild will decide it
+	}
+	if err != nil {
+		return err
+	}
+	rec, err := decodeContribRecord(rb)
+	if err != nil {
+		return err
+	}
+	if rec.Status == notAdmitted {
+		return nil
+	}
+	votes, err := r.countedVotes(ctx, tx, k)
+	if err != nil {
+		return err
+	}
+	if v != nil {
+		votes = append(votes, v)
+	}
+	st, err := r.rules.Tally(d, k, rec.Created, votes, now)
+	if err != nil {
+		return err
+	}
+	if err := setCounted(tx, k, votes, st.Counted); err != nil {
+		return err
+	}
+	return moveContribution(tx, k, rec, st)
+}
+
+// countedVotes loads the votes the index holds as counted for k.
+func (r *Registry) countedVotes(ctx context.Context, tx *storage.IndexTxn, k cid.Cid) ([]*Vote, error) {
+	var ids []cid.Cid
+	err := tx.Scan(ixKey(ixVote, k.Bytes()), nil, false, func(_, v []byte) (bool, error) {
+		c, err := cid.Cast(v)
+		if err != nil {
+			return false, fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+		}
+		ids = append(ids, c)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	votes := make([]*Vote, 0, len(ids)+1)
+	for _, c := range ids {
+		v, err := objectOf[*Vote](ctx, r, c)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // collected
+		}
+		if err != nil {
+			return nil, err
+		}
+		votes = append(votes, v)
+	}
+	return votes, nil
+}
+
+// setCounted replaces k's V entries by counted; before are the votes its
+// entries named.
+func setCounted(tx *storage.IndexTxn, k cid.Cid, before, counted []*Vote) error {
+	for _, v := range before {
+		if err := tx.Delete(ixKey(ixVote, k.Bytes(), v.Curator[:])); err != nil {
+			return err
+		}
+	}
+	for _, v := range counted {
+		c, err := v.CID()
+		if err != nil {
+			return err
+		}
+		if err := tx.Set(ixKey(ixVote, k.Bytes(), v.Curator[:]), c.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveContribution records st as k's status and weights, moving its status
+// entry and counts when the status changes.
+func moveContribution(tx *storage.IndexTxn, k cid.Cid, rec contribRecord, st TallyState) error {
+	if rec.Status == st.Status && rec.Approve == st.Approve && rec.Reject == st.Reject {
+		return nil
+	}
+	if rec.Status != st.Status {
+		if err := tx.Delete(statusKey(rec.Datanet, rec.Status, rec.Created, k)); err != nil {
+			return err
+		}
+		if err := tx.Set(statusKey(rec.Datanet, st.Status, rec.Created, k), nil); err != nil {
+			return err
+		}
+		if err := addCount(tx, countKey(rec.Datanet, byte(rec.Status)), -1); err != nil {
+			return err
+		}
+		if err := addCount(tx, countKey(rec.Datanet, byte(st.Status)), 1); err != nil {
+			return err
+		}
+	}
+	rec.Status, rec.Approve, rec.Reject = st.Status, st.Approve, st.Reject
+	return tx.Set(ixKey(ixContrib, k.Bytes()), rec.encode())
+}
+
+// sweep decides again, as of now, the pending contributions of dn whose
+// window has closed (expired, or rejected with the quorum met), so that
+// counts and lists of pending contributions are current. Every
+// contribution is swept once, so its cost is spread over reads.
+func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
+	head, err := r.Head(ctx, dn)
+	if err != nil {
+		return err
+	}
+	if head.Datanet.Window == 0 {
+		return nil
+	}
+	now := r.now()
+	closed := now.Unix() - int64(head.Datanet.Window) // created at or before: window over
+	prefix := ixKey(ixStatus, dn.Bytes(), []byte{byte(Pending)})
+	for {
+		var due []cid.Cid
+		err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+			return tx.Scan(prefix, nil, false, func(key, _ []byte) (bool, error) {
+				rest := key[len(prefix):]
+				if int64(binary.BigEndian.Uint64(rest)) > closed {
+					return false, nil
+				}
+				c, err := cid.Cast(rest[8:])
+				if err != nil {
+					return false, fmt.Errorf("%w: status index entry: %w", storage.ErrCorrupt, err)
+				}
+				due = append(due, c)
+				return len(due) < rebuildBatch, nil
+			})
+		})
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		err = r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+			for _, k := range due {
+				if err := r.retally(ctx, tx, head.Datanet, k, nil, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// buildIndex indexes every stored object of a store that has no index yet
+// (one written before the index existed), then decides every Datanet's
+// statuses. It runs once, at NewRegistry.
+func (r *Registry) buildIndex(ctx context.Context) error {
+	var version []byte
+	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		v, err := tx.Get([]byte{ixVersion})
+		version = v
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if version != nil {
+		if v, n := binary.Uvarint(version); n <= 0 || v != indexVersion {
+			return fmt.Errorf("datanet: index version %x, this build reads %d", version, indexVersion)
+		}
+		return nil
+	}
+	// Datanets first (their heads decide the rest), then every other
+	// object whose set is known without a check.
+	var datanets []cid.Cid
+	for _, pass := range []func(Object) bool{
+		func(o Object) bool { _, ok := o.(*Datanet); return ok },
+		func(o Object) bool { _, ok := o.(*Datanet); return !ok },
+	} {
+		var batch []func(*storage.IndexTxn) error
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+				for _, fn := range batch {
+					if err := fn(tx); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			batch = batch[:0]
+			return err
+		}
+		err := r.store.ForEachObject(ctx, func(c cid.Cid, data []byte) error {
+			obj, err := Decode(data)
+			if err != nil || !pass(obj) {
+				return nil // not a signed object of this package, or another pass's
+			}
+			switch o := obj.(type) {
+			case *Datanet:
+				if o.Seq == 0 {
+					datanets = append(datanets, c)
+				}
+			case *Contribution:
+				return nil // rebuild below indexes them
+			case *Vote:
+				// Votes are decided by the rebuild below, from all votes
+				// held: index the kind and counter only.
+				batch = append(batch, func(tx *storage.IndexTxn) error {
+					key := kindKey(KindVote, c)
+					if done, err := has(tx, key); err != nil || done {
+						return err
+					}
+					if err := tx.Set(key, nil); err != nil {
+						return err
+					}
+					return addCount(tx, countKey(o.Datanet, countVotes), 1)
+				})
+				return nil
+			}
+			fn, err := r.indexer(ctx, c, obj, cid.Undef)
+			if IsNotFound(err) || CannotJudgeYet(err) {
+				return nil // its Datanet is not held
+			}
+			if err != nil {
+				return err
+			}
+			batch = append(batch, fn)
+			if len(batch) >= rebuildBatch {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	for _, dn := range datanets {
+		if err := r.rebuild(ctx, dn); err != nil {
+			return err
+		}
+	}
+	return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+		return tx.Set([]byte{ixVersion}, binary.AppendUvarint(nil, indexVersion))
+	})
+}
+
+// rebuild decides every contribution of dn again under its current version,
+// from every vote held (not only those counted before): a new version may
+// add or remove curators, change the window or the rules. It writes in
+// batches; T records the version when it is done, so a rebuild cut short
+// is run again (rebuildIfStale). Callers hold r.indexMu for writing.
+func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
+	head, err := r.Head(ctx, dn)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	// The contributions of dn, from the store's link index.
+	var contribs []cid.Cid
+	err = r.store.ForEachBacklink(ctx, dn, func(c cid.Cid) error {
+		data, err := r.store.GetObject(ctx, c)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if k, err := KindOf(data); err == nil && k == KindContribution {
+			contribs = append(contribs, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Drop the status entries and counts; the records are rewritten.
+	if err := r.deletePrefix(ctx, ixKey(ixStatus, dn.Bytes())); err != nil {
+		return err
+	}
+	err = r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+		for _, st := range []Status{Pending, Accepted, Rejected, Expired, notAdmitted} {
+			if err := tx.Delete(countKey(dn, byte(st))); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(countKey(dn, countBytes))
+	})
+	if err != nil {
+		return err
+	}
+	for len(contribs) > 0 {
+		batch := contribs[:min(len(contribs), rebuildBatch)]
+		contribs = contribs[len(batch):]
+		type decided struct {
+			c       cid.Cid
+			k       *Contribution
+			st      TallyState
+			counted []cid.Cid
+		}
+		var out []decided
+		for _, c := range batch {
+			k, err := r.Contribution(ctx, c)
+			if err != nil {
+				return err
+			}
+			votes, err := r.Votes(ctx, c)
+			if err != nil {
+				return err
+			}
+			st, err := r.rules.Tally(head.Datanet, c, k.Created, votes, now)
+			if err != nil {
+				return err
+			}
+			if head.Datanet.Admits(k) != nil {
+				st.Status, st.Counted = notAdmitted, nil
+			}
+			d := decided{c: c, k: k, st: st}
+			for _, v := range st.Counted {
+				vc, err := v.CID()
+				if err != nil {
+					return err
+				}
+				d.counted = append(d.counted, vc)
+			}
+			out = append(out, d)
+		}
+		err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+			for _, d := range out {
+				if err := deletePrefixTx(tx, ixKey(ixVote, d.c.Bytes())); err != nil {
+					return err
+				}
+				for i, v := range d.st.Counted {
+					if err := tx.Set(ixKey(ixVote, d.c.Bytes(), v.Curator[:]), d.counted[i].Bytes()); err != nil {
+						return err
+					}
+				}
+				rec := contribRecord{Datanet: dn, Created: d.k.Created, Size: d.k.Size, Status: d.st.Status, Approve: d.st.Approve, Reject: d.st.Reject}
+				if err := tx.Set(ixKey(ixContrib, d.c.Bytes()), rec.encode()); err != nil {
+					return err
+				}
+				if err := tx.Set(statusKey(dn, rec.Status, rec.Created, d.c), nil); err != nil {
+					return err
+				}
+				if err := tx.Set(kindKey(KindContribution, d.c), nil); err != nil {
+					return err
+				}
+				if err := addCount(tx, countKey(dn, byte(rec.Status)), 1); err != nil {
+					return err
+				}
+				if err := addCount(tx, countKey(dn, countBytes), int64(rec.Size)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+		return tx.Set(ixKey(ixTallied, dn.Bytes()), head.CID.Bytes())
+	})
+}
+
+// deletePrefix deletes every index key under prefix, in batches.
+func (r *Registry) deletePrefix(ctx context.Context, prefix []byte) error {
+	for {
+		var keys [][]byte
+		err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+			return tx.Scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
+				keys = append(keys, bytes.Clone(k))
+				return len(keys) < 4*rebuildBatch, nil
+			})
+		})
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		err = r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+			for _, k := range keys {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// deletePrefixTx deletes the keys under a small prefix within tx.
+func deletePrefixTx(tx *storage.IndexTxn, prefix []byte) error {
+	var keys [][]byte
+	err := tx.Scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
+		keys = append(keys, bytes.Clone(k))
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// talliedUnder returns the CID of the version dn's statuses were decided
+// under, cid.Undef if none.
+func (r *Registry) talliedUnder(ctx context.Context, dn cid.Cid) (cid.Cid, error) {
+	var out cid.Cid
+	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		v, err := tx.Get(ixKey(ixTallied, dn.Bytes()))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, err = cid.Cast(v)
+		return err
+	})
+	return out, err
+}
+
+// rebuildIfStale rebuilds dn's statuses when they were decided under
+// another version than its head (a new version arrived, or a rebuild was
+// cut short).
+func (r *Registry) rebuildIfStale(ctx context.Context, dn cid.Cid) error {
+	head, err := r.Head(ctx, dn)
+	if err != nil {
+		return err
+	}
+	under, err := r.talliedUnder(ctx, dn)
+	if err != nil || under.Equals(head.CID) {
+		return err
+	}
+	r.indexMu.Lock()
+	defer r.indexMu.Unlock()
+	if under, err = r.talliedUnder(ctx, dn); err != nil || under.Equals(head.CID) {
+		return err // another caller rebuilt it meanwhile
+	}
+	if under.Defined() {
+		if old, err := r.datanetObject(ctx, under); err == nil && samePolicy(old, head.Datanet) {
+			// A new name or description: the statuses stand.
+			return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+				return tx.Set(ixKey(ixTallied, dn.Bytes()), head.CID.Bytes())
+			})
+		}
+	}
+	return r.rebuild(ctx, dn)
+}
+
+// samePolicy reports whether two versions of a Datanet decide every
+// contribution alike: the same curators, quorum, threshold, window, kinds
+// and size limit.
+func samePolicy(a, b *Datanet) bool {
+	return slices.Equal(a.Curators, b.Curators) && a.Quorum == b.Quorum && a.ThresholdBps == b.ThresholdBps &&
+		a.Window == b.Window && slices.Equal(a.Kinds, b.Kinds) && a.MaxContributionSize == b.MaxContributionSize
+}

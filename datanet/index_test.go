@@ -1,0 +1,297 @@
+package datanet
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/storage"
+)
+
+// seededSigner returns a signer whose key is derived from name.
+func seededSigner(t testing.TB, name string) Signer {
+	t.Helper()
+	sum := sha256.Sum256([]byte("openledger index test " + name))
+	key, err := crypto.ToECDSA(sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewKeySigner(key)
+}
+
+// memContribution returns a signed one-file contribution to dn whose shard
+// is not stored (Check does not need it): the way to make many quickly.
+func memContribution(t testing.TB, dn cid.Cid, who Signer, created time.Time, seed int) *Contribution {
+	t.Helper()
+	body := fmt.Appendf(nil, "contribution %d", seed)
+	k := &Contribution{
+		Datanet: dn, Contributor: who.Address(), Size: uint64(len(body)), ChunkSize: MinChunkSize,
+		License: "CC0-1.0", Created: created.Unix(),
+		Files: []File{{Path: fmt.Sprintf("c%d.txt", seed), Size: uint64(len(body)), Shards: []cid.Cid{storage.ShardCID(body)}}},
+	}
+	tree, err := k.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Root = tree.Root()
+	if err := SignContribution(k, testChainID, who); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func mustSubmit(t testing.TB, r *Registry, obj Object) cid.Cid {
+	t.Helper()
+	ch, err := r.Submit(context.Background(), obj)
+	if err != nil {
+		t.Fatalf("Submit %s: %v", obj.Kind(), err)
+	}
+	return ch.CID
+}
+
+func refCIDs(refs []ContributionRef) []cid.Cid {
+	out := make([]cid.Cid, len(refs))
+	for i, r := range refs {
+		out[i] = r.CID
+	}
+	return out
+}
+
+// TestIndexCountsAndPages follows the counts and the lists by status
+// through adds, votes, a page cursor, a re-vote and a repeated store.
+func TestIndexCountsAndPages(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t) // f.k is pending, created at stateContributed
+	var ks []cid.Cid
+	for i := range 5 {
+		ks = append(ks, mustSubmit(t, f.r, memContribution(t, f.id, contributorSigner(t), stateContributed.Add(time.Duration(i+1)*time.Minute), i)))
+	}
+	c, err := f.r.Counts(ctx, f.id)
+	if err != nil || c.Pending != 6 || c.Contributions() != 6 || c.Votes != 0 {
+		t.Fatalf("Counts after 6 adds = %+v %v", c, err)
+	}
+	// The owner (weight 2 of 3, quorum 2, 6667 bps) accepts alone.
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, ks[0], ownerSigner(t), Approve, 0, stateVoted))
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, ks[1], ownerSigner(t), Reject, 0, stateVoted))
+	// The curator (weight 1) alone approves: not yet the quorum.
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, ks[2], curatorSigner(t), Approve, 0, stateVoted))
+	c, err = f.r.Counts(ctx, f.id)
+	if err != nil || c.Pending != 4 || c.Accepted != 1 || c.Rejected != 1 || c.Votes != 3 {
+		t.Fatalf("Counts after 3 votes = %+v %v", c, err)
+	}
+	acc, err := f.r.ContributionsByStatus(ctx, f.id, Accepted, cid.Undef, 10)
+	if err != nil || len(acc) != 1 || !acc[0].CID.Equals(ks[0]) || acc[0].Approve != 2 {
+		t.Fatalf("accepted = %+v %v", acc, err)
+	}
+	// Pending oldest first, in pages of 2.
+	want := []cid.Cid{f.k, ks[2], ks[3], ks[4]}
+	var got []cid.Cid
+	after := cid.Undef
+	for {
+		page, err := f.r.ContributionsByStatus(ctx, f.id, Pending, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 2 {
+			t.Fatalf("page of %d", len(page))
+		}
+		got = append(got, refCIDs(page)...)
+		after = page[len(page)-1].CID
+	}
+	if !slices.EqualFunc(got, want, cid.Cid.Equals) {
+		t.Fatalf("pending pages = %v, want %v", got, want)
+	}
+	// The owner changes its mind on ks[1]: rejected → accepted.
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, ks[1], ownerSigner(t), Approve, 1, stateVoted.Add(time.Minute)))
+	c, err = f.r.Counts(ctx, f.id)
+	if err != nil || c.Accepted != 2 || c.Rejected != 0 || c.Votes != 4 {
+		t.Fatalf("Counts after a re-vote = %+v %v", c, err)
+	}
+	votes, err := f.r.CountedVotes(ctx, ks[1])
+	if err != nil || len(votes) != 1 || votes[0].Seq != 1 {
+		t.Fatalf("counted votes of ks[1] = %v %v", votes, err)
+	}
+	// Storing what is held again changes nothing; sync may store a stale
+	// vote, which counts nothing.
+	data := encodeObject(t, signedVoteOn(t, f.id, ks[0], ownerSigner(t), Approve, 0, stateVoted))
+	if _, err := f.r.Put(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	old := signedVoteOn(t, f.id, ks[1], ownerSigner(t), Reject, 0, stateVoted.Add(-time.Minute))
+	if _, err := f.r.Put(AcceptingStale(ctx), encodeObject(t, old)); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := f.r.Counts(ctx, f.id)
+	if err != nil || c2.Accepted != 2 || c2.Votes != 5 || c2.Pending != c.Pending {
+		t.Fatalf("Counts after a repeated and a stale vote = %+v %v", c2, err)
+	}
+	if _, err := f.r.ContributionsByStatus(ctx, f.id, Pending, cid.Cid(storage.ShardCID([]byte("x"))), 2); err == nil {
+		t.Fatal("a cursor that is no contribution was taken")
+	}
+}
+
+// TestIndexWindowSweep checks contributions whose window closes leave the
+// pending list: expired without the quorum, rejected with it.
+func TestIndexWindowSweep(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t)
+	k2 := mustSubmit(t, f.r, memContribution(t, f.id, contributorSigner(t), stateContributed, 1))
+	// The curator approves k2 (1 of 3 cast, below the quorum 2); f.k gets
+	// no vote.
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, k2, curatorSigner(t), Approve, 0, stateVoted))
+	if c, err := f.r.Counts(ctx, f.id); err != nil || c.Pending != 2 {
+		t.Fatalf("Counts before the window closes = %+v %v", c, err)
+	}
+	end := stateContributed.Add(stateWindow * time.Second)
+	f.r.now = func() time.Time { return end }
+	c, err := f.r.Counts(ctx, f.id)
+	if err != nil || c.Pending != 0 || c.Expired != 2 {
+		t.Fatalf("Counts when the window closed = %+v %v", c, err)
+	}
+	if page, err := f.r.ContributionsByStatus(ctx, f.id, Pending, cid.Undef, 10); err != nil || len(page) != 0 {
+		t.Fatalf("pending after the window = %v %v", page, err)
+	}
+}
+
+// TestIndexPolicyUpdate checks a new version that removes a curator decides
+// every contribution again, and one that only renames the Datanet does not
+// need to.
+func TestIndexPolicyUpdate(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t)
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, f.k, ownerSigner(t), Approve, 0, stateVoted))
+	if c, _ := f.r.Counts(ctx, f.id); c.Accepted != 1 {
+		t.Fatalf("not accepted: %+v", c)
+	}
+	v1, err := f.r.UpdateDatanet(ctx, f.id, DatanetUpdate{Name: ptr("renamed")}, ownerSigner(t), stateVoted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if under, err := f.r.talliedUnder(ctx, f.id); err != nil || !under.Equals(v1.CID) {
+		t.Fatalf("statuses decided under %s (%v), want %s", under, err, v1.CID)
+	}
+	// The owner makes itself weight 1: its approval alone is short of the
+	// quorum of 2.
+	owner := ownerSigner(t).Address()
+	_, err = f.r.UpdateDatanet(ctx, f.id, DatanetUpdate{SetCurators: []Curator{{Address: owner, Weight: 1}}}, ownerSigner(t), stateVoted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.r.Counts(ctx, f.id)
+	if err != nil || c.Accepted != 0 || c.Pending != 1 {
+		t.Fatalf("Counts after the owner's weight fell = %+v %v", c, err)
+	}
+	// The curator's approval now makes the quorum.
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted))
+	if c, err := f.r.Counts(ctx, f.id); err != nil || c.Accepted != 1 {
+		t.Fatalf("Counts after the second approval = %+v %v", c, err)
+	}
+}
+
+// TestIndexAgreesWithTally is a property test: random Datanets, random
+// votes stored in random order, the index's status of every contribution
+// is the tally of every vote held, and a registry that builds the index
+// from the stored objects (a store written before the index existed)
+// gets the same statuses and counts.
+func TestIndexAgreesWithTally(t *testing.T) {
+	ctx := context.Background()
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 99))
+			r, store := newTestRegistry(t)
+			r.now = func() time.Time { return stateClock }
+			curators := make([]Signer, 2+rng.IntN(4))
+			var cs []Curator
+			for i := range curators {
+				curators[i] = seededSigner(t, fmt.Sprintf("%d/%d", seed, i))
+				cs = append(cs, Curator{Address: curators[i].Address(), Weight: 1 + rng.Uint64N(3)})
+			}
+			var total uint64
+			for _, c := range cs {
+				total += c.Weight
+			}
+			spec := DatanetSpec{Name: "p", Curators: cs, Quorum: 1 + rng.Uint64N(total), ThresholdBps: uint32(1 + rng.IntN(10000))}
+			id, _, err := r.CreateDatanet(ctx, spec, testChainID, ownerSigner(t), stateCreated)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ks []cid.Cid
+			for i := range 20 {
+				ks = append(ks, mustSubmit(t, r, memContribution(t, id, contributorSigner(t), stateContributed, i)))
+			}
+			var votes []*Vote
+			for range 80 {
+				who := curators[rng.IntN(len(curators))]
+				d := Approve
+				if rng.IntN(2) == 0 {
+					d = Reject
+				}
+				v := signedVoteOn(t, id, ks[rng.IntN(len(ks))], who, d, rng.Uint64N(4), stateVoted.Add(time.Duration(rng.IntN(60))*time.Second))
+				if !slices.ContainsFunc(votes, func(w *Vote) bool { return mustCID(t, w).Equals(mustCID(t, v)) }) {
+					votes = append(votes, v)
+				}
+			}
+			rng.Shuffle(len(votes), func(i, j int) { votes[i], votes[j] = votes[j], votes[i] })
+			for _, v := range votes {
+				// Sync takes stale votes too; both orders must converge.
+				if _, err := r.Put(AcceptingStale(ctx), encodeObject(t, v)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			head, err := r.Head(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := func(t *testing.T, r *Registry) Counts {
+				t.Helper()
+				for _, k := range ks {
+					held, err := r.Votes(ctx, k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := CurationRules.Tally(head.Datanet, k, stateContributed.Unix(), held, stateClock)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := r.ContributionRef(ctx, k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.Status != want.Status || got.Approve != want.Approve || got.Reject != want.Reject {
+						t.Fatalf("%s: index %v (%d/%d), tally %v (%d/%d)", k, got.Status, got.Approve, got.Reject, want.Status, want.Approve, want.Reject)
+					}
+				}
+				c, err := r.Counts(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Contributions() != uint64(len(ks)) || c.Votes != uint64(len(votes)) {
+					t.Fatalf("counts %+v for %d contributions, %d votes", c, len(ks), len(votes))
+				}
+				return c
+			}
+			c1 := check(t, r)
+			// Drop the index and build it again from the objects.
+			if err := r.deletePrefix(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			r2, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c2 := check(t, r2); c2 != c1 {
+				t.Fatalf("counts of the rebuilt index %+v, want %+v", c2, c1)
+			}
+		})
+	}
+}
