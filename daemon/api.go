@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -242,9 +243,37 @@ func (a *datanetAPI) Joined(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// List returns the Datanets this node holds.
-func (a *datanetAPI) List(ctx context.Context) ([]DatanetView, error) {
-	entries, err := a.n.registry.Datanets(ctx)
+// PageArgs selects a page of a list: the items after the one named After
+// (its CID, as the previous page's last item gives it; "" for the first
+// page), at most Limit of them (0 for 100; at most 1000).
+type PageArgs struct {
+	After string `json:"after,omitempty"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// cursor parses the page's After; cid.Undef for the first page.
+func (p *PageArgs) cursor() (cid.Cid, int, error) {
+	if p == nil {
+		return cid.Undef, 0, nil
+	}
+	if p.Limit < 0 {
+		return cid.Undef, 0, fmt.Errorf("%w: limit %d", errBadRequest, p.Limit)
+	}
+	if p.After == "" {
+		return cid.Undef, p.Limit, nil
+	}
+	c, err := parseCID(p.After)
+	return c, p.Limit, err
+}
+
+// List returns a page of the Datanets held here, oldest first, each at its
+// current version.
+func (a *datanetAPI) List(ctx context.Context, page *PageArgs) ([]DatanetView, error) {
+	after, limit, err := page.cursor()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := a.n.registry.DatanetsPage(ctx, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -255,25 +284,34 @@ func (a *datanetAPI) List(ctx context.Context) ([]DatanetView, error) {
 	return out, nil
 }
 
-// DatanetDetail is a Datanet with the contributions this node holds.
+// DatanetDetail is a Datanet with its counts and a page of its
+// contributions.
 type DatanetDetail struct {
-	Datanet       DatanetView        `json:"datanet"`
+	Datanet DatanetView    `json:"datanet"`
+	Counts  datanet.Counts `json:"counts"`
+	// Contributions are a page of the contributions held, oldest first.
 	Contributions []ContributionInfo `json:"contributions"`
 }
 
-// ContributionInfo summarises a contribution.
+// ContributionInfo summarises a contribution as the index holds it.
 type ContributionInfo struct {
-	CID         string    `json:"cid"`
-	Contributor string    `json:"contributor"`
-	Root        string    `json:"root"`
-	Size        uint64    `json:"size"`
-	Files       int       `json:"files"`
-	Created     time.Time `json:"created"`
+	CID     string         `json:"cid"`
+	Status  datanet.Status `json:"status"`
+	Size    uint64         `json:"size"`
+	Approve uint64         `json:"approve"`
+	Reject  uint64         `json:"reject"`
+	Created time.Time      `json:"created"`
 }
 
-// Show returns a Datanet and its contributions.
-func (a *datanetAPI) Show(ctx context.Context, id string) (*DatanetDetail, error) {
+// Show returns a Datanet at its current version, its counts, and a page of
+// its contributions (oldest first). It reads the index: its time does not
+// grow with the Datanet.
+func (a *datanetAPI) Show(ctx context.Context, id string, page *PageArgs) (*DatanetDetail, error) {
 	c, err := parseCID(id)
+	if err != nil {
+		return nil, err
+	}
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
@@ -281,19 +319,24 @@ func (a *datanetAPI) Show(ctx context.Context, id string) (*DatanetDetail, error
 	if err != nil {
 		return nil, err
 	}
-	entries, err := a.n.registry.Contributions(ctx, c)
+	counts, err := a.n.registry.Counts(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	out := &DatanetDetail{Datanet: DatanetView{ID: id, Datanet: d}, Contributions: []ContributionInfo{}}
-	for _, e := range entries {
-		k := e.Contribution
-		out.Contributions = append(out.Contributions, ContributionInfo{
-			CID: e.CID.String(), Contributor: k.Contributor.Hex(), Root: hexutil.Encode(k.Root[:]),
-			Size: k.Size, Files: len(k.Files), Created: time.Unix(k.Created, 0).UTC(),
-		})
+	refs, err := a.n.registry.ContributionsPage(ctx, c, nil, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &DatanetDetail{Datanet: DatanetView{ID: id, Datanet: d}, Counts: counts, Contributions: []ContributionInfo{}}
+	for _, r := range refs {
+		out.Contributions = append(out.Contributions, contributionInfo(r))
 	}
 	return out, nil
+}
+
+func contributionInfo(r datanet.ContributionRef) ContributionInfo {
+	return ContributionInfo{CID: r.CID.String(), Status: r.Status, Size: r.Size, Approve: r.Approve,
+		Reject: r.Reject, Created: time.Unix(r.Created, 0).UTC()}
 }
 
 func parseCID(s string) (cid.Cid, error) {
@@ -465,21 +508,25 @@ type LsResult struct {
 	Kind  string     `json:"kind"`
 	Size  uint64     `json:"size"`
 	Files []FileView `json:"files,omitempty"`
+	// Next, when the files go on past this page, is the After of the next
+	// page (the path of this page's last file).
+	Next string `json:"next,omitempty"`
 	// Object is the object's JSON view for objects that are not contributions.
 	Object json.RawMessage `json:"object,omitempty"`
 }
 
 // Ls describes what a content path names: the files of a contribution or
-// directory, a file, a shard, or another signed object.
-func (a *contentAPI) Ls(ctx context.Context, path string) (*LsResult, error) {
+// directory (a page of them, in their order: page.After is the path of the
+// previous page's last file), a file, a shard, or another signed object.
+func (a *contentAPI) Ls(ctx context.Context, path string, page *PageArgs) (*LsResult, error) {
 	res, err := a.n.registry.Resolve(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	return lsResult(res)
+	return lsResult(res, page)
 }
 
-func lsResult(res *datanet.Resolved) (*LsResult, error) {
+func lsResult(res *datanet.Resolved, page *PageArgs) (*LsResult, error) {
 	out := &LsResult{CID: res.CID.String(), Path: res.Path, Kind: res.Kind}
 	switch res.Kind {
 	case datanet.ResolvedShard, datanet.ResolvedFile:
@@ -487,9 +534,26 @@ func lsResult(res *datanet.Resolved) (*LsResult, error) {
 		out.Files = fileViews([]datanet.File{*res.File})
 		out.Files[0].Path = res.Path
 	case datanet.ResolvedDirectory:
-		out.Files = fileViews(res.Files)
 		for _, f := range res.Files {
 			out.Size += f.Size
+		}
+		files, limit := res.Files, datanet.PageLimit(0)
+		if page != nil {
+			if page.Limit < 0 {
+				return nil, fmt.Errorf("%w: limit %d", errBadRequest, page.Limit)
+			}
+			limit = datanet.PageLimit(page.Limit)
+			if page.After != "" {
+				i := slices.IndexFunc(files, func(f datanet.File) bool { return f.Path == page.After })
+				if i < 0 {
+					return nil, fmt.Errorf("%w: cursor %q is not a file of %s", errBadRequest, page.After, res.CID)
+				}
+				files = files[i+1:]
+			}
+		}
+		out.Files = fileViews(files[:min(len(files), limit)])
+		if len(files) > limit {
+			out.Next = files[limit-1].Path
 		}
 	default:
 		obj, err := json.Marshal(res.Object)

@@ -77,18 +77,21 @@ func (c *API) DatanetLeave(ctx context.Context, id string) error {
 	return c.rpc.CallContext(ctx, nil, "datanet_leave", id)
 }
 
-// DatanetList returns the Datanets this node holds.
+// DatanetList returns a page of the Datanets held here, oldest first, each at its
+// current version.
 //
 // It calls datanet_list, which needs the read permission.
-func (c *API) DatanetList(ctx context.Context) ([]DatanetView, error) {
-	return callRPC[[]DatanetView](ctx, c.rpc, "datanet_list")
+func (c *API) DatanetList(ctx context.Context, page *PageArgs) ([]DatanetView, error) {
+	return callRPC[[]DatanetView](ctx, c.rpc, "datanet_list", page)
 }
 
-// DatanetShow returns a Datanet and its contributions.
+// DatanetShow returns a Datanet at its current version, its counts, and a page of
+// its contributions (oldest first). It reads the index: its time does not
+// grow with the Datanet.
 //
 // It calls datanet_show, which needs the read permission.
-func (c *API) DatanetShow(ctx context.Context, id string) (*DatanetDetail, error) {
-	return callRPC[*DatanetDetail](ctx, c.rpc, "datanet_show", id)
+func (c *API) DatanetShow(ctx context.Context, id string, page *PageArgs) (*DatanetDetail, error) {
+	return callRPC[*DatanetDetail](ctx, c.rpc, "datanet_show", id, page)
 }
 
 // DatanetUpdate signs and publishes the next version of a Datanet (owner only):
@@ -133,11 +136,12 @@ func (c *API) ContentFetchProgress(ctx context.Context, events chan<- FetchEvent
 }
 
 // ContentLs describes what a content path names: the files of a contribution or
-// directory, a file, a shard, or another signed object.
+// directory (a page of them, in their order: page.After is the path of the
+// previous page's last file), a file, a shard, or another signed object.
 //
 // It calls content_ls, which needs the read permission.
-func (c *API) ContentLs(ctx context.Context, path string) (*LsResult, error) {
-	return callRPC[*LsResult](ctx, c.rpc, "content_ls", path)
+func (c *API) ContentLs(ctx context.Context, path string, page *PageArgs) (*LsResult, error) {
+	return callRPC[*LsResult](ctx, c.rpc, "content_ls", path, page)
 }
 
 // ContentPin pins an object or shard and everything it links to.
@@ -189,12 +193,13 @@ func (c *API) RepoVerify(ctx context.Context) (*VerifyResult, error) {
 	return callRPC[*VerifyResult](ctx, c.rpc, "repo_verify")
 }
 
-// CurationPending lists the contributions of a Datanet still awaiting a decision,
-// oldest first, with a preview of each.
+// CurationPending lists a page of the contributions of a Datanet still awaiting a
+// decision, oldest first, with a preview of each. It reads a page of the
+// index and the objects of that page only.
 //
 // It calls curation_pending, which needs the read permission.
-func (c *API) CurationPending(ctx context.Context, id string) ([]PendingItem, error) {
-	return callRPC[[]PendingItem](ctx, c.rpc, "curation_pending", id)
+func (c *API) CurationPending(ctx context.Context, id string, page *PageArgs) ([]PendingItem, error) {
+	return callRPC[[]PendingItem](ctx, c.rpc, "curation_pending", id, page)
 }
 
 // CurationShow returns the status of a contribution and its votes.
@@ -205,7 +210,7 @@ func (c *API) CurationShow(ctx context.Context, contribution string) (*TallyView
 }
 
 // CurationStatus counts a Datanet's contributions by status, its votes and its
-// snapshots.
+// snapshots, from the index: its time does not grow with the Datanet.
 //
 // It calls curation_status, which needs the read permission.
 func (c *API) CurationStatus(ctx context.Context, id string) (*StatusResult, error) {
@@ -252,11 +257,12 @@ func (c *API) SnapshotGet(ctx context.Context, cArg string) (*datanet.Snapshot, 
 	return callRPC[*datanet.Snapshot](ctx, c.rpc, "snapshot_get", cArg)
 }
 
-// SnapshotList returns the snapshots of a Datanet held here, oldest version first.
+// SnapshotList returns a page of the snapshots of a Datanet held here, oldest
+// version first.
 //
 // It calls snapshot_list, which needs the read permission.
-func (c *API) SnapshotList(ctx context.Context, id string) ([]SnapshotView, error) {
-	return callRPC[[]SnapshotView](ctx, c.rpc, "snapshot_list", id)
+func (c *API) SnapshotList(ctx context.Context, id string, page *PageArgs) ([]SnapshotView, error) {
+	return callRPC[[]SnapshotView](ctx, c.rpc, "snapshot_list", id, page)
 }
 
 // SnapshotVerify rechecks a snapshot from itself, its policy version and its

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -273,54 +273,95 @@ const (
 	previewBytes = 1024
 )
 
-// Pending lists the contributions of a Datanet still awaiting a decision,
-// oldest first, with a preview of each.
-func (a *curationAPI) Pending(ctx context.Context, id string) ([]PendingItem, error) {
+// Pending lists a page of the contributions of a Datanet still awaiting a
+// decision, oldest first, with a preview of each. It reads a page of the
+// index and the objects of that page only.
+func (a *curationAPI) Pending(ctx context.Context, id string, page *PageArgs) ([]PendingItem, error) {
 	dn, err := parseCID(id)
 	if err != nil {
 		return nil, err
 	}
-	st, results, err := a.n.tallyAll(ctx, dn)
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
-	accepted := map[cid.Cid]bool{} // shards of accepted contributions
-	for _, r := range results {
-		if r.Status == curation.Accepted {
-			for _, f := range st.Contributions[r.Contribution].Files {
-				for _, s := range f.Shards {
-					accepted[s] = true
-				}
-			}
-		}
+	refs, err := a.n.registry.ContributionsByStatus(ctx, dn, datanet.Pending, after, limit)
+	if err != nil {
+		return nil, err
 	}
-	out := []PendingItem{}
-	for _, r := range results {
-		if r.Status != curation.Pending {
-			continue
+	head, err := a.n.registry.Datanet(ctx, dn)
+	if err != nil {
+		return nil, err
+	}
+	policy, now := curation.PolicyOf(head), a.n.opts.Now()
+	out := make([]PendingItem, 0, len(refs))
+	for _, ref := range refs {
+		k, err := a.n.registry.Contribution(ctx, ref.CID)
+		if err != nil {
+			return nil, err
 		}
-		k := st.Contributions[r.Contribution]
+		votes, err := a.n.registry.Votes(ctx, ref.CID)
+		if err != nil {
+			return nil, err
+		}
+		r, err := curation.Tally(policy, ref.CID, time.Unix(k.Created, 0), votes, now)
+		if err != nil {
+			return nil, err
+		}
 		item := PendingItem{
-			Tally: tallyView(st.Head.Datanet, k, r), Contributor: k.Contributor.Hex(), Size: k.Size,
+			Tally: tallyView(head, k, r), Contributor: k.Contributor.Hex(), Size: k.Size,
 			Files: []FilePreview{},
 		}
 		for _, f := range k.Files[:min(len(k.Files), previewFiles)] {
 			item.Files = append(item.Files, a.n.previewFile(ctx, k, f))
 		}
-		item.Repeats = curation.Repeats(k, func(s cid.Cid) bool { return accepted[s] })
+		if item.Repeats, err = a.n.repeats(ctx, dn, ref.CID, k); err != nil {
+			return nil, err
+		}
 		out = append(out, item)
 	}
-	sortPending(out)
 	return out, nil
 }
 
-func sortPending(items []PendingItem) {
-	slices.SortFunc(items, func(a, b PendingItem) int {
-		if c := a.Tally.Created.Compare(b.Tally.Created); c != 0 {
-			return c
+// maxHoldersChecked bounds the holders of one shard repeats looks at: a
+// shard in thousands of contributions (an empty file, a common licence
+// text) is judged by the first ones.
+const maxHoldersChecked = 64
+
+// repeats is the share of k's bytes in shards that an accepted contribution
+// of dn also holds (curation.Repeats), from the store's index of shard
+// holders and the registry's index of statuses.
+func (n *Node) repeats(ctx context.Context, dn, kc cid.Cid, k *datanet.Contribution) (float64, error) {
+	errStop := errors.New("stop")
+	var ferr error
+	share := curation.Repeats(k, func(shard cid.Cid) bool {
+		found, seen := false, 0
+		err := n.store.ForEachBacklink(ctx, shard, func(holder cid.Cid) error {
+			if seen++; seen > maxHoldersChecked {
+				return errStop
+			}
+			if holder.Equals(kc) {
+				return nil
+			}
+			ref, err := n.registry.ContributionRef(ctx, holder)
+			if datanet.IsNotFound(err) {
+				return nil // another kind of object, or collected
+			}
+			if err != nil {
+				return err
+			}
+			if ref.Status == datanet.Accepted && ref.Datanet.Equals(dn) {
+				found = true
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) && ferr == nil {
+			ferr = err
 		}
-		return strings.Compare(a.Tally.Contribution, b.Tally.Contribution)
+		return found
 	})
+	return share, ferr
 }
 
 // textKinds are the file kinds previewed as text.
@@ -364,20 +405,6 @@ func headLines(r io.Reader) string {
 	return s
 }
 
-// tallyAll loads a Datanet's state and tallies every contribution now.
-func (n *Node) tallyAll(ctx context.Context, dn cid.Cid) (*datanet.State, []curation.Result, error) {
-	st, err := n.registry.State(ctx, dn)
-	if err != nil {
-		return nil, nil, err
-	}
-	created := make(map[cid.Cid]time.Time, len(st.Contributions))
-	for c, k := range st.Contributions {
-		created[c] = time.Unix(k.Created, 0)
-	}
-	results, err := curation.TallyAll(curation.PolicyOf(st.Head.Datanet), created, st.Votes, n.opts.Now())
-	return st, results, err
-}
-
 // StatusResult counts a Datanet's contributions by status.
 type StatusResult struct {
 	Datanet       string         `json:"datanet"`
@@ -392,28 +419,33 @@ type StatusResult struct {
 }
 
 // Status counts a Datanet's contributions by status, its votes and its
-// snapshots.
+// snapshots, from the index: its time does not grow with the Datanet.
 func (a *curationAPI) Status(ctx context.Context, id string) (*StatusResult, error) {
 	dn, err := parseCID(id)
 	if err != nil {
 		return nil, err
 	}
-	st, results, err := a.n.tallyAll(ctx, dn)
+	head, err := a.n.registry.Head(ctx, dn)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.n.registry.Counts(ctx, dn)
 	if err != nil {
 		return nil, err
 	}
 	out := &StatusResult{
-		Datanet: id, Version: st.Head.Datanet.Seq, Curators: len(st.Head.Datanet.Curators),
-		Contributions: len(results), Counts: map[string]int{}, Votes: len(st.Votes), Snapshots: len(st.Snapshots),
+		Datanet: id, Version: head.Datanet.Seq, Curators: len(head.Datanet.Curators),
+		Contributions: int(c.Contributions()), Counts: map[string]int{}, Votes: int(c.Votes), Snapshots: int(c.Snapshots),
 	}
-	for _, s := range []curation.Status{curation.Pending, curation.Accepted, curation.Rejected, curation.Expired} {
-		out.Counts[s.String()] = 0
+	for _, s := range []datanet.Status{datanet.Pending, datanet.Accepted, datanet.Rejected, datanet.Expired} {
+		out.Counts[s.String()] = int(c.ByStatus(s))
 	}
-	for _, r := range results {
-		out.Counts[r.Status.String()]++
+	latest, err := a.n.registry.SnapshotsPage(ctx, dn, cid.Undef, 1, true)
+	if err != nil {
+		return nil, err
 	}
-	if n := len(st.Snapshots); n > 0 {
-		out.Latest = st.Snapshots[n-1].CID.String()
+	if len(latest) > 0 {
+		out.Latest = latest[0].CID.String()
 	}
 	return out, nil
 }
@@ -496,16 +528,21 @@ func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error)
 	return &v, nil
 }
 
-// List returns the snapshots of a Datanet held here, oldest version first.
-func (a *snapshotAPI) List(ctx context.Context, id string) ([]SnapshotView, error) {
+// List returns a page of the snapshots of a Datanet held here, oldest
+// version first.
+func (a *snapshotAPI) List(ctx context.Context, id string, page *PageArgs) ([]SnapshotView, error) {
 	dn, err := parseCID(id)
+	if err != nil {
+		return nil, err
+	}
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := a.n.registry.Head(ctx, dn); err != nil {
 		return nil, err
 	}
-	refs, err := a.n.registry.Snapshots(ctx, dn)
+	refs, err := a.n.registry.SnapshotsPage(ctx, dn, after, limit, false)
 	if err != nil {
 		return nil, err
 	}

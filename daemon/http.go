@@ -172,9 +172,16 @@ func (n *Node) serveContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.File == nil {
-		ls, err := lsResult(res)
+		page := &PageArgs{After: r.URL.Query().Get("after")}
+		if l := r.URL.Query().Get("limit"); l != "" {
+			if page.Limit, err = strconv.Atoi(l); err != nil {
+				http.Error(w, "limit: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		ls, err := lsResult(res, page)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			http.Error(w, err.Error(), httpStatus(err))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

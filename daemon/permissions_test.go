@@ -150,7 +150,7 @@ func TestPermissionsBatchAndSubscribe(t *testing.T) {
 	}
 	ic := n.InProc()
 	defer ic.Close()
-	if list, err := NewAPI(ic).DatanetList(context.Background()); err != nil || len(list) != 0 {
+	if list, err := NewAPI(ic).DatanetList(context.Background(), nil); err != nil || len(list) != 0 {
 		t.Fatalf("the denied datanet_create ran: %v %v", list, err)
 	}
 

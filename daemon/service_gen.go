@@ -102,12 +102,12 @@ func (s *datanetService) Leave(ctx context.Context, id string) error {
 	return serveErr(ctx, s.g, "datanet_leave", func() error { return s.api.Leave(ctx, id) })
 }
 
-func (s *datanetService) List(ctx context.Context) ([]DatanetView, error) {
-	return serve(ctx, s.g, "datanet_list", func() ([]DatanetView, error) { return s.api.List(ctx) })
+func (s *datanetService) List(ctx context.Context, page *PageArgs) ([]DatanetView, error) {
+	return serve(ctx, s.g, "datanet_list", func() ([]DatanetView, error) { return s.api.List(ctx, page) })
 }
 
-func (s *datanetService) Show(ctx context.Context, id string) (*DatanetDetail, error) {
-	return serve(ctx, s.g, "datanet_show", func() (*DatanetDetail, error) { return s.api.Show(ctx, id) })
+func (s *datanetService) Show(ctx context.Context, id string, page *PageArgs) (*DatanetDetail, error) {
+	return serve(ctx, s.g, "datanet_show", func() (*DatanetDetail, error) { return s.api.Show(ctx, id, page) })
 }
 
 func (s *datanetService) Update(ctx context.Context, id string, u datanet.DatanetUpdate) (*DatanetView, error) {
@@ -136,8 +136,8 @@ func (s *contentService) FetchProgress(ctx context.Context, path string) (*rpc.S
 	return serve(ctx, s.g, "content_fetchProgress", func() (*rpc.Subscription, error) { return s.api.FetchProgress(ctx, path) })
 }
 
-func (s *contentService) Ls(ctx context.Context, path string) (*LsResult, error) {
-	return serve(ctx, s.g, "content_ls", func() (*LsResult, error) { return s.api.Ls(ctx, path) })
+func (s *contentService) Ls(ctx context.Context, path string, page *PageArgs) (*LsResult, error) {
+	return serve(ctx, s.g, "content_ls", func() (*LsResult, error) { return s.api.Ls(ctx, path, page) })
 }
 
 func (s *contentService) Pin(ctx context.Context, cArg string) error {
@@ -180,8 +180,8 @@ type curationService struct {
 	g   guard
 }
 
-func (s *curationService) Pending(ctx context.Context, id string) ([]PendingItem, error) {
-	return serve(ctx, s.g, "curation_pending", func() ([]PendingItem, error) { return s.api.Pending(ctx, id) })
+func (s *curationService) Pending(ctx context.Context, id string, page *PageArgs) ([]PendingItem, error) {
+	return serve(ctx, s.g, "curation_pending", func() ([]PendingItem, error) { return s.api.Pending(ctx, id, page) })
 }
 
 func (s *curationService) Show(ctx context.Context, contribution string) (*TallyView, error) {
@@ -218,8 +218,8 @@ func (s *snapshotService) Get(ctx context.Context, cArg string) (*datanet.Snapsh
 	return serve(ctx, s.g, "snapshot_get", func() (*datanet.Snapshot, error) { return s.api.Get(ctx, cArg) })
 }
 
-func (s *snapshotService) List(ctx context.Context, id string) ([]SnapshotView, error) {
-	return serve(ctx, s.g, "snapshot_list", func() ([]SnapshotView, error) { return s.api.List(ctx, id) })
+func (s *snapshotService) List(ctx context.Context, id string, page *PageArgs) ([]SnapshotView, error) {
+	return serve(ctx, s.g, "snapshot_list", func() ([]SnapshotView, error) { return s.api.List(ctx, id, page) })
 }
 
 func (s *snapshotService) Verify(ctx context.Context, cArg string) (*SnapshotVerdict, error) {

@@ -33,6 +33,7 @@ import (
 //	                                       contribRecord): its Datanet,
 //	                                       creation time, size, status and
 //	                                       counted weights
+//	A <datanet> <created> <contribution> → empty: contributions by time
 //	S <datanet> <status> <created> <contribution>
 //	                                     → empty: contributions by status,
 //	                                       then time
@@ -59,6 +60,7 @@ const (
 	ixDatanets = 'D'
 	ixUpdates  = 'U'
 	ixContrib  = 'C'
+	ixAll      = 'A'
 	ixStatus   = 'S'
 	ixVote     = 'V'
 	ixCount    = 'N'
@@ -101,6 +103,10 @@ func kindKey(kind string, c cid.Cid) []byte {
 
 func statusKey(dn cid.Cid, st Status, created int64, c cid.Cid) []byte {
 	return ixKey(ixStatus, dn.Bytes(), []byte{byte(st)}, be64(uint64(created)), c.Bytes())
+}
+
+func allKey(dn cid.Cid, created int64, c cid.Cid) []byte {
+	return ixKey(ixAll, dn.Bytes(), be64(uint64(created)), c.Bytes())
 }
 
 func countKey(dn cid.Cid, counter byte) []byte {
@@ -243,6 +249,9 @@ func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.C
 		rec := contribRecord{Datanet: o.Datanet, Created: o.Created, Size: o.Size, Status: st.Status}
 		return once(func(tx *storage.IndexTxn) error {
 			if err := tx.Set(ixKey(ixContrib, c.Bytes()), rec.encode()); err != nil {
+				return err
+			}
+			if err := tx.Set(allKey(o.Datanet, rec.Created, c), nil); err != nil {
 				return err
 			}
 			if err := tx.Set(statusKey(o.Datanet, rec.Status, rec.Created, c), nil); err != nil {
@@ -629,6 +638,9 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 					return err
 				}
 				if err := tx.Set(statusKey(dn, rec.Status, rec.Created, d.c), nil); err != nil {
+					return err
+				}
+				if err := tx.Set(allKey(dn, rec.Created, d.c), nil); err != nil {
 					return err
 				}
 				if err := tx.Set(kindKey(KindContribution, d.c), nil); err != nil {

@@ -137,13 +137,24 @@ func refOf(c cid.Cid, rec contribRecord) ContributionRef {
 // contribution after (cid.Undef: from the first). It reads one page of the
 // index, whatever the Datanet's size.
 func (r *Registry) ContributionsByStatus(ctx context.Context, dn cid.Cid, st Status, after cid.Cid, limit int) ([]ContributionRef, error) {
+	return r.ContributionsPage(ctx, dn, &st, after, limit)
+}
+
+// ContributionsPage is ContributionsByStatus for the status *st, or for
+// every contribution whatever its status when st is nil.
+func (r *Registry) ContributionsPage(ctx context.Context, dn cid.Cid, st *Status, after cid.Cid, limit int) ([]ContributionRef, error) {
 	if err := r.current(ctx, dn); err != nil {
 		return nil, err
 	}
 	limit = PageLimit(limit)
 	r.indexMu.RLock()
 	defer r.indexMu.RUnlock()
-	prefix := ixKey(ixStatus, dn.Bytes(), []byte{byte(st)})
+	prefix := ixKey(ixAll, dn.Bytes())
+	place := func(created int64, c cid.Cid) []byte { return allKey(dn, created, c) }
+	if st != nil {
+		prefix = ixKey(ixStatus, dn.Bytes(), []byte{byte(*st)})
+		place = func(created int64, c cid.Cid) []byte { return statusKey(dn, *st, created, c) }
+	}
 	var out []ContributionRef
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
 		var start []byte
@@ -160,7 +171,7 @@ func (r *Registry) ContributionsByStatus(ctx context.Context, dn cid.Cid, st Sta
 				return err
 			}
 			// Just past the cursor's place, whatever its status now.
-			start = append(statusKey(dn, st, rec.Created, after), 0)
+			start = append(place(rec.Created, after), 0)
 		}
 		return tx.Scan(prefix, start, false, func(key, _ []byte) (bool, error) {
 			rest := key[len(prefix):]

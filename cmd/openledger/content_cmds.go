@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/schollz/progressbar/v3"
@@ -79,12 +80,13 @@ func (a *app) datanetCmd() *cobra.Command {
 	f.StringVar(&threshold, "threshold", "", "share of the cast weight that must approve: a fraction (0.67) or a percentage (67%) (default 50.01%)")
 	f.StringVar(&window, "window", "", "how long after a contribution votes on it are taken: a duration (72h) or days (7d); 0 = no deadline (default)")
 
+	var listPage, showPage *daemon.PageArgs
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List the Datanets this node holds",
+		Short: "List the Datanets this node holds, a page at a time",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := call0(cmd.Context(), a, (*daemon.API).DatanetList)
+			res, err := call1(cmd.Context(), a, (*daemon.API).DatanetList, listPage)
 			if err != nil {
 				return err
 			}
@@ -95,15 +97,19 @@ func (a *app) datanetCmd() *cobra.Command {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", d.ID, d.Datanet.Name, d.Datanet.Owner.Hex())
 				}
 				tw.Flush()
+				if len(res) > 0 {
+					a.nextPage(w, len(res), listPage, res[len(res)-1].ID)
+				}
 			})
 		},
 	}
+	listPage = pageFlags(list)
 	show := &cobra.Command{
 		Use:   "show ID",
-		Short: "Show a Datanet and its contributions",
+		Short: "Show a Datanet, its counts and a page of its contributions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := call1(cmd.Context(), a, (*daemon.API).DatanetShow, args[0])
+			res, err := call2(cmd.Context(), a, (*daemon.API).DatanetShow, args[0], showPage)
 			if err != nil {
 				return err
 			}
@@ -124,13 +130,19 @@ func (a *app) datanetCmd() *cobra.Command {
 					fmt.Fprintf(w, "max size:    %s\n", humanize.IBytes(d.MaxContributionSize))
 				}
 				printPolicy(w, d)
-				fmt.Fprintf(w, "contributions: %d\n", len(res.Contributions))
+				n := res.Counts
+				fmt.Fprintf(w, "contributions: %d (%d pending, %d accepted, %d rejected, %d expired), %s\nvotes:       %d\nsnapshots:   %d\n",
+					n.Contributions(), n.Pending, n.Accepted, n.Rejected, n.Expired, humanize.IBytes(n.Bytes), n.Votes, n.Snapshots)
 				for _, c := range res.Contributions {
-					fmt.Fprintf(w, "  %s  %8s  %d files  %s\n", c.CID, humanize.IBytes(c.Size), c.Files, c.Contributor)
+					fmt.Fprintf(w, "  %s  %-8s  %8s  %s\n", c.CID, c.Status, humanize.IBytes(c.Size), c.Created.Format(time.RFC3339))
+				}
+				if len(res.Contributions) > 0 {
+					a.nextPage(w, len(res.Contributions), showPage, res.Contributions[len(res.Contributions)-1].CID)
 				}
 			})
 		},
 	}
+	showPage = pageFlags(show)
 	cmd.AddCommand(create, a.datanetUpdateCmd(), list, show)
 	cmd.AddCommand(a.datanetNetCmds()...)
 	return cmd
@@ -307,12 +319,13 @@ func (a *app) add(ctx context.Context, args daemon.AddArgs) (*daemon.AddResult, 
 }
 
 func (a *app) lsCmd() *cobra.Command {
-	return &cobra.Command{
+	var page *daemon.PageArgs
+	cmd := &cobra.Command{
 		Use:   "ls CID[/PATH]",
-		Short: "List the files of a contribution or directory, or describe a file, shard or object",
+		Short: "List the files of a contribution or directory (a page at a time; --after takes a path), or describe a file, shard or object",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := call1(cmd.Context(), a, (*daemon.API).ContentLs, args[0])
+			res, err := call2(cmd.Context(), a, (*daemon.API).ContentLs, args[0], page)
 			if err != nil {
 				return err
 			}
@@ -330,9 +343,14 @@ func (a *app) lsCmd() *cobra.Command {
 					fmt.Fprintf(tw, "%d\t%d shards\t %s\n", f.Size, len(f.Shards), p)
 				}
 				tw.Flush()
+				if res.Next != "" {
+					fmt.Fprintf(w, "(more: --after %s)\n", res.Next)
+				}
 			})
 		},
 	}
+	page = pageFlags(cmd)
+	return cmd
 }
 
 func (a *app) catCmd() *cobra.Command {
@@ -376,7 +394,7 @@ func (a *app) getCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ls, err := c.ContentLs(ctx, args[0])
+			ls, err := lsAll(ctx, c, args[0])
 			if err != nil {
 				return rpcErr(err)
 			}
@@ -560,4 +578,18 @@ func (a *app) repoCmd() *cobra.Command {
 		},
 	)
 	return cmd
+}
+
+// lsAll is content_ls with every page of files.
+func lsAll(ctx context.Context, c *daemon.Client, path string) (*daemon.LsResult, error) {
+	page := &daemon.PageArgs{Limit: datanet.MaxPage}
+	ls, err := c.ContentLs(ctx, path, page)
+	for err == nil && ls.Next != "" {
+		page.After = ls.Next
+		var more *daemon.LsResult
+		if more, err = c.ContentLs(ctx, path, page); err == nil {
+			ls.Files, ls.Next = append(ls.Files, more.Files...), more.Next
+		}
+	}
+	return ls, err
 }

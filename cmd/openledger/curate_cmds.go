@@ -145,12 +145,13 @@ func (a *app) curateShowCmd() *cobra.Command {
 }
 
 func (a *app) curatePendingCmd() *cobra.Command {
-	return &cobra.Command{
+	var page *daemon.PageArgs
+	cmd := &cobra.Command{
 		Use:   "pending DATANET",
-		Short: "List the contributions awaiting a decision, oldest first, with a preview of their files",
+		Short: "List the contributions awaiting a decision, oldest first, a page at a time, with a preview of their files",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			items, err := call1(cmd.Context(), a, (*daemon.API).CurationPending, args[0])
+			items, err := call2(cmd.Context(), a, (*daemon.API).CurationPending, args[0], page)
 			if err != nil {
 				return err
 			}
@@ -165,9 +166,12 @@ func (a *app) curatePendingCmd() *cobra.Command {
 					}
 					printPending(w, &it)
 				}
+				a.nextPage(w, len(items), page, items[len(items)-1].Tally.Contribution)
 			})
 		},
 	}
+	page = pageFlags(cmd)
+	return cmd
 }
 
 func (a *app) curateStatusCmd() *cobra.Command {
@@ -238,12 +242,13 @@ func (a *app) snapshotCmd() *cobra.Command {
 			})
 		},
 	}
+	var listPage *daemon.PageArgs
 	list := &cobra.Command{
 		Use:   "list DATANET",
-		Short: "List the snapshots of a Datanet held here, oldest first",
+		Short: "List the snapshots of a Datanet held here, oldest first, a page at a time",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			vs, err := call1(cmd.Context(), a, (*daemon.API).SnapshotList, args[0])
+			vs, err := call2(cmd.Context(), a, (*daemon.API).SnapshotList, args[0], listPage)
 			if err != nil {
 				return err
 			}
@@ -259,9 +264,11 @@ func (a *app) snapshotCmd() *cobra.Command {
 						v.Created.Format(time.RFC3339), v.Cutter)
 				}
 				tw.Flush()
+				a.nextPage(w, len(vs), listPage, vs[len(vs)-1].CID)
 			})
 		},
 	}
+	listPage = pageFlags(list)
 	show := &cobra.Command{
 		Use:   "show CID",
 		Short: "Show a snapshot: its contributions and the votes that accepted them",

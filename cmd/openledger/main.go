@@ -23,6 +23,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/openledger/openledger/daemon"
+	"github.com/openledger/openledger/datanet"
 )
 
 var version = "0.1.0-dev"
@@ -185,6 +186,24 @@ func rpcErr(err error) error {
 }
 
 // emit prints v as JSON with --json, else calls human.
+// pageFlags adds --after and --limit to cmd and returns the page they
+// select.
+func pageFlags(cmd *cobra.Command) *daemon.PageArgs {
+	p := &daemon.PageArgs{}
+	cmd.Flags().StringVar(&p.After, "after", "", "start after this item: the last one of the previous page")
+	cmd.Flags().IntVar(&p.Limit, "limit", 0, fmt.Sprintf("items per page (default %d, at most %d)", datanet.DefaultPage, datanet.MaxPage))
+	return p
+}
+
+// nextPage says, after human output, how to get the next page when this
+// one came back full: n items, the last being last.
+func (a *app) nextPage(w io.Writer, n int, p *daemon.PageArgs, last string) {
+	if a.jsonOut || n == 0 || n < datanet.PageLimit(p.Limit) {
+		return
+	}
+	fmt.Fprintf(w, "(more: --after %s)\n", last)
+}
+
 func (a *app) emit(v any, human func(w io.Writer)) error {
 	if a.jsonOut {
 		enc := json.NewEncoder(a.stdout)

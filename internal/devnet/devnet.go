@@ -153,7 +153,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	step("carol fetches %s: %d shards (%s) verified in %s, then provides it", added.CID, fetched.Fetched,
 		humanize.IBytes(uint64(fetched.Bytes)), time.Since(start).Round(time.Millisecond))
 
-	ls, err := client.ContentLs(ctx, added.CID)
+	ls, err := client.ContentLs(ctx, added.CID, nil)
 	if err != nil {
 		return err
 	}
@@ -302,7 +302,7 @@ func waitFor(ctx context.Context, what string, cond func(ctx context.Context) (d
 // waitListed waits until a node lists a contribution in a Datanet.
 func waitListed(ctx context.Context, d *devNode, dn, contribution string) error {
 	return waitFor(ctx, fmt.Sprintf("%s to receive contribution %s", d.name, contribution), func(ctx context.Context) (bool, string) {
-		show, err := d.api.DatanetShow(ctx, dn)
+		show, err := d.api.DatanetShow(ctx, dn, nil)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -485,7 +485,7 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 	start = time.Now()
 	for _, p := range []*devNode{alice, carol} {
 		err := waitFor(ctx, fmt.Sprintf("%s to hold snapshot %s", p.name, snap.CID), func(ctx context.Context) (bool, string) {
-			list, err := p.api.SnapshotList(ctx, dn)
+			list, err := p.api.SnapshotList(ctx, dn, nil)
 			if err != nil {
 				return false, err.Error()
 			}
@@ -519,7 +519,7 @@ func devnetCuration(ctx context.Context, w io.Writer, step func(string, ...any),
 	step("carol fetches the whole version %s: %d shards, %d fetched (%s) and verified in %s, the rest already held",
 		snap.CID, fetched.Shards, fetched.Fetched, humanize.IBytes(uint64(fetched.Bytes)), time.Since(start).Round(time.Millisecond))
 
-	ls, err := carol.api.ContentLs(ctx, snap.CID)
+	ls, err := carol.api.ContentLs(ctx, snap.CID, nil)
 	if err != nil {
 		return "", err
 	}
