@@ -19,6 +19,8 @@ import (
 	"sync"
 
 	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/internal/atomicfile"
 )
 
 // Doc is one text file of a contribution, to index.
@@ -127,7 +129,7 @@ func (s *Store) Build(ctx context.Context, name string, contributions []cid.Cid,
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(s.dir, filepath.Join(s.dir, manifestsDir, name+".json"), b); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.dir, manifestsDir, name+".json"), b, 0o644); err != nil {
 		return nil, fmt.Errorf("attribution: write manifest %s: %w", name, err)
 	}
 	return m, nil
@@ -410,13 +412,9 @@ func (s *Store) buildSegment(ctx context.Context, p *segmentPlan, pr *progress) 
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, metaFile), mb, 0o644); err != nil {
-		return nil, err
-	}
-	if err := syncPath(filepath.Join(tmp, metaFile)); err != nil {
-		return nil, err
-	}
-	if err := syncDir(tmp); err != nil {
+	// WriteFile fsyncs meta.json and then tmp, whose other files are
+	// fsynced already.
+	if err := atomicfile.WriteFile(filepath.Join(tmp, metaFile), mb, 0o644); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
@@ -426,7 +424,7 @@ func (s *Store) buildSegment(ctx context.Context, p *segmentPlan, pr *progress) 
 		}
 		return nil, err
 	}
-	if err := syncDir(filepath.Join(s.dir, segmentsDir)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Join(s.dir, segmentsDir)); err != nil {
 		return nil, err
 	}
 	pr.add(0, size)
@@ -475,18 +473,6 @@ func (hf *hashedFile) finish() (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(hf.h.Sum(nil)), nil
-}
-
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // textBuilder builds a segment's text and writes its offset table. It is

@@ -107,7 +107,7 @@
 //	segments/<id>/offsets        the offset table: 24-byte records, sorted
 //	                             by text position
 //	manifests/<name>.json        an index built under a name (JSON)
-//	tmp/                         segments and files being written
+//	tmp/                         segments being written
 //
 // A segment holds the text of whole contributions: a build's
 // contributions not already in the store, sorted by CID bytes, go into

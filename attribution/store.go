@@ -1,7 +1,6 @@
 package attribution
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -18,6 +17,8 @@ import (
 	"sync"
 
 	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/internal/atomicfile"
 )
 
 // Store is a directory of index segments and of manifests that name them.
@@ -43,7 +44,7 @@ func OpenStore(dir string) (*Store, error) {
 	ff := filepath.Join(dir, storeFormatFile)
 	switch b, err := os.ReadFile(ff); {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := writeFileAtomic(dir, ff, []byte(storeFormat)); err != nil {
+		if err := atomicfile.WriteFile(ff, []byte(storeFormat), 0o644); err != nil {
 			return nil, fmt.Errorf("attribution: open store: %w", err)
 		}
 	case err != nil:
@@ -356,44 +357,4 @@ func missing(want, covered map[string]bool) []cid.Cid {
 	}
 	slices.SortFunc(out, func(a, b cid.Cid) int { return strings.Compare(a.KeyString(), b.KeyString()) })
 	return out
-}
-
-// writeFileAtomic writes path through a temporary file in the store's
-// tmp directory (or dir itself before it exists), fsyncs it, renames it
-// into place and fsyncs the directory.
-func writeFileAtomic(storeDir, path string, data []byte) error {
-	tmp := filepath.Join(storeDir, tmpDir)
-	f, err := os.CreateTemp(tmp, "file-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir fsyncs a directory, so a rename in it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

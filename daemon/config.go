@@ -16,6 +16,7 @@ import (
 	"github.com/multiformats/go-multiaddr"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/openledger/openledger/internal/atomicfile"
 	"github.com/openledger/openledger/storage"
 )
 
@@ -338,23 +339,5 @@ func writeConfig(path string, c Config) error {
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
-	return writeFileAtomic(path, data, 0o600)
-}
-
-// writeFileAtomic writes data to a temp file beside path, syncs it and renames
-// it over path, so a crash leaves the old or the new file, never half of one.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, data, 0o600)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/openledger/openledger/internal/atomicfile"
 )
 
 // ErrBadPassword is returned when the keystore passphrase does not decrypt the operator key.
@@ -28,7 +30,7 @@ func newIdentity(path string) (peer.ID, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode identity key: %w", err)
 	}
-	if err := writeFileAtomic(path, data, 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
 		return "", fmt.Errorf("write identity key: %w", err)
 	}
 	return peer.IDFromPrivateKey(sk)
@@ -107,7 +109,7 @@ func newAPISecret(path string) error {
 	if _, err := rand.Read(secret); err != nil {
 		return fmt.Errorf("generate api secret: %w", err)
 	}
-	if err := writeFileAtomic(path, secret, 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, secret, 0o600); err != nil {
 		return fmt.Errorf("write api secret: %w", err)
 	}
 	return nil

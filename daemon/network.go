@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/internal/atomicfile"
 	"github.com/openledger/openledger/p2p"
 	"github.com/openledger/openledger/p2p/exchange"
 	"github.com/openledger/openledger/storage"
@@ -253,7 +254,7 @@ func (n *Node) saveJoined(ids []cid.Cid) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(n.repo.Path(JoinedFile), append(data, '\n'), 0o600)
+	return atomicfile.WriteFile(n.repo.Path(JoinedFile), append(data, '\n'), 0o600)
 }
 
 // join subscribes to a Datanet's topic, syncs it, and remembers it.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/internal/atomicfile"
 	"github.com/openledger/openledger/storage"
 )
 
@@ -224,7 +225,7 @@ func (n *Node) Start() error {
 			n.log.Error("http api stopped", "err", err)
 		}
 	})
-	if err := writeFileAtomic(n.repo.Path(APIFile), apiFileContents(n.httpAddr), 0o600); err != nil {
+	if err := atomicfile.WriteFile(n.repo.Path(APIFile), apiFileContents(n.httpAddr), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", APIFile, err)
 	}
 	n.log.Info("api listening", "http", "http://"+n.httpAddr, "ipc", ipcPath)

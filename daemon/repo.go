@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/gofrs/flock"
 )
 
 // Files and directories of a repo ($OPENLEDGER_PATH, default ~/.openledger).
@@ -51,7 +52,7 @@ func RepoPath(flag, env string) (string, error) {
 type Repo struct {
 	Dir    string
 	Config Config
-	lock   *os.File
+	lock   *flock.Flock
 }
 
 // Path joins elements under the repo directory.
@@ -65,9 +66,9 @@ func RepoExists(dir string) bool {
 	return err == nil
 }
 
-// OpenRepo locks dir and loads its config. The lock is an flock on repo.lock,
-// released by Close or when the process dies, so a crashed daemon never
-// leaves a stale lock behind.
+// OpenRepo locks dir and loads its config. The lock is an OS file lock on
+// repo.lock (flock(2), LockFileEx on Windows), released by Close or when the
+// process dies, so a crashed daemon never leaves a stale lock behind.
 func OpenRepo(dir string) (*Repo, error) {
 	if !RepoExists(dir) {
 		return nil, fmt.Errorf("%w at %s (run `openledger init` first)", ErrNoRepo, dir)
@@ -84,19 +85,16 @@ func OpenRepo(dir string) (*Repo, error) {
 	return &Repo{Dir: dir, Config: cfg, lock: lock}, nil
 }
 
-func lockRepo(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDWR|os.O_CREATE, 0o600)
+func lockRepo(dir string) (*flock.Flock, error) {
+	lock := flock.New(filepath.Join(dir, LockFile))
+	ok, err := lock.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("open repo lock: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w (%s): is a daemon running on it? stop it or use its API", ErrLocked, dir)
-		}
 		return nil, fmt.Errorf("lock repo %s: %w", dir, err)
 	}
-	return f, nil
+	if !ok {
+		return nil, fmt.Errorf("%w (%s): is a daemon running on it? stop it or use its API", ErrLocked, dir)
+	}
+	return lock, nil
 }
 
 // SaveConfig writes r.Config back to config.toml.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +71,10 @@ type Config struct {
 
 	// gossipHeartbeat overrides gossipsub's heartbeat; tests shorten it.
 	gossipHeartbeat time.Duration
+	// host, when set, is the node's host instead of one New builds from
+	// this Config: tests give a libp2p mocknet host, whose links they
+	// control. The node closes it.
+	host host.Host
 }
 
 // Defaults of the Config fields.

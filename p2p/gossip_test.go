@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -29,34 +30,42 @@ func (tn *testNet) waitMesh(set cid.Cid) {
 	}, "gossip mesh of %s", TopicName(set))
 }
 
-// TestGossipReachesSparseNetwork: 20 nodes, each linked to 2-4 others;
+// TestGossipReachesSparseNetwork: 20 nodes, each linked to 2-4 others
+// and to no one else (a mocknet: on loopback the DHT connects every pair);
 // one object published reaches all 20 by gossip alone (the periodic sync
 // is off, and every node joined before the object existed).
 func TestGossipReachesSparseNetwork(t *testing.T) {
-	dn := testDatanet("twenty")
-	tn := newTestNet(t, 20, []cid.Cid{dn})
-	tn.sparse(20, 10)
-	tn.joinAll(dn)
-	tn.waitMesh(dn)
-
-	obj := mkObj(dn, "one object for twenty nodes")
-	c := objCID(obj)
-	if err := tn.nodes[7].Publish(context.Background(), dn, obj); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 20*time.Second, func() bool {
-		for _, o := range tn.objs {
-			if !o.has(c) {
-				return false
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("twenty")
+		tn := newMockNet(t, 20, []cid.Cid{dn})
+		adj := tn.sparse(20, 10)
+		tn.joinAll(dn)
+		tn.waitMesh(dn)
+		for i, n := range tn.nodes {
+			if got := len(n.host.Network().Peers()); got != len(adj[i]) {
+				t.Fatalf("node %d has %d peers, want its %d links", i, got, len(adj[i]))
 			}
 		}
-		return true
-	}, "all 20 nodes to store the object")
-	var fetched uint64
-	for _, n := range tn.nodes {
-		fetched += n.Stats().ObjectsFetched
-	}
-	t.Logf("objects that came by sync instead of gossip: %d", fetched)
+
+		obj := mkObj(dn, "one object for twenty nodes")
+		c := objCID(obj)
+		if err := tn.nodes[7].Publish(context.Background(), dn, obj); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, func() bool {
+			for _, o := range tn.objs {
+				if !o.has(c) {
+					return false
+				}
+			}
+			return true
+		}, "all 20 nodes to store the object")
+		var fetched uint64
+		for _, n := range tn.nodes {
+			fetched += n.Stats().ObjectsFetched
+		}
+		t.Logf("objects that came by sync instead of gossip: %d", fetched)
+	})
 }
 
 // TestGossipAnnouncements: Datanet objects travel on the announcements
@@ -96,50 +105,57 @@ func TestGossipBadMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tn := newTestNet(t, 3, []cid.Cid{dn, other}, func(i int, cfg *Config) {
-				if i > 0 {
-					cfg.MaxMessageSize = maxMsg
+			bubble(t, func(t *testing.T) {
+				tn := newMockNet(t, 3, []cid.Cid{dn, other}, func(i int, cfg *Config) {
+					if i > 0 {
+						cfg.MaxMessageSize = maxMsg
+					}
+				})
+				attacker, b, c := tn.nodes[0], tn.nodes[1], tn.nodes[2]
+				tn.objs[0].acceptAll = true
+				tn.block(0, 2, true) // the attacker reaches C only through B
+				tn.line(0, 2)
+				tn.joinAll(dn)
+				tn.waitMesh(dn)
+				// Let the syncs that joining started end first: sync
+				// carries objects up to MaxObjectSize, so one that ran
+				// after the publish would rightly bring B the oversized
+				// object.
+				synctest.Wait()
+
+				if err := attacker.Publish(context.Background(), dn, tt.data); err != nil {
+					t.Fatal(err)
 				}
-			})
-			attacker, b, c := tn.nodes[0], tn.nodes[1], tn.nodes[2]
-			tn.objs[0].acceptAll = true
-			tn.block(0, 2, true) // the attacker reaches C only through B
-			tn.line(0, 2)
-			tn.joinAll(dn)
-			tn.waitMesh(dn)
-
-			if err := attacker.Publish(context.Background(), dn, tt.data); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, 10*time.Second, func() bool {
-				st := b.Stats()
-				return st.GossipRejected+st.GossipIgnored > 0
-			}, "B to judge the message")
-			if tt.penalty {
 				waitFor(t, 10*time.Second, func() bool {
-					s, ok := b.PeerScore(attacker.ID())
-					return ok && s < 0
-				}, "the attacker's score at B to drop")
-			}
-			// A valid object sent after the bad one reaches C through B:
-			// once it is there, the bad one would have been too.
-			marker := mkObj(dn, "marker after "+tt.name)
-			if err := attacker.Publish(context.Background(), dn, marker); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, 10*time.Second, func() bool { return tn.objs[2].has(objCID(marker)) }, "the marker at C")
+					st := b.Stats()
+					return st.GossipRejected+st.GossipIgnored > 0
+				}, "B to judge the message")
+				if tt.penalty {
+					waitFor(t, 10*time.Second, func() bool {
+						s, ok := b.PeerScore(attacker.ID())
+						return ok && s < 0
+					}, "the attacker's score at B to drop")
+				}
+				// A valid object sent after the bad one reaches C through B:
+				// once it is there, the bad one would have been too.
+				marker := mkObj(dn, "marker after "+tt.name)
+				if err := attacker.Publish(context.Background(), dn, marker); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, 10*time.Second, func() bool { return tn.objs[2].has(objCID(marker)) }, "the marker at C")
 
-			if tn.objs[1].has(objCID(tt.data)) || tn.objs[2].has(objCID(tt.data)) {
-				t.Error("bad object stored")
-			}
-			if n := tn.objs[2].checked(tt.data); n != 0 {
-				t.Errorf("bad object forwarded to C (checked %d times)", n)
-			}
-			s, _ := b.PeerScore(attacker.ID())
-			if !tt.penalty && s < 0 {
-				t.Errorf("attacker's score %v after an ignored message, want >= 0", s)
-			}
-			t.Logf("attacker's score at B: %.1f, at C: %v", s, first(c.PeerScore(attacker.ID())))
+				if tn.objs[1].has(objCID(tt.data)) || tn.objs[2].has(objCID(tt.data)) {
+					t.Error("bad object stored")
+				}
+				if n := tn.objs[2].checked(tt.data); n != 0 {
+					t.Errorf("bad object forwarded to C (checked %d times)", n)
+				}
+				s, _ := b.PeerScore(attacker.ID())
+				if !tt.penalty && s < 0 {
+					t.Errorf("attacker's score %v after an ignored message, want >= 0", s)
+				}
+				t.Logf("attacker's score at B: %.1f, at C: %v", s, first(c.PeerScore(attacker.ID())))
+			})
 		})
 	}
 }
@@ -226,24 +242,26 @@ func TestJoinLeave(t *testing.T) {
 // TestAppScore: the daemon's hook (e.g. "this peer sent bad shard bytes")
 // lowers the peer's gossip score.
 func TestAppScore(t *testing.T) {
-	var bad atomic.Value // peer.ID
-	tn := newTestNet(t, 2, nil, func(i int, cfg *Config) {
-		if i == 0 {
-			cfg.AppScore = func(p peer.ID) float64 {
-				if p == bad.Load() {
-					return -1000
+	bubble(t, func(t *testing.T) {
+		var bad atomic.Value // peer.ID
+		tn := newMockNet(t, 2, nil, func(i int, cfg *Config) {
+			if i == 0 {
+				cfg.AppScore = func(p peer.ID) float64 {
+					if p == bad.Load() {
+						return -1000
+					}
+					return 0
 				}
-				return 0
 			}
+		})
+		bad.Store(tn.nodes[1].ID())
+		tn.connect(0, 1)
+		waitFor(t, 10*time.Second, func() bool {
+			s, ok := tn.nodes[0].PeerScore(tn.nodes[1].ID())
+			return ok && s <= -1000
+		}, "the app score in the peer's gossip score")
+		if ps := tn.nodes[0].Peers(); len(ps) != 1 || ps[0].Score > -1000 {
+			t.Errorf("peers %+v", ps)
 		}
 	})
-	bad.Store(tn.nodes[1].ID())
-	tn.connect(0, 1)
-	waitFor(t, 10*time.Second, func() bool {
-		s, ok := tn.nodes[0].PeerScore(tn.nodes[1].ID())
-		return ok && s <= -1000
-	}, "the app score in the peer's gossip score")
-	if ps := tn.nodes[0].Peers(); len(ps) != 1 || ps[0].Score > -1000 {
-		t.Errorf("peers %+v", ps)
-	}
 }

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -20,6 +22,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	"github.com/multiformats/go-multiaddr"
 	"github.com/multiformats/go-multihash"
 	"go.uber.org/goleak"
@@ -267,14 +270,46 @@ func (f gaterFor) InterceptSecured(_ network.Direction, p peer.ID, _ network.Con
 }
 func (f gaterFor) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 
-// testNet is a set of started nodes on loopback.
+// testNet is a set of started nodes, on loopback TCP (newTestNet) or on a
+// libp2p mocknet (newMockNet).
 type testNet struct {
 	t     testing.TB
 	nodes []*Node
 	objs  []*memObjects
 	known []cid.Cid
 	opts  []func(i int, cfg *Config)
-	gate  testGater
+	gate  testGater       // loopback: the pairs that may not connect
+	mn    mocknet.Mocknet // mocknet: the links, the only pairs that may connect
+	conns mockConns       // mocknet: every connection made
+}
+
+// mockConns remembers the connections of a mocknet. Mocknet can leave a
+// stream open on a connection that closed (one opened or arriving while
+// the connection closes misses the connection's reset), and the stream's
+// goroutine then waits forever; resetStreams ends those when the test
+// ends, or the synctest bubble would report them as deadlocked.
+type mockConns struct {
+	mu    sync.Mutex
+	conns []network.Conn // guarded by mu
+}
+
+func (m *mockConns) connected(_ network.Network, c network.Conn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.conns = append(m.conns, c)
+}
+
+// resetStreams waits until the bubble's other goroutines are blocked (the
+// hosts closed), then resets every stream still open.
+func (m *mockConns) resetStreams() {
+	synctest.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.conns {
+		for _, s := range c.GetStreams() {
+			s.Reset()
+		}
+	}
 }
 
 // testConfig is a node on loopback TCP with short timers and no mDNS or
@@ -310,6 +345,44 @@ func newTestNet(t testing.TB, n int, known []cid.Cid, opts ...func(i int, cfg *C
 	return tn
 }
 
+// newMockNet is newTestNet on a libp2p mocknet, the cheaper tier for
+// protocol tests: the nodes' hosts talk through in-memory pipes, with no
+// transport or handshake, and two nodes can connect only where a link
+// joins them. connect links the pair first and block cuts the link, so the
+// topology a test builds is the whole network: the DHT cannot add
+// connections of its own (on loopback it connects every pair), and a
+// partition is a cut link, not a refused dial.
+//
+// Call it inside bubble.
+func newMockNet(t testing.TB, n int, known []cid.Cid, opts ...func(i int, cfg *Config)) *testNet {
+	t.Helper()
+	tn := &testNet{t: t, known: known, opts: opts, mn: mocknet.New()}
+	// Cleanups run last first: the nodes close, then the mocknet, then
+	// the streams it left open are reset.
+	t.Cleanup(tn.conns.resetStreams)
+	t.Cleanup(func() { tn.mn.Close() })
+	for range n {
+		tn.add()
+	}
+	return tn
+}
+
+// bubble runs f in a testing/synctest bubble, for tests on a mocknet: the
+// clock is virtual, so gossipsub's heartbeats, the score inspection and
+// the sync timers cost no real time, a deadline cannot pass because the
+// machine is busy, and synctest.Wait lets what is in flight finish; and
+// the bubble waits for every goroutine to end, including those mocknet
+// closes asynchronously, which outside one can outlive the test. Under
+// the race detector f runs on one P, as go-libp2p-pubsub's synctest tests
+// do: with more, Go 1.26's runtime crashed in a bubble's timer code
+// (SIGSEGV in timer.maybeRunChan) about once in 40 runs of these tests.
+func bubble(t *testing.T, f func(t *testing.T)) {
+	if raceEnabled {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	}
+	synctest.Test(t, f)
+}
+
 // add starts one more node and returns its index.
 func (tn *testNet) add() int {
 	t := tn.t
@@ -320,7 +393,17 @@ func (tn *testNet) add() int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Gater = gaterFor{&tn.gate, self}
+	if tn.mn != nil {
+		addr := fmt.Sprintf("/ip4/10.0.%d.%d/tcp/%d", i/256, i%256, DefaultPort)
+		h, err := tn.mn.AddPeer(cfg.Identity, multiaddr.StringCast(addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Network().Notify(&network.NotifyBundle{ConnectedF: tn.conns.connected})
+		cfg.host, cfg.ListenAddrs = h, []string{addr}
+	} else {
+		cfg.Gater = gaterFor{&tn.gate, self}
+	}
 	for _, o := range tn.opts {
 		o(i, &cfg)
 	}
@@ -346,6 +429,14 @@ func (tn *testNet) add() int {
 
 func (tn *testNet) connect(i, j int) {
 	tn.t.Helper()
+	if tn.mn != nil {
+		a, b := tn.nodes[i].ID(), tn.nodes[j].ID()
+		if len(tn.mn.LinksBetweenPeers(a, b)) == 0 {
+			if _, err := tn.mn.LinkPeers(a, b); err != nil {
+				tn.t.Fatalf("link %d and %d: %v", i, j, err)
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := tn.nodes[i].Connect(ctx, tn.nodes[j].Addrs()[0].String()); err != nil {
@@ -354,10 +445,18 @@ func (tn *testNet) connect(i, j int) {
 }
 
 // block stops nodes i and j from connecting, and closes their
-// connections; the DHT would otherwise link any two nodes of a test.
+// connections; on loopback the DHT would otherwise link any two nodes of a
+// test. On a mocknet it cuts their link; connect links them again.
 func (tn *testNet) block(i, j int, blocked bool) {
 	a, b := tn.nodes[i].ID(), tn.nodes[j].ID()
-	tn.gate.set(a, b, blocked)
+	switch {
+	case tn.mn == nil:
+		tn.gate.set(a, b, blocked)
+	case blocked && len(tn.mn.LinksBetweenPeers(a, b)) > 0:
+		if err := tn.mn.UnlinkPeers(a, b); err != nil {
+			tn.t.Fatalf("unlink %d and %d: %v", i, j, err)
+		}
+	}
 	if blocked {
 		_ = tn.nodes[i].host.Network().ClosePeer(b)
 		_ = tn.nodes[j].host.Network().ClosePeer(a)

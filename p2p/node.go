@@ -95,9 +95,11 @@ func New(cfg Config, objs Objects) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h, err := newHost(&cfg, log)
-	if err != nil {
-		return nil, fmt.Errorf("p2p: build host: %w", err)
+	h := cfg.host
+	if h == nil {
+		if h, err = newHost(&cfg, log); err != nil {
+			return nil, fmt.Errorf("p2p: build host: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{

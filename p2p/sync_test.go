@@ -87,78 +87,82 @@ func TestSyncLateJoiner(t *testing.T) {
 // TestSyncPartitionHeals: two halves are cut apart, each publishes, and
 // once the cut heals every node ends with the union.
 func TestSyncPartitionHeals(t *testing.T) {
-	dn := testDatanet("partition")
-	tn := newTestNet(t, 10, []cid.Cid{dn})
-	left, right := span(0, 5), span(5, 10)
-	tn.line(0, 4)
-	tn.line(5, 9)
-	cross := [][2]int{{0, 5}, {2, 7}, {4, 9}}
-	for _, c := range cross {
-		tn.connect(c[0], c[1])
-	}
-	tn.joinAll(dn)
-	tn.waitMesh(dn)
-	before := tn.publishN(3, dn, 2, "before")
-	waitFor(t, 20*time.Second, func() bool { return tn.haveAll(span(0, 10), before) }, "the objects published before the cut")
-
-	// Cut.
-	for _, l := range left {
-		for _, r := range right {
-			tn.block(l, r, true)
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("partition")
+		tn := newMockNet(t, 10, []cid.Cid{dn})
+		left, right := span(0, 5), span(5, 10)
+		tn.line(0, 4)
+		tn.line(5, 9)
+		cross := [][2]int{{0, 5}, {2, 7}, {4, 9}}
+		for _, c := range cross {
+			tn.connect(c[0], c[1])
 		}
-	}
-	waitFor(t, 10*time.Second, func() bool {
+		tn.joinAll(dn)
+		tn.waitMesh(dn)
+		before := tn.publishN(3, dn, 2, "before")
+		waitFor(t, 20*time.Second, func() bool { return tn.haveAll(span(0, 10), before) }, "the objects published before the cut")
+
+		// Cut.
 		for _, l := range left {
 			for _, r := range right {
-				if len(tn.nodes[l].host.Network().ConnsToPeer(tn.nodes[r].ID())) > 0 {
-					return false
+				tn.block(l, r, true)
+			}
+		}
+		waitFor(t, 10*time.Second, func() bool {
+			for _, l := range left {
+				for _, r := range right {
+					if len(tn.nodes[l].host.Network().ConnsToPeer(tn.nodes[r].ID())) > 0 {
+						return false
+					}
+				}
+			}
+			return true
+		}, "the halves to disconnect")
+		leftObjs := tn.publishN(1, dn, 3, "left")
+		rightObjs := tn.publishN(8, dn, 4, "right")
+		waitFor(t, 20*time.Second, func() bool {
+			return tn.haveAll(left, leftObjs) && tn.haveAll(right, rightObjs)
+		}, "each half to get its own objects")
+		for _, i := range left {
+			for _, c := range rightObjs {
+				if tn.objs[i].has(c) {
+					t.Fatal("an object crossed the partition")
 				}
 			}
 		}
-		return true
-	}, "the halves to disconnect")
-	leftObjs := tn.publishN(1, dn, 3, "left")
-	rightObjs := tn.publishN(8, dn, 4, "right")
-	waitFor(t, 20*time.Second, func() bool {
-		return tn.haveAll(left, leftObjs) && tn.haveAll(right, rightObjs)
-	}, "each half to get its own objects")
-	for _, i := range left {
-		for _, c := range rightObjs {
-			if tn.objs[i].has(c) {
-				t.Fatal("an object crossed the partition")
+
+		// Heal.
+		for _, l := range left {
+			for _, r := range right {
+				tn.block(l, r, false)
 			}
 		}
-	}
-
-	// Heal.
-	for _, l := range left {
-		for _, r := range right {
-			tn.block(l, r, false)
+		for _, c := range cross {
+			tn.connect(c[0], c[1])
 		}
-	}
-	for _, c := range cross {
-		tn.connect(c[0], c[1])
-	}
-	all := append(append(append([]cid.Cid{}, before...), leftObjs...), rightObjs...)
-	waitFor(t, 30*time.Second, func() bool { return tn.haveAll(span(0, 10), all) }, "all nodes to converge on the union")
-	for i, o := range tn.objs {
-		if n := o.count(dn); n != len(all) {
-			t.Errorf("node %d holds %d objects, want %d", i, n, len(all))
+		all := append(append(append([]cid.Cid{}, before...), leftObjs...), rightObjs...)
+		waitFor(t, 30*time.Second, func() bool { return tn.haveAll(span(0, 10), all) }, "all nodes to converge on the union")
+		for i, o := range tn.objs {
+			if n := o.count(dn); n != len(all) {
+				t.Errorf("node %d holds %d objects, want %d", i, n, len(all))
+			}
 		}
-	}
+	})
 }
 
 // TestSyncPeriodic: with no event to trigger it, the periodic sync still
 // repairs a node that missed objects (here: stored directly, as the
 // daemon does for its own, without publishing).
 func TestSyncPeriodic(t *testing.T) {
-	dn := testDatanet("periodic")
-	tn := newTestNet(t, 2, []cid.Cid{dn}, func(_ int, cfg *Config) { cfg.SyncInterval = 200 * time.Millisecond })
-	tn.connect(0, 1)
-	tn.joinAll(dn)
-	tn.waitMesh(dn)
-	c := tn.objs[0].add(t, mkObj(dn, "stored, never published"))
-	waitFor(t, 10*time.Second, func() bool { return tn.objs[1].has(c) }, "the periodic sync")
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("periodic")
+		tn := newMockNet(t, 2, []cid.Cid{dn}, func(_ int, cfg *Config) { cfg.SyncInterval = 200 * time.Millisecond })
+		tn.connect(0, 1)
+		tn.joinAll(dn)
+		tn.waitMesh(dn)
+		c := tn.objs[0].add(t, mkObj(dn, "stored, never published"))
+		waitFor(t, 10*time.Second, func() bool { return tn.objs[1].has(c) }, "the periodic sync")
+	})
 }
 
 // TestSyncRejectsBadObjects: a peer that stores forged and foreign
@@ -166,45 +170,49 @@ func TestSyncPeriodic(t *testing.T) {
 // counts them rejected and penalises the peer, and still gets the good
 // ones.
 func TestSyncRejectsBadObjects(t *testing.T) {
-	dn := testDatanet("sync-bad")
-	tn := newTestNet(t, 2, []cid.Cid{dn})
-	bad, honest := tn.objs[0], tn.objs[1]
-	bad.acceptAll = true
-	forged := mkObj(dn, "forged")
-	forged[len(forged)-1] ^= 1
-	foreign := mkObj(testDatanet("foreign"), "foreign")
-	good := mkObj(dn, "good")
-	for _, o := range [][]byte{forged, foreign, good} {
-		bad.mu.Lock()
-		c := objCID(o)
-		bad.data[c], bad.owner[c] = o, dn
-		bad.mu.Unlock()
-	}
-	tn.connect(0, 1)
-	if err := tn.nodes[0].Join(context.Background(), dn); err != nil {
-		t.Fatal(err)
-	}
-	if err := tn.nodes[1].Join(context.Background(), dn); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, func() bool { return len(tn.nodes[1].topicPeers(dn)) == 1 }, "topic peer")
-	st, err := tn.nodes[1].Sync(context.Background(), dn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !honest.has(objCID(good)) || honest.has(objCID(forged)) || honest.has(objCID(foreign)) {
-		t.Errorf("stored: good %v forged %v foreign %v", honest.has(objCID(good)), honest.has(objCID(forged)), honest.has(objCID(foreign)))
-	}
-	// Joining started a background session too; between them they
-	// rejected each bad object at least once.
-	t.Logf("explicit sync: %+v", st)
-	if p := tn.nodes[1].scores.penaltyOf(tn.nodes[0].ID(), time.Now()); p < 2*syncPenalty*0.9 {
-		t.Errorf("penalty %v, want at least %v", p, 2*syncPenalty)
-	}
-	waitFor(t, 10*time.Second, func() bool {
-		s, ok := tn.nodes[1].PeerScore(tn.nodes[0].ID())
-		return ok && s < 0
-	}, "the peer's gossip score to reflect the penalty")
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("sync-bad")
+		tn := newMockNet(t, 2, []cid.Cid{dn})
+		bad, honest := tn.objs[0], tn.objs[1]
+		bad.acceptAll = true
+		forged := mkObj(dn, "forged")
+		forged[len(forged)-1] ^= 1
+		foreign := mkObj(testDatanet("foreign"), "foreign")
+		good := mkObj(dn, "good")
+		for _, o := range [][]byte{forged, foreign, good} {
+			bad.mu.Lock()
+			c := objCID(o)
+			bad.data[c], bad.owner[c] = o, dn
+			bad.mu.Unlock()
+		}
+		tn.connect(0, 1)
+		if err := tn.nodes[0].Join(context.Background(), dn); err != nil {
+			t.Fatal(err)
+		}
+		if err := tn.nodes[1].Join(context.Background(), dn); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, func() bool { return len(tn.nodes[1].topicPeers(dn)) == 1 }, "topic peer")
+		st, err := tn.nodes[1].Sync(context.Background(), dn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !honest.has(objCID(good)) || honest.has(objCID(forged)) || honest.has(objCID(foreign)) {
+			t.Errorf("stored: good %v forged %v foreign %v", honest.has(objCID(good)), honest.has(objCID(forged)), honest.has(objCID(foreign)))
+		}
+		// Joining started a background session too, which may end after
+		// this one; each rejects the forged object (the foreign one is
+		// ignored: this node cannot judge it), so the peer is penalised
+		// twice.
+		t.Logf("explicit sync: %+v", st)
+		waitFor(t, 10*time.Second, func() bool {
+			return tn.nodes[1].scores.penaltyOf(tn.nodes[0].ID(), time.Now()) >= 2*syncPenalty*0.9
+		}, "a penalty of at least %v", 2*syncPenalty)
+		waitFor(t, 10*time.Second, func() bool {
+			s, ok := tn.nodes[1].PeerScore(tn.nodes[0].ID())
+			return ok && s < 0
+		}, "the peer's gossip score to reflect the penalty")
+	})
 }
 
 func TestSyncErrors(t *testing.T) {

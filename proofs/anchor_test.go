@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,23 +15,17 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
-	"github.com/ethereum/go-ethereum/node"
-	"github.com/ethereum/go-ethereum/params"
 
+	"github.com/openledger/openledger/internal/simchain"
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/proofs/contracts"
 )
 
-var anchorChainID = big.NewInt(1337)
-
 // anchorChain is a simulated chain (Osaka rules) with a deployed
 // AnchorRegistry, mining a block every few milliseconds.
 type anchorChain struct {
-	backend  *simulated.Backend
-	client   simulated.Client
+	*simchain.Chain
 	registry common.Address
 	contract *contracts.AnchorRegistry
 	anchorer *bind.TransactOpts
@@ -40,65 +33,15 @@ type anchorChain struct {
 	from     common.Address
 }
 
-func testKey(t *testing.T, name string) *bind.TransactOpts {
-	t.Helper()
-	key, err := crypto.ToECDSA(crypto.Keccak256([]byte("openledger test key " + name)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := bind.NewKeyedTransactorWithChainID(key, anchorChainID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
 func newAnchorChain(t *testing.T) *anchorChain {
 	t.Helper()
-	c := &anchorChain{anchorer: testKey(t, "anchorer"), other: testKey(t, "other")}
-	deployer := testKey(t, "deployer")
+	c := &anchorChain{Chain: simchain.New(t, simchain.Osaka, "anchorer", "other", "deployer")}
+	c.anchorer, c.other = c.Opts(t, "anchorer"), c.Opts(t, "other")
 	c.from = c.anchorer.From
-	alloc := types.GenesisAlloc{}
-	for _, o := range []*bind.TransactOpts{c.anchorer, c.other, deployer} {
-		alloc[o.From] = types.Account{Balance: new(big.Int).Mul(big.NewInt(100), big.NewInt(params.Ether))}
-	}
-	cfg := *params.AllDevChainProtocolChanges
-	cfg.AmsterdamTime, cfg.BogotaTime, cfg.UBTTime = nil, nil, nil
-	c.backend = simulated.NewBackend(alloc, func(_ *node.Config, eth *ethconfig.Config) {
-		eth.Genesis.Config = &cfg
-	})
-	c.client = c.backend.Client()
-	addr, tx, reg, err := contracts.DeployAnchorRegistry(deployer, c.client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.backend.Commit()
-	if r, err := c.client.TransactionReceipt(t.Context(), tx.Hash()); err != nil || r.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("deploy registry: %v", err)
-	}
+	addr, tx, reg, err := contracts.DeployAnchorRegistry(c.Opts(t, "deployer"), c.Client)
+	c.Mine(t, tx, err)
 	c.registry, c.contract = addr, reg
-
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				c.backend.Commit()
-			}
-		}
-	})
-	t.Cleanup(func() {
-		close(stop)
-		wg.Wait()
-		if err := c.backend.Close(); err != nil {
-			t.Errorf("close simulated backend: %v", err)
-		}
-	})
+	c.MineEvery(t, 10*time.Millisecond)
 	return c
 }
 
@@ -123,7 +66,7 @@ func (c *anchorChain) anchoredEvents(t *testing.T, root proofs.Hash) int {
 // sentBy returns the number of transactions account has sent.
 func (c *anchorChain) sentBy(t *testing.T, account common.Address) uint64 {
 	t.Helper()
-	n, err := c.client.NonceAt(t.Context(), account, nil)
+	n, err := c.Client.NonceAt(t.Context(), account, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +220,7 @@ func checkProofs(t *testing.T, c *anchorChain, a *proofs.Anchorer, from, to int)
 		if p.Leaf != leaf || !p.Verify() {
 			t.Fatalf("proof of item %d does not verify: %+v", i, p)
 		}
-		if p.ChainID != anchorChainID.Uint64() || p.Contract != c.registry {
+		if p.ChainID != simchain.ChainID.Uint64() || p.Contract != c.registry {
 			t.Fatalf("proof of item %d on chain %d contract %s", i, p.ChainID, p.Contract)
 		}
 		byRoot[p.Root] = append(byRoot[p.Root], p)
@@ -293,7 +236,7 @@ func checkProofs(t *testing.T, c *anchorChain, a *proofs.Anchorer, from, to int)
 			if p.TxHash != ps[0].TxHash || p.BlockNumber != ps[0].BlockNumber {
 				t.Fatalf("proofs of root %s disagree on tx", root)
 			}
-			if err := p.VerifyOnChain(t.Context(), c.client); err != nil {
+			if err := p.VerifyOnChain(t.Context(), c.Client); err != nil {
 				t.Fatalf("proof of %x on chain: %v", p.ID, err)
 			}
 		}
@@ -314,7 +257,7 @@ func TestObjectLeaf(t *testing.T) {
 
 func TestAnchorBatchesByCount(t *testing.T) {
 	c := newAnchorChain(t)
-	a := openAnchorer(t, c, c.client, t.TempDir(), nil)
+	a := openAnchorer(t, c, c.Client, t.TempDir(), nil)
 	const n = 2500
 	enqueue(t, a, 0, n)
 	flush(t, a)
@@ -329,7 +272,7 @@ func TestAnchorBatchesByCount(t *testing.T) {
 		t.Errorf("status %+v", s)
 	}
 	for root, ps := range byRoot {
-		r, err := c.client.TransactionReceipt(t.Context(), ps[0].TxHash)
+		r, err := c.Client.TransactionReceipt(t.Context(), ps[0].TxHash)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +302,7 @@ func TestAnchorBatchesByCount(t *testing.T) {
 
 func TestAnchorByInterval(t *testing.T) {
 	c := newAnchorChain(t)
-	a := openAnchorer(t, c, c.client, t.TempDir(), func(cfg *proofs.AnchorConfig) {
+	a := openAnchorer(t, c, c.Client, t.TempDir(), func(cfg *proofs.AnchorConfig) {
 		cfg.Interval = 50 * time.Millisecond
 	})
 	enqueue(t, a, 0, 3)
@@ -372,7 +315,7 @@ func TestAnchorByInterval(t *testing.T) {
 
 func TestAnchorEnqueueIdempotent(t *testing.T) {
 	c := newAnchorChain(t)
-	a := openAnchorer(t, c, c.client, t.TempDir(), nil)
+	a := openAnchorer(t, c, c.Client, t.TempDir(), nil)
 	enqueue(t, a, 0, 10)
 	enqueue(t, a, 0, 10)
 	if s := a.Status(); s.Queued != 10 {
@@ -406,7 +349,7 @@ func TestAnchorEnqueueIdempotent(t *testing.T) {
 func TestAnchorCrashAfterSend(t *testing.T) {
 	c := newAnchorChain(t)
 	dir := t.TempDir()
-	flaky := &flakyBackend{Client: c.client}
+	flaky := &flakyBackend{Client: c.Client}
 	flaky.lieOnSend.Store(true)
 	a := openAnchorer(t, c, flaky, dir, nil)
 	enqueue(t, a, 0, 100)
@@ -424,7 +367,7 @@ func TestAnchorCrashAfterSend(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a = openAnchorer(t, c, c.client, dir, nil)
+	a = openAnchorer(t, c, c.Client, dir, nil)
 	flush(t, a)
 	byRoot := checkProofs(t, c, a, 0, 100)
 	if len(byRoot) != 1 {
@@ -440,7 +383,7 @@ func TestAnchorCrashAfterSend(t *testing.T) {
 // that anchoring and sends nothing.
 func TestAnchorRootAnchoredByOther(t *testing.T) {
 	c := newAnchorChain(t)
-	flaky := &flakyBackend{Client: c.client}
+	flaky := &flakyBackend{Client: c.Client}
 	flaky.down.Store(true)
 	a := openAnchorer(t, c, flaky, t.TempDir(), nil)
 	enqueue(t, a, 0, 5)
@@ -457,13 +400,11 @@ func TestAnchorRootAnchoredByOther(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := *c.other
-	other.Context = t.Context()
-	tx, err := c.contract.Anchor(&other, tree.Root(), 5, "by other")
+	tx, err := c.contract.Anchor(c.other, tree.Root(), 5, "by other")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bind.WaitMined(t.Context(), c.client, tx); err != nil {
+	if _, err := bind.WaitMined(t.Context(), c.Client, tx); err != nil {
 		t.Fatal(err)
 	}
 	flaky.down.Store(false)
@@ -479,7 +420,7 @@ func TestAnchorRootAnchoredByOther(t *testing.T) {
 
 func TestAnchorChainDown(t *testing.T) {
 	c := newAnchorChain(t)
-	flaky := &flakyBackend{Client: c.client}
+	flaky := &flakyBackend{Client: c.Client}
 	flaky.down.Store(true)
 	a := openAnchorer(t, c, flaky, t.TempDir(), func(cfg *proofs.AnchorConfig) {
 		cfg.MaxItems = 100
@@ -506,12 +447,12 @@ func TestAnchorChainDown(t *testing.T) {
 func TestAnchorRestartWithQueue(t *testing.T) {
 	c := newAnchorChain(t)
 	dir := t.TempDir()
-	a := openAnchorer(t, c, c.client, dir, nil)
+	a := openAnchorer(t, c, c.Client, dir, nil)
 	enqueue(t, a, 0, 20)
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	a = openAnchorer(t, c, c.client, dir, nil)
+	a = openAnchorer(t, c, c.Client, dir, nil)
 	if s := a.Status(); s.Queued != 20 {
 		t.Fatalf("queued %d after reopen, want 20", s.Queued)
 	}
@@ -525,13 +466,13 @@ func TestAnchorRestartWithQueue(t *testing.T) {
 
 func TestAnchorConfirmations(t *testing.T) {
 	c := newAnchorChain(t)
-	a := openAnchorer(t, c, c.client, t.TempDir(), func(cfg *proofs.AnchorConfig) {
+	a := openAnchorer(t, c, c.Client, t.TempDir(), func(cfg *proofs.AnchorConfig) {
 		cfg.Confirmations = 3
 	})
 	enqueue(t, a, 0, 4)
 	flush(t, a)
 	ps := checkProofs(t, c, a, 0, 4)
-	head, err := c.client.BlockNumber(t.Context())
+	head, err := c.Client.BlockNumber(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // thing changed.
 func TestAnchorProofCheck(t *testing.T) {
 	c := newAnchorChain(t)
-	a := openAnchorer(t, c, c.client, t.TempDir(), nil)
+	a := openAnchorer(t, c, c.Client, t.TempDir(), nil)
 	enqueue(t, a, 0, 3)
 	flush(t, a)
 	id, leaf := testItem(1)
@@ -20,7 +20,7 @@ func TestAnchorProofCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := good.Check(t.Context(), c.client, leaf); err != nil {
+	if err := good.Check(t.Context(), c.Client, leaf); err != nil {
 		t.Fatalf("Check(untouched proof) = %v", err)
 	}
 	_, otherLeaf := testItem(2)
@@ -41,7 +41,7 @@ func TestAnchorProofCheck(t *testing.T) {
 			p := *good
 			p.Path = append([]proofs.Hash(nil), good.Path...)
 			want := tt.change(&p)
-			if err := p.Check(t.Context(), c.client, want); !errors.Is(err, proofs.ErrAnchorMismatch) {
+			if err := p.Check(t.Context(), c.Client, want); !errors.Is(err, proofs.ErrAnchorMismatch) {
 				t.Fatalf("Check = %v, want ErrAnchorMismatch", err)
 			}
 		})

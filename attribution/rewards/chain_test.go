@@ -1,180 +1,40 @@
 package rewards_test
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"errors"
 	"math/big"
-	"strings"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/eth/ethconfig"
-	"github.com/ethereum/go-ethereum/ethclient/simulated"
-	"github.com/ethereum/go-ethereum/node"
-	"github.com/ethereum/go-ethereum/params"
-	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/openledger/openledger/attribution/rewards"
+	"github.com/openledger/openledger/internal/simchain"
 	"github.com/openledger/openledger/proofs/contracts"
 )
-
-// The chain setup is that of proofs/contracts' tests.
-
-// simChainID is the chain ID of every simulated backend.
-var simChainID = big.NewInt(1337)
-
-// chainRules is a set of forks a test chain runs.
-type chainRules struct {
-	name   string
-	config *params.ChainConfig
-}
-
-var (
-	// osakaRules are Ethereum's rules up to Osaka, whose gas prices are
-	// those of the OP Stack L2 we deploy on.
-	osakaRules = chainRules{"osaka", withoutForksAfterOsaka(params.AllDevChainProtocolChanges)}
-	// devRules are the simulated backend's default: every fork go-ethereum
-	// knows.
-	devRules = chainRules{"dev-all-forks", params.AllDevChainProtocolChanges}
-	allRules = []chainRules{osakaRules, devRules}
-)
-
-func withoutForksAfterOsaka(c *params.ChainConfig) *params.ChainConfig {
-	cp := *c
-	cp.AmsterdamTime = nil
-	cp.BogotaTime = nil
-	cp.UBTTime = nil
-	return &cp
-}
-
-// testChain is a simulated chain with funded accounts.
-type testChain struct {
-	backend *simulated.Backend
-	client  simulated.Client
-	keys    map[string]*ecdsa.PrivateKey
-}
-
-// newTestChain starts a simulated chain where each of names holds 100 ether,
-// with keys derived from the names.
-func newTestChain(t *testing.T, rules chainRules, names ...string) *testChain {
-	t.Helper()
-	c := &testChain{keys: make(map[string]*ecdsa.PrivateKey)}
-	alloc := types.GenesisAlloc{}
-	for _, name := range names {
-		key, err := crypto.ToECDSA(crypto.Keccak256([]byte("openledger test key " + name)))
-		if err != nil {
-			t.Fatalf("key %s: %v", name, err)
-		}
-		c.keys[name] = key
-		alloc[crypto.PubkeyToAddress(key.PublicKey)] = types.Account{Balance: new(big.Int).Mul(big.NewInt(100), big.NewInt(params.Ether))}
-	}
-	c.backend = simulated.NewBackend(alloc, func(_ *node.Config, eth *ethconfig.Config) {
-		eth.Genesis.Config = rules.config
-	})
-	t.Cleanup(func() {
-		if err := c.backend.Close(); err != nil {
-			t.Errorf("close simulated backend: %v", err)
-		}
-	})
-	c.client = c.backend.Client()
-	return c
-}
-
-func (c *testChain) addr(name string) common.Address {
-	return crypto.PubkeyToAddress(c.keys[name].PublicKey)
-}
-
-// opts returns transaction options signing as the named account.
-func (c *testChain) opts(t *testing.T, name string) *bind.TransactOpts {
-	t.Helper()
-	key, ok := c.keys[name]
-	if !ok {
-		t.Fatalf("no account %q", name)
-	}
-	o, err := bind.NewKeyedTransactorWithChainID(key, simChainID)
-	if err != nil {
-		t.Fatalf("transactor %s: %v", name, err)
-	}
-	o.Context = t.Context()
-	return o
-}
-
-// commit mines a block holding tx and returns its receipt.
-func (c *testChain) commit(t *testing.T, tx *types.Transaction, err error) *types.Receipt {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("send: %v", err)
-	}
-	c.backend.Commit()
-	r, err := c.client.TransactionReceipt(context.WithoutCancel(t.Context()), tx.Hash())
-	if err != nil {
-		t.Fatalf("receipt of %s: %v", tx.Hash(), err)
-	}
-	return r
-}
-
-// mine commits tx and checks that it succeeded.
-func (c *testChain) mine(t *testing.T, tx *types.Transaction, err error) *types.Receipt {
-	t.Helper()
-	r := c.commit(t, tx, err)
-	if r.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("tx %s failed (gas used %d)", tx.Hash(), r.GasUsed)
-	}
-	return r
-}
-
-// wantRevert checks that err is a revert with the custom error name of
-// contract (as gas estimation reports it, before anything is sent).
-func wantRevert(t *testing.T, err error, contract *abi.ABI, name string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want revert %s", name)
-	}
-	want, ok := contract.Errors[name]
-	if !ok {
-		t.Fatalf("ABI has no error %s", name)
-	}
-	var de rpc.DataError
-	if !errors.As(err, &de) {
-		t.Fatalf("error %v carries no revert data, want %s", err, name)
-	}
-	hexData, _ := de.ErrorData().(string)
-	data := common.FromHex(hexData)
-	if len(data) < 4 || !strings.EqualFold(common.Bytes2Hex(data[:4]), common.Bytes2Hex(want.ID[:4])) {
-		t.Fatalf("revert data %s, want error %s (selector %x): %v", hexData, name, want.ID[:4], err)
-	}
-}
 
 // TestDistributorPaysEpochs pays the fixture's epochs through the real
 // RewardsDistributor: every claim moves exactly the amount computed here,
 // and every claim the computation does not back reverts and moves nothing.
 func TestDistributorPaysEpochs(t *testing.T) {
-	for _, rules := range allRules {
-		t.Run(rules.name, func(t *testing.T) { testDistributorPaysEpochs(t, rules) })
+	for _, rules := range simchain.AllRules {
+		t.Run(rules.Name, func(t *testing.T) { testDistributorPaysEpochs(t, rules) })
 	}
 }
 
-func testDistributorPaysEpochs(t *testing.T, rules chainRules) {
+func testDistributorPaysEpochs(t *testing.T, rules simchain.Rules) {
 	epochs := newFixture().run(t)
 	e1, e2 := epochs[0], epochs[1]
 
-	c := newTestChain(t, rules, "owner", "poster", "claimer")
+	c := simchain.New(t, rules, "owner", "poster", "claimer")
 	call := &bind.CallOpts{Context: t.Context()}
-	tokenAddr, tx, token, err := contracts.DeployOpenToken(c.opts(t, "owner"), c.client, c.addr("owner"))
-	c.mine(t, tx, err)
-	distAddr, tx, dist, err := contracts.DeployRewardsDistributor(c.opts(t, "owner"), c.client, tokenAddr, c.addr("owner"))
-	c.mine(t, tx, err)
-	tx, err = dist.SetPoster(c.opts(t, "owner"), c.addr("poster"), true)
-	c.mine(t, tx, err)
-	distABI, err := contracts.RewardsDistributorMetaData.GetAbi()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokenAddr, tx, token, err := contracts.DeployOpenToken(c.Opts(t, "owner"), c.Client, c.Addr("owner"))
+	c.Mine(t, tx, err)
+	distAddr, tx, dist, err := contracts.DeployRewardsDistributor(c.Opts(t, "owner"), c.Client, tokenAddr, c.Addr("owner"))
+	c.Mine(t, tx, err)
+	tx, err = dist.SetPoster(c.Opts(t, "owner"), c.Addr("poster"), true)
+	c.Mine(t, tx, err)
+	distABI := simchain.ABI(t, contracts.RewardsDistributorMetaData)
 
 	balance := func(t *testing.T, a common.Address) *big.Int {
 		t.Helper()
@@ -199,13 +59,13 @@ func testDistributorPaysEpochs(t *testing.T, rules chainRules) {
 	}
 	fund := func(t *testing.T, amount *big.Int) {
 		t.Helper()
-		tx, err := token.Mint(c.opts(t, "owner"), distAddr, amount)
-		c.mine(t, tx, err)
+		tx, err := token.Mint(c.Opts(t, "owner"), distAddr, amount)
+		c.Mine(t, tx, err)
 	}
 	post := func(t *testing.T, e *rewards.Epoch) {
 		t.Helper()
-		tx, err := dist.PostRoot(c.opts(t, "poster"), e.Number, e.Root)
-		c.mine(t, tx, err)
+		tx, err := dist.PostRoot(c.Opts(t, "poster"), e.Number, e.Root)
+		c.Mine(t, tx, err)
 		if root, err := dist.CurrentRoot(call); err != nil || root != e.Root {
 			t.Fatalf("currentRoot = %x, %v; want %x", root, err, e.Root)
 		}
@@ -219,8 +79,8 @@ func testDistributorPaysEpochs(t *testing.T, rules chainRules) {
 			t.Fatal(err)
 		}
 		before, distBefore := balance(t, account), balance(t, distAddr)
-		tx, err := dist.Claim(c.opts(t, "claimer"), account, cum, proof)
-		c.mine(t, tx, err)
+		tx, err := dist.Claim(c.Opts(t, "claimer"), account, cum, proof)
+		c.Mine(t, tx, err)
 		if got := new(big.Int).Sub(balance(t, account), before); got.Cmp(want) != 0 {
 			t.Errorf("claim of %s in epoch %d paid %s, want %s", account, e.Number, got, want)
 		}
@@ -235,13 +95,13 @@ func testDistributorPaysEpochs(t *testing.T, rules chainRules) {
 	// estimated, and that, sent anyway, it fails and moves no token.
 	refused := func(t *testing.T, name string, account common.Address, cum *big.Int, proof [][32]byte) {
 		t.Helper()
-		_, err := dist.Claim(c.opts(t, "claimer"), account, cum, proof)
-		wantRevert(t, err, distABI, name)
+		_, err := dist.Claim(c.Opts(t, "claimer"), account, cum, proof)
+		simchain.WantRevert(t, err, distABI, name)
 		before := snapshot(t)
-		opts := c.opts(t, "claimer")
+		opts := c.Opts(t, "claimer")
 		opts.GasLimit = 500_000
 		tx, err := dist.Claim(opts, account, cum, proof)
-		r := c.commit(t, tx, err)
+		r := c.Commit(t, tx, err)
 		if r.Status != types.ReceiptStatusFailed {
 			t.Errorf("claim of %s for %s succeeded, want %s", account, cum, name)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/openledger/openledger/internal/simchain"
 	"github.com/openledger/openledger/proofs/contracts"
 )
 
@@ -15,16 +16,16 @@ import (
 const maxAnchorGas = 100 * 1000
 
 func TestAnchorRegistry(t *testing.T) {
-	for _, rules := range allRules {
-		t.Run(rules.name, func(t *testing.T) { testAnchorRegistry(t, rules) })
+	for _, rules := range simchain.AllRules {
+		t.Run(rules.Name, func(t *testing.T) { testAnchorRegistry(t, rules) })
 	}
 }
 
-func testAnchorRegistry(t *testing.T, rules chainRules) {
-	c := newTestChain(t, rules, "deployer", "anchorer", "other")
-	addr, tx, registry, err := contracts.DeployAnchorRegistry(c.opts(t, "deployer"), c.client)
-	c.mine(t, tx, err)
-	registryABI := mustABI(t, contracts.AnchorRegistryMetaData)
+func testAnchorRegistry(t *testing.T, rules simchain.Rules) {
+	c := simchain.New(t, rules, "deployer", "anchorer", "other")
+	addr, tx, registry, err := contracts.DeployAnchorRegistry(c.Opts(t, "deployer"), c.Client)
+	c.Mine(t, tx, err)
+	registryABI := simchain.ABI(t, contracts.AnchorRegistryMetaData)
 	call := &bind.CallOpts{Context: t.Context()}
 
 	root := crypto.Keccak256Hash([]byte("batch 1"))
@@ -45,11 +46,11 @@ func testAnchorRegistry(t *testing.T, rules chainRules) {
 		}
 	})
 
-	tx, err = registry.Anchor(c.opts(t, "anchorer"), root, items, uri)
-	receipt := c.mine(t, tx, err)
+	tx, err = registry.Anchor(c.Opts(t, "anchorer"), root, items, uri)
+	receipt := c.Mine(t, tx, err)
 	t.Logf("gas of one anchor (uri of %d bytes): %d, %.1f per item at %d items", len(uri), receipt.GasUsed, float64(receipt.GasUsed)/items, items)
 	// Amsterdam's price of new state is not the L2's yet; only log it there.
-	if rules == osakaRules && receipt.GasUsed > maxAnchorGas {
+	if rules == simchain.Osaka && receipt.GasUsed > maxAnchorGas {
 		t.Errorf("anchor used %d gas, want at most %d (100 per item at 1,000 items)", receipt.GasUsed, maxAnchorGas)
 	}
 
@@ -64,14 +65,14 @@ func testAnchorRegistry(t *testing.T, rules chainRules) {
 		if receipt.Logs[0].Address != addr {
 			t.Errorf("log from %s, want the registry %s", receipt.Logs[0].Address, addr)
 		}
-		if ev.Root != root || ev.Submitter != c.addr("anchorer") || ev.ItemCount != items || ev.Uri != uri {
+		if ev.Root != root || ev.Submitter != c.Addr("anchorer") || ev.ItemCount != items || ev.Uri != uri {
 			t.Errorf("Anchored = root %x submitter %s items %d uri %q; want %x %s %d %q",
-				ev.Root, ev.Submitter, ev.ItemCount, ev.Uri, root, c.addr("anchorer"), items, uri)
+				ev.Root, ev.Submitter, ev.ItemCount, ev.Uri, root, c.Addr("anchorer"), items, uri)
 		}
 	})
 
 	t.Run("lookup", func(t *testing.T) {
-		block, err := c.client.HeaderByNumber(t.Context(), receipt.BlockNumber)
+		block, err := c.Client.HeaderByNumber(t.Context(), receipt.BlockNumber)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,9 +80,9 @@ func testAnchorRegistry(t *testing.T, rules chainRules) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.BlockNumber != receipt.BlockNumber.Uint64() || a.Timestamp != block.Time || a.ItemCount != items || a.Submitter != c.addr("anchorer") {
+		if a.BlockNumber != receipt.BlockNumber.Uint64() || a.Timestamp != block.Time || a.ItemCount != items || a.Submitter != c.Addr("anchorer") {
 			t.Errorf("AnchorOf = %+v; want block %d time %d items %d submitter %s",
-				a, receipt.BlockNumber, block.Time, items, c.addr("anchorer"))
+				a, receipt.BlockNumber, block.Time, items, c.Addr("anchorer"))
 		}
 		ok, err := registry.IsAnchored(call, root)
 		if err != nil || !ok {
@@ -105,23 +106,23 @@ func testAnchorRegistry(t *testing.T, rules chainRules) {
 				if tc.wantErr == "ItemCountTooLarge" {
 					n = 1 << 32
 				}
-				_, err := registry.Anchor(c.opts(t, tc.from), tc.root, n, "")
-				wantRevert(t, err, registryABI, tc.wantErr)
+				_, err := registry.Anchor(c.Opts(t, tc.from), tc.root, n, "")
+				simchain.WantRevert(t, err, registryABI, tc.wantErr)
 			})
 		}
 		a, err := registry.AnchorOf(call, root)
-		if err != nil || a.Submitter != c.addr("anchorer") || a.ItemCount != items {
+		if err != nil || a.Submitter != c.Addr("anchorer") || a.ItemCount != items {
 			t.Fatalf("after refusals AnchorOf = %+v, %v; want the first anchor", a, err)
 		}
 	})
 
 	t.Run("another root", func(t *testing.T) {
 		root2 := crypto.Keccak256Hash([]byte("batch 2"))
-		tx, err := registry.Anchor(c.opts(t, "other"), root2, 3, "")
-		r := c.mine(t, tx, err)
+		tx, err := registry.Anchor(c.Opts(t, "other"), root2, 3, "")
+		r := c.Mine(t, tx, err)
 		t.Logf("gas of one anchor (empty uri): %d", r.GasUsed)
 		a, err := registry.AnchorOf(call, root2)
-		if err != nil || a.Submitter != c.addr("other") || a.ItemCount != 3 || a.BlockNumber != r.BlockNumber.Uint64() {
+		if err != nil || a.Submitter != c.Addr("other") || a.ItemCount != 3 || a.BlockNumber != r.BlockNumber.Uint64() {
 			t.Fatalf("AnchorOf(root2) = %+v, %v", a, err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 
+	"github.com/openledger/openledger/internal/simchain"
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/proofs/contracts"
 )
@@ -17,9 +18,9 @@ import (
 // gas per item and the size of an item's proof. Run with -v for the table
 // in docs/benchmarks.md.
 func TestAnchorGasPerItem(t *testing.T) {
-	c := newTestChain(t, osakaRules, "deployer", "anchorer")
-	_, tx, registry, err := contracts.DeployAnchorRegistry(c.opts(t, "deployer"), c.client)
-	c.mine(t, tx, err)
+	c := simchain.New(t, simchain.Osaka, "deployer", "anchorer")
+	_, tx, registry, err := contracts.DeployAnchorRegistry(c.Opts(t, "deployer"), c.Client)
+	c.Mine(t, tx, err)
 	uri := "openledger:batch/bafyreigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
 	t.Logf("%8s %10s %12s %14s", "items", "gas", "gas/item", "proof bytes")
 	for _, n := range []int{1, 10, 100, 1000, 10000} {
@@ -34,8 +35,8 @@ func TestAnchorGasPerItem(t *testing.T) {
 			t.Fatal(err)
 		}
 		root := tree.Root()
-		tx, err := registry.Anchor(c.opts(t, "anchorer"), root, uint64(n), uri)
-		r := c.mine(t, tx, err)
+		tx, err := registry.Anchor(c.Opts(t, "anchorer"), root, uint64(n), uri)
+		r := c.Mine(t, tx, err)
 		proof, err := tree.Proof(n / 2)
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/params"
 
+	"github.com/openledger/openledger/internal/simchain"
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/proofs/contracts"
 )
@@ -71,23 +72,23 @@ func (ct *claimTree) proof(t *testing.T, a common.Address) [][32]byte {
 }
 
 func TestRewardsDistributor(t *testing.T) {
-	for _, rules := range allRules {
-		t.Run(rules.name, func(t *testing.T) { testRewardsDistributor(t, rules) })
+	for _, rules := range simchain.AllRules {
+		t.Run(rules.Name, func(t *testing.T) { testRewardsDistributor(t, rules) })
 	}
 }
 
-func testRewardsDistributor(t *testing.T, rules chainRules) {
-	c := newTestChain(t, rules, "owner", "poster", "stranger", "alice", "bob", "carol", "dave")
+func testRewardsDistributor(t *testing.T, rules simchain.Rules) {
+	c := simchain.New(t, rules, "owner", "poster", "stranger", "alice", "bob", "carol", "dave")
 	call := &bind.CallOpts{Context: t.Context()}
-	alice, bob, carol, dave := c.addr("alice"), c.addr("bob"), c.addr("carol"), c.addr("dave")
+	alice, bob, carol, dave := c.Addr("alice"), c.Addr("bob"), c.Addr("carol"), c.Addr("dave")
 
-	tokenAddr, tx, token, err := contracts.DeployOpenToken(c.opts(t, "owner"), c.client, c.addr("owner"))
-	c.mine(t, tx, err)
-	distAddr, tx, dist, err := contracts.DeployRewardsDistributor(c.opts(t, "owner"), c.client, tokenAddr, c.addr("owner"))
-	c.mine(t, tx, err)
-	distABI := mustABI(t, contracts.RewardsDistributorMetaData)
-	tx, err = token.Mint(c.opts(t, "owner"), distAddr, open(1000))
-	c.mine(t, tx, err)
+	tokenAddr, tx, token, err := contracts.DeployOpenToken(c.Opts(t, "owner"), c.Client, c.Addr("owner"))
+	c.Mine(t, tx, err)
+	distAddr, tx, dist, err := contracts.DeployRewardsDistributor(c.Opts(t, "owner"), c.Client, tokenAddr, c.Addr("owner"))
+	c.Mine(t, tx, err)
+	distABI := simchain.ABI(t, contracts.RewardsDistributorMetaData)
+	tx, err = token.Mint(c.Opts(t, "owner"), distAddr, open(1000))
+	c.Mine(t, tx, err)
 
 	balance := func(t *testing.T, a common.Address) *big.Int {
 		t.Helper()
@@ -102,8 +103,8 @@ func testRewardsDistributor(t *testing.T, rules chainRules) {
 	claim := func(t *testing.T, ct *claimTree, account common.Address, want *big.Int) uint64 {
 		t.Helper()
 		before, distBefore := balance(t, account), balance(t, distAddr)
-		tx, err := dist.Claim(c.opts(t, "stranger"), account, ct.amount[account], ct.proof(t, account))
-		r := c.mine(t, tx, err)
+		tx, err := dist.Claim(c.Opts(t, "stranger"), account, ct.amount[account], ct.proof(t, account))
+		r := c.Mine(t, tx, err)
 		if got := new(big.Int).Sub(balance(t, account), before); got.Cmp(want) != 0 {
 			t.Errorf("claim of %s paid %s, want %s", account, got, want)
 		}
@@ -128,8 +129,8 @@ func testRewardsDistributor(t *testing.T, rules chainRules) {
 	}
 	post := func(t *testing.T, from string, epoch uint64, ct *claimTree) {
 		t.Helper()
-		tx, err := dist.PostRoot(c.opts(t, from), epoch, ct.root())
-		r := c.mine(t, tx, err)
+		tx, err := dist.PostRoot(c.Opts(t, from), epoch, ct.root())
+		r := c.Mine(t, tx, err)
 		if len(r.Logs) != 1 {
 			t.Fatalf("%d logs, want 1", len(r.Logs))
 		}
@@ -154,8 +155,8 @@ func testRewardsDistributor(t *testing.T, rules chainRules) {
 	if got, err := token.Decimals(call); err != nil || got != 18 {
 		t.Errorf("decimals = %d, %v", got, err)
 	}
-	_, err = token.Mint(c.opts(t, "stranger"), c.addr("stranger"), open(1))
-	wantRevert(t, err, mustABI(t, contracts.OpenTokenMetaData), "OwnableUnauthorizedAccount")
+	_, err = token.Mint(c.Opts(t, "stranger"), c.Addr("stranger"), open(1))
+	simchain.WantRevert(t, err, simchain.ABI(t, contracts.OpenTokenMetaData), "OwnableUnauthorizedAccount")
 	if got, err := dist.Token(call); err != nil || got != tokenAddr {
 		t.Errorf("token = %s, %v; want %s", got, err, tokenAddr)
 	}
@@ -163,34 +164,34 @@ func testRewardsDistributor(t *testing.T, rules chainRules) {
 	epoch1 := newClaimTree(t, map[common.Address]*big.Int{alice: open(100), bob: open(250), carol: open(5)})
 
 	t.Run("posters", func(t *testing.T) {
-		_, err := dist.PostRoot(c.opts(t, "poster"), 1, epoch1.root())
-		wantRevert(t, err, distABI, "NotPoster")
-		_, err = dist.SetPoster(c.opts(t, "stranger"), c.addr("stranger"), true)
-		wantRevert(t, err, distABI, "OwnableUnauthorizedAccount")
-		tx, err := dist.SetPoster(c.opts(t, "owner"), c.addr("poster"), true)
-		c.mine(t, tx, err)
-		if ok, err := dist.IsPoster(call, c.addr("poster")); err != nil || !ok {
+		_, err := dist.PostRoot(c.Opts(t, "poster"), 1, epoch1.root())
+		simchain.WantRevert(t, err, distABI, "NotPoster")
+		_, err = dist.SetPoster(c.Opts(t, "stranger"), c.Addr("stranger"), true)
+		simchain.WantRevert(t, err, distABI, "OwnableUnauthorizedAccount")
+		tx, err := dist.SetPoster(c.Opts(t, "owner"), c.Addr("poster"), true)
+		c.Mine(t, tx, err)
+		if ok, err := dist.IsPoster(call, c.Addr("poster")); err != nil || !ok {
 			t.Fatalf("isPoster = %v, %v", ok, err)
 		}
-		_, err = dist.PostRoot(c.opts(t, "poster"), 1, [32]byte{})
-		wantRevert(t, err, distABI, "ZeroRoot")
-		_, err = dist.PostRoot(c.opts(t, "poster"), 0, epoch1.root())
-		wantRevert(t, err, distABI, "EpochNotIncreasing")
+		_, err = dist.PostRoot(c.Opts(t, "poster"), 1, [32]byte{})
+		simchain.WantRevert(t, err, distABI, "ZeroRoot")
+		_, err = dist.PostRoot(c.Opts(t, "poster"), 0, epoch1.root())
+		simchain.WantRevert(t, err, distABI, "EpochNotIncreasing")
 	})
 
 	post(t, "poster", 1, epoch1)
 
 	t.Run("epoch 1", func(t *testing.T) {
-		_, err := dist.PostRoot(c.opts(t, "poster"), 1, epoch1.root())
-		wantRevert(t, err, distABI, "EpochNotIncreasing")
+		_, err := dist.PostRoot(c.Opts(t, "poster"), 1, epoch1.root())
+		simchain.WantRevert(t, err, distABI, "EpochNotIncreasing")
 
 		gas := claim(t, epoch1, alice, open(100))
 		t.Logf("gas of one claim (first claim, %d-leaf tree, proof of %d): %d", epoch1.tree.Len(), len(epoch1.proof(t, alice)), gas)
 		claim(t, epoch1, bob, open(250))
 
 		// A second claim pays nothing.
-		_, err = dist.Claim(c.opts(t, "stranger"), alice, open(100), epoch1.proof(t, alice))
-		wantRevert(t, err, distABI, "NothingToClaim")
+		_, err = dist.Claim(c.Opts(t, "stranger"), alice, open(100), epoch1.proof(t, alice))
+		simchain.WantRevert(t, err, distABI, "NothingToClaim")
 
 		for _, tc := range []struct {
 			name    string
@@ -204,8 +205,8 @@ func testRewardsDistributor(t *testing.T, rules chainRules) {
 			{"no proof", carol, open(5), nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := dist.Claim(c.opts(t, "stranger"), tc.account, tc.amount, tc.proof)
-				wantRevert(t, err, distABI, "InvalidProof")
+				_, err := dist.Claim(c.Opts(t, "stranger"), tc.account, tc.amount, tc.proof)
+				simchain.WantRevert(t, err, distABI, "InvalidProof")
 			})
 		}
 		if b := balance(t, carol); b.Sign() != 0 {
@@ -218,23 +219,23 @@ func testRewardsDistributor(t *testing.T, rules chainRules) {
 	post(t, "poster", 2, epoch2)
 
 	t.Run("epoch 2", func(t *testing.T) {
-		_, err := dist.Claim(c.opts(t, "stranger"), carol, open(5), epoch1.proof(t, carol))
-		wantRevert(t, err, distABI, "InvalidProof") // epoch 1's root is gone
-		gas := claim(t, epoch2, alice, open(60))    // only the difference
+		_, err := dist.Claim(c.Opts(t, "stranger"), carol, open(5), epoch1.proof(t, carol))
+		simchain.WantRevert(t, err, distABI, "InvalidProof") // epoch 1's root is gone
+		gas := claim(t, epoch2, alice, open(60))             // only the difference
 		t.Logf("gas of one claim (repeat claim, %d-leaf tree): %d", epoch2.tree.Len(), gas)
 		claim(t, epoch2, carol, open(5))
 		claim(t, epoch2, dave, open(40))
-		_, err = dist.Claim(c.opts(t, "stranger"), bob, open(250), epoch2.proof(t, bob))
-		wantRevert(t, err, distABI, "NothingToClaim")
+		_, err = dist.Claim(c.Opts(t, "stranger"), bob, open(250), epoch2.proof(t, bob))
+		simchain.WantRevert(t, err, distABI, "NothingToClaim")
 		if b := balance(t, distAddr); b.Cmp(open(1000-160-250-5-40)) != 0 {
 			t.Errorf("distributor holds %s, want %s", b, open(1000-160-250-5-40))
 		}
 	})
 
 	t.Run("removed poster", func(t *testing.T) {
-		tx, err := dist.SetPoster(c.opts(t, "owner"), c.addr("poster"), false)
-		c.mine(t, tx, err)
-		_, err = dist.PostRoot(c.opts(t, "poster"), 3, epoch2.root())
-		wantRevert(t, err, distABI, "NotPoster")
+		tx, err := dist.SetPoster(c.Opts(t, "owner"), c.Addr("poster"), false)
+		c.Mine(t, tx, err)
+		_, err = dist.PostRoot(c.Opts(t, "poster"), 3, epoch2.root())
+		simchain.WantRevert(t, err, distABI, "NotPoster")
 	})
 }
