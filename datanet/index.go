@@ -207,12 +207,16 @@ type TallyState struct {
 // transaction (the head of the Datanet) are done here, once.
 func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.Cid) (func(*storage.IndexTxn) error, error) {
 	kind := kindKey(obj.Kind(), c)
+	sets := syncSets(c, obj, set)
 	once := func(fn func(tx *storage.IndexTxn) error) func(*storage.IndexTxn) error {
 		return func(tx *storage.IndexTxn) error {
 			if done, err := has(tx, kind); err != nil || done {
 				return err // indexed when first stored
 			}
 			if err := tx.Set(kind, nil); err != nil {
+				return err
+			}
+			if err := addToSyncSets(tx, c, sets); err != nil {
 				return err
 			}
 			if fn == nil {
@@ -509,11 +513,20 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 					if err := tx.Set(key, nil); err != nil {
 						return err
 					}
+					if err := addToSyncSets(tx, c, []cid.Cid{o.Datanet}); err != nil {
+						return err
+					}
 					return addCount(tx, countKey(o.Datanet, countVotes), 1)
 				})
 				return nil
 			}
-			fn, err := r.indexer(ctx, c, obj, cid.Undef)
+			set := cid.Undef
+			if d, ok := obj.(*Datanet); ok && d.Seq > 0 {
+				if set, err = r.datanetID(ctx, c, d); err != nil {
+					return nil // its chain of versions is not whole here
+				}
+			}
+			fn, err := r.indexer(ctx, c, obj, set)
 			if IsNotFound(err) || CannotJudgeYet(err) {
 				return nil // its Datanet is not held
 			}
@@ -643,8 +656,15 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 				if err := tx.Set(allKey(dn, rec.Created, d.c), nil); err != nil {
 					return err
 				}
-				if err := tx.Set(kindKey(KindContribution, d.c), nil); err != nil {
+				if done, err := has(tx, kindKey(KindContribution, d.c)); err != nil {
 					return err
+				} else if !done {
+					if err := tx.Set(kindKey(KindContribution, d.c), nil); err != nil {
+						return err
+					}
+					if err := addToSyncSets(tx, d.c, []cid.Cid{dn}); err != nil {
+						return err
+					}
 				}
 				if err := addCount(tx, countKey(dn, byte(rec.Status)), 1); err != nil {
 					return err

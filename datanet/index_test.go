@@ -196,6 +196,7 @@ func TestIndexPolicyUpdate(t *testing.T) {
 	if c, err := f.r.Counts(ctx, f.id); err != nil || c.Accepted != 1 {
 		t.Fatalf("Counts after the second approval = %+v %v", c, err)
 	}
+	checkSyncSet(t, f.r, f.id) // three versions, a contribution, two votes
 }
 
 // TestIndexAgreesWithTally is a property test: random Datanets, random
@@ -278,6 +279,7 @@ func TestIndexAgreesWithTally(t *testing.T) {
 				if c.Contributions() != uint64(len(ks)) || c.Votes != uint64(len(votes)) {
 					t.Fatalf("counts %+v for %d contributions, %d votes", c, len(ks), len(votes))
 				}
+				checkSyncSet(t, r, id)
 				return c
 			}
 			c1 := check(t, r)
@@ -293,5 +295,54 @@ func TestIndexAgreesWithTally(t *testing.T) {
 				t.Fatalf("counts of the rebuilt index %+v, want %+v", c2, c1)
 			}
 		})
+	}
+}
+
+// checkSyncSet checks the sync index of dn holds exactly what IDs lists,
+// in key order, with bucket sums and counts that add up.
+func checkSyncSet(t *testing.T, r *Registry, dn cid.Cid) {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := r.IDs(ctx, dn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[[32]byte]cid.Cid{}
+	buckets := map[uint16]SyncBucket{}
+	for _, c := range ids {
+		k := SyncKey(c)
+		want[k] = c
+		b := buckets[uint16(k[0])<<8|uint16(k[1])]
+		b.Sum, b.Count = add256(b.Sum, k), b.Count+1
+		buckets[uint16(k[0])<<8|uint16(k[1])] = b
+	}
+	var prev [32]byte
+	n := 0
+	err = r.SyncKeys(ctx, dn, [32]byte{}, func(k [32]byte, c cid.Cid) (bool, error) {
+		if n > 0 && string(k[:]) <= string(prev[:]) {
+			t.Fatalf("sync keys out of order")
+		}
+		if w, ok := want[k]; !ok || !w.Equals(c) || SyncKey(c) != k {
+			t.Fatalf("sync key of %s is not in IDs", c)
+		}
+		prev, n = k, n+1
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(want) {
+		t.Fatalf("%d sync keys, IDs lists %d", n, len(want))
+	}
+	got := 0
+	err = r.SyncBuckets(ctx, dn, func(bucket uint16, b SyncBucket) error {
+		if buckets[bucket] != b {
+			t.Fatalf("bucket %04x = %+v, want %+v", bucket, b, buckets[bucket])
+		}
+		got++
+		return nil
+	})
+	if err != nil || got != len(buckets) {
+		t.Fatalf("%d buckets (%v), want %d", got, err, len(buckets))
 	}
 }
