@@ -148,7 +148,7 @@ func (r *Registry) checkModel(ctx context.Context, m *ModelRecord) error {
 		err := r.readHead(ctx, ms.Snapshot, KindSnapshot, &s, &s.Kind)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			return fmt.Errorf("%w: snapshot %s", ErrMissingObject, ms.Snapshot)
+			return missingObject("snapshot", ms.Snapshot)
 		case errors.Is(err, ErrWrongKind):
 			return fmt.Errorf("%w: snapshots[%d]: %w", ErrBadModelLink, i, err)
 		case err != nil:
@@ -225,7 +225,7 @@ func (r *Registry) checkAttribution(ctx context.Context, topic cid.Cid, a *Attri
 	m, err := r.Model(ctx, a.Model)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return nil, fmt.Errorf("%w: model %s", ErrMissingObject, a.Model)
+		return nil, missingObject("model", a.Model)
 	case errors.Is(err, ErrWrongKind):
 		return nil, fmt.Errorf("%w: %w", ErrBadAttributionLink, err)
 	case err != nil:
@@ -251,7 +251,7 @@ func (r *Registry) checkAttribution(ctx context.Context, topic cid.Cid, a *Attri
 			idx, err = r.snapshotIndex(ctx, s.Snapshot)
 			switch {
 			case errors.Is(err, storage.ErrNotFound):
-				return nil, fmt.Errorf("%w: snapshot %s", ErrMissingObject, s.Snapshot)
+				return nil, missingObject("snapshot", s.Snapshot)
 			case errors.Is(err, ErrWrongKind):
 				return nil, fmt.Errorf("%w: spans[%d]: %w", ErrBadAttributionLink, i, err)
 			case err != nil:
@@ -322,7 +322,7 @@ func (r *Registry) contributorOf(ctx context.Context, c cid.Cid) (common.Address
 	err := r.readHead(ctx, c, KindContribution, &k, &k.Kind)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return common.Address{}, fmt.Errorf("%w: contribution %s", ErrMissingObject, c)
+		return common.Address{}, missingObject("contribution", c)
 	case errors.Is(err, ErrWrongKind):
 		return common.Address{}, fmt.Errorf("%w: %w", ErrBadAttributionLink, err)
 	case err != nil:

@@ -213,7 +213,7 @@ func (r *Registry) members(ctx context.Context, target cid.Cid, kind string, fn 
 func (r *Registry) datanetObject(ctx context.Context, c cid.Cid) (*Datanet, error) {
 	obj, err := r.Object(ctx, c)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%w %s", ErrUnknownDatanet, c)
+		return nil, &MissingError{What: "datanet", CIDs: []cid.Cid{c}, datanet: true}
 	}
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func (r *Registry) datanetID(ctx context.Context, c cid.Cid, v *Datanet) (cid.Ci
 	for v.Seq > 0 {
 		prev, err := r.datanetObject(ctx, v.Prev)
 		if missing(err) {
-			return cid.Undef, fmt.Errorf("%w: version %d of a datanet, previous version %s", ErrMissingObject, v.Seq-1, v.Prev)
+			return cid.Undef, missingObject(fmt.Sprintf("version %d of the datanet", v.Seq-1), v.Prev)
 		}
 		if err != nil {
 			return cid.Undef, fmt.Errorf("%w: prev: %w", ErrBadUpdate, err)
@@ -505,7 +505,7 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	}
 	k, err := r.contributionHead(ctx, v.Contribution)
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("%w: contribution %s", ErrMissingObject, v.Contribution)
+		return missingObject("contribution", v.Contribution)
 	}
 	if err != nil {
 		return err
@@ -599,7 +599,7 @@ func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 	}
 	policy, err := r.datanetObject(ctx, s.Policy)
 	if missing(err) {
-		return fmt.Errorf("%w: policy version %s", ErrMissingObject, s.Policy)
+		return missingObject("policy version", s.Policy)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: policy: %w", ErrBadSnapshotLink, err)
@@ -615,7 +615,7 @@ func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 		prev, err := r.Snapshot(ctx, s.Prev)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			return fmt.Errorf("%w: previous snapshot %s", ErrMissingObject, s.Prev)
+			return missingObject("previous snapshot", s.Prev)
 		case err != nil:
 			return fmt.Errorf("%w: prev: %w", ErrBadSnapshotLink, err)
 		case !prev.Datanet.Equals(s.Datanet) || prev.Version+1 != s.Version:
@@ -623,15 +623,20 @@ func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 		}
 	}
 	contribs := make(map[cid.Cid]*Contribution, len(s.Contributions))
+	missingContribs := &MissingError{What: "contribution"}
 	for _, e := range s.Contributions {
 		k, err := r.Contribution(ctx, e.Contribution)
 		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("%w: contribution %s", ErrMissingObject, e.Contribution)
+			missingContribs.CIDs = append(missingContribs.CIDs, e.Contribution)
+			continue
 		}
 		if err != nil {
 			return err
 		}
 		contribs[e.Contribution] = k
+	}
+	if len(missingContribs.CIDs) > 0 {
+		return missingContribs
 	}
 	return r.rules.VerifySnapshot(s, policy, contribs)
 }
