@@ -191,9 +191,12 @@ type snapshotIndex struct {
 // decoding its evidence.
 func (r *Registry) snapshotIndex(ctx context.Context, c cid.Cid) (*snapshotIndex, error) {
 	var s struct {
-		Kind          string      `cbor:"kind"`
-		Root          []byte      `cbor:"root"`
-		Contributions []entryWire `cbor:"contributions"`
+		Kind          string `cbor:"kind"`
+		Root          []byte `cbor:"root"`
+		Contributions []struct {
+			Contribution link   `cbor:"contribution"`
+			Root         []byte `cbor:"root"`
+		} `cbor:"contributions"`
 	}
 	if err := r.readHead(ctx, c, KindSnapshot, &s, &s.Kind); err != nil {
 		return nil, err
@@ -324,11 +327,10 @@ func (r *Registry) contributorOf(ctx context.Context, c cid.Cid) (common.Address
 	case err != nil:
 		return common.Address{}, err
 	}
-	a, err := addressFrom(k.Contributor)
-	if err != nil {
-		return common.Address{}, fmt.Errorf("%w: contribution %s: contributor: %w", ErrMalformed, c, err)
+	if len(k.Contributor) != common.AddressLength {
+		return common.Address{}, fmt.Errorf("%w: contribution %s: contributor of %d bytes", ErrMalformed, c, len(k.Contributor))
 	}
-	return a, nil
+	return common.Address(k.Contributor), nil
 }
 
 // objectOf loads the stored object c as an O; another kind fails with
