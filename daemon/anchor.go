@@ -12,11 +12,11 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/datanet"
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/proofs/contracts"
+	"github.com/openledger/openledger/storage"
 )
 
 // AnchorDir is the anchorer's Badger database in the repo.
@@ -194,11 +194,11 @@ func (c *chainLink) close() error {
 // ObjectLeaf is the anchored leaf of an object: proofs.ObjectLeaf of the
 // sha256 digest its CID holds.
 func ObjectLeaf(c cid.Cid) (proofs.Hash, error) {
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
+	digest, err := storage.Digest(c)
+	if err != nil {
 		return proofs.Hash{}, fmt.Errorf("%s: not a sha2-256 CID", c)
 	}
-	return proofs.ObjectLeaf([32]byte(dec.Digest)), nil
+	return proofs.ObjectLeaf(digest), nil
 }
 
 // anchorObject queues an object this node made for anchoring; a node that

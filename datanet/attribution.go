@@ -14,8 +14,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 	"github.com/openledger/openledger/attribution/rewards"
+	"github.com/openledger/openledger/storage"
 )
 
 // KindAttribution is the value of the "kind" key of an encoded
@@ -552,11 +552,7 @@ func ShardDigest(c cid.Cid) ([32]byte, error) {
 	if err := checkShardLink(c); err != nil {
 		return [32]byte{}, err
 	}
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil {
-		return [32]byte{}, err
-	}
-	return [32]byte(dec.Digest), nil
+	return storage.Digest(c)
 }
 
 // MarshalJSON returns the JSON view of s: the shard as a CID string, the

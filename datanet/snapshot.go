@@ -12,9 +12,9 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/storage"
 )
 
 // KindSnapshot is the value of the "kind" key of an encoded Snapshot.
@@ -188,18 +188,13 @@ func (c *Contribution) Tree() (*proofs.Tree, error) {
 	return proofs.NewTree(leaves)
 }
 
-// objectDigest returns the sha2-256 digest of an object CID.
+// objectDigest returns the sha2-256 digest of an object CID, checking
+// that it is one.
 func objectDigest(c cid.Cid) ([32]byte, error) {
-	var out [32]byte
 	if err := checkObjectLink(c); err != nil {
-		return out, err
+		return [32]byte{}, err
 	}
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil {
-		return out, err
-	}
-	copy(out[:], dec.Digest)
-	return out, nil
+	return storage.Digest(c)
 }
 
 // Validate checks the field rules of a Snapshot: links well formed,
