@@ -133,8 +133,8 @@ func readJSON(data []byte, v reflect.Value, ct *codecType) error {
 	case kBytes:
 		return json.Unmarshal(data, (*hexutil.Bytes)(v.Addr().Interface().(*[]byte)))
 	case kArray:
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
+		s, err := jsonString(data, "0x-hex")
+		if err != nil {
 			return err
 		}
 		b, err := hexutil.Decode(s)
@@ -147,9 +147,9 @@ func readJSON(data []byte, v reflect.Value, ct *codecType) error {
 		reflect.Copy(v, reflect.ValueOf(b))
 		return nil
 	case kLink:
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil || null {
-			return errors.New("want a CID")
+		s, err := jsonString(data, "a CID")
+		if err != nil {
+			return err
 		}
 		c, err := cid.Decode(s)
 		if err != nil {
@@ -198,6 +198,15 @@ func readJSON(data []byte, v reflect.Value, ct *codecType) error {
 		return readJSONFields(data, v, ct)
 	}
 	return json.Unmarshal(data, v.Addr().Interface())
+}
+
+// jsonString reads a JSON string, not null, that should hold what.
+func jsonString(data []byte, what string) (string, error) {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil || string(data) == "null" {
+		return "", fmt.Errorf("want %s", what)
+	}
+	return s, nil
 }
 
 // readJSONFields reads a JSON object into the struct v.
