@@ -276,18 +276,13 @@ func (n *Node) computeRecord(ctx context.Context, in *modelInputs, output []byte
 		},
 		TokensIn:      tokensIn,
 		TokensOut:     tokensOut,
-		Rewards:       recordRewards(rp),
+		Rewards:       rp,
 		Snapshots:     in.snapshots,
 		Contributions: in.contributions,
 		Attester:      common.HexToAddress(n.repo.Config.Identity.Account),
 		Created:       n.opts.Now().Unix(),
 	}
-	for _, w := range res.Weights {
-		ri.Weights = append(ri.Weights, datanet.Share{Address: w.Address, Parts: w.Parts})
-	}
-	for _, p := range payouts {
-		ri.Payouts = append(ri.Payouts, datanet.Payout{Address: p.Address, Role: p.Role, Amount: p.Amount})
-	}
+	ri.Weights, ri.Payouts = res.Weights, payouts
 	for _, sp := range res.Spans {
 		ri.Spans = append(ri.Spans, datanet.AttributedSpan{
 			Start: sp.Start, End: sp.End, Snapshot: in.holder[sp.Contribution], Contribution: sp.Contribution,
@@ -296,24 +291,6 @@ func (n *Node) computeRecord(ctx context.Context, in *modelInputs, output []byte
 		})
 	}
 	return datanet.BuildAttributionRecord(ri)
-}
-
-// recordRewards is the record's copy of the reward parameters.
-func recordRewards(p rewards.Params) datanet.RewardParams {
-	return datanet.RewardParams{
-		RateIn: p.RateIn, RateOut: p.RateOut, PlatformFee: p.PlatformFee,
-		ModelOwnerBps: p.ModelOwnerBps, StakerBps: p.StakerBps, ContributorBps: p.ContributorBps,
-		Platform: p.Platform, Stakers: p.Stakers,
-	}
-}
-
-// rewardParams reads a record's reward parameters back.
-func rewardParams(p datanet.RewardParams) rewards.Params {
-	return rewards.Params{
-		RateIn: p.RateIn, RateOut: p.RateOut, PlatformFee: p.PlatformFee,
-		ModelOwnerBps: p.ModelOwnerBps, StakerBps: p.StakerBps, ContributorBps: p.ContributorBps,
-		Platform: p.Platform, Stakers: p.Stakers,
-	}
 }
 
 // checkSpanSources reads every span's source bytes from the shards and

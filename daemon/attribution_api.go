@@ -419,7 +419,7 @@ func (n *Node) verifyRecord(ctx context.Context, rc cid.Cid) (*AttributionVerdic
 		return out, nil
 	}
 	p := attribution.Params{MinSpanBytes: r.Params.MinSpanBytes, MaxSpanCount: r.Params.MaxSpanCount, MaxOutputBytes: r.Params.MaxOutputBytes}
-	again, err := n.computeRecord(ctx, in, output, p, rewardParams(r.Rewards), r.TokensIn, r.TokensOut)
+	again, err := n.computeRecord(ctx, in, output, p, r.Rewards, r.TokensIn, r.TokensOut)
 	if err != nil {
 		return nil, err
 	}

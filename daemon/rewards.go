@@ -206,22 +206,9 @@ func (n *Node) epochs(ctx context.Context, dist common.Address, chainID uint64) 
 	return out, nil
 }
 
-// epochOf turns a held epoch object back into the rewards package's form.
+// epochOf is a held epoch object in the rewards package's form.
 func epochOf(e *datanet.RewardEpoch) *rewards.Epoch {
-	balances := make([]rewards.Balance, len(e.Balances))
-	for i, b := range e.Balances {
-		balances[i] = rewards.Balance{Address: b.Address, Cumulative: b.Cumulative}
-	}
-	return &rewards.Epoch{Number: e.Number, Balances: balances, Root: e.Root}
-}
-
-// payoutsOf reads a record's payouts in the rewards package's form.
-func payoutsOf(r *datanet.AttributionRecord) []rewards.Payout {
-	out := make([]rewards.Payout, len(r.Payouts))
-	for i, p := range r.Payouts {
-		out[i] = rewards.Payout{Address: p.Address, Role: p.Role, Amount: p.Amount}
-	}
-	return out
+	return &rewards.Epoch{Number: e.Number, Balances: e.Balances, Root: e.Root}
 }
 
 // CloseEpoch sums the attribution records this node attested since the last
@@ -276,7 +263,7 @@ func (n *Node) closeEpoch(ctx context.Context) (*EpochView, error) {
 			continue // another node's record is for its operator to pay
 		}
 		records = append(records, c)
-		payouts = append(payouts, payoutsOf(r))
+		payouts = append(payouts, r.Payouts)
 	}
 	if len(records) == 0 {
 		return nil, ErrNothingToPay
@@ -286,11 +273,8 @@ func (n *Node) closeEpoch(ctx context.Context) (*EpochView, error) {
 		return nil, err
 	}
 	obj := &datanet.RewardEpoch{
-		Number: e.Number, Prev: prevCID, Records: records, Root: e.Root,
+		Number: e.Number, Prev: prevCID, Records: records, Root: e.Root, Balances: e.Balances,
 		Distributor: l.distAddr, Created: n.opts.Now().Unix(),
-	}
-	for _, b := range e.Balances {
-		obj.Balances = append(obj.Balances, datanet.Balance{Address: b.Address, Cumulative: b.Cumulative})
 	}
 	signer, err := n.Signer()
 	if err != nil {
@@ -583,13 +567,9 @@ func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, e
 		if err != nil {
 			return nil, fmt.Errorf("record %s: %w", c, err)
 		}
-		shares := make([]rewards.Share, len(r.Weights))
-		for j, w := range r.Weights {
-			shares[j] = rewards.Share{Address: w.Address, Parts: w.Parts}
-		}
 		check.Records = append(check.Records, rewards.PaidRecord{
-			Name: c.String(), Params: rewardParams(r.Rewards), TokensIn: r.TokensIn, TokensOut: r.TokensOut,
-			ModelOwner: r.ModelOwner, Weights: shares, Payouts: payoutsOf(r),
+			Name: c.String(), Params: r.Rewards, TokensIn: r.TokensIn, TokensOut: r.TokensOut,
+			ModelOwner: r.ModelOwner, Weights: r.Weights, Payouts: r.Payouts,
 		})
 	}
 	it, err := l.dist.FilterRootPosted(&bind.FilterOpts{Context: ctx}, []uint64{number})

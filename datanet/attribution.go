@@ -3,7 +3,6 @@ package datanet
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -15,7 +14,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
+	"github.com/openledger/openledger/attribution/rewards"
+	"github.com/openledger/openledger/storage"
 )
 
 // KindAttribution is the value of the "kind" key of an encoded
@@ -27,14 +27,14 @@ const typeAttribution = "Attribution"
 
 // WeightScale is one whole in AttributionRecord.Weights: the Parts of the
 // weights sum to exactly WeightScale (10^18, as one OPEN is 10^18 wei).
-const WeightScale uint64 = 1_000_000_000_000_000_000
+const WeightScale = rewards.Scale
 
 // Payout roles: which pool of an inference's fee a payout comes from.
 const (
-	RoleContributor = "contributor" // the contributor pool, split by Weights
-	RoleModelOwner  = "model_owner" // the model-owner pool, to ModelOwner
-	RolePlatform    = "platform"    // the platform fee, to Rewards.Platform
-	RoleStaker      = "staker"      // the staker pool, to Rewards.Stakers
+	RoleContributor = rewards.RoleContributor // the contributor pool, split by Weights
+	RoleModelOwner  = rewards.RoleModelOwner  // the model-owner pool, to ModelOwner
+	RolePlatform    = rewards.RolePlatform    // the platform fee, to Rewards.Platform
+	RoleStaker      = rewards.RoleStaker      // the staker pool, to Rewards.Stakers
 )
 
 // Limits of an AttributionRecord's field rules. Together they keep the
@@ -82,47 +82,47 @@ const (
 // the DAG-CBOR encoding of the map {"params": …, "rewards": …} holding the
 // "params" and "rewards" values.
 type AttributionRecord struct {
-	Model cid.Cid // the ModelRecord that produced the output
+	Model cid.Cid `cbor:"model" json:"model"` // the ModelRecord that produced the output
 	// Output is the CID of the output bytes: CIDv1 raw sha2-256, so it is
 	// both the output's hash and fetchable as a shard.
-	Output     cid.Cid
-	OutputSize uint64 // bytes, at most Params.MaxOutputBytes
-	Params     AttributionParams
+	Output     cid.Cid           `cbor:"output" json:"output"`
+	OutputSize uint64            `cbor:"output_size" json:"output_size"` // bytes, at most Params.MaxOutputBytes
+	Params     AttributionParams `cbor:"params" json:"params"`
 	// Spans are sorted by (Start, End), unique, at most MaxSpans.
-	Spans []AttributedSpan
+	Spans []AttributedSpan `cbor:"spans" json:"spans"`
 	// Weights are the contributors' shares of the contributor pool: sorted
 	// by address, unique, each Parts > 0 and the Parts summing to exactly
 	// WeightScale; each address is the Contributor of a span. Empty if and
 	// only if there is no span.
-	Weights   []Share
-	TokensIn  uint64 // tokens of the prompt
-	TokensOut uint64 // tokens of the output
-	Rewards   RewardParams
+	Weights   []Share      `cbor:"weights" json:"weights"`
+	TokensIn  uint64       `cbor:"tokens_in" json:"tokens_in"`   // tokens of the prompt
+	TokensOut uint64       `cbor:"tokens_out" json:"tokens_out"` // tokens of the output
+	Rewards   RewardParams `cbor:"rewards" json:"rewards"`
 	// ModelOwner is the model's Owner, paid the model-owner pool.
-	ModelOwner common.Address
+	ModelOwner common.Address `cbor:"model_owner" json:"model_owner"`
 	// Payouts are sorted by role then address, one per (role, address),
 	// each Amount > 0: contributors of Weights, ModelOwner,
 	// Rewards.Stakers and Rewards.Platform in their roles.
-	Payouts  []Payout
-	Attester common.Address
+	Payouts  []Payout       `cbor:"payouts" json:"payouts"`
+	Attester common.Address `cbor:"attester" json:"attester"`
 	// ChainID is the model's ChainID. Not 0 once signed.
-	ChainID   uint64
-	Created   int64  // unix seconds, > 0
-	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	ChainID   uint64 `cbor:"chain_id" json:"chain_id"`
+	Created   int64  `cbor:"created" json:"created"`     // unix seconds, > 0
+	Signature []byte `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
 // AttributionParams are the parameters of the span search (the attribution
 // package documents their meaning). They are part of the record so a
 // recomputation uses the same ones.
 type AttributionParams struct {
-	MinSpanBytes uint32
-	MaxSpanCount uint32
+	MinSpanBytes uint32 `cbor:"min_span_bytes" json:"min_span_bytes"`
+	MaxSpanCount uint32 `cbor:"max_span_count" json:"max_span_count"`
 	// MaxOutputBytes is the longest output attributed; OutputSize is at
 	// most this.
-	MaxOutputBytes uint32
+	MaxOutputBytes uint32 `cbor:"max_output_bytes" json:"max_output_bytes"`
 	// Normalization names how text is normalized before matching, at most
 	// MaxNormalizationLen bytes, one line; may be empty.
-	Normalization string
+	Normalization string `cbor:"normalization" json:"normalization"`
 }
 
 // AttributedSpan is one span of the output found verbatim in a
@@ -131,21 +131,23 @@ type AttributionParams struct {
 type AttributedSpan struct {
 	// Start and End delimit the span in the output: Start < End <=
 	// OutputSize.
-	Start, End   uint32
-	Snapshot     cid.Cid // one of the model's snapshots
-	Contribution cid.Cid // a contribution of Snapshot, credited with the span
-	Contributor  common.Address
-	File         uint32 // index of the file in Contribution.Files
+	Start        uint32         `cbor:"start" json:"start"`
+	End          uint32         `cbor:"end" json:"end"`
+	Snapshot     cid.Cid        `cbor:"snapshot" json:"snapshot"`         // one of the model's snapshots
+	Contribution cid.Cid        `cbor:"contribution" json:"contribution"` // a contribution of Snapshot, credited with the span
+	Contributor  common.Address `cbor:"contributor" json:"contributor"`
+	File         uint32         `cbor:"file" json:"file"` // index of the file in Contribution.Files
 	// Offset and Length are the source bytes in that file; Length > 0.
-	Offset, Length uint64
-	Count          uint64 // occurrences in the indexed data, >= 1
-	Weight         uint64
+	Offset uint64 `cbor:"offset" json:"offset"`
+	Length uint64 `cbor:"length" json:"length"`
+	Count  uint64 `cbor:"count" json:"count"` // occurrences in the indexed data, >= 1
+	Weight uint64 `cbor:"weight" json:"weight"`
 	// Shards are the shards the source bytes lie in, one per shard, at
 	// consecutive leaf indices; at least one.
-	Shards []SpanShard
+	Shards []SpanShard `cbor:"shards" json:"shards"`
 	// ContributionProof is the Merkle proof of the contribution's leaf
 	// (proofs.ContributionLeaf) in the snapshot's Root.
-	ContributionProof []common.Hash
+	ContributionProof []common.Hash `cbor:"contribution_proof" json:"contribution_proof"`
 }
 
 // SpanShard is a shard holding source bytes of a span, with the Merkle
@@ -154,37 +156,28 @@ type AttributedSpan struct {
 type SpanShard struct {
 	// Index is the shard's leaf index in the contribution's Merkle tree,
 	// counting across files.
-	Index uint64
-	Shard cid.Cid // CIDv1 raw sha2-256
-	Size  uint64  // bytes, 1 to MaxChunkSize
-	Proof []common.Hash
+	Index uint64        `cbor:"index" json:"index"`
+	Shard cid.Cid       `cbor:"shard" json:"shard"` // CIDv1 raw sha2-256
+	Size  uint64        `cbor:"size" json:"size"`   // bytes, 1 to MaxChunkSize
+	Proof []common.Hash `cbor:"proof" json:"proof"`
 }
 
-// Share is an account's part of a whole, in units of 1/WeightScale.
-type Share struct {
-	Address common.Address
-	Parts   uint64
-}
+// Share is an account's part of a whole, in units of 1/WeightScale: the
+// rewards package's, which computes the weights.
+type Share = rewards.Share
 
 // RewardParams are the fee and split parameters an inference was paid
 // under, as OpenLedger describes them: fee = TokensIn/1000·RateIn +
 // TokensOut/1000·RateOut + PlatformFee, the net fee split into the pools by
-// the basis points. Amounts are in the token's smallest unit.
-type RewardParams struct {
-	RateIn, RateOut *big.Int // per 1000 tokens, not negative, < 2^256
-	PlatformFee     *big.Int // not negative, < 2^256
-	// The pools' shares of the net fee in basis points, summing to MaxBps.
-	ModelOwnerBps, StakerBps, ContributorBps uint32
-	Platform                                 common.Address // receives PlatformFee
-	Stakers                                  common.Address // receives the staker pool
-}
+// the basis points, which sum to MaxBps. Amounts are in the token's
+// smallest unit, not negative, < 2^256. They are the rewards package's
+// Params, which split the fee.
+type RewardParams = rewards.Params
 
-// Payout is an amount owed to an account for one inference.
-type Payout struct {
-	Address common.Address
-	Role    string   // one of the Role constants
-	Amount  *big.Int // > 0, < 2^256
-}
+// Payout is an amount owed to an account for one inference, in one of the
+// Role constants; Amount > 0, < 2^256. It is the rewards package's, which
+// computes the payouts.
+type Payout = rewards.Payout
 
 var _ Object = (*AttributionRecord)(nil)
 
@@ -235,17 +228,9 @@ func (r *AttributionRecord) Result() ([]byte, error) {
 	}
 	cp := *r
 	cp.Attester, cp.Created, cp.Signature = common.Address{}, 0, nil
-	w, err := cp.attributionWire()
+	data, err := marshalCBOR(&cp)
 	if err != nil {
 		return nil, fmt.Errorf("%w: attribution: %w", ErrInvalid, err)
-	}
-	cd, err := codecs()
-	if err != nil {
-		return nil, err
-	}
-	data, err := cd.enc.Marshal(w)
-	if err != nil {
-		return nil, fmt.Errorf("datanet: encode attribution result: %w", err)
 	}
 	return data, nil
 }
@@ -320,7 +305,7 @@ func (r *AttributionRecord) validate() error {
 	if err := r.validateWeights(); err != nil {
 		return err
 	}
-	if err := r.Rewards.validate(); err != nil {
+	if err := validateRewards(&r.Rewards); err != nil {
 		return fmt.Errorf("rewards: %w", err)
 	}
 	if r.ModelOwner == (common.Address{}) {
@@ -438,7 +423,7 @@ func (r *AttributionRecord) validateWeights() error {
 	return nil
 }
 
-func (p *RewardParams) validate() error {
+func validateRewards(p *RewardParams) error {
 	for _, f := range []struct {
 		name string
 		x    *big.Int
@@ -529,19 +514,18 @@ func (r *AttributionRecord) typedMessage() (string, apitypes.TypedDataMessage, e
 	if uint64(len(r.Spans)) > math.MaxUint32 {
 		return "", nil, fmt.Errorf("%d spans do not fit uint32", len(r.Spans))
 	}
-	w, err := r.attributionWire()
-	if err != nil {
-		return "", nil, err
+	if !r.Model.Defined() {
+		return "", nil, errors.New("model is undefined")
 	}
 	output, err := ShardDigest(r.Output)
 	if err != nil {
 		return "", nil, fmt.Errorf("output: %w", err)
 	}
 	params := struct {
-		Params  attributionParamsWire `cbor:"params"`
-		Rewards rewardParamsWire      `cbor:"rewards"`
-	}{w.Params, w.Rewards}
-	hashes, err := keccakOfValues(w.Spans, w.Weights, params, w.Payouts)
+		Params  AttributionParams `cbor:"params" json:"params"`
+		Rewards RewardParams      `cbor:"rewards" json:"rewards"`
+	}{r.Params, r.Rewards}
+	hashes, err := keccakOfValues(&r.Spans, &r.Weights, &params, &r.Payouts)
 	if err != nil {
 		return "", nil, err
 	}
@@ -562,574 +546,37 @@ func (r *AttributionRecord) typedMessage() (string, apitypes.TypedDataMessage, e
 	}, nil
 }
 
-type attributionWire struct {
-	Kind       string                `cbor:"kind"`
-	V          uint64                `cbor:"v"`
-	Model      link                  `cbor:"model"`
-	Output     link                  `cbor:"output"`
-	OutputSize uint64                `cbor:"output_size"`
-	Params     attributionParamsWire `cbor:"params"`
-	Spans      []spanWire            `cbor:"spans"`
-	Weights    []shareWire           `cbor:"weights"`
-	TokensIn   uint64                `cbor:"tokens_in"`
-	TokensOut  uint64                `cbor:"tokens_out"`
-	Rewards    rewardParamsWire      `cbor:"rewards"`
-	ModelOwner []byte                `cbor:"model_owner"`
-	Payouts    []payoutWire          `cbor:"payouts"`
-	Attester   []byte                `cbor:"attester"`
-	ChainID    uint64                `cbor:"chain_id"`
-	Created    int64                 `cbor:"created"`
-	Signature  []byte                `cbor:"signature"`
-}
-
-type attributionParamsWire struct {
-	MinSpanBytes   uint32 `cbor:"min_span_bytes"`
-	MaxSpanCount   uint32 `cbor:"max_span_count"`
-	MaxOutputBytes uint32 `cbor:"max_output_bytes"`
-	Normalization  string `cbor:"normalization"`
-}
-
-type spanWire struct {
-	Start             uint32          `cbor:"start"`
-	End               uint32          `cbor:"end"`
-	Snapshot          link            `cbor:"snapshot"`
-	Contribution      link            `cbor:"contribution"`
-	Contributor       []byte          `cbor:"contributor"`
-	File              uint32          `cbor:"file"`
-	Offset            uint64          `cbor:"offset"`
-	Length            uint64          `cbor:"length"`
-	Count             uint64          `cbor:"count"`
-	Weight            uint64          `cbor:"weight"`
-	Shards            []spanShardWire `cbor:"shards"`
-	ContributionProof [][]byte        `cbor:"contribution_proof"`
-}
-
-type spanShardWire struct {
-	Index uint64   `cbor:"index"`
-	Shard link     `cbor:"shard"`
-	Size  uint64   `cbor:"size"`
-	Proof [][]byte `cbor:"proof"`
-}
-
-type shareWire struct {
-	Address []byte `cbor:"address"`
-	Parts   uint64 `cbor:"parts"`
-}
-
-type rewardParamsWire struct {
-	RateIn         []byte `cbor:"rate_in"`
-	RateOut        []byte `cbor:"rate_out"`
-	PlatformFee    []byte `cbor:"platform_fee"`
-	ModelOwnerBps  uint32 `cbor:"model_owner_bps"`
-	StakerBps      uint32 `cbor:"staker_bps"`
-	ContributorBps uint32 `cbor:"contributor_bps"`
-	Platform       []byte `cbor:"platform"`
-	Stakers        []byte `cbor:"stakers"`
-}
-
-type payoutWire struct {
-	Address []byte `cbor:"address"`
-	Role    string `cbor:"role"`
-	Amount  []byte `cbor:"amount"`
-}
-
-func (r *AttributionRecord) wire() (any, error) { return r.attributionWire() }
-
-func (r *AttributionRecord) attributionWire() (*attributionWire, error) {
-	if !r.Model.Defined() || !r.Output.Defined() {
-		return nil, errors.New("model or output is undefined")
-	}
-	w := &attributionWire{
-		Kind:       KindAttribution,
-		V:          EncodingVersion,
-		Model:      link{r.Model},
-		Output:     link{r.Output},
-		OutputSize: r.OutputSize,
-		Params: attributionParamsWire{
-			MinSpanBytes:   r.Params.MinSpanBytes,
-			MaxSpanCount:   r.Params.MaxSpanCount,
-			MaxOutputBytes: r.Params.MaxOutputBytes,
-			Normalization:  r.Params.Normalization,
-		},
-		Spans:     make([]spanWire, len(r.Spans)),
-		Weights:   make([]shareWire, len(r.Weights)),
-		TokensIn:  r.TokensIn,
-		TokensOut: r.TokensOut,
-		Rewards: rewardParamsWire{
-			RateIn:         bigBytes(r.Rewards.RateIn),
-			RateOut:        bigBytes(r.Rewards.RateOut),
-			PlatformFee:    bigBytes(r.Rewards.PlatformFee),
-			ModelOwnerBps:  r.Rewards.ModelOwnerBps,
-			StakerBps:      r.Rewards.StakerBps,
-			ContributorBps: r.Rewards.ContributorBps,
-			Platform:       r.Rewards.Platform.Bytes(),
-			Stakers:        r.Rewards.Stakers.Bytes(),
-		},
-		ModelOwner: r.ModelOwner.Bytes(),
-		Payouts:    make([]payoutWire, len(r.Payouts)),
-		Attester:   r.Attester.Bytes(),
-		ChainID:    r.ChainID,
-		Created:    r.Created,
-		Signature:  r.Signature,
-	}
-	for i, s := range r.Spans {
-		if !s.Snapshot.Defined() || !s.Contribution.Defined() {
-			return nil, fmt.Errorf("spans[%d]: snapshot or contribution is undefined", i)
-		}
-		sw := spanWire{
-			Start:             s.Start,
-			End:               s.End,
-			Snapshot:          link{s.Snapshot},
-			Contribution:      link{s.Contribution},
-			Contributor:       s.Contributor.Bytes(),
-			File:              s.File,
-			Offset:            s.Offset,
-			Length:            s.Length,
-			Count:             s.Count,
-			Weight:            s.Weight,
-			Shards:            make([]spanShardWire, len(s.Shards)),
-			ContributionProof: hashesWire(s.ContributionProof),
-		}
-		for j, sh := range s.Shards {
-			if !sh.Shard.Defined() {
-				return nil, fmt.Errorf("spans[%d]: shards[%d] is undefined", i, j)
-			}
-			sw.Shards[j] = spanShardWire{Index: sh.Index, Shard: link{sh.Shard}, Size: sh.Size, Proof: hashesWire(sh.Proof)}
-		}
-		w.Spans[i] = sw
-	}
-	for i, s := range r.Weights {
-		w.Weights[i] = shareWire{Address: s.Address.Bytes(), Parts: s.Parts}
-	}
-	for i, p := range r.Payouts {
-		w.Payouts[i] = payoutWire{Address: p.Address.Bytes(), Role: p.Role, Amount: bigBytes(p.Amount)}
-	}
-	return w, nil
-}
-
-func hashesWire(hs []common.Hash) [][]byte {
-	out := make([][]byte, len(hs))
-	for i, h := range hs {
-		out[i] = h.Bytes()
-	}
-	return out
-}
-
-// hashesFrom reads what hashesWire writes; nil for none.
-func hashesFrom(bs [][]byte) ([]common.Hash, error) {
-	if len(bs) == 0 {
-		return nil, nil
-	}
-	out := make([]common.Hash, len(bs))
-	for i, b := range bs {
-		if len(b) != common.HashLength {
-			return nil, fmt.Errorf("hash %d of %d bytes, want %d", i, len(b), common.HashLength)
-		}
-		out[i] = common.Hash(b)
-	}
-	return out, nil
-}
-
-func (w *attributionWire) object() (*AttributionRecord, error) {
-	modelOwner, err := addressFrom(w.ModelOwner)
-	if err != nil {
-		return nil, fmt.Errorf("model_owner: %w", err)
-	}
-	attester, err := addressFrom(w.Attester)
-	if err != nil {
-		return nil, fmt.Errorf("attester: %w", err)
-	}
-	platform, err := addressFrom(w.Rewards.Platform)
-	if err != nil {
-		return nil, fmt.Errorf("rewards: platform: %w", err)
-	}
-	stakers, err := addressFrom(w.Rewards.Stakers)
-	if err != nil {
-		return nil, fmt.Errorf("rewards: stakers: %w", err)
-	}
-	r := &AttributionRecord{
-		Model:      w.Model.c,
-		Output:     w.Output.c,
-		OutputSize: w.OutputSize,
-		Params: AttributionParams{
-			MinSpanBytes:   w.Params.MinSpanBytes,
-			MaxSpanCount:   w.Params.MaxSpanCount,
-			MaxOutputBytes: w.Params.MaxOutputBytes,
-			Normalization:  w.Params.Normalization,
-		},
-		TokensIn:  w.TokensIn,
-		TokensOut: w.TokensOut,
-		Rewards: RewardParams{
-			RateIn:         bigFrom(w.Rewards.RateIn),
-			RateOut:        bigFrom(w.Rewards.RateOut),
-			PlatformFee:    bigFrom(w.Rewards.PlatformFee),
-			ModelOwnerBps:  w.Rewards.ModelOwnerBps,
-			StakerBps:      w.Rewards.StakerBps,
-			ContributorBps: w.Rewards.ContributorBps,
-			Platform:       platform,
-			Stakers:        stakers,
-		},
-		ModelOwner: modelOwner,
-		Attester:   attester,
-		ChainID:    w.ChainID,
-		Created:    w.Created,
-		Signature:  w.Signature,
-	}
-	if len(w.Spans) > 0 {
-		r.Spans = make([]AttributedSpan, len(w.Spans))
-	}
-	for i, sw := range w.Spans {
-		contributor, err := addressFrom(sw.Contributor)
-		if err != nil {
-			return nil, fmt.Errorf("spans[%d]: contributor: %w", i, err)
-		}
-		proof, err := hashesFrom(sw.ContributionProof)
-		if err != nil {
-			return nil, fmt.Errorf("spans[%d]: contribution_proof: %w", i, err)
-		}
-		s := AttributedSpan{
-			Start:             sw.Start,
-			End:               sw.End,
-			Snapshot:          sw.Snapshot.c,
-			Contribution:      sw.Contribution.c,
-			Contributor:       contributor,
-			File:              sw.File,
-			Offset:            sw.Offset,
-			Length:            sw.Length,
-			Count:             sw.Count,
-			Weight:            sw.Weight,
-			ContributionProof: proof,
-		}
-		if len(sw.Shards) > 0 {
-			s.Shards = make([]SpanShard, len(sw.Shards))
-		}
-		for j, shw := range sw.Shards {
-			p, err := hashesFrom(shw.Proof)
-			if err != nil {
-				return nil, fmt.Errorf("spans[%d]: shards[%d]: proof: %w", i, j, err)
-			}
-			s.Shards[j] = SpanShard{Index: shw.Index, Shard: shw.Shard.c, Size: shw.Size, Proof: p}
-		}
-		r.Spans[i] = s
-	}
-	if len(w.Weights) > 0 {
-		r.Weights = make([]Share, len(w.Weights))
-	}
-	for i, sw := range w.Weights {
-		a, err := addressFrom(sw.Address)
-		if err != nil {
-			return nil, fmt.Errorf("weights[%d]: %w", i, err)
-		}
-		r.Weights[i] = Share{Address: a, Parts: sw.Parts}
-	}
-	if len(w.Payouts) > 0 {
-		r.Payouts = make([]Payout, len(w.Payouts))
-	}
-	for i, pw := range w.Payouts {
-		a, err := addressFrom(pw.Address)
-		if err != nil {
-			return nil, fmt.Errorf("payouts[%d]: %w", i, err)
-		}
-		r.Payouts[i] = Payout{Address: a, Role: pw.Role, Amount: bigFrom(pw.Amount)}
-	}
-	return r, nil
-}
-
 // ShardDigest returns the sha2-256 digest of a raw CID (a shard, an
 // output), checking that it is one.
 func ShardDigest(c cid.Cid) ([32]byte, error) {
 	if err := checkShardLink(c); err != nil {
 		return [32]byte{}, err
 	}
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil {
-		return [32]byte{}, err
-	}
-	return [32]byte(dec.Digest), nil
-}
-
-// JSON views of the parts of an AttributionRecord.
-
-type spanShardJSON struct {
-	Index uint64        `json:"index"`
-	Shard jsonCID       `json:"shard"`
-	Size  uint64        `json:"size"`
-	Proof []common.Hash `json:"proof"`
+	return storage.Digest(c)
 }
 
 // MarshalJSON returns the JSON view of s: the shard as a CID string, the
 // proof as 0x-hex hashes.
-func (s SpanShard) MarshalJSON() ([]byte, error) {
-	j := spanShardJSON{Index: s.Index, Shard: jsonCID(s.Shard), Size: s.Size, Proof: s.Proof}
-	if j.Proof == nil {
-		j.Proof = []common.Hash{}
-	}
-	return json.Marshal(j)
-}
+func (s SpanShard) MarshalJSON() ([]byte, error) { return marshalJSON(&s) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (s *SpanShard) UnmarshalJSON(data []byte) error {
-	var j spanShardJSON
-	if err := unmarshalPartStrict(data, &j, "span shard"); err != nil {
-		return err
-	}
-	*s = SpanShard{Index: j.Index, Shard: cid.Cid(j.Shard), Size: j.Size, Proof: nilIfEmpty(j.Proof)}
-	return nil
-}
-
-type spanJSON struct {
-	Start             uint32        `json:"start"`
-	End               uint32        `json:"end"`
-	Snapshot          jsonCID       `json:"snapshot"`
-	Contribution      jsonCID       `json:"contribution"`
-	Contributor       jsonAddress   `json:"contributor"`
-	File              uint32        `json:"file"`
-	Offset            uint64        `json:"offset"`
-	Length            uint64        `json:"length"`
-	Count             uint64        `json:"count"`
-	Weight            uint64        `json:"weight"`
-	Shards            []SpanShard   `json:"shards"`
-	ContributionProof []common.Hash `json:"contribution_proof"`
-}
+func (s *SpanShard) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, s) }
 
 // MarshalJSON returns the JSON view of s, with the keys of the encoding.
-func (s AttributedSpan) MarshalJSON() ([]byte, error) {
-	j := spanJSON{
-		Start:             s.Start,
-		End:               s.End,
-		Snapshot:          jsonCID(s.Snapshot),
-		Contribution:      jsonCID(s.Contribution),
-		Contributor:       jsonAddress(s.Contributor),
-		File:              s.File,
-		Offset:            s.Offset,
-		Length:            s.Length,
-		Count:             s.Count,
-		Weight:            s.Weight,
-		Shards:            s.Shards,
-		ContributionProof: s.ContributionProof,
-	}
-	if j.Shards == nil {
-		j.Shards = []SpanShard{}
-	}
-	if j.ContributionProof == nil {
-		j.ContributionProof = []common.Hash{}
-	}
-	return json.Marshal(j)
-}
+func (s AttributedSpan) MarshalJSON() ([]byte, error) { return marshalJSON(&s) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (s *AttributedSpan) UnmarshalJSON(data []byte) error {
-	var j spanJSON
-	if err := unmarshalPartStrict(data, &j, "span"); err != nil {
-		return err
-	}
-	*s = AttributedSpan{
-		Start:             j.Start,
-		End:               j.End,
-		Snapshot:          cid.Cid(j.Snapshot),
-		Contribution:      cid.Cid(j.Contribution),
-		Contributor:       common.Address(j.Contributor),
-		File:              j.File,
-		Offset:            j.Offset,
-		Length:            j.Length,
-		Count:             j.Count,
-		Weight:            j.Weight,
-		Shards:            nilIfEmpty(j.Shards),
-		ContributionProof: nilIfEmpty(j.ContributionProof),
-	}
-	return nil
-}
-
-type shareJSON struct {
-	Address jsonAddress `json:"address"`
-	Parts   uint64      `json:"parts"`
-}
-
-// MarshalJSON returns {"address": checksummed hex, "parts": number}.
-func (s Share) MarshalJSON() ([]byte, error) {
-	return json.Marshal(shareJSON{Address: jsonAddress(s.Address), Parts: s.Parts})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (s *Share) UnmarshalJSON(data []byte) error {
-	var j shareJSON
-	if err := unmarshalPartStrict(data, &j, "share"); err != nil {
-		return err
-	}
-	*s = Share{Address: common.Address(j.Address), Parts: j.Parts}
-	return nil
-}
-
-type payoutJSON struct {
-	Address jsonAddress `json:"address"`
-	Role    string      `json:"role"`
-	Amount  jsonBig     `json:"amount"`
-}
-
-// MarshalJSON returns {"address": checksummed hex, "role": text, "amount":
-// decimal string}.
-func (p Payout) MarshalJSON() ([]byte, error) {
-	return json.Marshal(payoutJSON{Address: jsonAddress(p.Address), Role: p.Role, Amount: jsonBig{p.Amount}})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (p *Payout) UnmarshalJSON(data []byte) error {
-	var j payoutJSON
-	if err := unmarshalPartStrict(data, &j, "payout"); err != nil {
-		return err
-	}
-	*p = Payout{Address: common.Address(j.Address), Role: j.Role, Amount: j.Amount.x}
-	return nil
-}
-
-type rewardParamsJSON struct {
-	RateIn         jsonBig     `json:"rate_in"`
-	RateOut        jsonBig     `json:"rate_out"`
-	PlatformFee    jsonBig     `json:"platform_fee"`
-	ModelOwnerBps  uint32      `json:"model_owner_bps"`
-	StakerBps      uint32      `json:"staker_bps"`
-	ContributorBps uint32      `json:"contributor_bps"`
-	Platform       jsonAddress `json:"platform"`
-	Stakers        jsonAddress `json:"stakers"`
-}
-
-// MarshalJSON returns the JSON view of p, amounts as decimal strings.
-func (p RewardParams) MarshalJSON() ([]byte, error) {
-	return json.Marshal(rewardParamsJSON{
-		RateIn:         jsonBig{p.RateIn},
-		RateOut:        jsonBig{p.RateOut},
-		PlatformFee:    jsonBig{p.PlatformFee},
-		ModelOwnerBps:  p.ModelOwnerBps,
-		StakerBps:      p.StakerBps,
-		ContributorBps: p.ContributorBps,
-		Platform:       jsonAddress(p.Platform),
-		Stakers:        jsonAddress(p.Stakers),
-	})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (p *RewardParams) UnmarshalJSON(data []byte) error {
-	var j rewardParamsJSON
-	if err := unmarshalPartStrict(data, &j, "rewards"); err != nil {
-		return err
-	}
-	*p = RewardParams{
-		RateIn:         j.RateIn.x,
-		RateOut:        j.RateOut.x,
-		PlatformFee:    j.PlatformFee.x,
-		ModelOwnerBps:  j.ModelOwnerBps,
-		StakerBps:      j.StakerBps,
-		ContributorBps: j.ContributorBps,
-		Platform:       common.Address(j.Platform),
-		Stakers:        common.Address(j.Stakers),
-	}
-	return nil
-}
-
-type attributionParamsJSON struct {
-	MinSpanBytes   uint32 `json:"min_span_bytes"`
-	MaxSpanCount   uint32 `json:"max_span_count"`
-	MaxOutputBytes uint32 `json:"max_output_bytes"`
-	Normalization  string `json:"normalization"`
-}
+func (s *AttributedSpan) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, s) }
 
 // MarshalJSON returns the JSON view of p, with the keys of the encoding.
-func (p AttributionParams) MarshalJSON() ([]byte, error) {
-	return json.Marshal(attributionParamsJSON(p))
-}
+func (p AttributionParams) MarshalJSON() ([]byte, error) { return marshalJSON(&p) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (p *AttributionParams) UnmarshalJSON(data []byte) error {
-	var j attributionParamsJSON
-	if err := unmarshalPartStrict(data, &j, "params"); err != nil {
-		return err
-	}
-	*p = AttributionParams(j)
-	return nil
-}
-
-type attributionJSON struct {
-	Kind       string            `json:"kind"`
-	Model      jsonCID           `json:"model"`
-	Output     jsonCID           `json:"output"`
-	OutputSize uint64            `json:"output_size"`
-	Params     AttributionParams `json:"params"`
-	Spans      []AttributedSpan  `json:"spans"`
-	Weights    []Share           `json:"weights"`
-	TokensIn   uint64            `json:"tokens_in"`
-	TokensOut  uint64            `json:"tokens_out"`
-	Rewards    RewardParams      `json:"rewards"`
-	ModelOwner jsonAddress       `json:"model_owner"`
-	Payouts    []Payout          `json:"payouts"`
-	Attester   jsonAddress       `json:"attester"`
-	ChainID    uint64            `json:"chain_id"`
-	Created    int64             `json:"created"`
-	Signature  hexutil.Bytes     `json:"signature"`
-}
+func (p *AttributionParams) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, p) }
 
 // MarshalJSON returns the JSON view of r.
-func (r AttributionRecord) MarshalJSON() ([]byte, error) {
-	j := attributionJSON{
-		Kind:       KindAttribution,
-		Model:      jsonCID(r.Model),
-		Output:     jsonCID(r.Output),
-		OutputSize: r.OutputSize,
-		Params:     r.Params,
-		Spans:      r.Spans,
-		Weights:    r.Weights,
-		TokensIn:   r.TokensIn,
-		TokensOut:  r.TokensOut,
-		Rewards:    r.Rewards,
-		ModelOwner: jsonAddress(r.ModelOwner),
-		Payouts:    r.Payouts,
-		Attester:   jsonAddress(r.Attester),
-		ChainID:    r.ChainID,
-		Created:    r.Created,
-		Signature:  r.Signature,
-	}
-	if j.Spans == nil {
-		j.Spans = []AttributedSpan{}
-	}
-	if j.Weights == nil {
-		j.Weights = []Share{}
-	}
-	if j.Payouts == nil {
-		j.Payouts = []Payout{}
-	}
-	return json.Marshal(j)
-}
+func (r AttributionRecord) MarshalJSON() ([]byte, error) { return marshalJSON(&r) }
 
 // UnmarshalJSON reads the JSON view of an AttributionRecord. It rejects
 // unknown keys and another "kind"; it doesn't check field rules.
-func (r *AttributionRecord) UnmarshalJSON(data []byte) error {
-	var j attributionJSON
-	if err := unmarshalJSONStrict(data, &j, KindAttribution, &j.Kind); err != nil {
-		return err
-	}
-	*r = AttributionRecord{
-		Model:      cid.Cid(j.Model),
-		Output:     cid.Cid(j.Output),
-		OutputSize: j.OutputSize,
-		Params:     j.Params,
-		Spans:      nilIfEmpty(j.Spans),
-		Weights:    nilIfEmpty(j.Weights),
-		TokensIn:   j.TokensIn,
-		TokensOut:  j.TokensOut,
-		Rewards:    j.Rewards,
-		ModelOwner: common.Address(j.ModelOwner),
-		Payouts:    nilIfEmpty(j.Payouts),
-		Attester:   common.Address(j.Attester),
-		ChainID:    j.ChainID,
-		Created:    j.Created,
-		Signature:  j.Signature,
-	}
-	return nil
-}
-
-// nilIfEmpty returns nil for an empty list, as a decoded object holds it.
-func nilIfEmpty[T any](s []T) []T {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
-}
+func (r *AttributionRecord) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, r) }

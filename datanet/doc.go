@@ -27,7 +27,9 @@
 // missing keys, by re-encoding what it read and requiring identical bytes,
 // so one object has one CID.
 //
-// An object is a CBOR map with snake_case text keys. Every key is always
+// An object is a CBOR map with snake_case text keys, those of the `cbor`
+// tags of its Go struct: one codec reads the structs to encode and decode
+// every object and to write its JSON view (the same keys, in `json` tags). Every key is always
 // present: an empty list is [], an empty map is {}, an absent link is null,
 // and an unsigned object's signature is the empty byte string. Two keys are
 // common: "kind" (text) names the object type and "v" (uint) is the

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gmath "github.com/ethereum/go-ethereum/common/math"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 )
 
@@ -194,21 +193,9 @@ func (c *Contribution) typedMessage() (string, apitypes.TypedDataMessage, error)
 	if uint64(len(c.Files)) > math.MaxUint32 {
 		return "", nil, fmt.Errorf("%d files do not fit uint32", len(c.Files))
 	}
-	cd, err := codecs()
+	hashes, err := keccakOfValues(&c.Files, &c.Metadata)
 	if err != nil {
 		return "", nil, err
-	}
-	files, err := filesWire(c.Files)
-	if err != nil {
-		return "", nil, err
-	}
-	filesEnc, err := cd.enc.Marshal(files)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode files: %w", err)
-	}
-	metaEnc, err := cd.enc.Marshal(c.Metadata)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode metadata: %w", err)
 	}
 	return typeContribution, apitypes.TypedDataMessage{
 		"datanet":     c.Datanet.String(),
@@ -217,9 +204,9 @@ func (c *Contribution) typedMessage() (string, apitypes.TypedDataMessage, error)
 		"size":        decimal(c.Size),
 		"chunkSize":   decimal(c.ChunkSize),
 		"fileCount":   decimal(uint64(len(c.Files))),
-		"files":       crypto.Keccak256Hash(filesEnc).Hex(),
+		"files":       hashes[0],
 		"license":     c.License,
-		"metadata":    crypto.Keccak256Hash(metaEnc).Hex(),
+		"metadata":    hashes[1],
 		"created":     decimal(uint64(c.Created)),
 	}, nil
 }

@@ -2,10 +2,8 @@ package datanet
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/ipfs/go-cid"
+	"github.com/openledger/openledger/attribution/rewards"
 )
 
 // KindRewardEpoch is the value of the "kind" key of an encoded
@@ -48,34 +47,32 @@ const (
 // records and balances the keccak256 of the DAG-CBOR encodings of the
 // "records" and "balances" values of the object's encoding.
 type RewardEpoch struct {
-	Number uint64  // 1 for the first epoch
-	Prev   cid.Cid // the previous epoch; cid.Undef if and only if Number is 1
+	Number uint64  `cbor:"number" json:"number"`      // 1 for the first epoch
+	Prev   cid.Cid `cbor:"prev,nullable" json:"prev"` // the previous epoch; cid.Undef if and only if Number is 1
 	// Records are the attribution records summed in this epoch, sorted by
 	// CID bytes, unique, at most MaxEpochRecords; may be empty.
-	Records []cid.Cid
+	Records []cid.Cid `cbor:"records" json:"records"`
 	// Balances are the cumulative amounts owed, sorted by address, unique,
 	// each > 0; 1 to MaxBalances.
-	Balances []Balance
+	Balances []Balance `cbor:"balances" json:"balances"`
 	// Root is the Merkle root of the claims over Balances (the rewards
 	// package defines the tree); not zero.
-	Root [32]byte
+	Root [32]byte `cbor:"root" json:"root"`
 	// Distributor is the RewardsDistributor contract the root is posted
 	// to.
-	Distributor common.Address
-	Poster      common.Address
+	Distributor common.Address `cbor:"distributor" json:"distributor"`
+	Poster      common.Address `cbor:"poster" json:"poster"`
 	// ChainID is the chain the root is posted on, the EIP-712 domain chain
 	// ID. Not 0 once signed.
-	ChainID   uint64
-	Created   int64  // unix seconds, > 0
-	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	ChainID   uint64 `cbor:"chain_id" json:"chain_id"`
+	Created   int64  `cbor:"created" json:"created"`     // unix seconds, > 0
+	Signature []byte `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
 // Balance is the cumulative amount owed to an account, in the token's
-// smallest unit.
-type Balance struct {
-	Address    common.Address
-	Cumulative *big.Int // > 0, < 2^256
-}
+// smallest unit; Cumulative > 0, < 2^256. It is the rewards package's,
+// which computes the balances.
+type Balance = rewards.Balance
 
 var _ Object = (*RewardEpoch)(nil)
 
@@ -223,11 +220,7 @@ func (e *RewardEpoch) typedMessage() (string, apitypes.TypedDataMessage, error) 
 	if len(e.Records) > MaxEpochRecords || len(e.Balances) > MaxBalances {
 		return "", nil, errors.New("too many records or balances")
 	}
-	w, err := e.epochWire()
-	if err != nil {
-		return "", nil, err
-	}
-	hashes, err := keccakOfValues(w.Records, w.Balances)
+	hashes, err := keccakOfValues(&e.Records, &e.Balances)
 	if err != nil {
 		return "", nil, err
 	}
@@ -249,174 +242,9 @@ func (e *RewardEpoch) typedMessage() (string, apitypes.TypedDataMessage, error) 
 	}, nil
 }
 
-type epochWire struct {
-	Kind        string        `cbor:"kind"`
-	V           uint64        `cbor:"v"`
-	Number      uint64        `cbor:"number"`
-	Prev        *link         `cbor:"prev"`
-	Records     []link        `cbor:"records"`
-	Balances    []balanceWire `cbor:"balances"`
-	Root        []byte        `cbor:"root"`
-	Distributor []byte        `cbor:"distributor"`
-	Poster      []byte        `cbor:"poster"`
-	ChainID     uint64        `cbor:"chain_id"`
-	Created     int64         `cbor:"created"`
-	Signature   []byte        `cbor:"signature"`
-}
-
-type balanceWire struct {
-	Address    []byte `cbor:"address"`
-	Cumulative []byte `cbor:"cumulative"`
-}
-
-func (e *RewardEpoch) wire() (any, error) { return e.epochWire() }
-
-func (e *RewardEpoch) epochWire() (*epochWire, error) {
-	w := &epochWire{
-		Kind:        KindRewardEpoch,
-		V:           EncodingVersion,
-		Number:      e.Number,
-		Records:     make([]link, len(e.Records)),
-		Balances:    make([]balanceWire, len(e.Balances)),
-		Root:        e.Root[:],
-		Distributor: e.Distributor.Bytes(),
-		Poster:      e.Poster.Bytes(),
-		ChainID:     e.ChainID,
-		Created:     e.Created,
-		Signature:   e.Signature,
-	}
-	if e.Prev.Defined() {
-		w.Prev = &link{e.Prev}
-	}
-	for i, c := range e.Records {
-		if !c.Defined() {
-			return nil, fmt.Errorf("records[%d] is undefined", i)
-		}
-		w.Records[i] = link{c}
-	}
-	for i, b := range e.Balances {
-		w.Balances[i] = balanceWire{Address: b.Address.Bytes(), Cumulative: bigBytes(b.Cumulative)}
-	}
-	return w, nil
-}
-
-func (w *epochWire) object() (*RewardEpoch, error) {
-	distributor, err := addressFrom(w.Distributor)
-	if err != nil {
-		return nil, fmt.Errorf("distributor: %w", err)
-	}
-	poster, err := addressFrom(w.Poster)
-	if err != nil {
-		return nil, fmt.Errorf("poster: %w", err)
-	}
-	if len(w.Root) != 32 {
-		return nil, fmt.Errorf("root of %d bytes, want 32", len(w.Root))
-	}
-	e := &RewardEpoch{
-		Number:      w.Number,
-		Root:        [32]byte(w.Root),
-		Distributor: distributor,
-		Poster:      poster,
-		ChainID:     w.ChainID,
-		Created:     w.Created,
-		Signature:   w.Signature,
-	}
-	if w.Prev != nil {
-		e.Prev = w.Prev.c
-	}
-	if len(w.Records) > 0 {
-		e.Records = make([]cid.Cid, len(w.Records))
-	}
-	for i, l := range w.Records {
-		e.Records[i] = l.c
-	}
-	if len(w.Balances) > 0 {
-		e.Balances = make([]Balance, len(w.Balances))
-	}
-	for i, b := range w.Balances {
-		a, err := addressFrom(b.Address)
-		if err != nil {
-			return nil, fmt.Errorf("balances[%d]: %w", i, err)
-		}
-		e.Balances[i] = Balance{Address: a, Cumulative: bigFrom(b.Cumulative)}
-	}
-	return e, nil
-}
-
-type balanceJSON struct {
-	Address    jsonAddress `json:"address"`
-	Cumulative jsonBig     `json:"cumulative"`
-}
-
-// MarshalJSON returns {"address": checksummed hex, "cumulative": decimal
-// string}.
-func (b Balance) MarshalJSON() ([]byte, error) {
-	return json.Marshal(balanceJSON{Address: jsonAddress(b.Address), Cumulative: jsonBig{b.Cumulative}})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (b *Balance) UnmarshalJSON(data []byte) error {
-	var j balanceJSON
-	if err := unmarshalPartStrict(data, &j, "balance"); err != nil {
-		return err
-	}
-	*b = Balance{Address: common.Address(j.Address), Cumulative: j.Cumulative.x}
-	return nil
-}
-
-type epochJSON struct {
-	Kind        string        `json:"kind"`
-	Number      uint64        `json:"number"`
-	Prev        *jsonCID      `json:"prev"`
-	Records     []jsonCID     `json:"records"`
-	Balances    []Balance     `json:"balances"`
-	Root        common.Hash   `json:"root"`
-	Distributor jsonAddress   `json:"distributor"`
-	Poster      jsonAddress   `json:"poster"`
-	ChainID     uint64        `json:"chain_id"`
-	Created     int64         `json:"created"`
-	Signature   hexutil.Bytes `json:"signature"`
-}
-
 // MarshalJSON returns the JSON view of e.
-func (e RewardEpoch) MarshalJSON() ([]byte, error) {
-	j := epochJSON{
-		Kind:        KindRewardEpoch,
-		Number:      e.Number,
-		Prev:        optionalCID(e.Prev),
-		Records:     jsonCIDs(e.Records),
-		Balances:    e.Balances,
-		Root:        e.Root,
-		Distributor: jsonAddress(e.Distributor),
-		Poster:      jsonAddress(e.Poster),
-		ChainID:     e.ChainID,
-		Created:     e.Created,
-		Signature:   e.Signature,
-	}
-	if j.Balances == nil {
-		j.Balances = []Balance{}
-	}
-	return json.Marshal(j)
-}
+func (e RewardEpoch) MarshalJSON() ([]byte, error) { return marshalJSON(&e) }
 
 // UnmarshalJSON reads the JSON view of a RewardEpoch. It rejects unknown
 // keys and another "kind"; it doesn't check field rules.
-func (e *RewardEpoch) UnmarshalJSON(data []byte) error {
-	var j epochJSON
-	if err := unmarshalJSONStrict(data, &j, KindRewardEpoch, &j.Kind); err != nil {
-		return err
-	}
-	*e = RewardEpoch{
-		Number:      j.Number,
-		Prev:        fromOptional(j.Prev),
-		Records:     nilIfEmpty(fromJSONCIDs(j.Records)),
-		Balances:    nilIfEmpty(j.Balances),
-		Root:        j.Root,
-		Distributor: common.Address(j.Distributor),
-		Poster:      common.Address(j.Poster),
-		ChainID:     j.ChainID,
-		Created:     j.Created,
-		Signature:   j.Signature,
-	}
-	return nil
-}
+func (e *RewardEpoch) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, e) }

@@ -72,25 +72,22 @@ func (r *Registry) RegisterModel(ctx context.Context, spec ModelSpec, paths []st
 		Created:   now.Unix(),
 	}
 	SortModelSnapshots(m.Snapshots)
-	var files []inputFile
+	var files []storage.InputFile
 	var total int64
 	if len(paths) > 0 {
 		if err := storage.CheckChunkSize(spec.ChunkSize); err != nil {
 			return cid.Undef, nil, err
 		}
 		var err error
-		if files, total, err = scanInputs(paths); err != nil {
+		if files, total, err = storage.ScanFiles(paths); err != nil {
 			return cid.Undef, nil, err
 		}
 		m.ChunkSize = uint64(spec.ChunkSize)
 		// A draft with the right number of shards, to check the field
 		// rules and the links before writing.
-		for _, f := range files {
-			shards := make([]cid.Cid, shardCount(uint64(f.size), m.ChunkSize))
-			for i := range shards {
-				shards[i] = storage.ShardCID(nil)
-			}
-			m.Artifacts = append(m.Artifacts, File{Path: f.rel, Size: uint64(f.size), Shards: shards})
+		m.Artifacts = filesOf(files, nil)
+		for i, f := range m.Artifacts {
+			m.Artifacts[i].Shards = slices.Repeat([]cid.Cid{storage.ShardCID(nil)}, int(shardCount(f.Size, m.ChunkSize)))
 		}
 	}
 	if err := m.Validate(); err != nil {
@@ -114,9 +111,11 @@ func (r *Registry) RegisterModel(ctx context.Context, spec ModelSpec, paths []st
 		return cid.Undef, nil, err
 	}
 	defer sess.Abort() // no-op after Commit
-	if m.Artifacts, _, err = storeFiles(ctx, sess, files, spec.ChunkSize, nil); err != nil {
+	shards, err := sess.AddFiles(ctx, files, spec.ChunkSize, nil)
+	if err != nil {
 		return cid.Undef, nil, err
 	}
+	m.Artifacts = filesOf(files, shards)
 	if err := SignModel(m, chainID, signer); err != nil {
 		return cid.Undef, nil, err
 	}
@@ -195,9 +194,12 @@ type snapshotIndex struct {
 // decoding its evidence.
 func (r *Registry) snapshotIndex(ctx context.Context, c cid.Cid) (*snapshotIndex, error) {
 	var s struct {
-		Kind          string      `cbor:"kind"`
-		Root          []byte      `cbor:"root"`
-		Contributions []entryWire `cbor:"contributions"`
+		Kind          string `cbor:"kind"`
+		Root          []byte `cbor:"root"`
+		Contributions []struct {
+			Contribution link   `cbor:"contribution"`
+			Root         []byte `cbor:"root"`
+		} `cbor:"contributions"`
 	}
 	if err := r.readHead(ctx, c, KindSnapshot, &s, &s.Kind); err != nil {
 		return nil, err
@@ -328,11 +330,10 @@ func (r *Registry) contributorOf(ctx context.Context, c cid.Cid) (common.Address
 	case err != nil:
 		return common.Address{}, err
 	}
-	a, err := addressFrom(k.Contributor)
-	if err != nil {
-		return common.Address{}, fmt.Errorf("%w: contribution %s: contributor: %w", ErrMalformed, c, err)
+	if len(k.Contributor) != common.AddressLength {
+		return common.Address{}, fmt.Errorf("%w: contribution %s: contributor of %d bytes", ErrMalformed, c, len(k.Contributor))
 	}
-	return a, nil
+	return common.Address(k.Contributor), nil
 }
 
 // objectOf loads the stored object c as an O; another kind fails with

@@ -1,7 +1,6 @@
 package datanet
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -9,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/ipfs/go-cid"
@@ -46,36 +44,36 @@ const (
 // encodings of the "snapshots", "artifacts" and "metadata" values of the
 // object's encoding.
 type ModelRecord struct {
-	Name string // 1 to MaxNameLen bytes, one line
+	Name string `cbor:"name" json:"name"` // 1 to MaxNameLen bytes, one line
 	// Base names the base model fine-tuned, such as
 	// "meta-llama/Llama-3.1-8B"; at most MaxBaseModelLen bytes, may be
 	// empty.
-	Base string
+	Base string `cbor:"base" json:"base"`
 	// Snapshots are the Datanet versions the model was trained on, sorted
 	// by the bytes of the snapshot CIDs, unique, 1 to MaxSnapshotsPerModel.
-	Snapshots []ModelSnapshot
+	Snapshots []ModelSnapshot `cbor:"snapshots" json:"snapshots"`
 	// Artifacts are the model's files, with the rules of
 	// Contribution.Files; may be empty.
-	Artifacts []File
+	Artifacts []File `cbor:"artifacts" json:"artifacts"`
 	// ChunkSize is the bytes per shard of the artifacts,
 	// MinChunkSize..MaxChunkSize, or 0 when there are none.
-	ChunkSize uint64
+	ChunkSize uint64 `cbor:"chunk_size" json:"chunk_size"`
 	// Metadata holds free-form single-line keys and values, with the rules
 	// of Contribution.Metadata.
-	Metadata map[string]string
-	Owner    common.Address
+	Metadata map[string]string `cbor:"metadata" json:"metadata"`
+	Owner    common.Address    `cbor:"owner" json:"owner"`
 	// ChainID is the chain ID of the model's Datanets, the EIP-712 domain
 	// chain ID. Not 0 once signed.
-	ChainID   uint64
-	Created   int64  // unix seconds, > 0
-	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	ChainID   uint64 `cbor:"chain_id" json:"chain_id"`
+	Created   int64  `cbor:"created" json:"created"`     // unix seconds, > 0
+	Signature []byte `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
 // ModelSnapshot is one snapshot a model was trained on, with the ID of its
 // Datanet.
 type ModelSnapshot struct {
-	Datanet  cid.Cid
-	Snapshot cid.Cid
+	Datanet  cid.Cid `cbor:"datanet" json:"datanet"`
+	Snapshot cid.Cid `cbor:"snapshot" json:"snapshot"`
 }
 
 var _ Object = (*ModelRecord)(nil)
@@ -238,11 +236,7 @@ func (m *ModelRecord) typedMessage() (string, apitypes.TypedDataMessage, error) 
 	if uint64(len(m.Snapshots)) > math.MaxUint32 || uint64(len(m.Artifacts)) > math.MaxUint32 {
 		return "", nil, errors.New("too many snapshots or artifacts")
 	}
-	w, err := m.modelWire()
-	if err != nil {
-		return "", nil, err
-	}
-	hashes, err := keccakOfValues(w.Snapshots, w.Artifacts, w.Metadata)
+	hashes, err := keccakOfValues(&m.Snapshots, &m.Artifacts, &m.Metadata)
 	if err != nil {
 		return "", nil, err
 	}
@@ -261,195 +255,29 @@ func (m *ModelRecord) typedMessage() (string, apitypes.TypedDataMessage, error) 
 }
 
 // keccakOfValues returns, as 0x-hex, the keccak256 of the DAG-CBOR encoding
-// of each value: how a big list is committed in a typed message.
-func keccakOfValues(values ...any) ([]string, error) {
-	cd, err := codecs()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(values))
-	for i, v := range values {
-		data, err := cd.enc.Marshal(v)
+// of each value a pointer points to: how a big list is committed in a
+// typed message.
+func keccakOfValues(pointers ...any) ([]string, error) {
+	out := make([]string, len(pointers))
+	for i, p := range pointers {
+		data, err := marshalCBOR(p)
 		if err != nil {
-			return nil, fmt.Errorf("encode %T: %w", v, err)
+			return nil, fmt.Errorf("encode %T: %w", p, err)
 		}
 		out[i] = crypto.Keccak256Hash(data).Hex()
 	}
 	return out, nil
 }
 
-type modelWire struct {
-	Kind      string              `cbor:"kind"`
-	V         uint64              `cbor:"v"`
-	Name      string              `cbor:"name"`
-	Base      string              `cbor:"base"`
-	Snapshots []modelSnapshotWire `cbor:"snapshots"`
-	Artifacts []fileWire          `cbor:"artifacts"`
-	ChunkSize uint64              `cbor:"chunk_size"`
-	Metadata  map[string]string   `cbor:"metadata"`
-	Owner     []byte              `cbor:"owner"`
-	ChainID   uint64              `cbor:"chain_id"`
-	Created   int64               `cbor:"created"`
-	Signature []byte              `cbor:"signature"`
-}
-
-type modelSnapshotWire struct {
-	Datanet  link `cbor:"datanet"`
-	Snapshot link `cbor:"snapshot"`
-}
-
-func (m *ModelRecord) wire() (any, error) { return m.modelWire() }
-
-func (m *ModelRecord) modelWire() (*modelWire, error) {
-	snapshots := make([]modelSnapshotWire, len(m.Snapshots))
-	for i, s := range m.Snapshots {
-		if !s.Datanet.Defined() || !s.Snapshot.Defined() {
-			return nil, fmt.Errorf("snapshots[%d] has an undefined CID", i)
-		}
-		snapshots[i] = modelSnapshotWire{Datanet: link{s.Datanet}, Snapshot: link{s.Snapshot}}
-	}
-	artifacts, err := filesWire(m.Artifacts)
-	if err != nil {
-		return nil, fmt.Errorf("artifacts: %w", err)
-	}
-	return &modelWire{
-		Kind:      KindModel,
-		V:         EncodingVersion,
-		Name:      m.Name,
-		Base:      m.Base,
-		Snapshots: snapshots,
-		Artifacts: artifacts,
-		ChunkSize: m.ChunkSize,
-		Metadata:  m.Metadata,
-		Owner:     m.Owner.Bytes(),
-		ChainID:   m.ChainID,
-		Created:   m.Created,
-		Signature: m.Signature,
-	}, nil
-}
-
-func (w *modelWire) object() (*ModelRecord, error) {
-	owner, err := addressFrom(w.Owner)
-	if err != nil {
-		return nil, fmt.Errorf("owner: %w", err)
-	}
-	m := &ModelRecord{
-		Name:      w.Name,
-		Base:      w.Base,
-		Snapshots: make([]ModelSnapshot, len(w.Snapshots)),
-		ChunkSize: w.ChunkSize,
-		Metadata:  w.Metadata,
-		Owner:     owner,
-		ChainID:   w.ChainID,
-		Created:   w.Created,
-		Signature: w.Signature,
-	}
-	for i, s := range w.Snapshots {
-		m.Snapshots[i] = ModelSnapshot{Datanet: s.Datanet.c, Snapshot: s.Snapshot.c}
-	}
-	m.Artifacts = filesFrom(w.Artifacts)
-	return m, nil
-}
-
-// filesFrom converts decoded files; nil for none, as a File list built in
-// Go usually is.
-func filesFrom(ws []fileWire) []File {
-	if len(ws) == 0 {
-		return nil
-	}
-	files := make([]File, len(ws))
-	for i, f := range ws {
-		shards := make([]cid.Cid, len(f.Shards))
-		for j, s := range f.Shards {
-			shards[j] = s.c
-		}
-		files[i] = File{Path: f.Path, Size: f.Size, Shards: shards}
-	}
-	return files
-}
-
-type modelSnapshotJSON struct {
-	Datanet  jsonCID `json:"datanet"`
-	Snapshot jsonCID `json:"snapshot"`
-}
-
 // MarshalJSON returns {"datanet": CID string, "snapshot": CID string}.
-func (s ModelSnapshot) MarshalJSON() ([]byte, error) {
-	return json.Marshal(modelSnapshotJSON{Datanet: jsonCID(s.Datanet), Snapshot: jsonCID(s.Snapshot)})
-}
+func (s ModelSnapshot) MarshalJSON() ([]byte, error) { return marshalJSON(&s) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (s *ModelSnapshot) UnmarshalJSON(data []byte) error {
-	var j modelSnapshotJSON
-	if err := unmarshalPartStrict(data, &j, "model snapshot"); err != nil {
-		return err
-	}
-	*s = ModelSnapshot{Datanet: cid.Cid(j.Datanet), Snapshot: cid.Cid(j.Snapshot)}
-	return nil
-}
-
-type modelJSON struct {
-	Kind      string            `json:"kind"`
-	Name      string            `json:"name"`
-	Base      string            `json:"base"`
-	Snapshots []ModelSnapshot   `json:"snapshots"`
-	Artifacts []File            `json:"artifacts"`
-	ChunkSize uint64            `json:"chunk_size"`
-	Metadata  map[string]string `json:"metadata"`
-	Owner     jsonAddress       `json:"owner"`
-	ChainID   uint64            `json:"chain_id"`
-	Created   int64             `json:"created"`
-	Signature hexutil.Bytes     `json:"signature"`
-}
+func (s *ModelSnapshot) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, s) }
 
 // MarshalJSON returns the JSON view of m.
-func (m ModelRecord) MarshalJSON() ([]byte, error) {
-	j := modelJSON{
-		Kind:      KindModel,
-		Name:      m.Name,
-		Base:      m.Base,
-		Snapshots: m.Snapshots,
-		Artifacts: m.Artifacts,
-		ChunkSize: m.ChunkSize,
-		Metadata:  m.Metadata,
-		Owner:     jsonAddress(m.Owner),
-		ChainID:   m.ChainID,
-		Created:   m.Created,
-		Signature: m.Signature,
-	}
-	if j.Snapshots == nil {
-		j.Snapshots = []ModelSnapshot{}
-	}
-	if j.Artifacts == nil {
-		j.Artifacts = []File{}
-	}
-	if j.Metadata == nil {
-		j.Metadata = map[string]string{}
-	}
-	return json.Marshal(j)
-}
+func (m ModelRecord) MarshalJSON() ([]byte, error) { return marshalJSON(&m) }
 
 // UnmarshalJSON reads the JSON view of a ModelRecord. It rejects unknown
 // keys and another "kind"; it doesn't check field rules.
-func (m *ModelRecord) UnmarshalJSON(data []byte) error {
-	var j modelJSON
-	if err := unmarshalJSONStrict(data, &j, KindModel, &j.Kind); err != nil {
-		return err
-	}
-	*m = ModelRecord{
-		Name:      j.Name,
-		Base:      j.Base,
-		Snapshots: j.Snapshots,
-		Artifacts: j.Artifacts,
-		ChunkSize: j.ChunkSize,
-		Metadata:  j.Metadata,
-		Owner:     common.Address(j.Owner),
-		ChainID:   j.ChainID,
-		Created:   j.Created,
-		Signature: j.Signature,
-	}
-	if len(m.Artifacts) == 0 {
-		m.Artifacts = nil
-	}
-	return nil
-}
+func (m *ModelRecord) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, m) }

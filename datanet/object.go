@@ -112,8 +112,6 @@ type Object interface {
 	chainID() uint64
 	// typedMessage is the EIP-712 primary type and message.
 	typedMessage() (primaryType string, msg apitypes.TypedDataMessage, err error)
-	// wire is the value whose CBOR encoding is the object's encoding.
-	wire() (any, error)
 }
 
 // Datanet is one version of a Datanet: a curated dataset with its owner and
@@ -132,43 +130,43 @@ type Object interface {
 // where prev is the CIDv1 of the previous version in base32 (its String
 // form), or "" for the first version, so a wallet shows the whole policy.
 type Datanet struct {
-	Name        string
-	Description string // may span lines
-	License     string // an SPDX expression or a URL; may be empty
-	Owner       common.Address
+	Name        string         `cbor:"name" json:"name"`
+	Description string         `cbor:"description" json:"description"` // may span lines
+	License     string         `cbor:"license" json:"license"`         // an SPDX expression or a URL; may be empty
+	Owner       common.Address `cbor:"owner" json:"owner"`
 	// ChainID is the EIP-712 domain chain ID of everything in this Datanet
 	// (1612 for the OPEN mainnet, 161201 for its testnet). Not 0 once
 	// signed.
-	ChainID uint64
+	ChainID uint64 `cbor:"chain_id" json:"chain_id"`
 	// Kinds lists the accepted file kinds (lower-case file name extensions
 	// such as "txt", "md", "csv", "jsonl"), sorted, unique; empty means any.
-	Kinds []string
+	Kinds []string `cbor:"kinds" json:"kinds"`
 	// MaxContributionSize bounds Contribution.Size in bytes; 0 = no limit.
-	MaxContributionSize uint64
+	MaxContributionSize uint64 `cbor:"max_contribution_size" json:"max_contribution_size"`
 	// Curators are the accounts whose votes decide on contributions, with
 	// their weights: sorted by address, unique, each weight > 0, at least
 	// one, at most MaxCurators. The curation package reads the policy
 	// (Curators, Quorum, ThresholdBps, Window) and runs the tally.
-	Curators []Curator
+	Curators []Curator `cbor:"curators" json:"curators"`
 	// Quorum is the weight of votes that must be cast on a contribution
 	// for a decision: 1 up to the total curator weight.
-	Quorum uint64
+	Quorum uint64 `cbor:"quorum" json:"quorum"`
 	// ThresholdBps is the share of the cast weight that must approve, in
 	// basis points: 1 to MaxBps (5000 is half).
-	ThresholdBps uint32
+	ThresholdBps uint32 `cbor:"threshold_bps" json:"threshold_bps"`
 	// Window is how many seconds after a contribution's creation votes on
 	// it are taken, at most MaxWindow; 0 means no deadline.
-	Window    uint64
-	Seq       uint64  // 0 for the first version
-	Prev      cid.Cid // cid.Undef for the first version
-	Created   int64   // unix seconds, > 0
-	Signature []byte  // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	Window    uint64  `cbor:"window" json:"window"`
+	Seq       uint64  `cbor:"seq" json:"seq"`             // 0 for the first version
+	Prev      cid.Cid `cbor:"prev,nullable" json:"prev"`  // cid.Undef for the first version
+	Created   int64   `cbor:"created" json:"created"`     // unix seconds, > 0
+	Signature []byte  `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
 // Curator is a curator of a Datanet and the weight of its votes.
 type Curator struct {
-	Address common.Address `json:"address"`
-	Weight  uint64         `json:"weight"`
+	Address common.Address `cbor:"address" json:"address"`
+	Weight  uint64         `cbor:"weight" json:"weight"`
 }
 
 // CuratorWeight returns the weight of a's votes, 0 if a is not a curator.
@@ -188,11 +186,11 @@ type File struct {
 	// Path is relative, slash-separated and clean: no leading or trailing
 	// "/", no empty, "." or ".." segments, no backslashes or control
 	// characters.
-	Path string
-	Size uint64 // bytes
+	Path string `cbor:"path" json:"path"`
+	Size uint64 `cbor:"size" json:"size"` // bytes
 	// Shards are CIDv1 raw sha2-256, ceil(Size/ChunkSize) of them, or one
 	// (the empty block) for an empty file.
-	Shards []cid.Cid
+	Shards []cid.Cid `cbor:"shards" json:"shards"`
 }
 
 // Contribution is a set of files a contributor offers to a Datanet, signed by
@@ -211,27 +209,27 @@ type File struct {
 // of Metadata (an empty map encodes as 0xa0). A wallet shows the small fields;
 // the file list, which may hold a million shard CIDs, is committed by hash.
 type Contribution struct {
-	Datanet     cid.Cid // the Datanet ID (CID of its first version)
-	Contributor common.Address
+	Datanet     cid.Cid        `cbor:"datanet" json:"datanet"` // the Datanet ID (CID of its first version)
+	Contributor common.Address `cbor:"contributor" json:"contributor"`
 	// ChainID is the Datanet's ChainID, the EIP-712 domain chain ID the
 	// contribution is signed under. SignContribution sets it; a node
 	// accepts the contribution only if it equals its Datanet's
 	// (Datanet.Admits).
-	ChainID uint64
+	ChainID uint64 `cbor:"chain_id" json:"chain_id"`
 	// Files are sorted by Path (bytewise), unique, and no path is a
 	// directory of another.
-	Files []File
+	Files []File `cbor:"files" json:"files"`
 	// Root is the Merkle root over all shards of all files in file order
 	// (see the proofs package).
-	Root      [32]byte
-	Size      uint64 // sum of the file sizes
-	ChunkSize uint64 // bytes per shard, MinChunkSize..MaxChunkSize
-	License   string // an SPDX expression or a URL; may be empty
+	Root      [32]byte `cbor:"root" json:"root"`
+	Size      uint64   `cbor:"size" json:"size"`             // sum of the file sizes
+	ChunkSize uint64   `cbor:"chunk_size" json:"chunk_size"` // bytes per shard, MinChunkSize..MaxChunkSize
+	License   string   `cbor:"license" json:"license"`       // an SPDX expression or a URL; may be empty
 	// Metadata holds free-form single-line keys and values, such as
 	// "language" or "source".
-	Metadata  map[string]string
-	Created   int64  // unix seconds, > 0
-	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	Metadata  map[string]string `cbor:"metadata" json:"metadata"`
+	Created   int64             `cbor:"created" json:"created"`     // unix seconds, > 0
+	Signature []byte            `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
 var (

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/storage"
@@ -190,11 +189,11 @@ func commonHashes(p []proofs.Hash) []common.Hash {
 // AnchorLeaf is the leaf an object with CID c is anchored as:
 // proofs.ObjectLeaf of the sha2-256 digest the CID holds.
 func AnchorLeaf(c cid.Cid) (proofs.Hash, error) {
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil || dec.Code != multihash.SHA2_256 || len(dec.Digest) != 32 {
-		return proofs.Hash{}, fmt.Errorf("%w: %s is not a sha2-256 CID", ErrInvalid, c)
+	digest, err := storage.Digest(c)
+	if err != nil {
+		return proofs.Hash{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return proofs.ObjectLeaf([32]byte(dec.Digest)), nil
+	return proofs.ObjectLeaf(digest), nil
 }
 
 // ProofLeaf is the leaf an anchor proof of an object must carry: the

@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +13,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ipfs/go-cid"
 
-	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/storage"
 )
 
@@ -25,8 +21,9 @@ var (
 	ErrUnknownDatanet = errors.New("datanet: unknown datanet")
 	// ErrNoSuchPath is returned when a path does not name a file or directory of a contribution.
 	ErrNoSuchPath = errors.New("datanet: no such path")
-	// ErrBadInput is returned for files that cannot be added (missing, unreadable, special).
-	ErrBadInput = errors.New("datanet: bad input")
+	// ErrBadInput is returned for files that cannot be added (missing,
+	// unreadable, special); it is storage.ErrBadInput, which reads them.
+	ErrBadInput = storage.ErrBadInput
 )
 
 // Registry is the node's view of Datanets and their contributions: signed
@@ -321,13 +318,6 @@ type AddOptions struct {
 	Progress func(done, total int64)
 }
 
-// inputFile is a regular file found under the paths given to Add.
-type inputFile struct {
-	abs  string
-	rel  string // slash path recorded in the contribution
-	size int64
-}
-
 // Add chunks and stores the files and directories at paths, and signs,
 // stores and pins a Contribution listing them. Every input is checked before
 // the first byte is written; the store then holds the whole contribution or,
@@ -340,15 +330,12 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	if err := storage.CheckChunkSize(opts.ChunkSize); err != nil {
 		return cid.Undef, nil, err
 	}
-	files, total, err := scanInputs(paths)
+	files, total, err := storage.ScanFiles(paths)
 	if err != nil {
 		return cid.Undef, nil, err
 	}
 	// The Datanet's rules are checked on a draft before a byte is written.
-	draft := &Contribution{ChainID: d.ChainID, Size: uint64(total)}
-	for _, f := range files {
-		draft.Files = append(draft.Files, File{Path: f.rel, Size: uint64(f.size)})
-	}
+	draft := &Contribution{ChainID: d.ChainID, Size: uint64(total), Files: filesOf(files, nil)}
 	if err := d.Admits(draft); err != nil {
 		return cid.Undef, nil, err
 	}
@@ -377,14 +364,14 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	if contribution.License == "" {
 		contribution.License = d.License
 	}
-	var leaves []proofs.Hash
-	contribution.Files, leaves, err = storeFiles(ctx, sess, files, opts.ChunkSize, progress)
+	shards, err := sess.AddFiles(ctx, files, opts.ChunkSize, progress)
 	if err != nil {
 		return cid.Undef, nil, err
 	}
-	tree, err := proofs.NewTree(leaves)
+	contribution.Files = filesOf(files, shards)
+	tree, err := contribution.Tree()
 	if err != nil {
-		return cid.Undef, nil, fmt.Errorf("merkle tree of %d shards: %w", len(leaves), err)
+		return cid.Undef, nil, fmt.Errorf("merkle tree of the shards: %w", err)
 	}
 	contribution.Root = tree.Root()
 	if err := contribution.Validate(); err != nil {
@@ -408,108 +395,18 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	return c, contribution, nil
 }
 
-// storeFiles chunks files into sess, in order, and returns them as a
-// contribution lists them, with the Merkle leaves of their shards
-// (proofs.ShardLeaf, indices counting across files).
-func storeFiles(ctx context.Context, sess *storage.Session, files []inputFile, chunkSize int, progress func(int64)) ([]File, []proofs.Hash, error) {
-	var out []File
-	var leaves []proofs.Hash
-	for _, f := range files {
-		refs, err := chunkFile(ctx, sess, f, chunkSize, progress)
-		if err != nil {
-			return nil, nil, err
-		}
-		file := File{Path: f.rel, Size: uint64(f.size), Shards: make([]cid.Cid, len(refs))}
-		for i, ref := range refs {
-			file.Shards[i] = ref.CID
-			digest, err := ShardDigest(ref.CID)
-			if err != nil {
-				return nil, nil, err
-			}
-			leaves = append(leaves, proofs.ShardLeaf(uint64(len(leaves)), digest, uint64(ref.Size)))
-		}
-		out = append(out, file)
-	}
-	return out, leaves, nil
-}
-
-func chunkFile(ctx context.Context, sess *storage.Session, f inputFile, chunkSize int, progress func(int64)) ([]storage.ShardRef, error) {
-	fh, err := os.Open(f.abs)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
-	}
-	defer fh.Close()
-	refs, err := sess.Chunk(ctx, fh, chunkSize, progress)
-	if err != nil {
-		return nil, fmt.Errorf("add %s: %w", f.abs, err)
-	}
-	var n int64
-	for _, ref := range refs {
-		n += int64(ref.Size)
-	}
-	if n != f.size {
-		return nil, fmt.Errorf("%w: %s changed while it was being added (%d bytes, expected %d)", ErrBadInput, f.abs, n, f.size)
-	}
-	return refs, nil
-}
-
-// scanInputs walks paths and returns the regular files under them, sorted by
-// the path recorded in the contribution, with their total size. A file given
-// directly is recorded by its base name; a directory by its base name and
-// the paths below it, as `ipfs add -r` does.
-func scanInputs(paths []string) ([]inputFile, int64, error) {
-	if len(paths) == 0 {
-		return nil, 0, fmt.Errorf("%w: no paths to add", ErrBadInput)
-	}
-	var files []inputFile
-	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %v", ErrBadInput, err)
-		}
-		err = filepath.WalkDir(abs, func(fp string, de fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBadInput, err)
-			}
-			rel, err := filepath.Rel(filepath.Dir(abs), fp)
-			if err != nil {
-				return err
-			}
-			switch {
-			case de.IsDir():
-				// Fail on an unreadable directory now, not half way.
-				return nil
-			case de.Type()&fs.ModeSymlink != 0:
-				return fmt.Errorf("%w: %s is a symbolic link; add its target instead", ErrBadInput, fp)
-			case !de.Type().IsRegular():
-				return fmt.Errorf("%w: %s is not a regular file", ErrBadInput, fp)
-			}
-			info, err := de.Info()
-			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBadInput, err)
-			}
-			fh, err := os.Open(fp)
-			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBadInput, err)
-			}
-			fh.Close()
-			files = append(files, inputFile{abs: fp, rel: filepath.ToSlash(rel), size: info.Size()})
-			return nil
-		})
-		if err != nil {
-			return nil, 0, err
-		}
-	}
-	if len(files) == 0 {
-		return nil, 0, fmt.Errorf("%w: no files under %s", ErrBadInput, strings.Join(paths, ", "))
-	}
-	slices.SortFunc(files, func(a, b inputFile) int { return strings.Compare(a.rel, b.rel) })
-	var total int64
+// filesOf lists added files as a contribution or a model records them,
+// with the shards of each (none if shards is nil).
+func filesOf(files []storage.InputFile, shards [][]storage.ShardRef) []File {
+	out := make([]File, len(files))
 	for i, f := range files {
-		if i > 0 && files[i-1].rel == f.rel {
-			return nil, 0, fmt.Errorf("%w: two inputs are both named %q (%s and %s)", ErrBadInput, f.rel, files[i-1].abs, f.abs)
+		out[i] = File{Path: f.Name, Size: uint64(f.Size)}
+		if shards != nil {
+			out[i].Shards = make([]cid.Cid, len(shards[i]))
+			for j, ref := range shards[i] {
+				out[i].Shards[j] = ref.CID
+			}
 		}
-		total += f.size
 	}
-	return files, total, nil
+	return out
 }

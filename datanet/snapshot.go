@@ -2,7 +2,6 @@ package datanet
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,12 +10,11 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/storage"
 )
 
 // KindSnapshot is the value of the "kind" key of an encoded Snapshot.
@@ -45,67 +43,45 @@ var ErrEmptySnapshot = errors.New("datanet: no accepted contribution to snapshot
 // "contributions" value of the object's encoding, and evidence that of the
 // "evidence" value.
 type Snapshot struct {
-	Datanet cid.Cid // the Datanet ID
+	Datanet cid.Cid `cbor:"datanet" json:"datanet"` // the Datanet ID
 	// Policy is the CID of the Datanet version whose policy decided: the
 	// head of the Datanet at the cut.
-	Policy cid.Cid
+	Policy cid.Cid `cbor:"policy" json:"policy"`
 	// Version is 1 for the first snapshot of a Datanet, and Prev's
 	// Version + 1 after that.
-	Version uint64
-	Prev    cid.Cid // the previous snapshot, cid.Undef for version 1
+	Version uint64  `cbor:"version" json:"version"`
+	Prev    cid.Cid `cbor:"prev,nullable" json:"prev"` // the previous snapshot, cid.Undef for version 1
 	// Contributions are the accepted contributions, sorted by the bytes of
 	// their CIDs, unique, at least one.
-	Contributions []SnapshotEntry
+	Contributions []SnapshotEntry `cbor:"contributions" json:"contributions"`
 	// Root is the Merkle root over Contributions (see SnapshotRoot).
-	Root [32]byte
+	Root [32]byte `cbor:"root" json:"root"`
 	// Evidence holds, for each accepted contribution, the votes that
 	// counted in its tally (the latest vote of each curator who voted),
 	// sorted by contribution CID bytes, then curator address; one vote
 	// per (contribution, curator). Every vote is about a contribution in
 	// Contributions.
-	Evidence []*Vote
-	Cutter   common.Address
+	Evidence []*Vote        `cbor:"evidence" json:"evidence"`
+	Cutter   common.Address `cbor:"cutter" json:"cutter"`
 	// ChainID is the Datanet's ChainID. Not 0 once signed.
-	ChainID uint64
+	ChainID uint64 `cbor:"chain_id" json:"chain_id"`
 	// Created is the time of the cut in unix seconds: the tally's "now".
-	Created   int64
-	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	Created   int64  `cbor:"created" json:"created"`
+	Signature []byte `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
 // SnapshotEntry is one contribution of a Snapshot: its CID and its Merkle
 // root over its shards.
 type SnapshotEntry struct {
-	Contribution cid.Cid
-	Root         common.Hash
-}
-
-type entryJSON struct {
-	Contribution string      `json:"contribution"`
-	Root         common.Hash `json:"root"`
+	Contribution cid.Cid     `cbor:"contribution" json:"contribution"`
+	Root         common.Hash `cbor:"root" json:"root"`
 }
 
 // MarshalJSON returns {"contribution": CID string, "root": 0x-hex}.
-func (e SnapshotEntry) MarshalJSON() ([]byte, error) {
-	j := entryJSON{Root: e.Root}
-	if e.Contribution.Defined() {
-		j.Contribution = e.Contribution.String()
-	}
-	return json.Marshal(j)
-}
+func (e SnapshotEntry) MarshalJSON() ([]byte, error) { return marshalJSON(&e) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (e *SnapshotEntry) UnmarshalJSON(data []byte) error {
-	var j entryJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return err
-	}
-	c, err := cid.Decode(j.Contribution)
-	if err != nil {
-		return fmt.Errorf("datanet: json: snapshot entry: %w", err)
-	}
-	*e = SnapshotEntry{Contribution: c, Root: j.Root}
-	return nil
-}
+func (e *SnapshotEntry) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, e) }
 
 var _ Object = (*Snapshot)(nil)
 
@@ -208,18 +184,13 @@ func (c *Contribution) Tree() (*proofs.Tree, error) {
 	return proofs.NewTree(leaves)
 }
 
-// objectDigest returns the sha2-256 digest of an object CID.
+// objectDigest returns the sha2-256 digest of an object CID, checking
+// that it is one.
 func objectDigest(c cid.Cid) ([32]byte, error) {
-	var out [32]byte
 	if err := checkObjectLink(c); err != nil {
-		return out, err
+		return [32]byte{}, err
 	}
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil {
-		return out, err
-	}
-	copy(out[:], dec.Digest)
-	return out, nil
+	return storage.Digest(c)
 }
 
 // Validate checks the field rules of a Snapshot: links well formed,
@@ -349,21 +320,9 @@ func (s *Snapshot) typedMessage() (string, apitypes.TypedDataMessage, error) {
 	if s.Created < 0 {
 		return "", nil, fmt.Errorf("negative created %d", s.Created)
 	}
-	w, err := s.snapshotWire()
+	hashes, err := keccakOfValues(&s.Contributions, &s.Evidence)
 	if err != nil {
 		return "", nil, err
-	}
-	cd, err := codecs()
-	if err != nil {
-		return "", nil, err
-	}
-	entries, err := cd.enc.Marshal(w.Contributions)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode contributions: %w", err)
-	}
-	evidence, err := cd.enc.Marshal(w.Evidence)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode evidence: %w", err)
 	}
 	prev := ""
 	if s.Prev.Defined() {
@@ -376,197 +335,17 @@ func (s *Snapshot) typedMessage() (string, apitypes.TypedDataMessage, error) {
 		"prev":              prev,
 		"root":              hexutil.Encode(s.Root[:]),
 		"contributionCount": decimal(uint64(len(s.Contributions))),
-		"contributions":     crypto.Keccak256Hash(entries).Hex(),
+		"contributions":     hashes[0],
 		"voteCount":         decimal(uint64(len(s.Evidence))),
-		"evidence":          crypto.Keccak256Hash(evidence).Hex(),
+		"evidence":          hashes[1],
 		"cutter":            s.Cutter.Hex(),
 		"created":           decimal(uint64(s.Created)),
 	}, nil
 }
 
-type snapshotWire struct {
-	Kind          string      `cbor:"kind"`
-	V             uint64      `cbor:"v"`
-	Datanet       link        `cbor:"datanet"`
-	Policy        link        `cbor:"policy"`
-	Version       uint64      `cbor:"version"`
-	Prev          *link       `cbor:"prev"`
-	Contributions []entryWire `cbor:"contributions"`
-	Root          []byte      `cbor:"root"`
-	Evidence      [][]byte    `cbor:"evidence"`
-	Cutter        []byte      `cbor:"cutter"`
-	ChainID       uint64      `cbor:"chain_id"`
-	Created       int64       `cbor:"created"`
-	Signature     []byte      `cbor:"signature"`
-}
-
-type entryWire struct {
-	Contribution link   `cbor:"contribution"`
-	Root         []byte `cbor:"root"`
-}
-
-func (s *Snapshot) wire() (any, error) { return s.snapshotWire() }
-
-func (s *Snapshot) snapshotWire() (*snapshotWire, error) {
-	if !s.Datanet.Defined() || !s.Policy.Defined() {
-		return nil, errors.New("datanet or policy is undefined")
-	}
-	w := &snapshotWire{
-		Kind:          KindSnapshot,
-		V:             EncodingVersion,
-		Datanet:       link{s.Datanet},
-		Policy:        link{s.Policy},
-		Version:       s.Version,
-		Contributions: make([]entryWire, len(s.Contributions)),
-		Root:          s.Root[:],
-		Evidence:      make([][]byte, len(s.Evidence)),
-		Cutter:        s.Cutter.Bytes(),
-		ChainID:       s.ChainID,
-		Created:       s.Created,
-		Signature:     s.Signature,
-	}
-	if s.Prev.Defined() {
-		w.Prev = &link{s.Prev}
-	}
-	for i, e := range s.Contributions {
-		if !e.Contribution.Defined() {
-			return nil, fmt.Errorf("contributions[%d] is undefined", i)
-		}
-		w.Contributions[i] = entryWire{Contribution: link{e.Contribution}, Root: e.Root.Bytes()}
-	}
-	for i, v := range s.Evidence {
-		if v == nil {
-			return nil, fmt.Errorf("evidence[%d] is missing", i)
-		}
-		data, err := v.Encode()
-		if err != nil {
-			return nil, fmt.Errorf("evidence[%d]: %w", i, err)
-		}
-		w.Evidence[i] = data
-	}
-	return w, nil
-}
-
-func (w *snapshotWire) object() (*Snapshot, error) {
-	cutter, err := addressFrom(w.Cutter)
-	if err != nil {
-		return nil, fmt.Errorf("cutter: %w", err)
-	}
-	if len(w.Root) != 32 {
-		return nil, fmt.Errorf("root of %d bytes, want 32", len(w.Root))
-	}
-	s := &Snapshot{
-		Datanet:       w.Datanet.c,
-		Policy:        w.Policy.c,
-		Version:       w.Version,
-		Contributions: make([]SnapshotEntry, len(w.Contributions)),
-		Root:          [32]byte(w.Root),
-		Evidence:      make([]*Vote, len(w.Evidence)),
-		Cutter:        cutter,
-		ChainID:       w.ChainID,
-		Created:       w.Created,
-		Signature:     w.Signature,
-	}
-	if w.Prev != nil {
-		s.Prev = w.Prev.c
-	}
-	for i, e := range w.Contributions {
-		if len(e.Root) != 32 {
-			return nil, fmt.Errorf("contributions[%d]: root of %d bytes, want 32", i, len(e.Root))
-		}
-		s.Contributions[i] = SnapshotEntry{Contribution: e.Contribution.c, Root: common.Hash(e.Root)}
-	}
-	for i, data := range w.Evidence {
-		v, err := DecodeVote(data)
-		if err != nil {
-			return nil, fmt.Errorf("evidence[%d]: %w", i, err)
-		}
-		s.Evidence[i] = v
-	}
-	return s, nil
-}
-
-type snapshotJSON struct {
-	Kind          string          `json:"kind"`
-	Datanet       string          `json:"datanet"`
-	Policy        string          `json:"policy"`
-	Version       uint64          `json:"version"`
-	Prev          *string         `json:"prev"`
-	Contributions []SnapshotEntry `json:"contributions"`
-	Root          common.Hash     `json:"root"`
-	Evidence      []*Vote         `json:"evidence"`
-	Cutter        jsonAddress     `json:"cutter"`
-	ChainID       uint64          `json:"chain_id"`
-	Created       int64           `json:"created"`
-	Signature     hexutil.Bytes   `json:"signature"`
-}
-
 // MarshalJSON returns the JSON view of s.
-func (s Snapshot) MarshalJSON() ([]byte, error) {
-	j := snapshotJSON{
-		Kind:          KindSnapshot,
-		Version:       s.Version,
-		Contributions: s.Contributions,
-		Root:          s.Root,
-		Evidence:      s.Evidence,
-		Cutter:        jsonAddress(s.Cutter),
-		ChainID:       s.ChainID,
-		Created:       s.Created,
-		Signature:     s.Signature,
-	}
-	if j.Contributions == nil {
-		j.Contributions = []SnapshotEntry{}
-	}
-	if j.Evidence == nil {
-		j.Evidence = []*Vote{}
-	}
-	if s.Datanet.Defined() {
-		j.Datanet = s.Datanet.String()
-	}
-	if s.Policy.Defined() {
-		j.Policy = s.Policy.String()
-	}
-	if s.Prev.Defined() {
-		p := s.Prev.String()
-		j.Prev = &p
-	}
-	return json.Marshal(j)
-}
+func (s Snapshot) MarshalJSON() ([]byte, error) { return marshalJSON(&s) }
 
 // UnmarshalJSON reads the JSON view of a Snapshot. It rejects unknown keys
 // and another "kind"; it doesn't check field rules.
-func (s *Snapshot) UnmarshalJSON(data []byte) error {
-	var j snapshotJSON
-	if err := unmarshalJSONStrict(data, &j, KindSnapshot, &j.Kind); err != nil {
-		return err
-	}
-	var ids [2]cid.Cid
-	for i, str := range []string{j.Datanet, j.Policy} {
-		c, err := cid.Decode(str)
-		if err != nil {
-			return fmt.Errorf("datanet: json: snapshot: %w", err)
-		}
-		ids[i] = c
-	}
-	prev := cid.Undef
-	if j.Prev != nil {
-		var err error
-		if prev, err = cid.Decode(*j.Prev); err != nil {
-			return fmt.Errorf("datanet: json: snapshot: prev: %w", err)
-		}
-	}
-	*s = Snapshot{
-		Datanet:       ids[0],
-		Policy:        ids[1],
-		Version:       j.Version,
-		Prev:          prev,
-		Contributions: j.Contributions,
-		Root:          j.Root,
-		Evidence:      j.Evidence,
-		Cutter:        common.Address(j.Cutter),
-		ChainID:       j.ChainID,
-		Created:       j.Created,
-		Signature:     j.Signature,
-	}
-	return nil
-}
+func (s *Snapshot) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, s) }

@@ -591,15 +591,7 @@ func TestCheckDatanetUpdate(t *testing.T) {
 // allowed it: what a malicious peer can send.
 func encodeInvalid(t testing.TB, d *Datanet) []byte {
 	t.Helper()
-	cd, err := codecs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := d.wire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := cd.enc.Marshal(w)
+	data, err := marshalCBOR(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"github.com/ipfs/go-cid"
 )
@@ -47,21 +46,21 @@ const (
 // where datanet and contribution are CIDs in base32 (their String form) and
 // decision is "approve" or "reject", so a wallet shows all of it.
 type Vote struct {
-	Datanet      cid.Cid // the Datanet ID (CID of its first version)
-	Contribution cid.Cid // the CID of the contribution voted on
-	Curator      common.Address
-	Decision     Decision
+	Datanet      cid.Cid        `cbor:"datanet" json:"datanet"`           // the Datanet ID (CID of its first version)
+	Contribution cid.Cid        `cbor:"contribution" json:"contribution"` // the CID of the contribution voted on
+	Curator      common.Address `cbor:"curator" json:"curator"`
+	Decision     Decision       `cbor:"decision" json:"decision"`
 	// Reason is free text for people, possibly empty, at most MaxReasonLen
 	// bytes; it may span lines.
-	Reason string
+	Reason string `cbor:"reason" json:"reason"`
 	// Seq orders the votes of one curator on one contribution: 0 for the
 	// first, one more (or any higher number) for each change of mind.
-	Seq uint64
+	Seq uint64 `cbor:"seq" json:"seq"`
 	// ChainID is the Datanet's ChainID, the EIP-712 domain chain ID the vote
 	// is signed under. SignVote sets it. Not 0 once signed.
-	ChainID   uint64
-	Created   int64  // unix seconds, > 0
-	Signature []byte // 65 bytes R||S||V, V in {27, 28}; nil until signed
+	ChainID   uint64 `cbor:"chain_id" json:"chain_id"`
+	Created   int64  `cbor:"created" json:"created"`     // unix seconds, > 0
+	Signature []byte `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
 var _ Object = (*Vote)(nil)
@@ -171,119 +170,12 @@ func (v *Vote) typedMessage() (string, apitypes.TypedDataMessage, error) {
 	}, nil
 }
 
-type voteWire struct {
-	Kind         string `cbor:"kind"`
-	V            uint64 `cbor:"v"`
-	Datanet      link   `cbor:"datanet"`
-	Contribution link   `cbor:"contribution"`
-	Curator      []byte `cbor:"curator"`
-	Decision     string `cbor:"decision"`
-	Reason       string `cbor:"reason"`
-	Seq          uint64 `cbor:"seq"`
-	ChainID      uint64 `cbor:"chain_id"`
-	Created      int64  `cbor:"created"`
-	Signature    []byte `cbor:"signature"`
-}
-
-func (v *Vote) wire() (any, error) {
-	if !v.Datanet.Defined() || !v.Contribution.Defined() {
-		return nil, errors.New("datanet or contribution is undefined")
-	}
-	return &voteWire{
-		Kind:         KindVote,
-		V:            EncodingVersion,
-		Datanet:      link{v.Datanet},
-		Contribution: link{v.Contribution},
-		Curator:      v.Curator.Bytes(),
-		Decision:     string(v.Decision),
-		Reason:       v.Reason,
-		Seq:          v.Seq,
-		ChainID:      v.ChainID,
-		Created:      v.Created,
-		Signature:    v.Signature,
-	}, nil
-}
-
-func (w *voteWire) object() (*Vote, error) {
-	curator, err := addressFrom(w.Curator)
-	if err != nil {
-		return nil, fmt.Errorf("curator: %w", err)
-	}
-	return &Vote{
-		Datanet:      w.Datanet.c,
-		Contribution: w.Contribution.c,
-		Curator:      curator,
-		Decision:     Decision(w.Decision),
-		Reason:       w.Reason,
-		Seq:          w.Seq,
-		ChainID:      w.ChainID,
-		Created:      w.Created,
-		Signature:    w.Signature,
-	}, nil
-}
-
-type voteJSON struct {
-	Kind         string        `json:"kind"`
-	Datanet      string        `json:"datanet"`
-	Contribution string        `json:"contribution"`
-	Curator      jsonAddress   `json:"curator"`
-	Decision     Decision      `json:"decision"`
-	Reason       string        `json:"reason"`
-	Seq          uint64        `json:"seq"`
-	ChainID      uint64        `json:"chain_id"`
-	Created      int64         `json:"created"`
-	Signature    hexutil.Bytes `json:"signature"`
-}
-
 // MarshalJSON returns the JSON view of v.
-func (v Vote) MarshalJSON() ([]byte, error) {
-	j := voteJSON{
-		Kind:      KindVote,
-		Curator:   jsonAddress(v.Curator),
-		Decision:  v.Decision,
-		Reason:    v.Reason,
-		Seq:       v.Seq,
-		ChainID:   v.ChainID,
-		Created:   v.Created,
-		Signature: v.Signature,
-	}
-	if v.Datanet.Defined() {
-		j.Datanet = v.Datanet.String()
-	}
-	if v.Contribution.Defined() {
-		j.Contribution = v.Contribution.String()
-	}
-	return json.Marshal(j)
-}
+func (v Vote) MarshalJSON() ([]byte, error) { return marshalJSON(&v) }
 
 // UnmarshalJSON reads the JSON view of a Vote. It rejects unknown keys and
 // another "kind"; it doesn't check field rules.
-func (v *Vote) UnmarshalJSON(data []byte) error {
-	var j voteJSON
-	if err := unmarshalJSONStrict(data, &j, KindVote, &j.Kind); err != nil {
-		return err
-	}
-	dn, err := cid.Decode(j.Datanet)
-	if err != nil {
-		return fmt.Errorf("datanet: json: vote: datanet: %w", err)
-	}
-	contrib, err := cid.Decode(j.Contribution)
-	if err != nil {
-		return fmt.Errorf("datanet: json: vote: contribution: %w", err)
-	}
-	*v = Vote{
-		Datanet:      dn,
-		Contribution: contrib,
-		Curator:      common.Address(j.Curator),
-		Decision:     j.Decision,
-		Reason:       j.Reason,
-		Seq:          j.Seq,
-		ChainID:      j.ChainID,
-		Created:      j.Created,
-		Signature:    j.Signature,
-	}
-	return nil
-}
+func (v *Vote) UnmarshalJSON(data []byte) error { return unmarshalJSON(data, v) }
 
 // VoteFromTypedData reads back a Vote from the EIP-712 JSON document a
 // wallet signed (TypedDataJSON's output, with integers as strings or

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 
 	"github.com/ipfs/go-cid"
@@ -49,6 +50,23 @@ func ShardCID(data []byte) cid.Cid {
 // (callers use cid.DagCBOR) and the sha2-256 multihash of data.
 func ObjectCID(codec uint64, data []byte) cid.Cid {
 	return cid.NewCidV1(codec, sha256Multihash(data))
+}
+
+// Digest returns the sha2-256 digest c's multihash holds, the one hash of
+// a shard or an object the Merkle leaves of contributions, snapshots and
+// anchors are built from. It fails for an undefined CID and for any other
+// hash function.
+func Digest(c cid.Cid) ([sha256.Size]byte, error) {
+	var d [sha256.Size]byte
+	if !c.Defined() {
+		return d, errors.New("undefined cid")
+	}
+	mh := c.Hash()
+	if len(mh) != sha256MultihashLen || mh[0] != multihash.SHA2_256 || mh[1] != sha256.Size {
+		return d, fmt.Errorf("cid %s: hash is not sha2-256", c)
+	}
+	copy(d[:], mh[2:])
+	return d, nil
 }
 
 // hashMatches reports whether data hashes to the multihash mh. The common

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"crypto/sha256"
 	"testing"
 
 	"github.com/ipfs/go-cid"
@@ -42,6 +43,29 @@ func TestShardCIDVectors(t *testing.T) {
 				t.Fatalf("ShardCID = v%d codec %#x, want v1 raw", got.Version(), got.Type())
 			}
 		})
+	}
+}
+
+func TestDigest(t *testing.T) {
+	data := []byte("hello world")
+	want := sha256.Sum256(data)
+	for _, c := range []cid.Cid{ShardCID(data), ObjectCID(cid.DagCBOR, data), cid.NewCidV0(ShardCID(data).Hash())} {
+		if got, err := Digest(c); err != nil || got != want {
+			t.Errorf("Digest(%s) = %x, %v; want %x", c, got, err, want)
+		}
+	}
+	blake, err := cid.Prefix{Version: 1, Codec: cid.Raw, MhType: multihash.BLAKE2B_MIN + 31, MhLength: -1}.Sum(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha512, err := cid.Prefix{Version: 1, Codec: cid.Raw, MhType: multihash.SHA2_512, MhLength: -1}.Sum(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []cid.Cid{cid.Undef, blake, sha512} {
+		if _, err := Digest(c); err == nil {
+			t.Errorf("Digest(%s) accepted", c)
+		}
 	}
 }
 

@@ -12,8 +12,9 @@
 //     through its links;
 //   - add sessions: multi-shard writes that land whole or not at all, even
 //     across a kill -9, with the bytes reserved against the quota up front;
-//   - the fixed-size chunker (Session.Chunk) and a verified reader over a
-//     file's shards (NewFileReader);
+//   - the fixed-size chunker (Session.Chunk), the walk of local files and
+//     directories to add into a session (ScanFiles, Session.AddFiles), and
+//     a verified reader over a file's shards (NewFileReader);
 //   - maintenance: garbage collection, quota accounting, integrity checks
 //     (Verify) and statistics (Stat).
 //

@@ -19,4 +19,8 @@ var (
 	ErrChunkSize = errors.New("storage: chunk size out of range")
 	// ErrBadCID reports a CID that does not match the data given with it.
 	ErrBadCID = errors.New("storage: cid does not match data")
+	// ErrBadInput reports local files that cannot be added (ScanFiles,
+	// Session.AddFiles): missing, unreadable, special, or changed while
+	// being read.
+	ErrBadInput = errors.New("storage: bad input")
 )

@@ -79,6 +79,13 @@
 // Epoch checks that its balances hash to its root. testdata/epochs.json is
 // the golden form.
 //
+// Share, Payout, Params and Balance are also parts of signed objects of
+// package datanet (an attribution record's weights, payouts and reward
+// parameters, a reward epoch's balances), which encodes them as its
+// codec does every field: their cbor and json tags name their keys there,
+// and datanet's JSON view, not the form above, is theirs inside those
+// objects (EIP-55 addresses, a missing amount as "0").
+//
 // # What it does not do
 //
 // It does not compute attribution weights (the attribution index does),

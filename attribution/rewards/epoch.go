@@ -17,8 +17,8 @@ import (
 // including some epoch: what it may have claimed from the RewardsDistributor
 // once that epoch's root is posted.
 type Balance struct {
-	Address    common.Address
-	Cumulative *big.Int
+	Address    common.Address `cbor:"address" json:"address"`
+	Cumulative *big.Int       `cbor:"cumulative" json:"cumulative"`
 }
 
 // Epoch is a reward epoch: the cumulative balance of every address ever paid,

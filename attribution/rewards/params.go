@@ -17,24 +17,26 @@ const bpsWhole = 10_000
 // computes the same payouts.
 type Params struct {
 	// RateIn is R_in, the fee in wei per 1000 input (prompt) tokens.
-	RateIn *big.Int
+	RateIn *big.Int `cbor:"rate_in" json:"rate_in"`
 	// RateOut is R_out, the fee in wei per 1000 output (generated) tokens.
-	RateOut *big.Int
+	RateOut *big.Int `cbor:"rate_out" json:"rate_out"`
 	// PlatformFee is F_platform, the fee in wei per inference that goes to
 	// Platform before the rest is split into pools.
-	PlatformFee *big.Int
+	PlatformFee *big.Int `cbor:"platform_fee" json:"platform_fee"`
 	// ModelOwnerBps, StakerBps and ContributorBps are the shares, in basis
 	// points, of the net fee that go to the model owner, to the stakers and
 	// to the contributors the output is attributed to. They sum to exactly
 	// 10000.
-	ModelOwnerBps, StakerBps, ContributorBps uint32
+	ModelOwnerBps  uint32 `cbor:"model_owner_bps" json:"model_owner_bps"`
+	StakerBps      uint32 `cbor:"staker_bps" json:"staker_bps"`
+	ContributorBps uint32 `cbor:"contributor_bps" json:"contributor_bps"`
 	// Platform receives F_platform; the zero address means it is not paid
 	// out.
-	Platform common.Address
+	Platform common.Address `cbor:"platform" json:"platform"`
 	// Stakers receives the staker pool (a staking contract, say, which
 	// divides it among its stakers); the zero address means it is not paid
 	// out.
-	Stakers common.Address
+	Stakers common.Address `cbor:"stakers" json:"stakers"`
 }
 
 // DefaultParams returns our defaults, which are not OpenLedger's published

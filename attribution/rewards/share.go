@@ -19,8 +19,8 @@ var ErrNoScore = errors.New("rewards: no positive score to share")
 
 // Share is an account's part of a whole, in units of 1/Scale.
 type Share struct {
-	Address common.Address `json:"address"`
-	Parts   uint64         `json:"parts"`
+	Address common.Address `cbor:"address" json:"address"`
+	Parts   uint64         `cbor:"parts" json:"parts"`
 }
 
 // Score is an account's unnormalised claim on a whole, such as the summed

@@ -22,10 +22,10 @@ const (
 // Payout is an amount of wei owed to an address for one role in one
 // inference (or, summed by the caller, in many).
 type Payout struct {
-	Address common.Address
+	Address common.Address `cbor:"address" json:"address"`
 	// Role is RoleContributor, RoleModelOwner, RoleStaker or RolePlatform.
-	Role   string
-	Amount *big.Int
+	Role   string   `cbor:"role" json:"role"`
+	Amount *big.Int `cbor:"amount" json:"amount"`
 }
 
 // Split returns who is paid what for an inference of tokensIn input and

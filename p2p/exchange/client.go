@@ -17,7 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/multiformats/go-multihash"
+
+	"github.com/openledger/openledger/storage"
 )
 
 // ClientConfig configures a Client.
@@ -190,9 +191,9 @@ func (c *Client) Fetch(ctx context.Context, want []cid.Cid, providers []peer.ID,
 	f := &fetch{c: c, put: put, progress: progress}
 	seen := make(map[string]struct{}, len(want))
 	for _, w := range want {
-		digest, err := sha256Digest(w)
+		digest, err := storage.Digest(w)
 		if err != nil {
-			return fmt.Errorf("fetch: %w", err)
+			return fmt.Errorf("fetch: %w: %w", ErrBadCID, err)
 		}
 		if _, ok := seen[w.KeyString()]; ok {
 			continue
@@ -218,23 +219,6 @@ func (c *Client) Fetch(ctx context.Context, want []cid.Cid, providers []peer.ID,
 		f.peers = append(f.peers, p)
 	}
 	return f.run(ctx)
-}
-
-// sha256Digest returns the sha2-256 digest c names, or an error wrapping
-// ErrBadCID if c does not name one.
-func sha256Digest(c cid.Cid) (d [sha256.Size]byte, err error) {
-	if !c.Defined() {
-		return d, fmt.Errorf("%w: undefined cid", ErrBadCID)
-	}
-	dec, err := multihash.Decode(c.Hash())
-	if err != nil {
-		return d, fmt.Errorf("%w: %s: %w", ErrBadCID, c, err)
-	}
-	if dec.Code != multihash.SHA2_256 || len(dec.Digest) != sha256.Size {
-		return d, fmt.Errorf("%w: %s: hash %s is not sha2-256", ErrBadCID, c, multihash.Codes[dec.Code])
-	}
-	copy(d[:], dec.Digest)
-	return d, nil
 }
 
 // fetch is one call of Client.Fetch: the shards, the peers, the schedule
