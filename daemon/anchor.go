@@ -345,7 +345,7 @@ func (n *Node) chainClient(ctx context.Context) (*ethclient.Client, func(), erro
 	}
 	c, err := ethclient.DialContext(ctx, rpcURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, rpcURL, err)
+		return nil, nil, fmt.Errorf("%w: chain.rpc %s: %w", ErrNoChain, rpcURL, err)
 	}
 	return c, c.Close, nil
 }
@@ -366,7 +366,7 @@ func (a *chainAPI) Status(ctx context.Context) (*ChainStatus, error) {
 	st := &ChainStatus{RPC: rpcName, ConfigChainID: cfg.ID, Account: a.n.repo.Config.Identity.Account, AnchorRegistry: cfg.AnchorRegistry}
 	id, err := client.ChainID(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: chain.rpc %s: %v", ErrNoChain, cfg.RPC, err)
+		return nil, fmt.Errorf("%w: chain.rpc %s: %w", ErrNoChain, cfg.RPC, err)
 	}
 	st.ChainID = id.Uint64()
 	if st.Head, err = client.BlockNumber(ctx); err != nil {
@@ -462,7 +462,7 @@ func (n *Node) saveDeployment(res *DeployResult) error {
 func (n *Node) deployContracts(ctx context.Context, client *ethclient.Client, args DeployArgs) (*DeployResult, error) {
 	chainID, err := client.ChainID(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	key, err := n.repo.LoadAccountKey(n.opts.Password)
 	if err != nil {

@@ -107,7 +107,7 @@ func (a *nodeAPI) Connect(ctx context.Context, addr string) (string, error) {
 	}
 	id, err := a.n.net.p2p.Connect(ctx, addr)
 	if err != nil {
-		return "", fmt.Errorf("%w: connect %s: %v", errBadRequest, addr, err)
+		return "", fmt.Errorf("%w: connect %s: %w", errBadRequest, addr, err)
 	}
 	return id.String(), nil
 }
@@ -149,7 +149,7 @@ type authAPI struct {
 func (a *authAPI) CreateToken(ctx context.Context, perm string) (string, error) {
 	p, err := ParsePerm(perm)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", errBadRequest, err)
+		return "", fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	return a.n.auth.CreateToken(p)
 }
@@ -342,7 +342,7 @@ func contributionInfo(r datanet.ContributionRef) ContributionInfo {
 func parseCID(s string) (cid.Cid, error) {
 	c, err := cid.Decode(s)
 	if err != nil {
-		return cid.Undef, fmt.Errorf("%w: %q is not a CID: %v", errBadRequest, s, err)
+		return cid.Undef, fmt.Errorf("%w: %q is not a CID: %w", errBadRequest, s, err)
 	}
 	return c, nil
 }

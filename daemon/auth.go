@@ -99,11 +99,11 @@ func (a *Authority) Check(token string) (Perm, error) {
 		return a.secret, nil
 	}, jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}))
 	if err != nil {
-		return 0, fmt.Errorf("%w: invalid token: %v", ErrPermission, err)
+		return 0, fmt.Errorf("%w: invalid token: %w", ErrPermission, err)
 	}
 	p, err := ParsePerm(claims.Perm)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrPermission, err)
+		return 0, fmt.Errorf("%w: %w", ErrPermission, err)
 	}
 	return p, nil
 }

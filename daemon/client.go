@@ -49,7 +49,7 @@ func Connect(ctx context.Context, dir string, opts Options) (*Client, error) {
 	ipc := dir + "/" + IPCFile
 	c, derr := rpc.DialIPC(ctx, ipc)
 	if derr != nil {
-		return nil, fmt.Errorf("%w, and its API socket %s does not answer: %v", err, ipc, derr)
+		return nil, fmt.Errorf("%w, and its API socket %s does not answer: %w", err, ipc, derr)
 	}
 	base, herr := ReadAPIFile(dir)
 	if herr != nil {

@@ -95,7 +95,7 @@ func (n *Node) rewardsChain(ctx context.Context) (*rewardsLink, error) {
 	l := &rewardsLink{client: client, release: release, distAddr: common.HexToAddress(addr)}
 	if l.chainID, err = client.ChainID(ctx); err != nil {
 		release()
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	if l.dist, err = contracts.NewRewardsDistributor(l.distAddr, client); err != nil {
 		release()
@@ -103,7 +103,7 @@ func (n *Node) rewardsChain(ctx context.Context) (*rewardsLink, error) {
 	}
 	if l.token, err = l.dist.Token(&bind.CallOpts{Context: ctx}); err != nil {
 		release()
-		return nil, fmt.Errorf("%w: read the distributor's token: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: read the distributor's token: %w", ErrNoChain, err)
 	}
 	if l.tokenC, err = contracts.NewOpenToken(l.token, client); err != nil {
 		release()
@@ -293,11 +293,11 @@ func (n *Node) closeEpoch(ctx context.Context) (*EpochView, error) {
 	}
 	current, err := l.dist.CurrentEpoch(&bind.CallOpts{Context: ctx})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	root, err := l.dist.CurrentRoot(&bind.CallOpts{Context: ctx})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	switch {
 	case current == e.Number && root == e.Root: // posted before a crash
@@ -332,7 +332,7 @@ func (l *rewardsLink) fund(ctx context.Context, e *rewards.Epoch) (*big.Int, err
 	for _, b := range e.Balances {
 		claimed, err := l.dist.Claimed(call, b.Address)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+			return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 		}
 		if d := new(big.Int).Sub(b.Cumulative, claimed); d.Sign() > 0 {
 			owed.Add(owed, d)
@@ -340,7 +340,7 @@ func (l *rewardsLink) fund(ctx context.Context, e *rewards.Epoch) (*big.Int, err
 	}
 	have, err := l.tokenC.BalanceOf(call, l.distAddr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	short := new(big.Int).Sub(owed, have)
 	if short.Sign() <= 0 {
@@ -355,7 +355,7 @@ func (l *rewardsLink) fund(ctx context.Context, e *rewards.Epoch) (*big.Int, err
 	}
 	bal, err := l.tokenC.BalanceOf(call, l.operatorKey)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	if bal.Cmp(short) < 0 {
 		return nil, fmt.Errorf("the distributor needs %s more wei of its token and the operator holds %s: fund it first", short, bal)
@@ -425,7 +425,7 @@ func (n *Node) claimView(ctx context.Context, l *rewardsLink, addr common.Addres
 	}
 	claimed, err := l.dist.Claimed(&bind.CallOpts{Context: ctx}, addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	v.Claimed = claimed.String()
 	v.Claimable = "0"
@@ -473,7 +473,7 @@ func (a *rewardsAPI) Claim(ctx context.Context, address string) (*ClaimView, err
 	call := &bind.CallOpts{Context: ctx}
 	current, err := l.dist.CurrentEpoch(call)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	if current != e.Number {
 		return nil, fmt.Errorf("%w: the distributor is at epoch %d, the newest held here is %d", errBadRequest, current, e.Number)
@@ -481,7 +481,7 @@ func (a *rewardsAPI) Claim(ctx context.Context, address string) (*ClaimView, err
 	cum, proof, _ := e.Claim(addr)
 	before, err := l.tokenC.BalanceOf(call, addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	r, err := l.send(ctx, "claim", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return l.dist.Claim(o, addr, cum, proof)
@@ -491,7 +491,7 @@ func (a *rewardsAPI) Claim(ctx context.Context, address string) (*ClaimView, err
 	}
 	after, err := l.tokenC.BalanceOf(call, addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoChain, err)
 	}
 	v.Tx = r.TxHash.Hex()
 	v.BalanceBefore, v.BalanceAfter = before.String(), after.String()
@@ -574,7 +574,7 @@ func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, e
 	}
 	it, err := l.dist.FilterRootPosted(&bind.FilterOpts{Context: ctx}, []uint64{number})
 	if err != nil {
-		return nil, fmt.Errorf("%w: read the posted roots: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: read the posted roots: %w", ErrNoChain, err)
 	}
 	for it.Next() {
 		posted := it.Event.Root
@@ -583,7 +583,7 @@ func (n *Node) verifyEpoch(ctx context.Context, number uint64) (*EpochVerdict, e
 		out.PostTx = it.Event.Raw.TxHash.Hex()
 	}
 	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("%w: read the posted roots: %v", ErrNoChain, err)
+		return nil, fmt.Errorf("%w: read the posted roots: %w", ErrNoChain, err)
 	}
 	it.Close()
 	verdict, err := rewards.VerifyEpoch(check)

@@ -51,7 +51,7 @@ func ParsePath(p string) (cid.Cid, string, error) {
 	head, rest, _ := strings.Cut(s, "/")
 	c, err := cid.Decode(head)
 	if err != nil {
-		return cid.Undef, "", fmt.Errorf("%w %q: %v", ErrBadPath, p, err)
+		return cid.Undef, "", fmt.Errorf("%w %q: %w", ErrBadPath, p, err)
 	}
 	var parts []string
 	for _, seg := range strings.Split(rest, "/") {

@@ -66,14 +66,14 @@ func parseTypes(types []string) (abi.Arguments, error) {
 	args := make(abi.Arguments, len(types))
 	for i, name := range types {
 		if err := checkTypeName(name); err != nil {
-			return nil, fmt.Errorf("%w: type %d %q: %v", ErrLeafEncoding, i, name, err)
+			return nil, fmt.Errorf("%w: type %d %q: %w", ErrLeafEncoding, i, name, err)
 		}
 		t, err := abi.NewType(name, "", nil)
 		if err != nil {
-			return nil, fmt.Errorf("%w: type %d %q: %v", ErrLeafEncoding, i, name, err)
+			return nil, fmt.Errorf("%w: type %d %q: %w", ErrLeafEncoding, i, name, err)
 		}
 		if err := checkSupported(t); err != nil {
-			return nil, fmt.Errorf("%w: type %d %q: %v", ErrLeafEncoding, i, name, err)
+			return nil, fmt.Errorf("%w: type %d %q: %w", ErrLeafEncoding, i, name, err)
 		}
 		args[i] = abi.Argument{Type: t}
 	}
@@ -148,7 +148,7 @@ func encodeLeaf(args abi.Arguments, values []any) ([]byte, error) {
 	}
 	enc, err := args.Pack(coerced...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrLeafEncoding, err)
+		return nil, fmt.Errorf("%w: %w", ErrLeafEncoding, err)
 	}
 	return enc, nil
 }
@@ -160,7 +160,7 @@ func coerceValues(args abi.Arguments, values []any) ([]any, error) {
 	for i, v := range values {
 		c, err := coerce(args[i].Type, v)
 		if err != nil {
-			return nil, fmt.Errorf("%w: value %d (%s): %v", ErrLeafEncoding, i, args[i].Type, err)
+			return nil, fmt.Errorf("%w: value %d (%s): %w", ErrLeafEncoding, i, args[i].Type, err)
 		}
 		out[i] = c
 	}

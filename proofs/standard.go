@@ -56,7 +56,7 @@ func NewStandardTree(leafEncoding []string, values [][]any) (*StandardTree, erro
 		}
 		enc, err := args.Pack(c...)
 		if err != nil {
-			return nil, fmt.Errorf("leaf %d: %w: %v", i, ErrLeafEncoding, err)
+			return nil, fmt.Errorf("leaf %d: %w: %w", i, ErrLeafEncoding, err)
 		}
 		st.values[i] = c
 		leaves[i] = h.leaf(enc)
@@ -185,7 +185,7 @@ func jsonValue(t abi.Type, rv reflect.Value) (any, error) {
 func LoadStandardTree(data []byte) (*StandardTree, error) {
 	var d dump
 	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidDump, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidDump, err)
 	}
 	if d.Format != DumpFormat {
 		return nil, fmt.Errorf("%w: unknown format %q", ErrInvalidDump, d.Format)
@@ -228,7 +228,7 @@ func LoadStandardTree(data []byte) (*StandardTree, error) {
 		for k, raw := range dv.Value {
 			v, err := parseJSONValue(args[k].Type, raw)
 			if err != nil {
-				return nil, fmt.Errorf("%w: value %d field %d (%s): %v", ErrInvalidDump, i, k, args[k].Type, err)
+				return nil, fmt.Errorf("%w: value %d field %d (%s): %w", ErrInvalidDump, i, k, args[k].Type, err)
 			}
 			vals[k] = v
 		}
@@ -238,7 +238,7 @@ func LoadStandardTree(data []byte) (*StandardTree, error) {
 		}
 		enc, err := args.Pack(c...)
 		if err != nil {
-			return nil, fmt.Errorf("%w: value %d: %v", ErrInvalidDump, i, err)
+			return nil, fmt.Errorf("%w: value %d: %w", ErrInvalidDump, i, err)
 		}
 		if got := h.leaf(enc); got != d.Tree[dv.TreeIndex] {
 			return nil, fmt.Errorf("%w: value %d hashes to %s, node %d is %s", ErrInvalidDump, i, got, dv.TreeIndex, d.Tree[dv.TreeIndex])

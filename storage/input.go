@@ -33,11 +33,11 @@ func ScanFiles(paths []string) ([]InputFile, int64, error) {
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %v", ErrBadInput, err)
+			return nil, 0, fmt.Errorf("%w: %w", ErrBadInput, err)
 		}
 		err = filepath.WalkDir(abs, func(fp string, de fs.DirEntry, err error) error {
 			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBadInput, err)
+				return fmt.Errorf("%w: %w", ErrBadInput, err)
 			}
 			rel, err := filepath.Rel(filepath.Dir(abs), fp)
 			if err != nil {
@@ -54,11 +54,11 @@ func ScanFiles(paths []string) ([]InputFile, int64, error) {
 			}
 			info, err := de.Info()
 			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBadInput, err)
+				return fmt.Errorf("%w: %w", ErrBadInput, err)
 			}
 			fh, err := os.Open(fp)
 			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBadInput, err)
+				return fmt.Errorf("%w: %w", ErrBadInput, err)
 			}
 			fh.Close()
 			files = append(files, InputFile{Path: fp, Name: filepath.ToSlash(rel), Size: info.Size()})
@@ -101,7 +101,7 @@ func (ss *Session) AddFiles(ctx context.Context, files []InputFile, chunkSize in
 func (ss *Session) addFile(ctx context.Context, f InputFile, chunkSize int, progress func(n int64)) ([]ShardRef, error) {
 	fh, err := os.Open(f.Path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	defer fh.Close()
 	refs, err := ss.Chunk(ctx, fh, chunkSize, progress)
