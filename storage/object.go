@@ -18,22 +18,7 @@ import (
 //
 // Like a loose shard, an object is kept by GC only if a pin reaches it.
 func (s *Store) PutObject(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid) error {
-	if err := checkObject(c, data, links); err != nil {
-		return fmt.Errorf("put object: %w", err)
-	}
-	if err := s.begin(ctx); err != nil {
-		return fmt.Errorf("put object %s: %w", c, err)
-	}
-	defer s.end()
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
-	err := s.update(func(txn *badger.Txn) error {
-		return putObject(txn, c, data, links)
-	})
-	if err != nil {
-		return fmt.Errorf("put object %s: %w", c, err)
-	}
-	return nil
+	return s.PutObjectIndexed(ctx, c, data, links, false, nil)
 }
 
 func checkObject(c cid.Cid, data []byte, links []cid.Cid) error {
