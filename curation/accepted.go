@@ -2,7 +2,6 @@ package curation
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"time"
 
@@ -40,46 +39,20 @@ func AcceptedAt(p Policy, contribution cid.Cid, created time.Time, votes []*data
 	return time.Time{}, false, nil
 }
 
-// RankInput is a snapshot with the Datanet version it names as its policy
-// and its contributions by CID.
-type RankInput struct {
-	Snapshot      *datanet.Snapshot
-	Policy        *datanet.Datanet
-	Contributions map[cid.Cid]*datanet.Contribution
-}
-
-// Ranks returns the rank of every contribution of the snapshots: the Unix
-// time its acceptance is first proven by a snapshot's evidence (AcceptedAt
-// under that snapshot's policy; the snapshot's cut time if the evidence
-// never accepts it, which a verified snapshot's always does), the earliest
-// over the snapshots that list it. Attribution credits a text to the
-// holder with the lowest rank, so every node ranks the same from the same
-// snapshots. It fails with ErrInvalidPolicy, or when a contribution is
-// missing from Contributions.
-func Ranks(snaps []RankInput) (map[cid.Cid]int64, error) {
-	rank := map[cid.Cid]int64{}
-	for _, in := range snaps {
-		policy := PolicyOf(in.Policy)
-		votes := map[cid.Cid][]*datanet.Vote{}
-		for _, v := range in.Snapshot.Evidence {
-			votes[v.Contribution] = append(votes[v.Contribution], v)
-		}
-		for _, e := range in.Snapshot.Contributions {
-			k := in.Contributions[e.Contribution]
-			if k == nil {
-				return nil, fmt.Errorf("rank contribution %s: not given", e.Contribution)
-			}
-			at, ok, err := AcceptedAt(policy, e.Contribution, time.Unix(k.Created, 0), votes[e.Contribution])
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				at = time.Unix(in.Snapshot.Created, 0)
-			}
-			if r, seen := rank[e.Contribution]; !seen || at.Unix() < r {
-				rank[e.Contribution] = at.Unix()
-			}
-		}
+// Rank returns the rank of an entry e of the snapshot s, about the
+// contribution k, under the Datanet version policy s names: the Unix time
+// its evidence first accepts it (AcceptedAt), or the cut's time if it never
+// does (a verified snapshot's evidence always does). Attribution credits a
+// text to the holder with the lowest rank over the snapshots that list it,
+// so every node ranks the same from the same snapshots. It fails with
+// ErrInvalidPolicy only.
+func Rank(policy *datanet.Datanet, s *datanet.Snapshot, k *datanet.Contribution, e *datanet.SnapshotEntry) (int64, error) {
+	at, ok, err := AcceptedAt(PolicyOf(policy), e.Contribution, time.Unix(k.Created, 0), e.Votes)
+	if err != nil {
+		return 0, err
 	}
-	return rank, nil
+	if !ok {
+		return s.Created, nil
+	}
+	return at.Unix(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfs/go-cid"
 	"github.com/openledger/openledger/datanet"
 )
 
@@ -61,48 +60,30 @@ func TestAcceptedAt(t *testing.T) {
 	}
 }
 
-// TestRanks checks a contribution's rank is the earliest acceptance its
-// snapshots' evidence proves, the cut time when the evidence does not, and
-// that a contribution not given is an error.
-func TestRanks(t *testing.T) {
+// TestRank checks an entry's rank is when its evidence first accepts it,
+// the cut's time when it never does.
+func TestRank(t *testing.T) {
 	d := &datanet.Datanet{
 		Curators: []datanet.Curator{{Address: curator(1), Weight: 1}, {Address: curator(2), Weight: 1}, {Address: curator(3), Weight: 1}},
 		Quorum:   2, ThresholdBps: 5000, Window: uint64(day / time.Second),
 	}
 	k := &datanet.Contribution{Created: t0.Unix()}
-	kOther := &datanet.Contribution{Created: t0.Unix()}
-	contributions := map[cid.Cid]*datanet.Contribution{target: k, other: kOther}
-	otherVote := func(i int, at time.Duration) *datanet.Vote {
-		v := vote(i, A, 0, at)
-		v.Contribution = other
-		return v
+	s := &datanet.Snapshot{Created: t0.Add(10 * time.Hour).Unix()}
+	tests := []struct {
+		name  string
+		votes []*datanet.Vote
+		want  time.Duration
+	}{
+		{"the second approval accepts", []*datanet.Vote{vote(1, A, 0, time.Hour), vote(2, A, 0, 5*time.Hour)}, 5 * time.Hour},
+		{"the earlier pair counts", []*datanet.Vote{vote(2, A, 0, 2*time.Hour), vote(3, A, 0, 3*time.Hour), vote(1, A, 0, 4*time.Hour)}, 3 * time.Hour},
+		{"never accepted: the cut", []*datanet.Vote{vote(1, A, 0, time.Hour)}, 10 * time.Hour},
 	}
-	// s1, cut at t0+10h: target accepted at 5h (second approval);
-	// other listed without evidence (ranked by the cut).
-	s1 := &datanet.Snapshot{Created: t0.Add(10 * time.Hour).Unix(),
-		Contributions: []datanet.SnapshotEntry{{Contribution: target}, {Contribution: other}},
-		Evidence:      []*datanet.Vote{vote(1, A, 0, time.Hour), vote(2, A, 0, 5*time.Hour)}}
-	// s2, cut at t0+20h: target accepted at 3h by other votes, other at 12h.
-	s2 := &datanet.Snapshot{Created: t0.Add(20 * time.Hour).Unix(),
-		Contributions: []datanet.SnapshotEntry{{Contribution: target}, {Contribution: other}},
-		Evidence:      []*datanet.Vote{vote(2, A, 0, 2*time.Hour), vote(3, A, 0, 3*time.Hour), otherVote(1, 11*time.Hour), otherVote(3, 12*time.Hour)}}
-	for _, order := range [][]*datanet.Snapshot{{s1, s2}, {s2, s1}} {
-		var in []RankInput
-		for _, s := range order {
-			in = append(in, RankInput{Snapshot: s, Policy: d, Contributions: contributions})
-		}
-		rank, err := Ranks(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := t0.Add(3 * time.Hour).Unix(); rank[target] != want {
-			t.Errorf("rank of target = %d, want %d (the earlier acceptance, in s2)", rank[target], want)
-		}
-		if want := t0.Add(10 * time.Hour).Unix(); rank[other] != want {
-			t.Errorf("rank of other = %d, want %d (s1's cut, before s2's acceptance)", rank[other], want)
-		}
-	}
-	if _, err := Ranks([]RankInput{{Snapshot: s1, Policy: d, Contributions: map[cid.Cid]*datanet.Contribution{target: k}}}); err == nil {
-		t.Fatal("Ranks with a contribution missing succeeded")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Rank(d, s, k, &datanet.SnapshotEntry{Contribution: target, Votes: tt.votes})
+			if err != nil || r != t0.Add(tt.want).Unix() {
+				t.Fatalf("Rank = %d %v, want %d", r, err, t0.Add(tt.want).Unix())
+			}
+		})
 	}
 }

@@ -69,9 +69,9 @@ func (Rules) Tally(d *datanet.Datanet, contribution cid.Cid, created int64, vote
 	return datanet.TallyState{Status: r.Status, Approve: r.Approve, Reject: r.Reject, Counted: r.Counted}, nil
 }
 
-// VerifySnapshot is the package function VerifySnapshot.
-func (Rules) VerifySnapshot(s *datanet.Snapshot, policy *datanet.Datanet, contributions map[cid.Cid]*datanet.Contribution) error {
-	return VerifySnapshot(s, policy, contributions)
+// VerifyEntry is the package function VerifyEntry.
+func (Rules) VerifyEntry(policy *datanet.Datanet, s *datanet.Snapshot, k *datanet.Contribution, e *datanet.SnapshotEntry) error {
+	return VerifyEntry(policy, s, k, e)
 }
 
 func unixUTC(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }

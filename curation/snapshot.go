@@ -1,18 +1,17 @@
 package curation
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ipfs/go-cid"
 
 	"github.com/openledger/openledger/datanet"
 )
 
-// ErrBadSnapshot means a snapshot's evidence does not prove its contents.
-var ErrBadSnapshot = errors.New("curation: snapshot not proven by its evidence")
+// ErrBadSnapshot means a snapshot's evidence does not prove its contents
+// (datanet.ErrBadSnapshot, which the registry's checks wrap too).
+var ErrBadSnapshot = datanet.ErrBadSnapshot
 
 // PolicyOf returns the policy a Datanet version sets.
 func PolicyOf(d *datanet.Datanet) Policy {
@@ -28,134 +27,42 @@ func PolicyOf(d *datanet.Datanet) Policy {
 	}
 }
 
-// CutInput is what a snapshot is cut from: a Datanet's current version, the
-// contributions and verified votes a node holds, the previous snapshot, and
-// the time of the cut.
-type CutInput struct {
-	DatanetID cid.Cid
-	// Policy is the Datanet's current version and PolicyCID its CID.
-	Policy    *datanet.Datanet
-	PolicyCID cid.Cid
-	// Contributions are the contributions to the Datanet, by CID. Only
-	// those the policy admits are considered.
-	Contributions map[cid.Cid]*datanet.Contribution
-	Votes         []*datanet.Vote
-	// Prev is the previous snapshot and PrevCID its CID; nil for the
-	// first.
-	Prev    *datanet.Snapshot
-	PrevCID cid.Cid
-	Now     time.Time
-}
-
-// Cut returns the unsigned snapshot of the contributions accepted at
-// in.Now, with the counted votes of each as evidence. Every node with the
-// same input cuts the same snapshot, up to the cutter and signature. It
-// fails with datanet.ErrEmptySnapshot when nothing is accepted.
-func Cut(in CutInput) (*datanet.Snapshot, error) {
-	p := PolicyOf(in.Policy)
-	created := make(map[cid.Cid]time.Time, len(in.Contributions))
-	for c, k := range in.Contributions {
-		if k == nil || !k.Datanet.Equals(in.DatanetID) || in.Policy.Admits(k) != nil {
-			continue
-		}
-		created[c] = time.Unix(k.Created, 0)
-	}
-	results, err := TallyAll(p, created, in.Votes, in.Now)
-	if err != nil {
-		return nil, err
-	}
-	s := &datanet.Snapshot{
-		Datanet: in.DatanetID,
-		Policy:  in.PolicyCID,
-		Version: 1,
-		ChainID: in.Policy.ChainID,
-		Created: in.Now.Unix(),
-	}
-	if in.Prev != nil {
-		s.Version, s.Prev = in.Prev.Version+1, in.PrevCID
-	}
-	for _, r := range results {
-		if r.Status != Accepted {
-			continue
-		}
-		s.Contributions = append(s.Contributions, datanet.SnapshotEntry{
-			Contribution: r.Contribution,
-			Root:         in.Contributions[r.Contribution].Root,
-		})
-		s.Evidence = append(s.Evidence, r.Counted...)
-	}
-	if len(s.Contributions) == 0 {
-		return nil, datanet.ErrEmptySnapshot
-	}
-	datanet.SortEntries(s.Contributions)
-	datanet.SortEvidence(s.Evidence)
-	if s.Root, err = datanet.SnapshotRoot(s.Contributions); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// VerifySnapshot rechecks a snapshot from itself, the Datanet version it
-// names as its policy, and its contributions (by CID): the cutter's and
-// every evidence vote's signatures, that policy is the version s.Policy
-// names (for a later version than the first, the caller checks that it
-// belongs to s.Datanet's chain of updates), that each contribution is of
-// this Datanet with the root s lists and within the policy's limits, and
-// that the evidence votes accept each one at s.Created. It fails with
-// ErrBadSnapshot, naming the first contribution that is not proven.
-func VerifySnapshot(s *datanet.Snapshot, policy *datanet.Datanet, contributions map[cid.Cid]*datanet.Contribution) error {
-	if err := s.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
-	}
-	if err := s.Verify(); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
-	}
-	pc, err := policy.CID()
-	if err != nil {
-		return fmt.Errorf("%w: policy: %w", ErrBadSnapshot, err)
-	}
+// VerifyEntry checks one entry e of the snapshot s against its contribution
+// k and the Datanet version policy s names: k is of s's Datanet with e's
+// root and is admitted by policy's rules, every evidence vote is of s's
+// Datanet and chain, and the votes, tallied at s's cut, accept k with every
+// one of them counting. It checks no signature: the registry does. It
+// fails with ErrBadSnapshot naming the contribution.
+func VerifyEntry(policy *datanet.Datanet, s *datanet.Snapshot, k *datanet.Contribution, e *datanet.SnapshotEntry) error {
 	switch {
-	case !pc.Equals(s.Policy):
-		return fmt.Errorf("%w: policy is %s, the snapshot names %s", ErrBadSnapshot, pc, s.Policy)
-	case policy.Seq == 0 && !pc.Equals(s.Datanet):
-		return fmt.Errorf("%w: policy %s is the first version of another datanet", ErrBadSnapshot, pc)
-	case policy.ChainID != s.ChainID:
-		return fmt.Errorf("%w: signed under chain ID %d, the datanet's is %d", ErrBadSnapshot, s.ChainID, policy.ChainID)
+	case !k.Datanet.Equals(s.Datanet):
+		return fmt.Errorf("%w: contribution %s belongs to datanet %s", ErrBadSnapshot, e.Contribution, k.Datanet)
+	case [32]byte(e.Root) != k.Root:
+		return fmt.Errorf("%w: contribution %s has root %x, the snapshot lists %x", ErrBadSnapshot, e.Contribution, k.Root, e.Root)
 	}
-	votes := make(map[cid.Cid][]*datanet.Vote, len(s.Contributions))
-	for i, v := range s.Evidence {
-		if err := v.Verify(); err != nil {
-			return fmt.Errorf("%w: evidence[%d]: %w", ErrBadSnapshot, i, err)
+	if err := policy.Admits(k); err != nil {
+		return fmt.Errorf("%w: contribution %s: %w", ErrBadSnapshot, e.Contribution, err)
+	}
+	for _, v := range e.Votes {
+		switch {
+		case !v.Datanet.Equals(s.Datanet):
+			return fmt.Errorf("%w: contribution %s: evidence vote in datanet %s", ErrBadSnapshot, e.Contribution, v.Datanet)
+		case v.ChainID != s.ChainID:
+			return fmt.Errorf("%w: contribution %s: evidence vote signed under chain ID %d, the snapshot under %d", ErrBadSnapshot, e.Contribution, v.ChainID, s.ChainID)
 		}
-		votes[v.Contribution] = append(votes[v.Contribution], v)
 	}
 	p := PolicyOf(policy)
-	now := time.Unix(s.Created, 0)
-	for _, e := range s.Contributions {
-		k := contributions[e.Contribution]
-		switch {
-		case k == nil:
-			return fmt.Errorf("%w: contribution %s is missing", ErrBadSnapshot, e.Contribution)
-		case !k.Datanet.Equals(s.Datanet):
-			return fmt.Errorf("%w: contribution %s belongs to datanet %s", ErrBadSnapshot, e.Contribution, k.Datanet)
-		case k.Root != e.Root:
-			return fmt.Errorf("%w: contribution %s has root %x, the snapshot lists %x", ErrBadSnapshot, e.Contribution, k.Root, e.Root)
-		}
-		if err := policy.Admits(k); err != nil {
-			return fmt.Errorf("%w: contribution %s: %w", ErrBadSnapshot, e.Contribution, err)
-		}
-		r, err := Tally(p, e.Contribution, time.Unix(k.Created, 0), votes[e.Contribution], now)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
-		}
-		if r.Status != Accepted {
-			return fmt.Errorf("%w: contribution %s is %s by its evidence (approve %d, reject %d of quorum %d, threshold %d bps)",
-				ErrBadSnapshot, e.Contribution, r.Status, r.Approve, r.Reject, p.Quorum, p.ThresholdBps)
-		}
-		if len(r.Ignored) > 0 {
-			return fmt.Errorf("%w: contribution %s: evidence vote by %s does not count (%s)",
-				ErrBadSnapshot, e.Contribution, r.Ignored[0].Vote.Curator, r.Ignored[0].Reason)
-		}
+	r, err := Tally(p, e.Contribution, time.Unix(k.Created, 0), e.Votes, time.Unix(s.Created, 0))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	}
+	if r.Status != Accepted {
+		return fmt.Errorf("%w: contribution %s is %s by its evidence (approve %d, reject %d of quorum %d, threshold %d bps)",
+			ErrBadSnapshot, e.Contribution, r.Status, r.Approve, r.Reject, p.Quorum, p.ThresholdBps)
+	}
+	if len(r.Ignored) > 0 {
+		return fmt.Errorf("%w: contribution %s: evidence vote by %s does not count (%s)",
+			ErrBadSnapshot, e.Contribution, r.Ignored[0].Vote.Curator, r.Ignored[0].Reason)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package curation
 import (
 	"crypto/ecdsa"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/openledger/openledger/datanet"
-	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/storage"
 )
 
@@ -81,15 +81,17 @@ func (w *world) vote(i int, c cid.Cid, d datanet.Decision, seq uint64) *datanet.
 	return v
 }
 
-func (w *world) cut(votes []*datanet.Vote) (*datanet.Snapshot, error) {
-	s, err := Cut(CutInput{
-		DatanetID: w.dnID, Policy: w.dn, PolicyCID: w.dnID, Contributions: w.contribs,
-		Votes: votes, Now: t0.Add(2 * time.Hour),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s, datanet.SignSnapshot(s, testChainID, w.signer(1))
+// snapshot returns a signed-looking snapshot of w's Datanet cut two hours
+// after t0 (VerifyEntry reads its Datanet, chain and time only).
+func (w *world) snapshot() *datanet.Snapshot {
+	return &datanet.Snapshot{Datanet: w.dnID, Policy: w.dnID, Version: 1, ChainID: testChainID, Created: t0.Add(2 * time.Hour).Unix()}
+}
+
+// entry returns contribution c's entry with votes as evidence.
+func (w *world) entry(c cid.Cid, votes ...*datanet.Vote) *datanet.SnapshotEntry {
+	e := &datanet.SnapshotEntry{Contribution: c, Root: common.Hash(w.contribs[c].Root), Votes: votes}
+	datanet.SortVotesByCurator(e.Votes)
+	return e
 }
 
 func mustCID(t testing.TB, o datanet.Object) cid.Cid {
@@ -103,124 +105,60 @@ func mustCID(t testing.TB, o datanet.Object) cid.Cid {
 
 func storageShard(i int) cid.Cid { return storage.ShardCID([]byte{byte(i), byte(i >> 8)}) }
 
-func TestCutAndVerify(t *testing.T) {
-	w := newWorld(t, 3)
-	a, b, c := w.order[0], w.order[1], w.order[2]
-	votes := []*datanet.Vote{
-		w.vote(1, a, A, 0), w.vote(2, a, A, 0), // a: accepted
-		w.vote(1, b, A, 0), w.vote(2, b, R, 0), w.vote(3, b, R, 0), // b: rejected
-		w.vote(1, c, A, 0),                     // c: pending
-		w.vote(3, a, R, 0), w.vote(3, a, A, 1), // a again: curator 3 changes its mind
-		w.vote(4, a, R, 0), // an outsider: not counted, not evidence
-	}
-	s, err := w.cut(votes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(s.Contributions) != 1 || !s.Contributions[0].Contribution.Equals(a) {
-		t.Fatalf("snapshot holds %v, want only %s", s.Contributions, a)
-	}
-	if len(s.Evidence) != 3 {
-		t.Fatalf("%d evidence votes, want the 3 counted on %s", len(s.Evidence), a)
-	}
-	for _, v := range s.Evidence {
-		if v.Curator == w.addr(3) && v.Seq != 1 {
-			t.Fatalf("evidence holds curator 3's superseded vote")
-		}
-	}
-	digest := a.Hash()[2:]
-	leaf := proofs.ContributionLeaf([32]byte(digest), w.contribs[a].Root)
-	if tree, _ := proofs.NewTree([]proofs.Hash{leaf}); tree.Root() != s.Root {
-		t.Fatalf("root %x, want %x", s.Root, tree.Root())
-	}
-	if err := VerifySnapshot(s, w.dn, w.contribs); err != nil {
-		t.Fatal(err)
-	}
-	// Any vote order cuts the same snapshot.
-	rev := make([]*datanet.Vote, len(votes))
-	for i, v := range votes {
-		rev[len(votes)-1-i] = v
-	}
-	s2, err := w.cut(rev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mustCID(t, s2) != mustCID(t, s) {
-		t.Fatal("reversed votes cut another snapshot")
-	}
-}
-
-func TestCutNothingAccepted(t *testing.T) {
-	w := newWorld(t, 1)
-	if _, err := w.cut([]*datanet.Vote{w.vote(1, w.order[0], A, 0)}); !errors.Is(err, datanet.ErrEmptySnapshot) {
-		t.Fatalf("Cut = %v, want ErrEmptySnapshot", err)
-	}
-}
-
-// TestVerifySnapshotRefuses: a snapshot that includes a contribution without
-// enough votes, or whose evidence was forged, is refused.
-func TestVerifySnapshotRefuses(t *testing.T) {
+// TestVerifyEntry checks an entry accepted by its evidence passes, and one
+// wrong in one way each is refused with ErrBadSnapshot naming it.
+func TestVerifyEntry(t *testing.T) {
 	w := newWorld(t, 2)
 	a, b := w.order[0], w.order[1]
-	good := []*datanet.Vote{w.vote(1, a, A, 0), w.vote(2, a, A, 0)}
-	resign := func(s *datanet.Snapshot) {
-		s.Signature = nil
-		if err := datanet.SignSnapshot(s, testChainID, w.signer(1)); err != nil {
-			t.Fatal(err)
-		}
+	s := w.snapshot()
+	good := func() *datanet.SnapshotEntry { return w.entry(a, w.vote(1, a, A, 0), w.vote(2, a, A, 0)) }
+	if err := VerifyEntry(w.dn, s, w.contribs[a], good()); err != nil {
+		t.Fatal(err)
 	}
+	if err := VerifyEntry(w.dn, s, w.contribs[a], w.entry(a, w.vote(1, a, A, 0), w.vote(2, a, R, 0), w.vote(3, a, A, 0))); err != nil {
+		t.Fatalf("accepted 2 to 1: %v", err)
+	}
+	other := *w.contribs[a]
+	other.Datanet = b
+	small := *w.dn
+	small.MaxContributionSize = 1
 	tests := []struct {
 		name   string
-		change func(s *datanet.Snapshot)
+		policy *datanet.Datanet
+		k      *datanet.Contribution
+		e      *datanet.SnapshotEntry
 	}{
-		{"contribution without enough votes", func(s *datanet.Snapshot) {
-			s.Contributions = append(s.Contributions, datanet.SnapshotEntry{Contribution: b, Root: w.contribs[b].Root})
-			datanet.SortEntries(s.Contributions)
-			s.Evidence = append(s.Evidence, w.vote(1, b, A, 0))
-			datanet.SortEvidence(s.Evidence)
-			s.Root, _ = datanet.SnapshotRoot(s.Contributions)
-			resign(s)
-		}},
-		{"evidence dropped", func(s *datanet.Snapshot) { s.Evidence = s.Evidence[:1]; resign(s) }},
-		{"forged evidence signature", func(s *datanet.Snapshot) {
-			v := *s.Evidence[0]
-			v.Signature = append([]byte(nil), v.Signature...)
-			v.Signature[5] ^= 1
-			s.Evidence[0] = &v
-			resign(s)
-		}},
-		{"evidence from a non-curator", func(s *datanet.Snapshot) {
-			s.Evidence = []*datanet.Vote{w.vote(1, a, A, 0), w.vote(4, a, A, 0)}
-			datanet.SortEvidence(s.Evidence)
-			resign(s)
-		}},
-		{"wrong contribution root", func(s *datanet.Snapshot) {
-			s.Contributions[0].Root[0] ^= 1
-			s.Root, _ = datanet.SnapshotRoot(s.Contributions)
-			resign(s)
-		}},
-		{"cutter signature", func(s *datanet.Snapshot) { s.Created++ }},
-		{"policy of another version", func(s *datanet.Snapshot) { s.Policy = b; resign(s) }},
+		{"not enough votes", w.dn, w.contribs[a], w.entry(a, w.vote(1, a, A, 0))},
+		{"rejected by its votes", w.dn, w.contribs[a], w.entry(a, w.vote(1, a, A, 0), w.vote(2, a, R, 0), w.vote(3, a, R, 0))},
+		{"a non-curator's vote", w.dn, w.contribs[a], w.entry(a, w.vote(1, a, A, 0), w.vote(2, a, A, 0), w.vote(4, a, A, 0))},
+		{"a vote of another datanet", w.dn, w.contribs[a], func() *datanet.SnapshotEntry {
+			e := good()
+			v := *e.Votes[0]
+			v.Datanet = b
+			e.Votes[0] = &v
+			return e
+		}()},
+		{"a vote on another chain", w.dn, w.contribs[a], func() *datanet.SnapshotEntry {
+			e := good()
+			v := *e.Votes[0]
+			v.ChainID++
+			e.Votes[0] = &v
+			return e
+		}()},
+		{"a wrong root", w.dn, w.contribs[a], func() *datanet.SnapshotEntry {
+			e := good()
+			e.Root[0] ^= 1
+			return e
+		}()},
+		{"a contribution of another datanet", w.dn, &other, good()},
+		{"not admitted by the policy", &small, w.contribs[a], good()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := w.cut(good)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.change(s)
-			if err := VerifySnapshot(s, w.dn, w.contribs); !errors.Is(err, ErrBadSnapshot) {
-				t.Fatalf("VerifySnapshot = %v, want ErrBadSnapshot", err)
+			err := VerifyEntry(tt.policy, s, tt.k, tt.e)
+			if !errors.Is(err, ErrBadSnapshot) || !strings.Contains(err.Error(), a.String()) {
+				t.Fatalf("VerifyEntry = %v, want ErrBadSnapshot naming %s", err, a)
 			}
 		})
 	}
-	t.Run("missing contribution", func(t *testing.T) {
-		s, err := w.cut(good)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := VerifySnapshot(s, w.dn, map[cid.Cid]*datanet.Contribution{}); !errors.Is(err, ErrBadSnapshot) {
-			t.Fatalf("VerifySnapshot = %v, want ErrBadSnapshot", err)
-		}
-	})
 }

@@ -52,12 +52,12 @@ func (n *Node) openIndexer() (*indexer, error) {
 // snapshotDocs lists the contributions of snapshot s and the text files among
 // them, to index.
 func (n *Node) snapshotDocs(ctx context.Context, s *datanet.Snapshot) ([]cid.Cid, []attribution.Doc, error) {
-	contributions := make([]cid.Cid, 0, len(s.Contributions))
+	contributions := make([]cid.Cid, 0, s.Count)
 	var docs []attribution.Doc
-	for _, e := range s.Contributions {
+	err := n.registry.SnapshotEntries(ctx, s, func(e *datanet.SnapshotEntry) error {
 		k, err := n.registry.Contribution(ctx, e.Contribution)
 		if err != nil {
-			return nil, nil, fmt.Errorf("contribution %s: %w", e.Contribution, err)
+			return fmt.Errorf("contribution %s: %w", e.Contribution, err)
 		}
 		contributions = append(contributions, e.Contribution)
 		for i, f := range k.Files {
@@ -79,8 +79,9 @@ func (n *Node) snapshotDocs(ctx context.Context, s *datanet.Snapshot) ([]cid.Cid
 				},
 			})
 		}
-	}
-	return contributions, docs, nil
+		return nil
+	})
+	return contributions, docs, err
 }
 
 // IndexResult is the answer of attribution_index.
@@ -108,7 +109,7 @@ func (n *Node) indexSnapshot(ctx context.Context, sc cid.Cid, progress func(done
 	if err != nil {
 		return nil, err
 	}
-	res := &IndexResult{Snapshot: sc.String(), Contributions: len(s.Contributions)}
+	res := &IndexResult{Snapshot: sc.String(), Contributions: int(s.Count)}
 	if n.net != nil {
 		fr, err := n.fetch(ctx, sc.String(), nil)
 		if err != nil {
@@ -155,7 +156,7 @@ func (n *Node) autoIndex(sc cid.Cid) {
 type modelInputs struct {
 	cid       cid.Cid
 	model     *datanet.ModelRecord
-	snapshots map[cid.Cid]*datanet.Snapshot
+	snapshots map[cid.Cid]*datanet.SnapshotProofs
 	// contributions are the contributions of the snapshots.
 	contributions map[cid.Cid]*datanet.Contribution
 	members       []attribution.Member
@@ -177,14 +178,16 @@ func (n *Node) loadModel(ctx context.Context, mc cid.Cid) (*modelInputs, error) 
 		return nil, fmt.Errorf("model %s: %w", mc, err)
 	}
 	contributions := map[cid.Cid]*datanet.Contribution{}
-	in := &modelInputs{cid: mc, model: m, snapshots: map[cid.Cid]*datanet.Snapshot{}, contributions: contributions, holder: map[cid.Cid]cid.Cid{}}
-	var ranked []curation.RankInput
+	in := &modelInputs{cid: mc, model: m, snapshots: map[cid.Cid]*datanet.SnapshotProofs{}, contributions: contributions, holder: map[cid.Cid]cid.Cid{}}
+	rank := map[cid.Cid]int64{}
 	for _, ms := range m.Snapshots {
 		s, err := n.registry.Snapshot(ctx, ms.Snapshot)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %s of model %s: %w", ms.Snapshot, mc, err)
 		}
-		in.snapshots[ms.Snapshot] = s
+		if in.snapshots[ms.Snapshot], err = n.registry.SnapshotTreeOf(ctx, s); err != nil {
+			return nil, fmt.Errorf("snapshot %s of model %s: %w", ms.Snapshot, mc, err)
+		}
 		obj, err := n.registry.Object(ctx, s.Policy)
 		if err != nil {
 			return nil, fmt.Errorf("policy %s of snapshot %s: %w", s.Policy, ms.Snapshot, err)
@@ -193,19 +196,28 @@ func (n *Node) loadModel(ctx context.Context, mc cid.Cid) (*modelInputs, error) 
 		if !ok {
 			return nil, fmt.Errorf("policy %s of snapshot %s: %w", s.Policy, ms.Snapshot, datanet.ErrWrongKind)
 		}
-		for _, e := range s.Contributions {
-			if _, seen := contributions[e.Contribution]; !seen {
-				if contributions[e.Contribution], err = n.registry.Contribution(ctx, e.Contribution); err != nil {
-					return nil, fmt.Errorf("contribution %s: %w", e.Contribution, err)
+		err = n.registry.SnapshotEntries(ctx, s, func(e *datanet.SnapshotEntry) error {
+			k, seen := contributions[e.Contribution]
+			if !seen {
+				var err error
+				if k, err = n.registry.Contribution(ctx, e.Contribution); err != nil {
+					return fmt.Errorf("contribution %s: %w", e.Contribution, err)
 				}
+				contributions[e.Contribution] = k
 				in.holder[e.Contribution] = ms.Snapshot
 			}
+			r, err := curation.Rank(d, s, k, e)
+			if err != nil {
+				return err
+			}
+			if old, seen := rank[e.Contribution]; !seen || r < old {
+				rank[e.Contribution] = r
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s of model %s: %w", ms.Snapshot, mc, err)
 		}
-		ranked = append(ranked, curation.RankInput{Snapshot: s, Policy: d, Contributions: contributions})
-	}
-	rank, err := curation.Ranks(ranked)
-	if err != nil {
-		return nil, err
 	}
 	for c, r := range rank {
 		in.members = append(in.members, attribution.Member{Contribution: c, Contributor: contributions[c].Contributor, Rank: uint64(r)})

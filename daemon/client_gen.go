@@ -250,7 +250,17 @@ func (c *API) SnapshotCut(ctx context.Context, id string) (*SnapshotView, error)
 	return callRPC[*SnapshotView](ctx, c.rpc, "snapshot_cut", id)
 }
 
-// SnapshotGet returns a snapshot in full: its contributions and evidence votes.
+// SnapshotEntries returns a page of a snapshot's entries, in the order of its
+// entry tree: each contribution with its root and the votes that accepted
+// it. It reads the tree from the snapshot's first leaf to the page.
+//
+// It calls snapshot_entries, which needs the read permission.
+func (c *API) SnapshotEntries(ctx context.Context, cArg string, page *PageArgs) (*EntriesPage, error) {
+	return callRPC[*EntriesPage](ctx, c.rpc, "snapshot_entries", cArg, page)
+}
+
+// SnapshotGet returns a snapshot object, fetching it if it is not held. Its
+// entries are read a page at a time with Entries.
 //
 // It calls snapshot_get, which needs the read permission.
 func (c *API) SnapshotGet(ctx context.Context, cArg string) (*datanet.Snapshot, error) {

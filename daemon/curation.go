@@ -457,22 +457,29 @@ type snapshotAPI struct {
 
 // SnapshotView summarises a snapshot.
 type SnapshotView struct {
-	CID           string    `json:"cid"`
-	Datanet       string    `json:"datanet"`
-	Version       uint64    `json:"version"`
-	Prev          string    `json:"prev,omitempty"`
-	Root          string    `json:"root"`
-	Contributions int       `json:"contributions"`
-	Votes         int       `json:"votes"`
-	Size          uint64    `json:"size,omitempty"`
-	Cutter        string    `json:"cutter"`
-	Created       time.Time `json:"created"`
+	CID           string `json:"cid"`
+	Datanet       string `json:"datanet"`
+	Version       uint64 `json:"version"`
+	Prev          string `json:"prev,omitempty"`
+	Root          string `json:"root"`
+	Contributions int    `json:"contributions"`
+	Votes         int    `json:"votes"`
+	// Entries is the CID of the root chunk of the snapshot's entry tree.
+	Entries string `json:"entries"`
+	// Size is the bytes of the contributions, given by a cut.
+	Size uint64 `json:"size,omitempty"`
+	// Reused and Written count the leaf chunks a cut took from the
+	// previous snapshot and wrote anew.
+	Reused  int       `json:"reused_chunks,omitempty"`
+	Written int       `json:"written_chunks,omitempty"`
+	Cutter  string    `json:"cutter"`
+	Created time.Time `json:"created"`
 }
 
 func snapshotView(c cid.Cid, s *datanet.Snapshot) SnapshotView {
 	v := SnapshotView{
 		CID: c.String(), Datanet: s.Datanet.String(), Version: s.Version, Root: hexutil.Encode(s.Root[:]),
-		Contributions: len(s.Contributions), Votes: len(s.Evidence), Cutter: s.Cutter.Hex(),
+		Contributions: int(s.Count), Votes: int(s.Votes), Entries: s.Entries.String(), Cutter: s.Cutter.Hex(),
 		Created: time.Unix(s.Created, 0).UTC(),
 	}
 	if s.Prev.Defined() {
@@ -492,39 +499,16 @@ func (a *snapshotAPI) Cut(ctx context.Context, id string) (*SnapshotView, error)
 	if err != nil {
 		return nil, err
 	}
-	st, err := a.n.registry.State(ctx, dn)
+	start := time.Now()
+	s, sc, stats, err := a.n.registry.CutSnapshot(ctx, dn, signer, a.n.opts.Now())
 	if err != nil {
 		return nil, err
 	}
-	in := curation.CutInput{
-		DatanetID: dn, Policy: st.Head.Datanet, PolicyCID: st.Head.CID,
-		Contributions: st.Contributions, Votes: st.Votes, Now: a.n.opts.Now(),
-	}
-	if n := len(st.Snapshots); n > 0 {
-		// The newest version held; of two cut at once, the lower CID.
-		latest := st.Snapshots[n-1]
-		for i := n - 1; i >= 0 && st.Snapshots[i].Snapshot.Version == latest.Snapshot.Version; i-- {
-			latest = st.Snapshots[i]
-		}
-		in.Prev, in.PrevCID = latest.Snapshot, latest.CID
-	}
-	s, err := curation.Cut(in)
-	if err != nil {
-		return nil, err
-	}
-	if err := datanet.SignSnapshot(s, st.Head.Datanet.ChainID, signer); err != nil {
-		return nil, err
-	}
-	ch, err := a.n.registry.Submit(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	a.n.log.Info("snapshot cut", "datanet", id, "version", s.Version, "cid", ch.CID.String(),
-		"contributions", len(s.Contributions))
-	v := snapshotView(ch.CID, s)
-	for _, e := range s.Contributions {
-		v.Size += st.Contributions[e.Contribution].Size
-	}
+	a.n.log.Info("snapshot cut", "datanet", id, "version", s.Version, "cid", sc.String(),
+		"contributions", s.Count, "reused_chunks", stats.Reused, "written_chunks", stats.Written,
+		"took", time.Since(start).Round(time.Millisecond))
+	v := snapshotView(sc, s)
+	v.Size, v.Reused, v.Written = stats.Size, stats.Reused, stats.Written
 	return &v, nil
 }
 
@@ -553,7 +537,8 @@ func (a *snapshotAPI) List(ctx context.Context, id string, page *PageArgs) ([]Sn
 	return out, nil
 }
 
-// Get returns a snapshot in full: its contributions and evidence votes.
+// Get returns a snapshot object, fetching it if it is not held. Its
+// entries are read a page at a time with Entries.
 func (a *snapshotAPI) Get(ctx context.Context, c string) (*datanet.Snapshot, error) {
 	sc, err := parseCID(c)
 	if err != nil {
@@ -562,8 +547,60 @@ func (a *snapshotAPI) Get(ctx context.Context, c string) (*datanet.Snapshot, err
 	if err := a.n.ensureObject(ctx, sc); err != nil {
 		return nil, err
 	}
+	return a.n.registry.Snapshot(ctx, sc)
+}
+
+// EntriesPage is a page of a snapshot's entries.
+type EntriesPage struct {
+	Snapshot string                  `json:"snapshot"`
+	Entries  []datanet.SnapshotEntry `json:"entries"`
+	// Next, when entries go on past this page, is the After of the next
+	// page (the contribution CID of this page's last entry).
+	Next string `json:"next,omitempty"`
+}
+
+// Entries returns a page of a snapshot's entries, in the order of its
+// entry tree: each contribution with its root and the votes that accepted
+// it. It reads the tree from the snapshot's first leaf to the page.
+func (a *snapshotAPI) Entries(ctx context.Context, c string, page *PageArgs) (*EntriesPage, error) {
+	sc, err := parseCID(c)
+	if err != nil {
+		return nil, err
+	}
+	after, limit, err := page.cursor()
+	if err != nil {
+		return nil, err
+	}
+	limit = datanet.PageLimit(limit)
+	if err := a.n.ensureObject(ctx, sc); err != nil {
+		return nil, err
+	}
 	s, err := a.n.registry.Snapshot(ctx, sc)
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	out := &EntriesPage{Snapshot: c, Entries: []datanet.SnapshotEntry{}}
+	errFull := errors.New("page full")
+	started := !after.Defined()
+	err = a.n.registry.SnapshotEntries(ctx, s, func(e *datanet.SnapshotEntry) error {
+		if !started {
+			started = e.Contribution.Equals(after)
+			return nil
+		}
+		if len(out.Entries) == limit {
+			out.Next = out.Entries[limit-1].Contribution.String()
+			return errFull
+		}
+		out.Entries = append(out.Entries, *e)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFull) {
+		return nil, err
+	}
+	if !started {
+		return nil, fmt.Errorf("%w: cursor %s is not an entry of snapshot %s", errBadRequest, after, sc)
+	}
+	return out, nil
 }
 
 // SnapshotVerdict is the answer of snapshot_verify.
@@ -600,17 +637,26 @@ func (a *snapshotAPI) Verify(ctx context.Context, c string) (*SnapshotVerdict, e
 	if err != nil {
 		return nil, err
 	}
-	out := &SnapshotVerdict{SnapshotView: snapshotView(sc, s), Policy: s.Policy.String(),
-		Checked: fmt.Sprintf("cutter and %d vote signatures, %d contributions against policy %s, Merkle root",
-			len(s.Evidence), len(s.Contributions), s.Policy)}
-	if _, err := a.n.registry.Check(ctx, cid.Undef, data); err != nil {
-		if datanet.CannotJudgeYet(err) {
-			return nil, err
+	out := &SnapshotVerdict{SnapshotView: snapshotView(sc, s), Policy: s.Policy.String()}
+	start := time.Now()
+	rep, err := a.n.registry.VerifySnapshot(ctx, s)
+	for round := 0; datanet.CannotJudgeYet(err) && a.n.net != nil && round < maxFetchDepth; round++ {
+		// Fetch what it needs (chunks, contributions), then again.
+		if ferr := a.n.fetchMissing(ctx, sc, datanet.MissingCIDs(err)); ferr != nil {
+			return nil, fmt.Errorf("%w; fetching: %w", err, ferr)
 		}
-		out.Problems = err.Error()
-		return out, nil
+		rep, err = a.n.registry.VerifySnapshot(ctx, s)
 	}
-	out.OK = true
+	out.Checked = fmt.Sprintf("cutter and %d vote signatures, %d chunks, %d contributions against policy %s, Merkle root (%s)",
+		rep.Signatures, rep.Leaves, rep.Entries, s.Policy, time.Since(start).Round(time.Millisecond))
+	switch {
+	case datanet.CannotJudgeYet(err):
+		return nil, err
+	case err != nil:
+		out.Problems = err.Error()
+	default:
+		out.OK = true
+	}
 	return out, nil
 }
 

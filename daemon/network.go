@@ -32,6 +32,9 @@ const JoinedFile = "joined.json"
 // decides nothing itself, it asks here.
 type netObjects struct {
 	r *datanet.Registry
+	// needs is told of an object that cannot be judged until objects it
+	// names are held (a snapshot's chunks, a vote's contribution).
+	needs func(data []byte, err error)
 }
 
 func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
@@ -43,6 +46,9 @@ func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.
 	case err == nil:
 		return ch.CID, ch.Datanet, p2p.Accept, nil
 	case datanet.CannotJudgeYet(err):
+		if o.needs != nil && len(datanet.MissingCIDs(err)) > 0 {
+			o.needs(data, err)
+		}
 		return cid.Undef, cid.Undef, p2p.Ignore, err
 	default:
 		return cid.Undef, cid.Undef, p2p.Reject, err
@@ -134,7 +140,7 @@ func (n *Node) startNetwork() error {
 	}
 	pcfg.AppScore = nw.appScore
 	pcfg.Logger = n.log.With("component", "p2p")
-	pn, err := p2p.New(pcfg, netObjects{r: n.registry})
+	pn, err := p2p.New(pcfg, netObjects{r: n.registry, needs: n.needDependencies})
 	if err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
@@ -301,28 +307,32 @@ func (n *Node) fetchObjectDepth(ctx context.Context, c cid.Cid, depth int) error
 	if err != nil {
 		return fmt.Errorf("fetch object %s: %w", c, err)
 	}
-	_, err = n.registry.Put(ctx, data)
-	if !datanet.CannotJudgeYet(err) || depth >= maxFetchDepth {
-		return err
-	}
-	// It needs objects this node lacks (its Datanet, the contributions of a
-	// snapshot, a previous version): fetch the ones it links, then retry.
-	obj, derr := datanet.Decode(data)
-	if derr != nil {
-		return err
-	}
-	for _, l := range obj.Links() {
-		if l.Prefix().Codec == cid.Raw {
-			continue
+	_, err = n.registry.PutFetched(ctx, c, data)
+	for round := 0; datanet.CannotJudgeYet(err) && depth < maxFetchDepth && round < maxFetchDepth; round++ {
+		// It needs objects this node lacks (its Datanet, a snapshot's
+		// chunks and contributions, a previous version): fetch what the
+		// check named (else what it links), then retry.
+		need := datanet.MissingCIDs(err)
+		if len(need) == 0 {
+			obj, derr := datanet.Decode(data)
+			if derr != nil {
+				return err
+			}
+			need = obj.Links()
 		}
-		if has, herr := n.registry.Has(ctx, l); herr != nil || has {
-			continue
+		for _, l := range need {
+			if l.Prefix().Codec == cid.Raw {
+				continue
+			}
+			if has, herr := n.registry.Has(ctx, l); herr != nil || has {
+				continue
+			}
+			if ferr := n.fetchObjectDepth(ctx, l, depth+1); ferr != nil {
+				return fmt.Errorf("fetch %s, which %s needs: %w", l, c, ferr)
+			}
 		}
-		if ferr := n.fetchObjectDepth(ctx, l, depth+1); ferr != nil {
-			return fmt.Errorf("fetch %s, which %s links: %w", l, c, ferr)
-		}
+		_, err = n.registry.PutFetched(ctx, c, data)
 	}
-	_, err = n.registry.Put(ctx, data)
 	return err
 }
 

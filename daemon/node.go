@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/connmgr"
 
 	"github.com/ethereum/go-ethereum/rpc"
@@ -82,6 +83,11 @@ type Node struct {
 	joinMu        sync.Mutex // serialises join/leave and the joined file
 	// storedCh carries stored objects to the post-store loop.
 	storedCh chan datanet.Stored
+	// depCh queues received objects that need others first; depPending
+	// (guarded by depMu) names those queued.
+	depCh      chan depJob
+	depMu      sync.Mutex
+	depPending map[cid.Cid]bool
 
 	ctx    context.Context // cancelled by Close; parent of background work
 	cancel context.CancelFunc
@@ -128,6 +134,7 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		auth:     auth,
 		metrics:  newMetrics(),
 		storedCh: make(chan datanet.Stored, storedQueue),
+		depCh:    make(chan depJob, depQueue),
 		ctx:      ctx,
 		cancel:   cancel,
 	}
@@ -138,6 +145,9 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.wg.Go(n.postStoreLoop)
+	for range depWorkers {
+		n.wg.Go(n.dependencyWorker)
+	}
 	if n.index, err = n.openIndexer(); err != nil {
 		n.Close()
 		return nil, err

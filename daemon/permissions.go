@@ -50,10 +50,11 @@ var methodPerms = map[string]Perm{
 	"curation_pending":    PermRead,
 	"curation_status":     PermRead,
 
-	"snapshot_cut":    PermSign,
-	"snapshot_list":   PermRead,
-	"snapshot_get":    PermRead,
-	"snapshot_verify": PermRead,
+	"snapshot_cut":     PermSign,
+	"snapshot_list":    PermRead,
+	"snapshot_get":     PermRead,
+	"snapshot_entries": PermRead,
+	"snapshot_verify":  PermRead,
 
 	"anchor_status": PermRead,
 	"anchor_flush":  PermWrite,

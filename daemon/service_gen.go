@@ -214,6 +214,10 @@ func (s *snapshotService) Cut(ctx context.Context, id string) (*SnapshotView, er
 	return serve(ctx, s.g, "snapshot_cut", func() (*SnapshotView, error) { return s.api.Cut(ctx, id) })
 }
 
+func (s *snapshotService) Entries(ctx context.Context, cArg string, page *PageArgs) (*EntriesPage, error) {
+	return serve(ctx, s.g, "snapshot_entries", func() (*EntriesPage, error) { return s.api.Entries(ctx, cArg, page) })
+}
+
 func (s *snapshotService) Get(ctx context.Context, cArg string) (*datanet.Snapshot, error) {
 	return serve(ctx, s.g, "snapshot_get", func() (*datanet.Snapshot, error) { return s.api.Get(ctx, cArg) })
 }

@@ -97,6 +97,8 @@ func Decode(data []byte) (Object, error) {
 		obj = new(Vote)
 	case KindSnapshot:
 		obj = new(Snapshot)
+	case KindSnapshotChunk:
+		obj = new(SnapshotChunk)
 	case KindModel:
 		obj = new(ModelRecord)
 	case KindAttribution:

@@ -117,6 +117,7 @@ func countKey(dn cid.Cid, counter byte) []byte {
 type contribRecord struct {
 	Datanet cid.Cid
 	Created int64
+	Root    [32]byte // the contribution's Merkle root
 	Size    uint64
 	Status  Status
 	Approve uint64
@@ -127,6 +128,7 @@ func (k contribRecord) encode() []byte {
 	b := binary.AppendUvarint(nil, uint64(len(k.Datanet.Bytes())))
 	b = append(b, k.Datanet.Bytes()...)
 	b = binary.BigEndian.AppendUint64(b, uint64(k.Created))
+	b = append(b, k.Root[:]...)
 	b = binary.AppendUvarint(b, k.Size)
 	b = append(b, byte(k.Status))
 	b = binary.AppendUvarint(b, k.Approve)
@@ -150,6 +152,10 @@ func decodeContribRecord(b []byte) (contribRecord, error) {
 		return k, bad
 	}
 	k.Created, b = int64(binary.BigEndian.Uint64(b)), b[8:]
+	if len(b) < 32 {
+		return k, bad
+	}
+	k.Root, b = [32]byte(b[:32]), b[32:]
 	if k.Size, w = binary.Uvarint(b); w <= 0 || len(b) == w {
 		return k, bad
 	}
@@ -250,7 +256,7 @@ func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.C
 		if head.Datanet.Admits(o) != nil {
 			st.Status = notAdmitted
 		}
-		rec := contribRecord{Datanet: o.Datanet, Created: o.Created, Size: o.Size, Status: st.Status}
+		rec := contribRecord{Datanet: o.Datanet, Created: o.Created, Root: o.Root, Size: o.Size, Status: st.Status}
 		return once(func(tx *storage.IndexTxn) error {
 			if err := tx.Set(ixKey(ixContrib, c.Bytes()), rec.encode()); err != nil {
 				return err
@@ -646,7 +652,7 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 						return err
 					}
 				}
-				rec := contribRecord{Datanet: dn, Created: d.k.Created, Size: d.k.Size, Status: d.st.Status, Approve: d.st.Approve, Reject: d.st.Reject}
+				rec := contribRecord{Datanet: dn, Created: d.k.Created, Root: d.k.Root, Size: d.k.Size, Status: d.st.Status, Approve: d.st.Approve, Reject: d.st.Reject}
 				if err := tx.Set(ixKey(ixContrib, d.c.Bytes()), rec.encode()); err != nil {
 					return err
 				}

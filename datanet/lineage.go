@@ -183,38 +183,19 @@ func (r *Registry) readHead(ctx context.Context, c cid.Cid, want string, v any, 
 	return nil
 }
 
-// snapshotIndex is what spans are checked against of a snapshot: its root
-// and the root of each of its contributions.
-type snapshotIndex struct {
-	root  [32]byte
-	roots map[cid.Cid][32]byte
-}
-
-// snapshotIndex reads a stored snapshot's root and contributions, without
-// decoding its evidence.
-func (r *Registry) snapshotIndex(ctx context.Context, c cid.Cid) (*snapshotIndex, error) {
+// snapshotRoot reads a stored snapshot's root.
+func (r *Registry) snapshotRoot(ctx context.Context, c cid.Cid) ([32]byte, error) {
 	var s struct {
-		Kind          string `cbor:"kind"`
-		Root          []byte `cbor:"root"`
-		Contributions []struct {
-			Contribution link   `cbor:"contribution"`
-			Root         []byte `cbor:"root"`
-		} `cbor:"contributions"`
+		Kind string `cbor:"kind"`
+		Root []byte `cbor:"root"`
 	}
 	if err := r.readHead(ctx, c, KindSnapshot, &s, &s.Kind); err != nil {
-		return nil, err
+		return [32]byte{}, err
 	}
 	if len(s.Root) != 32 {
-		return nil, fmt.Errorf("%w: snapshot %s: root of %d bytes", ErrMalformed, c, len(s.Root))
+		return [32]byte{}, fmt.Errorf("%w: snapshot %s: root of %d bytes", ErrMalformed, c, len(s.Root))
 	}
-	idx := &snapshotIndex{root: [32]byte(s.Root), roots: make(map[cid.Cid][32]byte, len(s.Contributions))}
-	for i, e := range s.Contributions {
-		if len(e.Root) != 32 {
-			return nil, fmt.Errorf("%w: snapshot %s: contributions[%d]: root of %d bytes", ErrMalformed, c, i, len(e.Root))
-		}
-		idx.roots[e.Contribution.c] = [32]byte(e.Root)
-	}
-	return idx, nil
+	return [32]byte(s.Root), nil
 }
 
 // checkAttribution checks an attribution record against its model, which
@@ -242,15 +223,15 @@ func (r *Registry) checkAttribution(ctx context.Context, topic cid.Cid, a *Attri
 	if a.ModelOwner != m.Owner {
 		return nil, fmt.Errorf("%w: model owner %s, the model's is %s", ErrBadAttributionLink, a.ModelOwner, m.Owner)
 	}
-	snapshots := map[cid.Cid]*snapshotIndex{}
-	contributors := map[cid.Cid]common.Address{}
+	snapshots := map[cid.Cid][32]byte{}
+	contributions := map[cid.Cid]contributionHeadFields{}
 	for i, s := range a.Spans {
 		if !m.HasSnapshot(s.Snapshot) {
 			return nil, fmt.Errorf("%w: spans[%d]: snapshot %s is not one of the model's", ErrBadAttributionLink, i, s.Snapshot)
 		}
-		idx, ok := snapshots[s.Snapshot]
+		root, ok := snapshots[s.Snapshot]
 		if !ok {
-			idx, err = r.snapshotIndex(ctx, s.Snapshot)
+			root, err = r.snapshotRoot(ctx, s.Snapshot)
 			switch {
 			case errors.Is(err, storage.ErrNotFound):
 				return nil, missingObject("snapshot", s.Snapshot)
@@ -259,39 +240,35 @@ func (r *Registry) checkAttribution(ctx context.Context, topic cid.Cid, a *Attri
 			case err != nil:
 				return nil, err
 			}
-			snapshots[s.Snapshot] = idx
+			snapshots[s.Snapshot] = root
 		}
-		if err := checkSpanProofs(idx, &s); err != nil {
-			return nil, fmt.Errorf("%w: spans[%d]: %w", ErrBadAttributionLink, i, err)
-		}
-		who, ok := contributors[s.Contribution]
+		k, ok := contributions[s.Contribution]
 		if !ok {
-			if who, err = r.contributorOf(ctx, s.Contribution); err != nil {
+			if k, err = r.contributionOf(ctx, s.Contribution); err != nil {
 				return nil, err
 			}
-			contributors[s.Contribution] = who
+			contributions[s.Contribution] = k
 		}
-		if who != s.Contributor {
-			return nil, fmt.Errorf("%w: spans[%d]: contribution %s is by %s, not %s", ErrBadAttributionLink, i, s.Contribution, who, s.Contributor)
+		if err := checkSpanProofs(root, [32]byte(k.Root), &s); err != nil {
+			return nil, fmt.Errorf("%w: spans[%d]: %w", ErrBadAttributionLink, i, err)
+		}
+		if k.Contributor != s.Contributor {
+			return nil, fmt.Errorf("%w: spans[%d]: contribution %s is by %s, not %s", ErrBadAttributionLink, i, s.Contribution, k.Contributor, s.Contributor)
 		}
 	}
 	return m, nil
 }
 
-// checkSpanProofs checks that a span's contribution is in its snapshot,
-// that its contribution proof leads from the contribution's leaf to the
-// snapshot's root, and that each shard's proof leads from the shard's leaf
-// to the contribution's root.
-func checkSpanProofs(snap *snapshotIndex, s *AttributedSpan) error {
-	root, ok := snap.roots[s.Contribution]
-	if !ok {
-		return fmt.Errorf("contribution %s is not in snapshot %s", s.Contribution, s.Snapshot)
-	}
+// checkSpanProofs checks that a span's contribution proof leads from the
+// contribution's leaf (its CID's digest and its root) to the snapshot's
+// root, which proves the contribution is in the snapshot, and that each
+// shard's proof leads from the shard's leaf to the contribution's root.
+func checkSpanProofs(snapRoot, root [32]byte, s *AttributedSpan) error {
 	digest, err := objectDigest(s.Contribution)
 	if err != nil {
 		return err
 	}
-	if !proofs.Verify(snap.root, proofs.ContributionLeaf(digest, root), proofHashes(s.ContributionProof)) {
+	if !proofs.Verify(snapRoot, proofs.ContributionLeaf(digest, root), proofHashes(s.ContributionProof)) {
 		return fmt.Errorf("contribution proof of %s does not lead to the root of snapshot %s", s.Contribution, s.Snapshot)
 	}
 	for j, sh := range s.Shards {
@@ -314,26 +291,34 @@ func proofHashes(hs []common.Hash) []proofs.Hash {
 	return out
 }
 
-// contributorOf reads a stored contribution's contributor without decoding
-// its file list.
-func (r *Registry) contributorOf(ctx context.Context, c cid.Cid) (common.Address, error) {
+// contributionHeadFields are the fields of a contribution a span is
+// checked against.
+type contributionHeadFields struct {
+	Contributor common.Address
+	Root        common.Hash
+}
+
+// contributionOf reads a stored contribution's contributor and root
+// without decoding its file list.
+func (r *Registry) contributionOf(ctx context.Context, c cid.Cid) (contributionHeadFields, error) {
 	var k struct {
 		Kind        string `cbor:"kind"`
 		Contributor []byte `cbor:"contributor"`
+		Root        []byte `cbor:"root"`
 	}
 	err := r.readHead(ctx, c, KindContribution, &k, &k.Kind)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return common.Address{}, missingObject("contribution", c)
+		return contributionHeadFields{}, missingObject("contribution", c)
 	case errors.Is(err, ErrWrongKind):
-		return common.Address{}, fmt.Errorf("%w: %w", ErrBadAttributionLink, err)
+		return contributionHeadFields{}, fmt.Errorf("%w: %w", ErrBadAttributionLink, err)
 	case err != nil:
-		return common.Address{}, err
+		return contributionHeadFields{}, err
 	}
-	if len(k.Contributor) != common.AddressLength {
-		return common.Address{}, fmt.Errorf("%w: contribution %s: contributor of %d bytes", ErrMalformed, c, len(k.Contributor))
+	if len(k.Contributor) != common.AddressLength || len(k.Root) != 32 {
+		return contributionHeadFields{}, fmt.Errorf("%w: contribution %s: contributor of %d bytes, root of %d", ErrMalformed, c, len(k.Contributor), len(k.Root))
 	}
-	return common.Address(k.Contributor), nil
+	return contributionHeadFields{Contributor: common.Address(k.Contributor), Root: common.Hash(k.Root)}, nil
 }
 
 // objectOf loads the stored object c as an O; another kind fails with

@@ -116,7 +116,11 @@ func (f *lineageFixture) span(t testing.TB, s, k cid.Cid, start, end uint32, off
 	}
 	var entries []proofs.Hash
 	at := -1
-	for i, e := range snap.Contributions {
+	var listed []SnapshotEntry
+	if err := f.r.SnapshotEntries(ctx, snap, func(e *SnapshotEntry) error { listed = append(listed, *e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range listed {
 		d, err := objectDigest(e.Contribution)
 		if err != nil {
 			t.Fatal(err)
@@ -296,11 +300,7 @@ func TestCheckModel(t *testing.T) {
 	// of its first snapshot.
 	f.r.rules = uncheckedSnapshots{f.r.rules}
 	ok := addText(t, f.r, other, "o.txt", "other", stateContributed)
-	os := &Snapshot{Datanet: other, Policy: other, Version: 1, Contributions: []SnapshotEntry{entryOf(t, f.r, ok)}, Created: stateClock.Unix()}
-	os.Root, _ = SnapshotRoot(os.Contributions)
-	if err := SignSnapshot(os, testChainID, contributorSigner(t)); err != nil {
-		t.Fatal(err)
-	}
+	os := datanetSnapshot(t, f.r, other, 1, cid.Undef, ok)
 	if _, err := f.r.Submit(ctx, os); err != nil {
 		t.Fatal(err)
 	}
@@ -677,7 +677,18 @@ func TestPutLineageFromNetwork(t *testing.T) {
 				t.Fatalf("record before its model: %v", err)
 			}
 		}
-		if _, err := dst.Put(ctx, data); err != nil {
+		_, err = dst.Put(ctx, data)
+		for _, m := range MissingCIDs(err) { // a snapshot's chunks, fetched by CID
+			chunk, gerr := f.r.Get(ctx, m)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if _, gerr := dst.PutFetched(ctx, m, chunk); gerr != nil {
+				t.Fatal(gerr)
+			}
+			_, err = dst.Put(ctx, data)
+		}
+		if err != nil {
 			t.Fatalf("put %s: %v", c, err)
 		}
 	}

@@ -103,6 +103,7 @@ type ContributionRef struct {
 	CID     cid.Cid
 	Datanet cid.Cid
 	Created int64
+	Root    [32]byte
 	Size    uint64
 	Status  Status
 	Approve uint64 // counted approving weight
@@ -128,7 +129,7 @@ func (r *Registry) ContributionRef(ctx context.Context, c cid.Cid) (Contribution
 }
 
 func refOf(c cid.Cid, rec contribRecord) ContributionRef {
-	return ContributionRef{CID: c, Datanet: rec.Datanet, Created: rec.Created, Size: rec.Size,
+	return ContributionRef{CID: c, Datanet: rec.Datanet, Created: rec.Created, Root: rec.Root, Size: rec.Size,
 		Status: rec.Status, Approve: rec.Approve, Reject: rec.Reject}
 }
 

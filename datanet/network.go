@@ -106,6 +106,8 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 			return nil, err
 		}
 		return &Checked{CID: c, Datanet: m.Snapshots[0].Datanet, Object: obj}, nil
+	case *SnapshotChunk:
+		return nil, fmt.Errorf("%w: a snapshot chunk arrived unasked", ErrFetchOnly)
 	case *RewardEpoch:
 		// Epochs belong to no Datanet, and their balances are the
 		// rewards package's to recheck: signature and field rules only.

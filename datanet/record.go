@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ipfs/go-cid"
@@ -42,9 +41,9 @@ type RecordInput struct {
 	Spans   []AttributedSpan
 	Weights []Share
 	Payouts []Payout
-	// Snapshots and Contributions hold, by CID, every snapshot and
-	// contribution the spans name.
-	Snapshots     map[cid.Cid]*Snapshot
+	// Snapshots and Contributions hold, by CID, the proofs of every
+	// snapshot and every contribution the spans name.
+	Snapshots     map[cid.Cid]*SnapshotProofs
 	Contributions map[cid.Cid]*Contribution
 	Attester      common.Address
 	Created       int64
@@ -77,7 +76,6 @@ func BuildAttributionRecord(in RecordInput) (*AttributionRecord, error) {
 		Created:    in.Created,
 	}
 	trees := map[cid.Cid]*contributionTree{}
-	snapTrees := map[cid.Cid]*proofs.Tree{}
 	for _, sp := range in.Spans {
 		t, ok := trees[sp.Contribution]
 		if !ok {
@@ -95,8 +93,12 @@ func BuildAttributionRecord(in RecordInput) (*AttributionRecord, error) {
 		if sp.Shards, err = t.spanShards(sp.File, sp.Offset, sp.Length); err != nil {
 			return nil, fmt.Errorf("span at %d of the output: %w", sp.Start, err)
 		}
-		if sp.ContributionProof, err = snapshotProof(in.Snapshots[sp.Snapshot], sp.Snapshot, sp.Contribution, snapTrees); err != nil {
-			return nil, fmt.Errorf("span at %d of the output: %w", sp.Start, err)
+		sproofs := in.Snapshots[sp.Snapshot]
+		if sproofs == nil {
+			return nil, fmt.Errorf("span at %d of the output: snapshot %s not given", sp.Start, sp.Snapshot)
+		}
+		if sp.ContributionProof, err = sproofs.Proof(sp.Contribution); err != nil {
+			return nil, fmt.Errorf("span at %d of the output: snapshot %s: %w", sp.Start, sp.Snapshot, err)
 		}
 		r.Spans = append(r.Spans, sp)
 	}
@@ -151,31 +153,6 @@ func (t *contributionTree) spanShards(file uint32, offset, length uint64) ([]Spa
 		})
 	}
 	return out, nil
-}
-
-// snapshotProof proves contribution c's entry in the root of snapshot s
-// (CID sc), building the snapshot's tree once into trees.
-func snapshotProof(s *Snapshot, sc, c cid.Cid, trees map[cid.Cid]*proofs.Tree) ([]common.Hash, error) {
-	if s == nil {
-		return nil, fmt.Errorf("snapshot %s not given", sc)
-	}
-	at := slices.IndexFunc(s.Contributions, func(e SnapshotEntry) bool { return e.Contribution.Equals(c) })
-	if at < 0 {
-		return nil, fmt.Errorf("contribution %s is not in snapshot %s", c, sc)
-	}
-	tree, ok := trees[sc]
-	if !ok {
-		var err error
-		if tree, err = SnapshotTree(s.Contributions); err != nil {
-			return nil, err
-		}
-		trees[sc] = tree
-	}
-	proof, err := tree.Proof(at)
-	if err != nil {
-		return nil, err
-	}
-	return commonHashes(proof), nil
 }
 
 func commonHashes(p []proofs.Hash) []common.Hash {

@@ -25,14 +25,14 @@ func (f *lineageFixture) recordInput(t *testing.T, want *AttributionRecord) Reco
 		Model: want.Model, ModelRecord: f.m, Output: []byte(output), Params: want.Params,
 		TokensIn: want.TokensIn, TokensOut: want.TokensOut, Rewards: want.Rewards,
 		Weights: want.Weights, Payouts: want.Payouts,
-		Snapshots: map[cid.Cid]*Snapshot{}, Contributions: map[cid.Cid]*Contribution{},
+		Snapshots: map[cid.Cid]*SnapshotProofs{}, Contributions: map[cid.Cid]*Contribution{},
 		Attester: want.Attester, Created: want.Created,
 	}
 	for _, sp := range want.Spans {
 		sp.Shards, sp.ContributionProof = nil, nil
 		in.Spans = append(in.Spans, sp)
 		var err error
-		if in.Snapshots[sp.Snapshot], err = f.r.Snapshot(ctx, sp.Snapshot); err != nil {
+		if in.Snapshots[sp.Snapshot], err = f.r.SnapshotTreeOf(ctx, mustSnapshot(t, f, sp.Snapshot)); err != nil {
 			t.Fatal(err)
 		}
 		if in.Contributions[sp.Contribution], err = f.r.Contribution(ctx, sp.Contribution); err != nil {
@@ -67,7 +67,7 @@ func TestBuildAttributionRecord(t *testing.T) {
 		{"no model", func(in *RecordInput) { in.ModelRecord = nil }, ErrInvalid, "without a model"},
 		{"contribution missing", func(in *RecordInput) { clear(in.Contributions) }, nil, "not given"},
 		{"snapshot missing", func(in *RecordInput) { clear(in.Snapshots) }, nil, "not given"},
-		{"not in the snapshot", func(in *RecordInput) { in.Spans[0].Snapshot = f.s2; in.Snapshots[f.s2] = mustSnapshot(t, f, f.s2) }, nil, "is not in snapshot"},
+		{"not in the snapshot", func(in *RecordInput) { in.Spans[0].Snapshot = f.s2; in.Snapshots[f.s2] = mustProofs(t, f, f.s2) }, nil, "is not in the snapshot"},
 		{"outside the file", func(in *RecordInput) { in.Spans[1].Offset = 2990 }, nil, "outside file"},
 		{"no such file", func(in *RecordInput) { in.Spans[1].File = 3 }, nil, "file 3 of a contribution of 1 files"},
 		{"corrupt contribution", func(in *RecordInput) {
@@ -86,6 +86,15 @@ func TestBuildAttributionRecord(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustProofs(t *testing.T, f *lineageFixture, c cid.Cid) *SnapshotProofs {
+	t.Helper()
+	p, err := f.r.SnapshotTreeOf(context.Background(), mustSnapshot(t, f, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func mustSnapshot(t *testing.T, f *lineageFixture, c cid.Cid) *Snapshot {

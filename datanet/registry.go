@@ -54,9 +54,12 @@ type Rules interface {
 	// window. It fails with an error wrapping ErrNotCurator or
 	// ErrOutsideWindow.
 	AdmitVote(d *Datanet, created int64, v *Vote) error
-	// VerifySnapshot rechecks a snapshot's evidence against the policy
-	// version it names and its contributions.
-	VerifySnapshot(s *Snapshot, policy *Datanet, contributions map[cid.Cid]*Contribution) error
+	// VerifyEntry checks that the evidence of entry e of snapshot s
+	// accepts its contribution k under the Datanet version policy at the
+	// cut, and that k is of s's Datanet, has e's root and is admitted by
+	// policy. Signatures are the caller's to check. It fails with an error
+	// wrapping ErrBadSnapshot.
+	VerifyEntry(policy *Datanet, s *Snapshot, k *Contribution, e *SnapshotEntry) error
 	// Tally decides contribution (created at created, Unix seconds) under
 	// the Datanet version d from votes as of now: its status, the counted
 	// weights and the counted votes. Votes may be repeated, superseded or

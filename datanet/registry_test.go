@@ -54,7 +54,7 @@ func newRegistryOn(t testing.TB, store *storage.Store) *Registry {
 // links.
 type uncheckedSnapshots struct{ Rules }
 
-func (uncheckedSnapshots) VerifySnapshot(*Snapshot, *Datanet, map[cid.Cid]*Contribution) error {
+func (uncheckedSnapshots) VerifyEntry(*Datanet, *Snapshot, *Contribution, *SnapshotEntry) error {
 	return nil
 }
 

@@ -138,26 +138,38 @@ func (r *Registry) Resolve(ctx context.Context, p string) (*Resolved, error) {
 // version, one directory per contribution; "CID[/path]" is a path of one
 // of its contributions.
 func (r *Registry) resolveSnapshot(ctx context.Context, res *Resolved, s *Snapshot) (*Resolved, error) {
+	errFound := errors.New("found")
 	if res.Path != "" {
 		head, rest, _ := strings.Cut(res.Path, "/")
-		for _, e := range s.Contributions {
+		err := r.SnapshotEntries(ctx, s, func(e *SnapshotEntry) error {
 			if e.Contribution.String() == head {
-				return r.Resolve(ctx, e.Contribution.String()+"/"+rest)
+				return errFound
 			}
+			return nil
+		})
+		if errors.Is(err, errFound) {
+			return r.Resolve(ctx, head+"/"+rest)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s: %w", res.CID, err)
 		}
 		return nil, fmt.Errorf("%w: snapshot %s has no contribution %q", ErrNoSuchPath, res.CID, head)
 	}
 	res.Kind = ResolvedDirectory
-	for _, e := range s.Contributions {
+	err := r.SnapshotEntries(ctx, s, func(e *SnapshotEntry) error {
 		part, err := r.Resolve(ctx, e.Contribution.String())
 		if err != nil {
-			return nil, fmt.Errorf("contribution %s of snapshot %s: %w", e.Contribution, res.CID, err)
+			return fmt.Errorf("contribution %s of snapshot %s: %w", e.Contribution, res.CID, err)
 		}
 		res.Parts = append(res.Parts, part)
 		for _, f := range part.Files {
 			f.Path = e.Contribution.String() + "/" + f.Path
 			res.Files = append(res.Files, f)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -1,12 +1,8 @@
 package datanet
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -28,20 +24,24 @@ var ErrEmptySnapshot = errors.New("datanet: no accepted contribution to snapshot
 
 // Snapshot is a version of a Datanet: the contributions accepted at a cut,
 // with the votes that accepted them as evidence, so anyone holding the
-// snapshot, its policy version and its contributions can recheck every
-// inclusion (the curation package does). Trainers fetch a snapshot by its
-// CID. Anyone may cut one; the cutter signs it.
+// snapshot, its entry tree, its policy version and its contributions can
+// recheck every inclusion. Trainers fetch a snapshot by its CID. Anyone may
+// cut one; the cutter signs it.
+//
+// The object stays small whatever the Datanet's size: it commits to its
+// entries by Root (their Merkle root, what span proofs check) and by
+// Entries, the CID of the root of a tree of SnapshotChunk objects holding
+// the entries and their evidence votes, each chunk well under the gossip
+// limit, fetched and checked by CID like content.
 //
 // Its EIP-712 type is
 //
 //	Snapshot(string datanet,string policy,uint64 version,string prev,
-//	         bytes32 root,uint32 contributionCount,bytes32 contributions,
-//	         uint32 voteCount,bytes32 evidence,address cutter,uint64 created)
+//	         bytes32 root,uint64 contributionCount,uint64 voteCount,
+//	         string entries,address cutter,uint64 created)
 //
-// where datanet, policy and prev are CIDs in base32 ("" for no prev),
-// contributions is the keccak256 of the DAG-CBOR encoding of the
-// "contributions" value of the object's encoding, and evidence that of the
-// "evidence" value.
+// where datanet, policy, prev and entries are CIDs in base32 ("" for no
+// prev).
 type Snapshot struct {
 	Datanet cid.Cid `cbor:"datanet" json:"datanet"` // the Datanet ID
 	// Policy is the CID of the Datanet version whose policy decided: the
@@ -51,18 +51,16 @@ type Snapshot struct {
 	// Version + 1 after that.
 	Version uint64  `cbor:"version" json:"version"`
 	Prev    cid.Cid `cbor:"prev,nullable" json:"prev"` // the previous snapshot, cid.Undef for version 1
-	// Contributions are the accepted contributions, sorted by the bytes of
-	// their CIDs, unique, at least one.
-	Contributions []SnapshotEntry `cbor:"contributions" json:"contributions"`
-	// Root is the Merkle root over Contributions (see SnapshotRoot).
+	// Root is the Merkle root over the entries (see SnapshotRoot), in
+	// any order: the tree sorts its leaves.
 	Root [32]byte `cbor:"root" json:"root"`
-	// Evidence holds, for each accepted contribution, the votes that
-	// counted in its tally (the latest vote of each curator who voted),
-	// sorted by contribution CID bytes, then curator address; one vote
-	// per (contribution, curator). Every vote is about a contribution in
-	// Contributions.
-	Evidence []*Vote        `cbor:"evidence" json:"evidence"`
-	Cutter   common.Address `cbor:"cutter" json:"cutter"`
+	// Count is the number of entries (contributions), at least one, and
+	// Votes the number of evidence votes in them.
+	Count uint64 `cbor:"count" json:"count"`
+	Votes uint64 `cbor:"votes" json:"votes"`
+	// Entries is the root chunk of the entry tree.
+	Entries cid.Cid        `cbor:"entries" json:"entries"`
+	Cutter  common.Address `cbor:"cutter" json:"cutter"`
 	// ChainID is the Datanet's ChainID. Not 0 once signed.
 	ChainID uint64 `cbor:"chain_id" json:"chain_id"`
 	// Created is the time of the cut in unix seconds: the tally's "now".
@@ -70,14 +68,16 @@ type Snapshot struct {
 	Signature []byte `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
-// SnapshotEntry is one contribution of a Snapshot: its CID and its Merkle
-// root over its shards.
+// SnapshotEntry is one contribution of a Snapshot: its CID, its Merkle root
+// over its shards, and the votes that counted in its tally (the latest vote
+// of each curator who voted), sorted by curator address, one per curator.
 type SnapshotEntry struct {
 	Contribution cid.Cid     `cbor:"contribution" json:"contribution"`
 	Root         common.Hash `cbor:"root" json:"root"`
+	Votes        []*Vote     `cbor:"votes" json:"votes"`
 }
 
-// MarshalJSON returns {"contribution": CID string, "root": 0x-hex}.
+// MarshalJSON returns {"contribution": CID string, "root": 0x-hex, "votes": [...]}.
 func (e SnapshotEntry) MarshalJSON() ([]byte, error) { return marshalJSON(&e) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -92,10 +92,10 @@ func (s *Snapshot) Kind() string { return KindSnapshot }
 func (s *Snapshot) Signer() common.Address { return s.Cutter }
 
 // Links returns the Datanet ID, the policy version (if it is not the ID),
-// the previous snapshot (if any) and every contribution, so pinning a
-// snapshot keeps its whole version.
+// the previous snapshot (if any) and the entry tree, so pinning a snapshot
+// keeps its whole version (the tree links the contributions).
 func (s *Snapshot) Links() []cid.Cid {
-	links := make([]cid.Cid, 0, 3+len(s.Contributions))
+	links := make([]cid.Cid, 0, 4)
 	links = append(links, s.Datanet)
 	if s.Policy.Defined() && !s.Policy.Equals(s.Datanet) {
 		links = append(links, s.Policy)
@@ -103,8 +103,8 @@ func (s *Snapshot) Links() []cid.Cid {
 	if s.Prev.Defined() {
 		links = append(links, s.Prev)
 	}
-	for _, e := range s.Contributions {
-		links = append(links, e.Contribution)
+	if s.Entries.Defined() {
+		links = append(links, s.Entries)
 	}
 	return links
 }
@@ -118,8 +118,8 @@ func (s *Snapshot) Encode() ([]byte, error) { return encode(s) }
 func (s *Snapshot) CID() (cid.Cid, error) { return objectCID(s) }
 
 // Verify checks that s.Signature is the cutter's EIP-712 signature of s
-// under s.ChainID. It doesn't verify the evidence votes; the curation
-// package does.
+// under s.ChainID. It doesn't verify the entries and their evidence; the
+// registry does (Registry.VerifySnapshot).
 func (s *Snapshot) Verify() error { return verifyObject(s, s.Signature) }
 
 // DecodeSnapshot decodes a Snapshot as Decode does; other kinds fail with
@@ -193,10 +193,10 @@ func objectDigest(c cid.Cid) ([32]byte, error) {
 	return storage.Digest(c)
 }
 
-// Validate checks the field rules of a Snapshot: links well formed,
-// contributions sorted and unique, Root their Merkle root, evidence votes
-// valid, of this Datanet and chain, about listed contributions, sorted and
-// one per (contribution, curator).
+// Validate checks the field rules of a Snapshot: links well formed, a
+// version that follows its prev, at least one entry, and a cutter. The
+// entries are checked against Root, Count and Votes when the tree is read
+// (Registry.VerifySnapshot).
 func (s *Snapshot) Validate() error {
 	if err := s.validate(); err != nil {
 		return fmt.Errorf("%w: snapshot: %w", ErrInvalid, err)
@@ -211,6 +211,9 @@ func (s *Snapshot) validate() error {
 	if err := checkObjectLink(s.Policy); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
+	if err := checkObjectLink(s.Entries); err != nil {
+		return fmt.Errorf("entries: %w", err)
+	}
 	switch {
 	case s.Version == 0:
 		return errors.New("version 0; the first is 1")
@@ -223,78 +226,23 @@ func (s *Snapshot) validate() error {
 			return fmt.Errorf("prev: %w", err)
 		}
 	}
-	if uint64(len(s.Contributions)) > math.MaxUint32 || uint64(len(s.Evidence)) > math.MaxUint32 {
-		return errors.New("too many entries")
-	}
-	for i, e := range s.Contributions {
-		if i > 0 && strings.Compare(s.Contributions[i-1].Contribution.KeyString(), e.Contribution.KeyString()) >= 0 {
-			return fmt.Errorf("contributions[%d] %s: contributions must be sorted by CID bytes and unique", i, e.Contribution)
-		}
-	}
-	root, err := SnapshotRoot(s.Contributions)
-	if err != nil {
-		return err
-	}
-	if root != s.Root {
-		return fmt.Errorf("root %x is not the Merkle root %x of the contributions", s.Root, root)
-	}
-	listed := make(map[cid.Cid]struct{}, len(s.Contributions))
-	for _, e := range s.Contributions {
-		listed[e.Contribution] = struct{}{}
-	}
-	for i, v := range s.Evidence {
-		if v == nil {
-			return fmt.Errorf("evidence[%d] is missing", i)
-		}
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("evidence[%d]: %w", i, err)
-		}
-		switch {
-		case !v.Datanet.Equals(s.Datanet):
-			return fmt.Errorf("evidence[%d] is a vote in datanet %s", i, v.Datanet)
-		case v.ChainID != s.ChainID:
-			return fmt.Errorf("evidence[%d] is signed under chain ID %d, the snapshot under %d", i, v.ChainID, s.ChainID)
-		case len(v.Signature) == 0:
-			return fmt.Errorf("evidence[%d] is not signed", i)
-		}
-		if _, ok := listed[v.Contribution]; !ok {
-			return fmt.Errorf("evidence[%d] is about %s, which the snapshot does not include", i, v.Contribution)
-		}
-		if i > 0 && compareEvidence(s.Evidence[i-1], v) >= 0 {
-			return fmt.Errorf("evidence[%d]: votes must be sorted by contribution and curator, one per curator", i)
-		}
-	}
-	if s.Cutter == (common.Address{}) {
+	switch {
+	case s.Count == 0:
+		return ErrEmptySnapshot
+	case s.Count > MaxSnapshotEntries:
+		return fmt.Errorf("%d entries, at most %d", s.Count, uint64(MaxSnapshotEntries))
+	case s.Votes < s.Count:
+		return fmt.Errorf("%d evidence votes for %d entries: each needs one at least", s.Votes, s.Count)
+	case s.Votes > s.Count*MaxEntryVotes:
+		return fmt.Errorf("%d evidence votes for %d entries, at most %d each", s.Votes, s.Count, MaxEntryVotes)
+	case s.Cutter == (common.Address{}):
 		return errors.New("cutter is the zero address")
-	}
-	if s.ChainID == 0 && len(s.Signature) > 0 {
+	case s.ChainID == 0 && len(s.Signature) > 0:
 		return errors.New("signed with chain ID 0")
-	}
-	if s.Created <= 0 {
+	case s.Created <= 0:
 		return fmt.Errorf("created %d is not a positive unix time", s.Created)
 	}
 	return checkSignatureLen(s.Signature)
-}
-
-// compareEvidence orders evidence votes by contribution CID bytes, then
-// curator address.
-func compareEvidence(a, b *Vote) int {
-	if c := strings.Compare(a.Contribution.KeyString(), b.Contribution.KeyString()); c != 0 {
-		return c
-	}
-	return bytes.Compare(a.Curator[:], b.Curator[:])
-}
-
-// SortEvidence sorts votes in the order Snapshot.Evidence takes.
-func SortEvidence(votes []*Vote) {
-	slices.SortFunc(votes, compareEvidence)
-}
-
-// SortEntries sorts entries in the order Snapshot.Contributions takes.
-func SortEntries(entries []SnapshotEntry) {
-	slices.SortFunc(entries, func(a, b SnapshotEntry) int {
-		return strings.Compare(a.Contribution.KeyString(), b.Contribution.KeyString())
-	})
 }
 
 func snapshotEIP712Type() []apitypes.Type {
@@ -304,25 +252,20 @@ func snapshotEIP712Type() []apitypes.Type {
 		{Name: "version", Type: "uint64"},
 		{Name: "prev", Type: "string"},
 		{Name: "root", Type: "bytes32"},
-		{Name: "contributionCount", Type: "uint32"},
-		{Name: "contributions", Type: "bytes32"},
-		{Name: "voteCount", Type: "uint32"},
-		{Name: "evidence", Type: "bytes32"},
+		{Name: "contributionCount", Type: "uint64"},
+		{Name: "voteCount", Type: "uint64"},
+		{Name: "entries", Type: "string"},
 		{Name: "cutter", Type: "address"},
 		{Name: "created", Type: "uint64"},
 	}
 }
 
 func (s *Snapshot) typedMessage() (string, apitypes.TypedDataMessage, error) {
-	if !s.Datanet.Defined() || !s.Policy.Defined() {
-		return "", nil, errors.New("datanet or policy is undefined")
+	if !s.Datanet.Defined() || !s.Policy.Defined() || !s.Entries.Defined() {
+		return "", nil, errors.New("datanet, policy or entries is undefined")
 	}
 	if s.Created < 0 {
 		return "", nil, fmt.Errorf("negative created %d", s.Created)
-	}
-	hashes, err := keccakOfValues(&s.Contributions, &s.Evidence)
-	if err != nil {
-		return "", nil, err
 	}
 	prev := ""
 	if s.Prev.Defined() {
@@ -334,10 +277,9 @@ func (s *Snapshot) typedMessage() (string, apitypes.TypedDataMessage, error) {
 		"version":           decimal(s.Version),
 		"prev":              prev,
 		"root":              hexutil.Encode(s.Root[:]),
-		"contributionCount": decimal(uint64(len(s.Contributions))),
-		"contributions":     hashes[0],
-		"voteCount":         decimal(uint64(len(s.Evidence))),
-		"evidence":          hashes[1],
+		"contributionCount": decimal(s.Count),
+		"voteCount":         decimal(s.Votes),
+		"entries":           s.Entries.String(),
 		"cutter":            s.Cutter.Hex(),
 		"created":           decimal(uint64(s.Created)),
 	}, nil

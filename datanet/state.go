@@ -38,6 +38,11 @@ var (
 	// ErrBadSnapshotLink means a snapshot names a policy version or a
 	// previous snapshot that is not of its Datanet, or a wrong version.
 	ErrBadSnapshotLink = errors.New("datanet: snapshot does not follow its datanet")
+	// ErrBadSnapshot means a snapshot's entries or evidence do not prove
+	// it: a chunk that does not hold what its parent says, a duplicate
+	// entry, a root or count that is not the entries', an entry its
+	// evidence does not accept.
+	ErrBadSnapshot = errors.New("datanet: snapshot not proven by its entries")
 )
 
 // MaxClockSkew is how far in the future a vote may be dated and still be
@@ -586,9 +591,11 @@ func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributi
 	return &k, nil
 }
 
-// checkSnapshot checks that a snapshot's policy version, previous snapshot
-// and contributions are held and belong to its Datanet, then has the
-// verifier recheck its evidence.
+// checkSnapshot checks that a snapshot's policy version and previous
+// snapshot are held and belong to its Datanet, then verifies its entries
+// (verifySnapshot), trusting the signatures of evidence votes this node
+// holds (they were checked when stored) and the leaves it shares with the
+// previous snapshot under the same policy (they were checked with it).
 func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 	head, err := r.Head(ctx, s.Datanet)
 	if err != nil {
@@ -597,48 +604,48 @@ func (r *Registry) checkSnapshot(ctx context.Context, s *Snapshot) error {
 	if s.ChainID != head.Datanet.ChainID {
 		return fmt.Errorf("%w: snapshot signed under chain ID %d, the datanet's is %d", ErrNotAdmitted, s.ChainID, head.Datanet.ChainID)
 	}
-	policy, err := r.datanetObject(ctx, s.Policy)
-	if missing(err) {
-		return missingObject("policy version", s.Policy)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: policy: %w", ErrBadSnapshotLink, err)
-	}
-	id, err := r.datanetID(ctx, s.Policy, policy)
+	policy, prev, err := r.snapshotLinks(ctx, s)
 	if err != nil {
 		return err
 	}
+	_, err = r.verifySnapshot(ctx, s, policy, prev, false)
+	return err
+}
+
+// snapshotLinks returns the policy version a snapshot names and its
+// previous snapshot (nil for version 1), checking they are held and of its
+// Datanet.
+func (r *Registry) snapshotLinks(ctx context.Context, s *Snapshot) (*Datanet, *Snapshot, error) {
+	policy, err := r.datanetObject(ctx, s.Policy)
+	if missing(err) {
+		return nil, nil, missingObject("policy version", s.Policy)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: policy: %w", ErrBadSnapshotLink, err)
+	}
+	id, err := r.datanetID(ctx, s.Policy, policy)
+	if err != nil {
+		return nil, nil, err
+	}
 	if !id.Equals(s.Datanet) {
-		return fmt.Errorf("%w: policy %s is a version of datanet %s", ErrBadSnapshotLink, s.Policy, id)
+		return nil, nil, fmt.Errorf("%w: policy %s is a version of datanet %s", ErrBadSnapshotLink, s.Policy, id)
 	}
-	if s.Prev.Defined() {
-		prev, err := r.Snapshot(ctx, s.Prev)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			return missingObject("previous snapshot", s.Prev)
-		case err != nil:
-			return fmt.Errorf("%w: prev: %w", ErrBadSnapshotLink, err)
-		case !prev.Datanet.Equals(s.Datanet) || prev.Version+1 != s.Version:
-			return fmt.Errorf("%w: version %d follows version %d of datanet %s", ErrBadSnapshotLink, s.Version, prev.Version, prev.Datanet)
-		}
+	if policy.ChainID != s.ChainID {
+		return nil, nil, fmt.Errorf("%w: signed under chain ID %d, the policy's is %d", ErrBadSnapshotLink, s.ChainID, policy.ChainID)
 	}
-	contribs := make(map[cid.Cid]*Contribution, len(s.Contributions))
-	missingContribs := &MissingError{What: "contribution"}
-	for _, e := range s.Contributions {
-		k, err := r.Contribution(ctx, e.Contribution)
-		if errors.Is(err, storage.ErrNotFound) {
-			missingContribs.CIDs = append(missingContribs.CIDs, e.Contribution)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		contribs[e.Contribution] = k
+	if !s.Prev.Defined() {
+		return policy, nil, nil
 	}
-	if len(missingContribs.CIDs) > 0 {
-		return missingContribs
+	prev, err := r.Snapshot(ctx, s.Prev)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, nil, missingObject("previous snapshot", s.Prev)
+	case err != nil:
+		return nil, nil, fmt.Errorf("%w: prev: %w", ErrBadSnapshotLink, err)
+	case !prev.Datanet.Equals(s.Datanet) || prev.Version+1 != s.Version:
+		return nil, nil, fmt.Errorf("%w: version %d follows version %d of datanet %s", ErrBadSnapshotLink, s.Version, prev.Version, prev.Datanet)
 	}
-	return r.rules.VerifySnapshot(s, policy, contribs)
+	return policy, prev, nil
 }
 
 // forgetHeads drops the cached heads after a new version is stored.

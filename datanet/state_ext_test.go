@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,30 +155,61 @@ func (f *snapFixture) vote(t testing.TB, id, k cid.Cid, s datanet.Signer, d data
 	return v
 }
 
-// cut cuts an unsigned snapshot of the Datanet id from the registry's
-// state at the node's clock, after prev (nil for the first).
-func (f *snapFixture) cut(t testing.TB, id cid.Cid, prev *datanet.SnapshotRef) *datanet.Snapshot {
+// cut cuts, signs (by signer) and stores a snapshot of the Datanet id at
+// the node's clock.
+func (f *snapFixture) cut(t testing.TB, id cid.Cid, signer datanet.Signer) (*datanet.Snapshot, cid.Cid) {
 	t.Helper()
-	st, err := f.r.State(context.Background(), id)
+	s, c, _, err := f.r.CutSnapshot(context.Background(), id, signer, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := curation.CutInput{
-		DatanetID:     id,
-		Policy:        st.Head.Datanet,
-		PolicyCID:     st.Head.CID,
-		Contributions: st.Contributions,
-		Votes:         st.Votes,
-		Now:           f.now,
-	}
-	if prev != nil {
-		in.Prev, in.PrevCID = prev.Snapshot, prev.CID
-	}
-	s, err := curation.Cut(in)
+	return s, c
+}
+
+// entry returns contribution k's entry with votes as its evidence.
+func (f *snapFixture) entry(t testing.TB, k cid.Cid, votes ...*datanet.Vote) datanet.SnapshotEntry {
+	t.Helper()
+	c, err := f.r.Contribution(context.Background(), k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	e := datanet.SnapshotEntry{Contribution: k, Root: common.Hash(c.Root), Votes: slices.Clone(votes)}
+	datanet.SortVotesByCurator(e.Votes)
+	return e
+}
+
+// votesOn returns the fixture's votes on k, the latest of each curator.
+func (f *snapFixture) votesOn(k cid.Cid) []*datanet.Vote {
+	latest := map[common.Address]*datanet.Vote{}
+	for _, v := range f.votes {
+		if v.Contribution.Equals(k) {
+			latest[v.Curator] = v
+		}
+	}
+	var out []*datanet.Vote
+	for _, v := range latest {
+		out = append(out, v)
+	}
+	return out
+}
+
+// forge stores an entry tree over entries and returns an unsigned version
+// 1 snapshot of the Datanet id naming it, under the Datanet's head, at the
+// node's clock: a snapshot a cut need not make.
+func (f *snapFixture) forge(t testing.TB, id cid.Cid, entries ...datanet.SnapshotEntry) *datanet.Snapshot {
+	t.Helper()
+	ctx := context.Background()
+	datanet.SortEntries(entries)
+	ref, root, err := f.r.WriteEntryTree(ctx, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := f.r.Head(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &datanet.Snapshot{Datanet: id, Policy: head.CID, Version: 1, Root: root, Count: ref.Count,
+		Votes: ref.Votes, Entries: ref.Chunk, Created: f.now.Unix()}
 }
 
 func extSign(t testing.TB, s *datanet.Snapshot, signer datanet.Signer) *datanet.Snapshot {
@@ -233,53 +265,59 @@ func sameCIDList(a, b []cid.Cid) bool {
 	return slices.EqualFunc(a, b, func(x, y cid.Cid) bool { return x.Equals(y) })
 }
 
-// rebuild returns a copy of s with entries ks (their roots from the
-// registry) and the votes as evidence, sorted and with its root set,
-// unsigned.
-func (f *snapFixture) rebuild(t testing.TB, s *datanet.Snapshot, ks []cid.Cid, evidence []*datanet.Vote) *datanet.Snapshot {
+// entriesOf lists a snapshot's entries.
+func (n *snapNode) entriesOf(t testing.TB, s *datanet.Snapshot) []datanet.SnapshotEntry {
 	t.Helper()
-	cp := *s
-	cp.Contributions = nil
-	for _, k := range ks {
-		c, err := f.r.Contribution(context.Background(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp.Contributions = append(cp.Contributions, datanet.SnapshotEntry{Contribution: k, Root: common.Hash(c.Root)})
-	}
-	datanet.SortEntries(cp.Contributions)
-	cp.Evidence = slices.Clone(evidence)
-	datanet.SortEvidence(cp.Evidence)
-	root, err := datanet.SnapshotRoot(cp.Contributions)
-	if err != nil {
+	var out []datanet.SnapshotEntry
+	if err := n.r.SnapshotEntries(context.Background(), s, func(e *datanet.SnapshotEntry) error {
+		out = append(out, *e)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	cp.Root = root
-	cp.Signature = nil
-	return &cp
+	return out
 }
 
-// TestSnapshotLifecycle cuts snapshots from a registry's state, submits
-// them, and has a second node check them after syncing the objects.
+// putWithChunks stores a snapshot from another node as a fetch does: Put,
+// and while it misses objects, fetch them from src (PutFetched) and again.
+func (n *snapNode) putWithChunks(t testing.TB, src *datanet.Registry, data []byte) error {
+	t.Helper()
+	ctx := context.Background()
+	for range 8 {
+		_, err := n.r.Put(ctx, data)
+		missing := datanet.MissingCIDs(err)
+		if len(missing) == 0 {
+			return err
+		}
+		for _, c := range missing {
+			b, gerr := src.Get(ctx, c)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if _, err := n.r.PutFetched(ctx, c, b); err != nil {
+				t.Fatalf("PutFetched(%s): %v", c, err)
+			}
+		}
+	}
+	t.Fatal("the snapshot still misses objects after 8 rounds")
+	return nil
+}
+
+// TestSnapshotLifecycle cuts snapshots from a registry's index, each
+// reusing the leaves of the one before that did not change, and has a
+// second node check them after syncing the objects and fetching the
+// chunks.
 func TestSnapshotLifecycle(t *testing.T) {
 	ctx := context.Background()
 	f := newSnapFixture(t)
 
 	// Only k1 is accepted: k2 has 1 of the quorum of 2.
-	s1 := extSign(t, f.cut(t, f.id, nil), f.contributor)
-	if s1.Version != 1 || s1.Prev.Defined() || len(s1.Contributions) != 1 || !s1.Contributions[0].Contribution.Equals(f.k1) {
-		t.Fatalf("first cut: version %d prev %s entries %v", s1.Version, s1.Prev, s1.Contributions)
+	s1, s1CID := f.cut(t, f.id, f.contributor)
+	if s1.Version != 1 || s1.Prev.Defined() || s1.Count != 1 || s1.Votes != 2 || !s1.Policy.Equals(f.id) || s1.Cutter != f.contributor.Address() {
+		t.Fatalf("first cut: %+v", s1)
 	}
-	if len(s1.Evidence) != 2 || !s1.Policy.Equals(f.id) || s1.Cutter != f.contributor.Address() {
-		t.Fatalf("first cut: evidence %d policy %s cutter %s", len(s1.Evidence), s1.Policy, s1.Cutter)
-	}
-	ch, err := f.r.Submit(ctx, s1)
-	if err != nil {
-		t.Fatalf("Submit(first snapshot) = %v", err)
-	}
-	s1CID := extCID(t, s1)
-	if !ch.CID.Equals(s1CID) || !ch.Datanet.Equals(f.id) {
-		t.Fatalf("Submit = %+v", ch)
+	if es := f.entriesOf(t, s1); len(es) != 1 || !es[0].Contribution.Equals(f.k1) || len(es[0].Votes) != 2 {
+		t.Fatalf("first cut entries: %+v", es)
 	}
 	if got := f.snapshots(t, f.id); !sameCIDList(got, []cid.Cid{s1CID}) {
 		t.Fatalf("Snapshots = %v", got)
@@ -291,51 +329,39 @@ func TestSnapshotLifecycle(t *testing.T) {
 	if _, err := f.r.Submit(ctx, s1); err != nil {
 		t.Fatalf("the same snapshot again: %v", err)
 	}
+	// A third party's full check passes.
+	if rep, err := f.r.VerifySnapshot(ctx, s1); err != nil || rep.Entries != 1 || rep.Signatures != 2 {
+		t.Fatalf("VerifySnapshot = %+v %v", rep, err)
+	}
 
-	// The third approves k2: the next cut holds both.
+	// The third approves k2: the next cut keeps the first leaf as it was
+	// and writes one leaf for k2.
 	f.vote(t, f.id, f.k2, f.third, datanet.Approve, extVoted.Add(time.Hour))
 	f.now = extCut.Add(2 * time.Hour)
-	st, err := f.r.State(ctx, f.id)
+	s2, s2CID, stats, err := f.r.CutSnapshot(ctx, f.id, f.curator, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Contributions) != 2 || len(st.Votes) != 4 || len(st.Snapshots) != 1 || !st.Snapshots[0].CID.Equals(s1CID) {
-		t.Fatalf("State: %d contributions, %d votes, %d snapshots", len(st.Contributions), len(st.Votes), len(st.Snapshots))
+	if s2.Version != 2 || !s2.Prev.Equals(s1CID) || s2.Count != 2 || s2.Votes != 4 || stats.Reused != 1 || stats.Written != 1 {
+		t.Fatalf("second cut: %+v %+v", s2, stats)
 	}
-	s2 := extSign(t, f.cut(t, f.id, &st.Snapshots[0]), f.curator)
-	if s2.Version != 2 || !s2.Prev.Equals(s1CID) || len(s2.Contributions) != 2 || len(s2.Evidence) != 4 {
-		t.Fatalf("second cut: version %d prev %s entries %d evidence %d", s2.Version, s2.Prev, len(s2.Contributions), len(s2.Evidence))
-	}
-	if _, err := f.r.Submit(ctx, s2); err != nil {
-		t.Fatalf("Submit(second snapshot) = %v", err)
-	}
-	s2CID := extCID(t, s2)
 	if got := f.snapshots(t, f.id); !sameCIDList(got, []cid.Cid{s1CID, s2CID}) {
 		t.Fatalf("Snapshots = %v, want version 1 then 2", got)
 	}
 
-	// A policy update: the next snapshot names the new head, whose chain of
-	// versions leads back to the Datanet.
+	// A policy update: the next snapshot names the new head.
 	v1, err := f.r.UpdateDatanet(ctx, f.id, datanet.DatanetUpdate{ThresholdBps: ptrTo[uint32](5000)}, f.owner, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err = f.r.State(ctx, f.id)
-	if err != nil {
-		t.Fatal(err)
+	s3, s3CID := f.cut(t, f.id, f.owner)
+	if !s3.Policy.Equals(v1.CID) || s3.Version != 3 || !s3.Prev.Equals(s2CID) || s3.Count != 2 {
+		t.Fatalf("third cut: %+v", s3)
 	}
-	s3 := extSign(t, f.cut(t, f.id, &st.Snapshots[len(st.Snapshots)-1]), f.owner)
-	if !s3.Policy.Equals(v1.CID) || s3.Version != 3 || !s3.Prev.Equals(s2CID) {
-		t.Fatalf("third cut: policy %s version %d prev %s", s3.Policy, s3.Version, s3.Prev)
-	}
-	if _, err := f.r.Submit(ctx, s3); err != nil {
-		t.Fatalf("Submit(snapshot under version 1 of the policy) = %v", err)
-	}
-	s3CID := extCID(t, s3)
 
 	// A second node syncs the objects, in an order that respects their
-	// links, and accepts the same snapshots; a registry on its store whose
-	// rules refuse every snapshot stores none of them.
+	// links, and takes the same snapshots, fetching their chunks; a
+	// registry on its store whose rules refuse every entry stores none.
 	g := newSnapNode(t)
 	g.now = f.now
 	refusing, err := datanet.NewRegistry(g.store, datanet.Config{Rules: refuseSnapshots{}, Now: func() time.Time { return g.now }})
@@ -349,8 +375,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	if len(ids) != 2+2+4+3 {
 		t.Fatalf("IDs lists %d objects, want 11", len(ids))
 	}
-	var snaps [][]byte
-	for _, kind := range []string{datanet.KindDatanet, datanet.KindContribution, datanet.KindVote, datanet.KindSnapshot} {
+	for _, kind := range []string{datanet.KindDatanet, datanet.KindContribution, datanet.KindVote} {
 		for _, c := range ids {
 			data, err := f.r.Get(ctx, c)
 			if err != nil {
@@ -359,40 +384,24 @@ func TestSnapshotLifecycle(t *testing.T) {
 			if k, err := datanet.KindOf(data); err != nil || k != kind {
 				continue
 			}
-			if kind == datanet.KindSnapshot {
-				snaps = append(snaps, data)
-				continue
-			}
 			if _, err := g.r.Put(ctx, data); err != nil {
 				t.Fatalf("sync %s %s: %v", kind, c, err)
 			}
 		}
 	}
-	before := g.objects(t)
-	refused := 0
-	for i, data := range snaps {
-		// The first version is refused by the rules; the later ones as
-		// following a snapshot not held.
-		_, err := refusing.Put(ctx, data)
-		if err == nil {
-			t.Fatalf("a registry refusing snapshots stored snapshot %d", i)
-		}
-		if errors.Is(err, errRefused) {
-			refused++
-		}
+	refusedData := extEncode(t, s1)
+	if err := (&snapNode{r: refusing, store: g.store}).putWithChunks(t, f.r, refusedData); !errors.Is(err, errRefused) {
+		t.Fatalf("Put on a registry refusing entries = %v", err)
 	}
-	if refused != 1 {
-		t.Fatalf("%d snapshots refused by the rules, want 1 (the first version)", refused)
-	}
-	if got := g.objects(t); got != before {
-		t.Fatalf("refused snapshots stored %d objects", got-before)
+	if got := g.snapshots(t, f.id); len(got) != 0 {
+		t.Fatalf("refused snapshots stored: %v", got)
 	}
 	for _, c := range []cid.Cid{s1CID, s2CID, s3CID} {
 		data, err := f.r.Get(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := g.r.Put(ctx, data); err != nil {
+		if err := g.putWithChunks(t, f.r, data); err != nil {
 			t.Fatalf("second node, snapshot %s: %v", c, err)
 		}
 	}
@@ -400,19 +409,21 @@ func TestSnapshotLifecycle(t *testing.T) {
 	if err != nil || !sameCIDList(gids, ids) {
 		t.Fatalf("the nodes' IDs differ:\n%v\n%v (%v)", ids, gids, err)
 	}
-	// Both nodes cut the same snapshot from the same state.
-	a, b := f.cut(t, f.id, nil), (&snapFixture{snapNode: g}).cut(t, f.id, nil)
-	if !extCID(t, extSign(t, a, f.owner)).Equals(extCID(t, extSign(t, b, f.owner))) {
+	// Both nodes cut the same next snapshot from the same state.
+	gf := &snapFixture{snapNode: g}
+	a, _ := f.cut(t, f.id, f.owner)
+	b, _ := gf.cut(t, f.id, f.owner)
+	if a.Entries != b.Entries || a.Root != b.Root || extCID(t, a) != extCID(t, b) {
 		t.Fatal("two nodes with the same state cut different snapshots")
 	}
 }
 
 var errRefused = errors.New("refused by the test's rules")
 
-// refuseSnapshots are the curation rules refusing every snapshot.
+// refuseSnapshots are the curation rules refusing every snapshot entry.
 type refuseSnapshots struct{ curation.Rules }
 
-func (refuseSnapshots) VerifySnapshot(*datanet.Snapshot, *datanet.Datanet, map[cid.Cid]*datanet.Contribution) error {
+func (refuseSnapshots) VerifyEntry(*datanet.Datanet, *datanet.Snapshot, *datanet.Contribution, *datanet.SnapshotEntry) error {
 	return errRefused
 }
 
@@ -439,11 +450,7 @@ func ptrTo[T any](v T) *T { return &v }
 func TestSnapshotRefused(t *testing.T) {
 	ctx := context.Background()
 	f := newSnapFixture(t)
-	s1 := extSign(t, f.cut(t, f.id, nil), f.contributor)
-	if _, err := f.r.Submit(ctx, s1); err != nil {
-		t.Fatal(err)
-	}
-	s1CID := extCID(t, s1)
+	_, s1CID := f.cut(t, f.id, f.contributor)
 
 	// Another Datanet with the same curators, a contribution its owner
 	// accepted, and a snapshot of it.
@@ -453,19 +460,9 @@ func TestSnapshotRefused(t *testing.T) {
 	}
 	otherK := f.add(t, other, "o.txt", "other", extContributed)
 	f.vote(t, other, otherK, f.owner, datanet.Approve, extVoted)
-	otherS := extSign(t, f.cut(t, other, nil), f.owner)
-	if _, err := f.r.Submit(ctx, otherS); err != nil {
-		t.Fatal(err)
-	}
-	otherSCID := extCID(t, otherS)
+	_, otherSCID := f.cut(t, other, f.owner)
 
-	// k2's lone vote, short of the quorum.
-	var k2Vote *datanet.Vote
-	for _, v := range f.votes {
-		if v.Contribution.Equals(f.k2) {
-			k2Vote = v
-		}
-	}
+	k1 := f.entry(t, f.k1, f.votesOn(f.k1)...)
 	// A contribution to this Datanet, signed but not held here.
 	loose := &datanet.Contribution{
 		Datanet:   f.id,
@@ -478,6 +475,10 @@ func TestSnapshotRefused(t *testing.T) {
 	if err := datanet.SignContribution(loose, extChainID, f.contributor); err != nil {
 		t.Fatal(err)
 	}
+	looseVote := &datanet.Vote{Datanet: f.id, Contribution: extCID(t, loose), Decision: datanet.Approve, Created: extVoted.Unix()}
+	if err := datanet.SignVote(looseVote, extChainID, f.owner); err != nil {
+		t.Fatal(err)
+	}
 	// A version of the policy, signed but not held here.
 	d, err := f.r.Datanet(ctx, f.id)
 	if err != nil {
@@ -488,45 +489,75 @@ func TestSnapshotRefused(t *testing.T) {
 	if err := datanet.SignDatanet(&unheld, f.owner); err != nil {
 		t.Fatal(err)
 	}
+	// A leaf not stored here: k1 with one of its two votes.
+	missingLeaf := &datanet.SnapshotChunk{Entries: []datanet.SnapshotEntry{f.entry(t, f.k1, f.votesOn(f.k1)[0])}}
+	missingLeafCID := extCID(t, missingLeaf)
 
 	tests := []struct {
 		name string
 		// make returns the snapshot to submit, signed unless it says so.
-		make        func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot
+		make        func(t *testing.T) *datanet.Snapshot
 		topic       cid.Cid
 		want        error
 		cannotJudge bool
+		names       cid.Cid // a CID the error must name
 	}{
 		{
 			name: "includes a contribution short of the quorum",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				return extSign(t, f.rebuild(t, s, []cid.Cid{f.k1, f.k2}, append(slices.Clone(s.Evidence), k2Vote)), f.contributor)
+			make: func(t *testing.T) *datanet.Snapshot {
+				return extSign(t, f.forge(t, f.id, k1, f.entry(t, f.k2, f.votesOn(f.k2)...)), f.contributor)
 			},
-			want: curation.ErrBadSnapshot,
+			want: datanet.ErrBadSnapshot, names: f.k2,
 		},
 		{
-			name: "includes a contribution without evidence",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				return extSign(t, f.rebuild(t, s, []cid.Cid{f.k1, f.k2}, s.Evidence), f.contributor)
+			name: "an evidence vote tampered",
+			make: func(t *testing.T) *datanet.Snapshot {
+				e := f.entry(t, f.k1, f.votesOn(f.k1)...)
+				cp := *e.Votes[0]
+				cp.Reason = "added by the cutter"
+				e.Votes[0] = &cp
+				return extSign(t, f.forge(t, f.id, e), f.contributor)
 			},
-			want: curation.ErrBadSnapshot,
+			want: datanet.ErrBadSnapshot, names: f.k1,
 		},
 		{
-			name: "evidence vote tampered",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				ev := make([]*datanet.Vote, len(s.Evidence))
-				for i, v := range s.Evidence {
-					cp := *v
-					cp.Reason = "added by the cutter"
-					ev[i] = &cp
-				}
-				return extSign(t, f.rebuild(t, s, []cid.Cid{f.k1}, ev), f.contributor)
+			name: "a contribution of another datanet",
+			make: func(t *testing.T) *datanet.Snapshot {
+				return extSign(t, f.forge(t, f.id, k1, f.entry(t, otherK, f.votesOn(otherK)...)), f.contributor)
 			},
-			want: curation.ErrBadSnapshot,
+			want: datanet.ErrBadSnapshot, names: otherK,
+		},
+		{
+			name: "a wrong root",
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
+				s.Root[0] ^= 1
+				return extSign(t, s, f.contributor)
+			},
+			want: datanet.ErrBadSnapshot,
+		},
+		{
+			name: "a wrong count",
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
+				s.Votes++
+				return extSign(t, s, f.contributor)
+			},
+			want: datanet.ErrBadSnapshot,
+		},
+		{
+			name: "a leaf not held",
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
+				s.Entries = missingLeafCID
+				return extSign(t, s, f.contributor)
+			},
+			want: datanet.ErrMissingObject, cannotJudge: true, names: missingLeafCID,
 		},
 		{
 			name: "policy is another datanet",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
 				s.Policy = other
 				return extSign(t, s, f.contributor)
 			},
@@ -534,7 +565,8 @@ func TestSnapshotRefused(t *testing.T) {
 		},
 		{
 			name: "policy is a contribution",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
 				s.Policy = f.k1
 				return extSign(t, s, f.contributor)
 			},
@@ -542,25 +574,26 @@ func TestSnapshotRefused(t *testing.T) {
 		},
 		{
 			name: "policy not held",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
 				s.Policy = extCID(t, &unheld)
 				return extSign(t, s, f.contributor)
 			},
-			want:        datanet.ErrMissingObject,
-			cannotJudge: true,
+			want: datanet.ErrMissingObject, cannotJudge: true,
 		},
 		{
 			name: "previous snapshot not held",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				s.Version, s.Prev = 2, extCID(t, extSign(t, f.cut(t, f.id, nil), f.curator))
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
+				s.Version, s.Prev = 2, extCID(t, extSign(t, f.forge(t, f.id, k1), f.curator))
 				return extSign(t, s, f.contributor)
 			},
-			want:        datanet.ErrMissingObject,
-			cannotJudge: true,
+			want: datanet.ErrMissingObject, cannotJudge: true,
 		},
 		{
 			name: "previous snapshot of another datanet",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
 				s.Version, s.Prev = 2, otherSCID
 				return extSign(t, s, f.contributor)
 			},
@@ -568,7 +601,8 @@ func TestSnapshotRefused(t *testing.T) {
 		},
 		{
 			name: "version does not follow the previous",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
 				s.Version, s.Prev = 3, s1CID
 				return extSign(t, s, f.contributor)
 			},
@@ -576,7 +610,8 @@ func TestSnapshotRefused(t *testing.T) {
 		},
 		{
 			name: "previous is not a snapshot",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
 				s.Version, s.Prev = 2, f.k1
 				return extSign(t, s, f.contributor)
 			},
@@ -584,48 +619,37 @@ func TestSnapshotRefused(t *testing.T) {
 		},
 		{
 			name: "contribution not held",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				cp := *s
-				cp.Contributions = append(slices.Clone(s.Contributions),
-					datanet.SnapshotEntry{Contribution: extCID(t, loose), Root: common.Hash(loose.Root)})
-				datanet.SortEntries(cp.Contributions)
-				root, err := datanet.SnapshotRoot(cp.Contributions)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cp.Root = root
-				return extSign(t, &cp, f.contributor)
+			make: func(t *testing.T) *datanet.Snapshot {
+				e := datanet.SnapshotEntry{Contribution: extCID(t, loose), Root: common.Hash(loose.Root), Votes: []*datanet.Vote{looseVote}}
+				return extSign(t, f.forge(t, f.id, k1, e), f.contributor)
 			},
-			want:        datanet.ErrMissingObject,
-			cannotJudge: true,
+			want: datanet.ErrMissingObject, cannotJudge: true, names: extCID(t, loose),
 		},
 		{
 			name: "unknown datanet",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
+			make: func(t *testing.T) *datanet.Snapshot {
 				unknown := extCID(t, &unheld) // a datanet version never stored
-				cp := f.rebuild(t, s, []cid.Cid{f.k1}, nil)
-				cp.Datanet, cp.Policy = unknown, unknown
-				return extSign(t, cp, f.contributor)
+				s := f.forge(t, f.id, k1)
+				s.Datanet, s.Policy = unknown, unknown
+				return extSign(t, s, f.contributor)
 			},
-			want:        datanet.ErrUnknownDatanet,
-			cannotJudge: true,
+			want: datanet.ErrUnknownDatanet, cannotJudge: true,
 		},
 		{
 			name: "another chain",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				cp := f.rebuild(t, s, []cid.Cid{f.k1}, nil)
-				cp.ChainID = 0
-				if err := datanet.SignSnapshot(cp, 1, f.contributor); err != nil {
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := f.forge(t, f.id, k1)
+				if err := datanet.SignSnapshot(s, 1, f.contributor); err != nil {
 					t.Fatal(err)
 				}
-				return cp
+				return s
 			},
 			want: datanet.ErrNotAdmitted,
 		},
 		{
 			name: "cutter's signature forged",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				extSign(t, s, f.contributor)
+			make: func(t *testing.T) *datanet.Snapshot {
+				s := extSign(t, f.forge(t, f.id, k1), f.contributor)
 				s.Cutter = f.owner.Address()
 				return s
 			},
@@ -633,8 +657,8 @@ func TestSnapshotRefused(t *testing.T) {
 		},
 		{
 			name: "on another datanet's topic",
-			make: func(t *testing.T, s *datanet.Snapshot) *datanet.Snapshot {
-				return extSign(t, s, f.curator)
+			make: func(t *testing.T) *datanet.Snapshot {
+				return extSign(t, f.forge(t, f.id, k1), f.curator)
 			},
 			topic: other,
 			want:  datanet.ErrWrongTopic,
@@ -642,9 +666,9 @@ func TestSnapshotRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := tt.make(t, f.cut(t, f.id, nil))
+			s := tt.make(t)
 			data := extEncode(t, s)
-			snapsBefore, objectsBefore := f.snapshots(t, f.id), f.objects(t)
+			snapsBefore := f.snapshots(t, f.id)
 			otherBefore := f.snapshots(t, other)
 
 			_, err := f.r.Check(ctx, tt.topic, data)
@@ -653,6 +677,12 @@ func TestSnapshotRefused(t *testing.T) {
 			}
 			if got := datanet.CannotJudgeYet(err); got != tt.cannotJudge {
 				t.Fatalf("CannotJudgeYet(%v) = %v, want %v", err, got, tt.cannotJudge)
+			}
+			if tt.names.Defined() && !strings.Contains(err.Error(), tt.names.String()) {
+				t.Fatalf("Check = %v, which does not name %s", err, tt.names)
+			}
+			if tt.cannotJudge && !slices.ContainsFunc(datanet.MissingCIDs(err), tt.names.Equals) && tt.names.Defined() {
+				t.Fatalf("MissingCIDs(%v) = %v, want %s among them", err, datanet.MissingCIDs(err), tt.names)
 			}
 			if !tt.topic.Defined() {
 				if _, err := f.r.Submit(ctx, s); !errors.Is(err, tt.want) {
@@ -665,16 +695,13 @@ func TestSnapshotRefused(t *testing.T) {
 			if got := f.snapshots(t, other); !sameCIDList(got, otherBefore) {
 				t.Fatalf("the other Datanet's snapshots %v -> %v", otherBefore, got)
 			}
-			if got := f.objects(t); got != objectsBefore {
-				t.Fatalf("objects %d -> %d", objectsBefore, got)
-			}
 		})
 	}
 
-	// Control: the unchanged cut is accepted (a rival version 1 by
-	// another cutter), so each refusal above is down to its one change.
-	if _, err := f.r.Submit(ctx, extSign(t, f.cut(t, f.id, nil), f.third)); err != nil {
-		t.Fatalf("unchanged cut: %v", err)
+	// Control: the forged snapshot unchanged is accepted (a rival version
+	// 1 by another cutter), so each refusal above is down to its change.
+	if _, err := f.r.Submit(ctx, extSign(t, f.forge(t, f.id, k1), f.third)); err != nil {
+		t.Fatalf("unchanged forge: %v", err)
 	}
 }
 
@@ -684,33 +711,24 @@ func TestSnapshotRefused(t *testing.T) {
 func TestSnapshotPolicyVersion(t *testing.T) {
 	ctx := context.Background()
 	f := newSnapFixture(t)
-	// Cut under the first version, then the owner raises the quorum so k1
-	// (approved by weight 3) no longer reaches it.
-	s := extSign(t, f.cut(t, f.id, nil), f.contributor)
+	// A snapshot under the first version, not stored yet; then the owner
+	// raises the quorum so k1 (approved by weight 3) no longer reaches it.
+	first := extSign(t, f.forge(t, f.id, f.entry(t, f.k1, f.votesOn(f.k1)...)), f.contributor)
 	if _, err := f.r.UpdateDatanet(ctx, f.id, datanet.DatanetUpdate{Quorum: ptrTo[uint64](4)}, f.owner, extVoted); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.r.Submit(ctx, s); err != nil {
+	if _, err := f.r.Submit(ctx, first); err != nil {
 		t.Fatalf("snapshot under the previous policy version: %v", err)
 	}
 	// Cut under the head, nothing is accepted.
-	st, err := f.r.State(ctx, f.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = curation.Cut(curation.CutInput{
-		DatanetID: f.id, Policy: st.Head.Datanet, PolicyCID: st.Head.CID,
-		Contributions: st.Contributions, Votes: st.Votes, Now: f.now,
-	})
-	if !errors.Is(err, datanet.ErrEmptySnapshot) {
-		t.Fatalf("Cut under quorum 4 = %v, want ErrEmptySnapshot", err)
+	if _, _, _, err := f.r.CutSnapshot(ctx, f.id, f.contributor, f.now); !errors.Is(err, datanet.ErrEmptySnapshot) {
+		t.Fatalf("CutSnapshot under quorum 4 = %v, want ErrEmptySnapshot", err)
 	}
 	// A snapshot naming the head as its policy but carrying the first
 	// version's evidence is refused.
-	s2 := *s
-	s2.Policy = st.Head.CID
-	s2.Version, s2.Prev = 2, extCID(t, s)
-	if _, err := f.r.Submit(ctx, extSign(t, &s2, f.contributor)); !errors.Is(err, curation.ErrBadSnapshot) {
+	s2 := f.forge(t, f.id, f.entry(t, f.k1, f.votesOn(f.k1)...))
+	s2.Version, s2.Prev = 2, extCID(t, first)
+	if _, err := f.r.Submit(ctx, extSign(t, s2, f.contributor)); !errors.Is(err, datanet.ErrBadSnapshot) {
 		t.Fatalf("snapshot under quorum 4 with weight 3 of evidence = %v, want ErrBadSnapshot", err)
 	}
 	if got := f.snapshots(t, f.id); len(got) != 1 {

@@ -1355,32 +1355,42 @@ func TestState(t *testing.T) {
 }
 
 // stateSnapshot returns a snapshot of the fixture's Datanet listing ks,
-// signed by the contributor, with no evidence (the stand-in verifier
-// doesn't ask for any).
+// signed by the contributor, its entry tree stored, each entry with the
+// owner's approval as evidence (not stored as a vote; the stand-in rules
+// of the tests that use it accept any evidence).
 func stateSnapshot(t testing.TB, f *stateFixture, version uint64, prev cid.Cid, ks ...cid.Cid) *Snapshot {
+	t.Helper()
+	return datanetSnapshot(t, f.r, f.id, version, prev, ks...)
+}
+
+// datanetSnapshot is stateSnapshot for the Datanet dn of r.
+func datanetSnapshot(t testing.TB, r *Registry, dn cid.Cid, version uint64, prev cid.Cid, ks ...cid.Cid) *Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	var entries []SnapshotEntry
 	for _, k := range ks {
-		c, err := f.r.Contribution(ctx, k)
+		c, err := r.Contribution(ctx, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		entries = append(entries, SnapshotEntry{Contribution: k, Root: common.Hash(c.Root)})
+		v := signedVoteOn(t, dn, k, ownerSigner(t), Approve, 0, stateVoted)
+		entries = append(entries, SnapshotEntry{Contribution: k, Root: common.Hash(c.Root), Votes: []*Vote{v}})
 	}
 	SortEntries(entries)
-	root, err := SnapshotRoot(entries)
+	ref, root, err := r.writeEntryTree(ctx, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &Snapshot{
-		Datanet:       f.id,
-		Policy:        f.id,
-		Version:       version,
-		Prev:          prev,
-		Contributions: entries,
-		Root:          root,
-		Created:       stateClock.Unix(),
+		Datanet: dn,
+		Policy:  dn,
+		Version: version,
+		Prev:    prev,
+		Root:    root,
+		Count:   ref.Count,
+		Votes:   ref.Votes,
+		Entries: ref.Chunk,
+		Created: stateClock.Unix(),
 	}
 	if err := SignSnapshot(s, testChainID, contributorSigner(t)); err != nil {
 		t.Fatal(err)

@@ -269,18 +269,36 @@ func (a *app) snapshotCmd() *cobra.Command {
 		},
 	}
 	listPage = pageFlags(list)
+	var showPage *daemon.PageArgs
 	show := &cobra.Command{
 		Use:   "show CID",
-		Short: "Show a snapshot: its contributions and the votes that accepted them",
+		Short: "Show a snapshot and a page of its entries: contributions and the votes that accepted them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := call1(cmd.Context(), a, (*daemon.API).SnapshotGet, args[0])
+			type shown struct {
+				Snapshot *datanet.Snapshot   `json:"snapshot"`
+				Entries  *daemon.EntriesPage `json:"entries"`
+			}
+			res, err := withAPI(cmd.Context(), a, func(api *daemon.API) (shown, error) {
+				s, err := api.SnapshotGet(cmd.Context(), args[0])
+				if err != nil {
+					return shown{}, err
+				}
+				page, err := api.SnapshotEntries(cmd.Context(), args[0], showPage)
+				return shown{s, page}, err
+			})
 			if err != nil {
 				return err
 			}
-			return a.emit(s, func(w io.Writer) { printSnapshot(w, args[0], s) })
+			return a.emit(res, func(w io.Writer) {
+				printSnapshot(w, args[0], res.Snapshot, res.Entries)
+				if res.Entries.Next != "" {
+					fmt.Fprintf(w, "(more: --after %s)\n", res.Entries.Next)
+				}
+			})
 		},
 	}
+	showPage = pageFlags(show)
 	cmd.AddCommand(cut, verify, list, show)
 	return cmd
 }
@@ -384,7 +402,7 @@ func printable(s string) string {
 	}, s)
 }
 
-func printSnapshot(w io.Writer, c string, s *datanet.Snapshot) {
+func printSnapshot(w io.Writer, c string, s *datanet.Snapshot, page *daemon.EntriesPage) {
 	prev := "none"
 	if s.Prev.Defined() {
 		prev = s.Prev.String()
@@ -392,14 +410,13 @@ func printSnapshot(w io.Writer, c string, s *datanet.Snapshot) {
 	fmt.Fprintf(w, "cid:      %s\ndatanet:  %s\nversion:  %d\nprev:     %s\npolicy:   %s\nroot:     %s\ncutter:   %s\ncreated:  %s\n",
 		c, s.Datanet, s.Version, prev, s.Policy, hexutil.Encode(s.Root[:]), s.Cutter.Hex(),
 		time.Unix(s.Created, 0).UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "contributions: %d\n", len(s.Contributions))
-	for _, e := range s.Contributions {
-		fmt.Fprintf(w, "  %s  root %s\n", e.Contribution, e.Root.Hex())
-	}
-	fmt.Fprintf(w, "evidence: %d votes\n", len(s.Evidence))
+	fmt.Fprintf(w, "entries:  %s\ncontributions: %d\nevidence: %d votes\n", s.Entries, s.Count, s.Votes)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, v := range s.Evidence {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\tseq %d\n", v.Contribution, v.Curator.Hex(), v.Decision, v.Seq)
+	for _, e := range page.Entries {
+		fmt.Fprintf(tw, "  %s\troot %s\n", e.Contribution, e.Root.Hex())
+		for _, v := range e.Votes {
+			fmt.Fprintf(tw, "  \t%s\t%s\tseq %d\n", v.Curator.Hex(), v.Decision, v.Seq)
+		}
 	}
 	tw.Flush()
 }

@@ -1,0 +1,360 @@
+package datanet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/proofs"
+	"github.com/openledger/openledger/storage"
+)
+
+// CutSnapshot cuts a snapshot of the contributions of the Datanet dn
+// accepted at now, with their counted votes as evidence, signs it with
+// signer, and stores it with its entry tree (checked as any snapshot is).
+// The accepted set and the counted votes come from the index, decided by
+// the curation rules (Rules.Tally); nothing loads the whole Datanet.
+//
+// A cut is incremental: the leaves of the newest snapshot held whose
+// entries are all still accepted with the same evidence are reused as they
+// are (same chunks, nothing stored or checked again); a leaf with a change
+// is rewritten; contributions accepted since are appended in new leaves.
+// Every node with the same objects and the same previous snapshot cuts the
+// same snapshot, up to the cutter and the signature. It fails with
+// ErrEmptySnapshot when nothing is accepted.
+func (r *Registry) CutSnapshot(ctx context.Context, dn cid.Cid, signer Signer, now time.Time) (*Snapshot, cid.Cid, CutStats, error) {
+	if err := r.current(ctx, dn); err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	head, err := r.Head(ctx, dn)
+	if err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	prev, prevCID, err := r.latestSnapshot(ctx, dn)
+	if err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	s := &Snapshot{Datanet: dn, Policy: head.CID, Version: 1, ChainID: head.Datanet.ChainID, Created: now.Unix()}
+	if prev != nil {
+		s.Version, s.Prev = prev.Version+1, prevCID
+	}
+	cut := &cutter{r: r, ctx: ctx, placed: map[[32]byte]struct{}{}}
+	if prev != nil {
+		if err := r.WalkSnapshot(ctx, prev, cut.carry); err != nil {
+			return nil, cid.Undef, CutStats{}, fmt.Errorf("previous snapshot %s: %w", prevCID, err)
+		}
+	}
+	if err := cut.appendNew(dn); err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	if len(cut.merkle) == 0 {
+		return nil, cid.Undef, CutStats{}, ErrEmptySnapshot
+	}
+	nodes, root, err := buildNodes(cut.refs, 0)
+	if err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	for _, n := range nodes {
+		if err := r.putChunk(ctx, n); err != nil {
+			return nil, cid.Undef, CutStats{}, err
+		}
+	}
+	tree, err := proofs.NewTree(cut.merkle)
+	if err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	s.Root, s.Count, s.Votes, s.Entries = tree.Root(), root.Count, root.Votes, root.Chunk
+	if err := SignSnapshot(s, head.Datanet.ChainID, signer); err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	ch, err := r.Submit(ctx, s)
+	if err != nil {
+		return nil, cid.Undef, CutStats{}, err
+	}
+	cut.stats.Leaves = len(cut.refs)
+	return s, ch.CID, cut.stats, nil
+}
+
+// CutStats describes a cut.
+type CutStats struct {
+	Size    uint64 // bytes of the contributions
+	Leaves  int    // leaf chunks of the snapshot
+	Reused  int    // leaf chunks taken from the previous snapshot as they were
+	Written int    // leaf chunks written anew
+}
+
+// latestSnapshot returns the newest snapshot of dn held (of two of one
+// version, the lower CID), nil if none.
+func (r *Registry) latestSnapshot(ctx context.Context, dn cid.Cid) (*Snapshot, cid.Cid, error) {
+	page, err := r.SnapshotsPage(ctx, dn, cid.Undef, 16, true)
+	if err != nil || len(page) == 0 {
+		return nil, cid.Undef, err
+	}
+	latest := page[0]
+	for _, ref := range page[1:] {
+		if ref.Snapshot.Version == latest.Snapshot.Version {
+			latest = ref // reverse order: a lower CID of the same version
+		}
+	}
+	return latest.Snapshot, latest.CID, nil
+}
+
+// cutter builds the leaves of a cut.
+type cutter struct {
+	r      *Registry
+	ctx    context.Context
+	refs   []ChunkRef            // the leaves, in order
+	merkle []proofs.Hash         // the Merkle leaves of every entry
+	placed map[[32]byte]struct{} // digests of the contributions in a leaf
+	stats  CutStats
+}
+
+// current returns contribution c's root and counted votes as the index
+// holds them now (by curator), or ok false when it is not accepted (or not
+// admitted) now.
+func (cut *cutter) current(c cid.Cid) (root [32]byte, voteIDs []cid.Cid, ok bool, err error) {
+	var rec contribRecord
+	err = cut.r.store.ViewIndex(cut.ctx, func(tx *storage.IndexTxn) error {
+		b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if rec, err = decodeContribRecord(b); err != nil {
+			return err
+		}
+		ok = rec.Status == Accepted
+		if !ok {
+			return nil
+		}
+		return tx.Scan(ixKey(ixVote, c.Bytes()), nil, false, func(_, v []byte) (bool, error) {
+			vc, err := cid.Cast(v)
+			if err != nil {
+				return false, fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+			}
+			voteIDs = append(voteIDs, vc)
+			return true, nil
+		})
+	})
+	ok = ok && len(voteIDs) > 0 && err == nil
+	if ok {
+		cut.stats.Size += rec.Size
+	}
+	return rec.Root, voteIDs, ok, err
+}
+
+// entry returns contribution c's entry with the counted votes voteIDs.
+func (cut *cutter) entry(c cid.Cid, root [32]byte, voteIDs []cid.Cid) (SnapshotEntry, error) {
+	e := SnapshotEntry{Contribution: c, Root: root}
+	for _, vc := range voteIDs {
+		v, err := objectOf[*Vote](cut.ctx, cut.r, vc)
+		if err != nil {
+			return SnapshotEntry{}, fmt.Errorf("counted vote %s of %s: %w", vc, c, err)
+		}
+		e.Votes = append(e.Votes, v)
+	}
+	SortVotesByCurator(e.Votes) // the index holds them by curator already
+	return e, nil
+}
+
+// carry takes a leaf of the previous snapshot into the cut: as it is when
+// every entry is still accepted with the same evidence, else rewritten with
+// the entries that still are, as they are now.
+func (cut *cutter) carry(leaf cid.Cid, c *SnapshotChunk) error {
+	same := true
+	var kept []SnapshotEntry
+	for _, e := range c.Entries {
+		root, voteIDs, ok, err := cut.current(e.Contribution)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			same = false
+			continue
+		}
+		if sameVotes(e.Votes, voteIDs) {
+			kept = append(kept, e)
+			continue
+		}
+		same = false
+		now, err := cut.entry(e.Contribution, root, voteIDs)
+		if err != nil {
+			return err
+		}
+		kept = append(kept, now)
+	}
+	if same {
+		count, votes := c.Totals()
+		cut.refs = append(cut.refs, ChunkRef{Chunk: leaf, Count: count, Votes: votes})
+		cut.stats.Reused++
+		return cut.place(c.Entries)
+	}
+	return cut.addLeaves(kept)
+}
+
+// appendNew appends the accepted contributions of dn not yet placed, in
+// new leaves sorted by CID.
+func (cut *cutter) appendNew(dn cid.Cid) error {
+	var fresh []cid.Cid
+	prefix := ixKey(ixStatus, dn.Bytes(), []byte{byte(Accepted)})
+	err := cut.r.store.ViewIndex(cut.ctx, func(tx *storage.IndexTxn) error {
+		return tx.Scan(prefix, nil, false, func(key, _ []byte) (bool, error) {
+			c, err := cid.Cast(key[len(prefix)+8:])
+			if err != nil {
+				return false, fmt.Errorf("%w: status index entry: %w", storage.ErrCorrupt, err)
+			}
+			digest, err := storage.Digest(c)
+			if err != nil {
+				return false, err
+			}
+			if _, ok := cut.placed[digest]; !ok {
+				fresh = append(fresh, c)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(fresh, func(a, b cid.Cid) int { return strings.Compare(a.KeyString(), b.KeyString()) })
+	for len(fresh) > 0 {
+		batch := fresh[:min(len(fresh), ChunkEntries)]
+		fresh = fresh[len(batch):]
+		var entries []SnapshotEntry
+		for _, c := range batch {
+			root, voteIDs, ok, err := cut.current(c)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			e, err := cut.entry(c, root, voteIDs)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, e)
+		}
+		if err := cut.addLeaves(entries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addLeaves packs entries (sorted by CID) into new leaves and stores them.
+func (cut *cutter) addLeaves(entries []SnapshotEntry) error {
+	leaves, err := packLeaves(entries)
+	if err != nil {
+		return err
+	}
+	for _, l := range leaves {
+		if err := cut.r.putChunk(cut.ctx, l); err != nil {
+			return err
+		}
+		ref, err := refOfChunk(l)
+		if err != nil {
+			return err
+		}
+		cut.refs = append(cut.refs, ref)
+		cut.stats.Written++
+		if err := cut.place(l.Entries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// place records entries as placed, with their Merkle leaves.
+func (cut *cutter) place(entries []SnapshotEntry) error {
+	for _, e := range entries {
+		digest, err := objectDigest(e.Contribution)
+		if err != nil {
+			return err
+		}
+		cut.placed[digest] = struct{}{}
+		cut.merkle = append(cut.merkle, proofs.ContributionLeaf(digest, [32]byte(e.Root)))
+	}
+	return nil
+}
+
+// sameVotes reports whether the evidence votes are the votes ids (both by
+// curator).
+func sameVotes(votes []*Vote, ids []cid.Cid) bool {
+	return slices.EqualFunc(votes, ids, func(v *Vote, id cid.Cid) bool {
+		vc, err := v.CID()
+		return err == nil && vc.Equals(id)
+	})
+}
+
+// putChunk stores a chunk made here. Chunks tell no Stored event: the
+// snapshot that names them does (it is anchored, gossiped and provided;
+// its chunks are fetched through it). They are not pinned on their own: the
+// snapshot's recursive pin keeps them.
+func (r *Registry) putChunk(ctx context.Context, c *SnapshotChunk) error {
+	data, err := c.Encode()
+	if err != nil {
+		return err
+	}
+	id := storage.ObjectCID(cid.DagCBOR, data)
+	if err := r.store.PutObject(ctx, id, data, c.Links()); err != nil {
+		return fmt.Errorf("store snapshot chunk %s: %w", id, err)
+	}
+	return nil
+}
+
+// PutFetched stores object bytes fetched by their CID because something
+// held here needs them. A snapshot chunk is checked for its own rules and
+// stored (chunks are never gossiped or synced: Check refuses them); any
+// other object is put as from the network (Put).
+func (r *Registry) PutFetched(ctx context.Context, c cid.Cid, data []byte) (*Checked, error) {
+	if got := storage.ObjectCID(cid.DagCBOR, data); !got.Equals(c) {
+		return nil, fmt.Errorf("%w: object fetched as %s is %s", storage.ErrBadCID, c, got)
+	}
+	if k, err := KindOf(data); err == nil && k == KindSnapshotChunk {
+		ch, err := DecodeSnapshotChunk(data)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.putChunk(ctx, ch); err != nil {
+			return nil, err
+		}
+		return &Checked{CID: c, Object: ch}, nil
+	}
+	return r.Put(ctx, data)
+}
+
+// writeEntryTree stores a whole entry tree over entries (sorted as
+// SortEntries sorts them) and returns the root's ref and the entries'
+// Merkle root: a snapshot from scratch, as a cut without a previous one
+// makes.
+func (r *Registry) writeEntryTree(ctx context.Context, entries []SnapshotEntry) (ChunkRef, [32]byte, error) {
+	cut := &cutter{r: r, ctx: ctx, placed: map[[32]byte]struct{}{}}
+	if err := cut.addLeaves(entries); err != nil {
+		return ChunkRef{}, [32]byte{}, err
+	}
+	if len(cut.refs) == 0 {
+		return ChunkRef{}, [32]byte{}, ErrEmptySnapshot
+	}
+	nodes, root, err := buildNodes(cut.refs, 0)
+	if err != nil {
+		return ChunkRef{}, [32]byte{}, err
+	}
+	for _, n := range nodes {
+		if err := r.putChunk(ctx, n); err != nil {
+			return ChunkRef{}, [32]byte{}, err
+		}
+	}
+	tree, err := proofs.NewTree(cut.merkle)
+	if err != nil {
+		return ChunkRef{}, [32]byte{}, err
+	}
+	return root, tree.Root(), nil
+}

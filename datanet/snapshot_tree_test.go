@@ -1,0 +1,124 @@
+package datanet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ipfs/go-cid"
+)
+
+// manyEntries returns n entries of fake contributions (CIDs of n strings,
+// not stored), each with the golden vote's signature shape: enough for
+// tree tests, which do not check entries against contributions.
+func manyEntries(t testing.TB, n int) []SnapshotEntry {
+	t.Helper()
+	f := newStateFixture(t)
+	var out []SnapshotEntry
+	for i := range n {
+		k := memContribution(t, f.id, contributorSigner(t), stateContributed, i)
+		v := signedVoteOn(t, f.id, mustCID(t, k), ownerSigner(t), Approve, 0, stateVoted)
+		out = append(out, SnapshotEntry{Contribution: mustCID(t, k), Root: common.Hash(k.Root), Votes: []*Vote{v}})
+	}
+	SortEntries(out)
+	return out
+}
+
+// TestEntryTreeShape writes trees of 1 to a few thousand entries and reads
+// them back in order: leaves within their bounds, levels and totals right.
+func TestEntryTreeShape(t *testing.T) {
+	ctx := context.Background()
+	all := manyEntries(t, 2*ChunkEntries+5)
+	for _, n := range []int{1, ChunkEntries, ChunkEntries + 1, 2*ChunkEntries + 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			r, _ := newTestRegistry(t)
+			ref, root, err := r.writeEntryTree(ctx, all[:n])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref.Count != uint64(n) || ref.Votes != uint64(n) {
+				t.Fatalf("root ref %+v for %d entries", ref, n)
+			}
+			want, err := SnapshotRoot(all[:n])
+			if err != nil || want != root {
+				t.Fatalf("root %x, SnapshotRoot %x (%v)", root, want, err)
+			}
+			s := &Snapshot{Entries: ref.Chunk, Count: ref.Count, Votes: ref.Votes}
+			var got []cid.Cid
+			leaves := 0
+			err = r.WalkSnapshot(ctx, s, func(_ cid.Cid, c *SnapshotChunk) error {
+				leaves++
+				if len(c.Entries) > ChunkEntries {
+					return fmt.Errorf("a leaf of %d entries", len(c.Entries))
+				}
+				for _, e := range c.Entries {
+					got = append(got, e.Contribution)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != n || leaves != (n+ChunkEntries-1)/ChunkEntries {
+				t.Fatalf("%d entries in %d leaves", len(got), leaves)
+			}
+			for i, c := range got {
+				if !c.Equals(all[i].Contribution) {
+					t.Fatalf("entry %d is %s, want %s", i, c, all[i].Contribution)
+				}
+			}
+		})
+	}
+}
+
+// TestEntryTreeRefused checks a tree with a missing chunk names it, and a
+// chunk that does not hold what its parent says is refused naming it.
+func TestEntryTreeRefused(t *testing.T) {
+	ctx := context.Background()
+	entries := manyEntries(t, ChunkEntries+1) // two leaves under one node
+	r, _ := newTestRegistry(t)
+	ref, _, err := r.writeEntryTree(ctx, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := r.chunk(ctx, ref.Chunk)
+	if err != nil || node.Level != 1 || len(node.Chunks) != 2 {
+		t.Fatalf("root chunk %+v %v", node, err)
+	}
+	s := &Snapshot{Entries: ref.Chunk, Count: ref.Count, Votes: ref.Votes}
+
+	// A node that says its second leaf holds one entry more.
+	lie := &SnapshotChunk{Level: 1, Chunks: append([]ChunkRef(nil), node.Chunks...)}
+	lie.Chunks[1].Count++
+	lie.Chunks[1].Votes++
+	if err := r.putChunk(ctx, lie); err != nil {
+		t.Fatal(err)
+	}
+	bad := &Snapshot{Entries: mustCID(t, lie), Count: ref.Count + 1, Votes: ref.Votes + 1}
+	err = r.WalkSnapshot(ctx, bad, func(cid.Cid, *SnapshotChunk) error { return nil })
+	if !errors.Is(err, ErrBadSnapshot) || !strings.Contains(err.Error(), node.Chunks[1].Chunk.String()) {
+		t.Fatalf("a chunk that does not hold what its parent says: %v, want ErrBadSnapshot naming %s", err, node.Chunks[1].Chunk)
+	}
+
+	// A node whose second leaf is not stored here.
+	unstored := &SnapshotChunk{Entries: entries[:1]}
+	uref, err := refOfChunk(unstored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holey := &SnapshotChunk{Level: 1, Chunks: []ChunkRef{node.Chunks[0], uref}}
+	if err := r.putChunk(ctx, holey); err != nil {
+		t.Fatal(err)
+	}
+	hs := &Snapshot{Entries: mustCID(t, holey), Count: node.Chunks[0].Count + 1, Votes: node.Chunks[0].Votes + 1}
+	err = r.WalkSnapshot(ctx, hs, func(cid.Cid, *SnapshotChunk) error { return nil })
+	if !CannotJudgeYet(err) || len(MissingCIDs(err)) != 1 || !MissingCIDs(err)[0].Equals(uref.Chunk) {
+		t.Fatalf("a missing leaf: %v, want a MissingError naming %s", err, uref.Chunk)
+	}
+	if err := r.WalkSnapshot(ctx, s, func(cid.Cid, *SnapshotChunk) error { return nil }); err != nil {
+		t.Fatalf("the intact tree: %v", err)
+	}
+}
