@@ -45,9 +45,11 @@
 //	file:         path size shards
 //	vote:         kind v datanet contribution curator decision reason seq
 //	              chain_id created signature
-//	snapshot:     kind v datanet policy version prev contributions root
-//	              evidence cutter chain_id created signature
-//	entry:        contribution root
+//	snapshot:     kind v datanet policy version prev root count votes
+//	              entries cutter chain_id created signature
+//	snapshot_chunk (unsigned): kind v level entries chunks
+//	entry:        contribution root votes
+//	chunk ref:    chunk count votes
 //	model:        kind v name base snapshots artifacts chunk_size metadata
 //	              owner chain_id created signature
 //	model entry:  datanet snapshot
@@ -75,10 +77,11 @@
 // CIDs, the others objects). Amounts (rate_in, rate_out, platform_fee,
 // amount, cumulative) are unsigned big integers as byte strings,
 // big-endian, without leading zero bytes, zero being the empty byte string;
-// a leading zero byte is non-canonical. A snapshot's evidence is a list of
-// byte strings, each the canonical encoding of a Vote, so every vote keeps
-// its own CID and signature. The testdata directory holds golden encodings
-// with their diagnostic notation.
+// a leading zero byte is non-canonical. A snapshot's entries live in a tree
+// of snapshot_chunk objects named by CID from the snapshot ([SnapshotChunk]);
+// an entry's votes are byte strings, each the canonical encoding of a Vote,
+// so every vote keeps its own CID and signature. The testdata directory
+// holds golden encodings with their diagnostic notation.
 //
 // An object's CID is CIDv1, codec dag-cbor (0x71), multihash sha2-256 of the
 // whole encoding, signature included. Shards are CIDv1, codec raw (0x55),
