@@ -62,7 +62,9 @@ func (n *Node) afterStore(ev datanet.Stored) {
 	if topic, ok := ev.Gossip(); ok {
 		n.publish(ev, topic)
 	}
-	n.announceProvide(ev.CID)
+	if ev.Provided() {
+		n.announceProvide(ev.CID)
+	}
 }
 
 // publish gossips an object made here on topic, joining its Datanet first

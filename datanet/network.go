@@ -132,6 +132,18 @@ func (r *Registry) Put(ctx context.Context, data []byte) (*Checked, error) {
 	return ch, nil
 }
 
+// Provided reports whether an object made here is announced on the DHT:
+// what peers fetch by CID (Datanets, contributions, snapshots, models,
+// attribution records, reward epochs), not votes, which travel with their
+// Datanet by gossip and sync and with snapshots as evidence.
+func (ch *Checked) Provided() bool {
+	switch ch.Object.(type) {
+	case *Vote, *SnapshotChunk:
+		return false
+	}
+	return true
+}
+
 // Gossip returns the topic an object is gossiped on when it is made: the
 // announcement topic (cid.Undef) for the first version of a Datanet, its
 // Datanet's topic for a later version, a contribution, a vote, a snapshot

@@ -73,6 +73,9 @@ func TestStoredEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, "vote", ch.CID, f.id, true, f.id, true)
+	if ch.Provided() {
+		t.Fatal("a vote is announced on the DHT")
+	}
 	if _, err := f.r.Submit(ctx, signedVoteOn(t, f.id, k, strangerSigner(t), Approve, 0, stateVoted)); err == nil {
 		t.Fatal("a stranger's vote was stored")
 	}
