@@ -39,15 +39,16 @@ func AcceptedAt(p Policy, contribution cid.Cid, created time.Time, votes []*data
 	return time.Time{}, false, nil
 }
 
-// Rank returns the rank of an entry e of the snapshot s, about the
-// contribution k, under the Datanet version policy s names: the Unix time
+// Rank returns the rank of an entry e of the snapshot s, about a
+// contribution created at created (Unix seconds), under the Datanet version
+// policy s names: the Unix time
 // its evidence first accepts it (AcceptedAt), or the cut's time if it never
 // does (a verified snapshot's evidence always does). Attribution credits a
 // text to the holder with the lowest rank over the snapshots that list it,
 // so every node ranks the same from the same snapshots. It fails with
 // ErrInvalidPolicy only.
-func Rank(policy *datanet.Datanet, s *datanet.Snapshot, k *datanet.Contribution, e *datanet.SnapshotEntry) (int64, error) {
-	at, ok, err := AcceptedAt(PolicyOf(policy), e.Contribution, time.Unix(k.Created, 0), e.Votes)
+func Rank(policy *datanet.Datanet, s *datanet.Snapshot, created int64, e *datanet.SnapshotEntry) (int64, error) {
+	at, ok, err := AcceptedAt(PolicyOf(policy), e.Contribution, time.Unix(created, 0), e.Votes)
 	if err != nil {
 		return 0, err
 	}

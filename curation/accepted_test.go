@@ -67,7 +67,6 @@ func TestRank(t *testing.T) {
 		Curators: []datanet.Curator{{Address: curator(1), Weight: 1}, {Address: curator(2), Weight: 1}, {Address: curator(3), Weight: 1}},
 		Quorum:   2, ThresholdBps: 5000, Window: uint64(day / time.Second),
 	}
-	k := &datanet.Contribution{Created: t0.Unix()}
 	s := &datanet.Snapshot{Created: t0.Add(10 * time.Hour).Unix()}
 	tests := []struct {
 		name  string
@@ -80,7 +79,7 @@ func TestRank(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := Rank(d, s, k, &datanet.SnapshotEntry{Contribution: target, Votes: tt.votes})
+			r, err := Rank(d, s, t0.Unix(), &datanet.SnapshotEntry{Contribution: target, Votes: tt.votes})
 			if err != nil || r != t0.Add(tt.want).Unix() {
 				t.Fatalf("Rank = %d %v, want %d", r, err, t0.Add(tt.want).Unix())
 			}

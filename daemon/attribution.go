@@ -157,9 +157,7 @@ type modelInputs struct {
 	cid       cid.Cid
 	model     *datanet.ModelRecord
 	snapshots map[cid.Cid]*datanet.SnapshotProofs
-	// contributions are the contributions of the snapshots.
-	contributions map[cid.Cid]*datanet.Contribution
-	members       []attribution.Member
+	members []attribution.Member
 	// holder is, for each contribution, the first of the model's
 	// snapshots (in the model's order) that lists it.
 	holder map[cid.Cid]cid.Cid
@@ -177,8 +175,9 @@ func (n *Node) loadModel(ctx context.Context, mc cid.Cid) (*modelInputs, error) 
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", mc, err)
 	}
-	contributions := map[cid.Cid]*datanet.Contribution{}
-	in := &modelInputs{cid: mc, model: m, snapshots: map[cid.Cid]*datanet.SnapshotProofs{}, contributions: contributions, holder: map[cid.Cid]cid.Cid{}}
+	// Of each contribution, its head only: a snapshot may list a million.
+	contributions := map[cid.Cid]datanet.ContributionSummary{}
+	in := &modelInputs{cid: mc, model: m, snapshots: map[cid.Cid]*datanet.SnapshotProofs{}, holder: map[cid.Cid]cid.Cid{}}
 	rank := map[cid.Cid]int64{}
 	for _, ms := range m.Snapshots {
 		s, err := n.registry.Snapshot(ctx, ms.Snapshot)
@@ -200,13 +199,13 @@ func (n *Node) loadModel(ctx context.Context, mc cid.Cid) (*modelInputs, error) 
 			k, seen := contributions[e.Contribution]
 			if !seen {
 				var err error
-				if k, err = n.registry.Contribution(ctx, e.Contribution); err != nil {
+				if k, err = n.registry.ContributionHead(ctx, e.Contribution); err != nil {
 					return fmt.Errorf("contribution %s: %w", e.Contribution, err)
 				}
 				contributions[e.Contribution] = k
 				in.holder[e.Contribution] = ms.Snapshot
 			}
-			r, err := curation.Rank(d, s, k, e)
+			r, err := curation.Rank(d, s, k.Created, e)
 			if err != nil {
 				return err
 			}
@@ -290,12 +289,17 @@ func (n *Node) computeRecord(ctx context.Context, in *modelInputs, output []byte
 		TokensOut:     tokensOut,
 		Rewards:       rp,
 		Snapshots:     in.snapshots,
-		Contributions: in.contributions,
+		Contributions: map[cid.Cid]*datanet.Contribution{},
 		Attester:      common.HexToAddress(n.repo.Config.Identity.Account),
 		Created:       n.opts.Now().Unix(),
 	}
 	ri.Weights, ri.Payouts = res.Weights, payouts
 	for _, sp := range res.Spans {
+		if _, ok := ri.Contributions[sp.Contribution]; !ok {
+			if ri.Contributions[sp.Contribution], err = n.registry.Contribution(ctx, sp.Contribution); err != nil {
+				return nil, err
+			}
+		}
 		ri.Spans = append(ri.Spans, datanet.AttributedSpan{
 			Start: sp.Start, End: sp.End, Snapshot: in.holder[sp.Contribution], Contribution: sp.Contribution,
 			Contributor: sp.Contributor, File: sp.File, Offset: sp.Offset, Length: sp.Length,

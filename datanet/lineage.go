@@ -296,6 +296,18 @@ func proofHashes(hs []common.Hash) []proofs.Hash {
 type contributionHeadFields struct {
 	Contributor common.Address
 	Root        common.Hash
+	Created     int64
+}
+
+// ContributionSummary is what a contribution is to its readers that need
+// not its files: its contributor, root and creation time.
+type ContributionSummary = contributionHeadFields
+
+// ContributionHead reads a stored contribution's contributor, root and
+// creation time without decoding its file list (which may name a million
+// shards).
+func (r *Registry) ContributionHead(ctx context.Context, c cid.Cid) (ContributionSummary, error) {
+	return r.contributionOf(ctx, c)
 }
 
 // contributionOf reads a stored contribution's contributor and root
@@ -305,6 +317,7 @@ func (r *Registry) contributionOf(ctx context.Context, c cid.Cid) (contributionH
 		Kind        string `cbor:"kind"`
 		Contributor []byte `cbor:"contributor"`
 		Root        []byte `cbor:"root"`
+		Created     int64  `cbor:"created"`
 	}
 	err := r.readHead(ctx, c, KindContribution, &k, &k.Kind)
 	switch {
@@ -318,7 +331,7 @@ func (r *Registry) contributionOf(ctx context.Context, c cid.Cid) (contributionH
 	if len(k.Contributor) != common.AddressLength || len(k.Root) != 32 {
 		return contributionHeadFields{}, fmt.Errorf("%w: contribution %s: contributor of %d bytes, root of %d", ErrMalformed, c, len(k.Contributor), len(k.Root))
 	}
-	return contributionHeadFields{Contributor: common.Address(k.Contributor), Root: common.Hash(k.Root)}, nil
+	return contributionHeadFields{Contributor: common.Address(k.Contributor), Root: common.Hash(k.Root), Created: k.Created}, nil
 }
 
 // objectOf loads the stored object c as an O; another kind fails with

@@ -1,0 +1,145 @@
+package datanet
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+)
+
+// scaleSizes are the Datanet sizes of BenchmarkScale: contributions, each
+// with two votes. OPENLEDGER_SCALE overrides them (e.g. "1000,10000,100000").
+func scaleSizes() []int {
+	sizes := []int{1000, 10000}
+	if s := os.Getenv("OPENLEDGER_SCALE"); s != "" {
+		sizes = nil
+		for _, f := range splitComma(s) {
+			n, err := strconv.Atoi(f)
+			if err == nil && n > 0 {
+				sizes = append(sizes, n)
+			}
+		}
+	}
+	return sizes
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// scaleWorld is a registry holding a Datanet of n contributions, each
+// accepted by two of its three curators (owner weight 2, curator 1,
+// quorum 2).
+type scaleWorld struct {
+	r     *Registry
+	id    cid.Cid
+	ks    []cid.Cid
+	build time.Duration // adding the contributions and votes
+	adds  time.Duration // of which the contributions
+}
+
+func newScaleWorld(b *testing.B, n int) *scaleWorld {
+	b.Helper()
+	f := newStateFixture(b)
+	f.r.now = func() time.Time { return stateClock }
+	w := &scaleWorld{r: f.r, id: f.id}
+	start := time.Now()
+	for i := range n {
+		w.ks = append(w.ks, mustSubmit(b, f.r, memContribution(b, f.id, contributorSigner(b), stateContributed, i)))
+	}
+	w.adds = time.Since(start)
+	for _, k := range w.ks {
+		mustSubmit(b, f.r, signedVoteOn(b, f.id, k, ownerSigner(b), Approve, 0, stateVoted))
+		mustSubmit(b, f.r, signedVoteOn(b, f.id, k, curatorSigner(b), Approve, 0, stateVoted))
+	}
+	w.build = time.Since(start)
+	return w
+}
+
+// heapMB is the live heap after a GC, in MiB.
+func heapMB() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
+
+// BenchmarkScale measures, on Datanets of 1k and 10k contributions with 2
+// votes each (OPENLEDGER_SCALE for others), what issue 11 sets goals for:
+// ingest through the registry, the interactive reads, a cut from scratch,
+// an incremental cut after 1% more contributions, and the full and the
+// gossip-path verification. Each sub-benchmark reports its figures as
+// metrics; run with -benchtime=1x.
+func BenchmarkScale(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range scaleSizes() {
+		b.Run(fmt.Sprintf("size=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				w := newScaleWorld(b, n)
+				b.ReportMetric(float64(n)/w.adds.Seconds(), "adds/s")
+				b.ReportMetric(float64(2*n)/(w.build-w.adds).Seconds(), "votes/s")
+
+				t := time.Now()
+				if _, err := w.r.Counts(ctx, w.id); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(time.Since(t).Microseconds())/1000, "counts-ms")
+				t = time.Now()
+				if _, err := w.r.ContributionsByStatus(ctx, w.id, Accepted, cid.Undef, DefaultPage); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(time.Since(t).Microseconds())/1000, "page-ms")
+				t = time.Now()
+				if _, err := w.r.DatanetsPage(ctx, cid.Undef, DefaultPage); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(time.Since(t).Microseconds())/1000, "list-ms")
+
+				before := heapMB()
+				t = time.Now()
+				s, _, stats, err := w.r.CutSnapshot(ctx, w.id, ownerSigner(b), stateClock)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(time.Since(t).Seconds(), "cut-s")
+				b.ReportMetric(float64(stats.Leaves), "leaves")
+
+				t = time.Now()
+				rep, err := w.r.VerifySnapshot(ctx, s)
+				if err != nil || rep.Entries != uint64(n) {
+					b.Fatalf("VerifySnapshot = %+v %v", rep, err)
+				}
+				b.ReportMetric(time.Since(t).Seconds(), "verify-s")
+
+				// 1% more contributions, accepted; an incremental cut.
+				extra := max(n/100, 1)
+				for i := range extra {
+					k := mustSubmit(b, w.r, memContribution(b, w.id, contributorSigner(b), stateContributed, n+i))
+					mustSubmit(b, w.r, signedVoteOn(b, w.id, k, ownerSigner(b), Approve, 0, stateVoted))
+					mustSubmit(b, w.r, signedVoteOn(b, w.id, k, curatorSigner(b), Approve, 0, stateVoted))
+				}
+				t = time.Now()
+				s2, _, stats2, err := w.r.CutSnapshot(ctx, w.id, ownerSigner(b), stateClock.Add(time.Minute))
+				if err != nil || s2.Count != uint64(n+extra) {
+					b.Fatalf("incremental cut: %+v %v", s2, err)
+				}
+				b.ReportMetric(time.Since(t).Seconds(), "cut2-s")
+				b.ReportMetric(float64(stats2.Reused), "reused")
+				b.ReportMetric(heapMB()-before, "heap-MiB")
+			}
+		})
+	}
+}
