@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -257,6 +258,9 @@ func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.C
 			st.Status = notAdmitted
 		}
 		rec := contribRecord{Datanet: o.Datanet, Created: o.Created, Root: o.Root, Size: o.Size, Status: st.Status}
+		if rec.Status == Pending {
+			r.lowerPendingFloor(o.Datanet, o.Created)
+		}
 		return once(func(tx *storage.IndexTxn) error {
 			if err := tx.Set(ixKey(ixContrib, c.Bytes()), rec.encode()); err != nil {
 				return err
@@ -328,7 +332,7 @@ func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet
 	if err := setCounted(tx, k, votes, st.Counted); err != nil {
 		return err
 	}
-	return moveContribution(tx, k, rec, st)
+	return r.moveContribution(tx, k, rec, st)
 }
 
 // countedVotes loads the votes the index holds as counted for k.
@@ -381,11 +385,14 @@ func setCounted(tx *storage.IndexTxn, k cid.Cid, before, counted []*Vote) error 
 
 // moveContribution records st as k's status and weights, moving its status
 // entry and counts when the status changes.
-func moveContribution(tx *storage.IndexTxn, k cid.Cid, rec contribRecord, st TallyState) error {
+func (r *Registry) moveContribution(tx *storage.IndexTxn, k cid.Cid, rec contribRecord, st TallyState) error {
 	if rec.Status == st.Status && rec.Approve == st.Approve && rec.Reject == st.Reject {
 		return nil
 	}
 	if rec.Status != st.Status {
+		if st.Status == Pending {
+			r.lowerPendingFloor(rec.Datanet, rec.Created)
+		}
 		if err := tx.Delete(statusKey(rec.Datanet, rec.Status, rec.Created, k)); err != nil {
 			return err
 		}
@@ -403,10 +410,74 @@ func moveContribution(tx *storage.IndexTxn, k cid.Cid, rec contribRecord, st Tal
 	return tx.Set(ixKey(ixContrib, k.Bytes()), rec.encode())
 }
 
+// pendingFloor is, per Datanet, a time no pending contribution is older
+// than. Reads of the pending list and sweeps start there: Badger keeps the
+// deleted keys of contributions that left pending until a compaction, and
+// skipping them from the start of the range would cost a scan of every
+// contribution ever decided.
+type pendingFloor struct {
+	created int64
+	tight   bool   // a pending contribution was created at created
+	gen     uint64 // counts lowerings, so a scan racing one does not raise it
+}
+
+// lowerPendingFloor notes that a contribution created at created is, or
+// may be, pending in dn: the floor can only go down. Index writes call it
+// before their transaction commits, which keeps it a lower bound.
+func (r *Registry) lowerPendingFloor(dn cid.Cid, created int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.floors[dn]
+	if !ok {
+		f.created = math.MinInt64 // none known: every time is a floor
+	}
+	f.gen++ // a scan that began before this must not raise the floor
+	if created < f.created {
+		f.created, f.tight = created, false
+	}
+	r.floors[dn] = f
+}
+
+// pendingFrom returns the floor of dn's pending contributions, ok false
+// when none is known yet (then f.created is math.MinInt64 and f.gen the
+// generation a scan from the start must see unchanged to set one).
+func (r *Registry) pendingFrom(dn cid.Cid) (f pendingFloor, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, found := r.floors[dn]
+	if !found {
+		f.created = math.MinInt64
+	}
+	return f, f.created != math.MinInt64
+}
+
+// setPendingFloor records a floor learned by a scan that started at or
+// below every pending contribution: the first pending key it met (or none,
+// math.MaxInt64). A floor lowered since the scan began (f.gen is the
+// generation the scan saw) stays.
+func (r *Registry) setPendingFloor(dn cid.Cid, f pendingFloor) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old := r.floors[dn]; old.gen != f.gen {
+		return
+	}
+	f.gen++
+	r.floors[dn] = f
+}
+
+// forgetPendingFloor drops dn's floor (a rebuild rewrote its statuses).
+func (r *Registry) forgetPendingFloor(dn cid.Cid) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.floors[dn]
+	r.floors[dn] = pendingFloor{created: math.MinInt64, gen: f.gen + 1}
+}
+
 // sweep decides again, as of now, the pending contributions of dn whose
 // window has closed (expired, or rejected with the quorum met), so that
 // counts and lists of pending contributions are current. Every
-// contribution is swept once, so its cost is spread over reads.
+// contribution is swept once, and a sweep with nothing due returns without
+// reading: the floor says when the next window closes.
 func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 	head, err := r.Head(ctx, dn)
 	if err != nil {
@@ -417,13 +488,25 @@ func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 	}
 	now := r.now()
 	closed := now.Unix() - int64(head.Datanet.Window) // created at or before: window over
+	floor, known := r.pendingFrom(dn)
+	if known && floor.tight && floor.created > closed {
+		return nil // the oldest pending contribution's window is still open
+	}
+	gen := floor.gen
 	prefix := ixKey(ixStatus, dn.Bytes(), []byte{byte(Pending)})
+	var start []byte
+	if known {
+		start = statusKey(dn, Pending, floor.created, cid.Undef)
+	}
 	for {
 		var due []cid.Cid
+		next := pendingFloor{created: math.MaxInt64, tight: true, gen: gen}
 		err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-			return tx.Scan(prefix, nil, false, func(key, _ []byte) (bool, error) {
+			return tx.Scan(prefix, start, false, func(key, _ []byte) (bool, error) {
 				rest := key[len(prefix):]
-				if int64(binary.BigEndian.Uint64(rest)) > closed {
+				created := int64(binary.BigEndian.Uint64(rest))
+				if created > closed {
+					next.created = created
 					return false, nil
 				}
 				c, err := cid.Cast(rest[8:])
@@ -434,8 +517,12 @@ func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 				return len(due) < rebuildBatch, nil
 			})
 		})
-		if err != nil || len(due) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(due) == 0 {
+			r.setPendingFloor(dn, next)
+			return nil
 		}
 		err = r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 			for _, k := range due {
@@ -685,6 +772,7 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 			return err
 		}
 	}
+	r.forgetPendingFloor(dn)
 	return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 		return tx.Set(ixKey(ixTallied, dn.Bytes()), head.CID.Bytes())
 	})

@@ -255,6 +255,7 @@ func TestIndexAgreesWithTally(t *testing.T) {
 			}
 			check := func(t *testing.T, r *Registry) Counts {
 				t.Helper()
+				wantPending := map[cid.Cid]bool{}
 				for _, k := range ks {
 					held, err := r.Votes(ctx, k)
 					if err != nil {
@@ -270,6 +271,34 @@ func TestIndexAgreesWithTally(t *testing.T) {
 					}
 					if got.Status != want.Status || got.Approve != want.Approve || got.Reject != want.Reject {
 						t.Fatalf("%s: index %v (%d/%d), tally %v (%d/%d)", k, got.Status, got.Approve, got.Reject, want.Status, want.Approve, want.Reject)
+					}
+					if want.Status == Pending {
+						wantPending[k] = true
+					}
+				}
+				// The pending list, a page of 3 at a time, twice (the
+				// second read starts at the floor the first learned).
+				for range 2 {
+					listed := 0
+					after := cid.Undef
+					for {
+						page, err := r.ContributionsByStatus(ctx, id, Pending, after, 3)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(page) == 0 {
+							break
+						}
+						for _, p := range page {
+							if !wantPending[p.CID] {
+								t.Fatalf("%s listed as pending", p.CID)
+							}
+						}
+						listed += len(page)
+						after = page[len(page)-1].CID
+					}
+					if listed != len(wantPending) {
+						t.Fatalf("%d pending listed, want %d", listed, len(wantPending))
 					}
 				}
 				c, err := r.Counts(ctx, id)

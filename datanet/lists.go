@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/ipfs/go-cid"
 
@@ -152,13 +153,18 @@ func (r *Registry) ContributionsPage(ctx context.Context, dn cid.Cid, st *Status
 	defer r.indexMu.RUnlock()
 	prefix := ixKey(ixAll, dn.Bytes())
 	place := func(created int64, c cid.Cid) []byte { return allKey(dn, created, c) }
+	var start []byte
+	floor, known := r.pendingFrom(dn)
+	fromFloor := st != nil && *st == Pending && !after.Defined()
 	if st != nil {
 		prefix = ixKey(ixStatus, dn.Bytes(), []byte{byte(*st)})
 		place = func(created int64, c cid.Cid) []byte { return statusKey(dn, *st, created, c) }
+		if fromFloor && known {
+			start = place(floor.created, cid.Undef) // past the deleted keys of decided ones
+		}
 	}
 	var out []ContributionRef
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		var start []byte
 		if after.Defined() {
 			b, err := tx.Get(ixKey(ixContrib, after.Bytes()))
 			if errors.Is(err, storage.ErrNotFound) {
@@ -192,6 +198,15 @@ func (r *Registry) ContributionsPage(ctx context.Context, dn cid.Cid, st *Status
 			return len(out) < limit, nil
 		})
 	})
+	if err == nil && fromFloor {
+		// The scan started below every pending contribution: its first
+		// is the floor (none: no pending contribution at all).
+		next := pendingFloor{created: math.MaxInt64, tight: true, gen: floor.gen}
+		if len(out) > 0 {
+			next.created = out[0].Created
+		}
+		r.setPendingFloor(dn, next)
+	}
 	return out, err
 }
 

@@ -40,6 +40,7 @@ type Registry struct {
 	indexMu  sync.RWMutex
 	mu       sync.Mutex
 	heads    map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
+	floors   map[cid.Cid]pendingFloor   // see pendingFloor
 	headsGen uint64                     // counts drops, so a Head racing a drop doesn't cache
 	updateMu sync.Mutex                 // serialises UpdateDatanet
 }
@@ -105,7 +106,8 @@ func NewRegistry(store *storage.Store, cfg Config) (*Registry, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	r := &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored, heads: map[cid.Cid]DatanetVersion{}}
+	r := &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored,
+		heads: map[cid.Cid]DatanetVersion{}, floors: map[cid.Cid]pendingFloor{}}
 	if err := r.buildIndex(context.Background()); err != nil {
 		return nil, fmt.Errorf("datanet: build the index: %w", err)
 	}
