@@ -6,9 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/openledger/openledger/datanet"
+	"golang.org/x/sync/errgroup"
 )
 
 // BenchmarkFetchInProcess fetches 256 MiB between two nodes in this process
@@ -76,4 +79,58 @@ func benchNode(b *testing.B) *Node {
 	}
 	b.Cleanup(func() { n.Close(); repo.Close() })
 	return n
+}
+
+// BenchmarkRPCIngest adds small contributions and votes on them through the
+// node's JSON-RPC (the in-process client), with 16 requests in flight: the
+// path a client that feeds a Datanet takes, store, index and post-store
+// loop included. It reports adds/s and votes/s.
+func BenchmarkRPCIngest(b *testing.B) {
+	const n, inFlight = 2000, 16
+	dir := b.TempDir()
+	var paths []string
+	for i := range n {
+		p := filepath.Join(dir, "c"+strconv.Itoa(i)+".txt")
+		if err := os.WriteFile(p, []byte("contribution number "+strconv.Itoa(i)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		node := benchNode(b)
+		c := node.InProc()
+		var dn DatanetView
+		if err := c.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "ingest"}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		cids := make([]string, n)
+		run := func(what string, call func(i int) error) float64 {
+			start := time.Now()
+			var g errgroup.Group
+			g.SetLimit(inFlight)
+			for i := range n {
+				g.Go(func() error { return call(i) })
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatalf("%s: %v", what, err)
+			}
+			return float64(n) / time.Since(start).Seconds()
+		}
+		adds := run("add", func(i int) error {
+			var res AddResult
+			err := c.Call(&res, "content_add", AddArgs{Paths: []string{paths[i]}, Datanet: dn.ID})
+			cids[i] = res.CID
+			return err
+		})
+		votes := run("vote", func(i int) error {
+			return c.Call(nil, "curation_vote", VoteArgs{Contribution: cids[i], Decision: "approve"})
+		})
+		b.StopTimer()
+		b.ReportMetric(adds, "adds/s")
+		b.ReportMetric(votes, "votes/s")
+		c.Close()
+		b.StartTimer()
+	}
 }

@@ -78,7 +78,7 @@ func (n *Node) publish(ev datanet.Stored, topic cid.Cid) {
 	data, err := ev.Object.Encode()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(n.ctx, publishTimeout)
-		err = n.net.p2p.Publish(ctx, topic, data)
+		err = n.net.p2p.PublishChecked(ctx, topic, data)
 		cancel()
 	}
 	if err != nil && n.ctx.Err() == nil {

@@ -524,6 +524,7 @@ func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 			r.setPendingFloor(dn, next)
 			return nil
 		}
+		unlock := r.lockSet(dn, dn)
 		err = r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 			for _, k := range due {
 				if err := r.retally(ctx, tx, head.Datanet, k, nil, now); err != nil {
@@ -532,6 +533,7 @@ func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 			}
 			return nil
 		})
+		unlock()
 		if err != nil {
 			return err
 		}

@@ -37,7 +37,11 @@ type Registry struct {
 
 	// indexMu is held for reading by every index write of a stored object
 	// and every read of lists and counts, and for writing by a rebuild.
-	indexMu  sync.RWMutex
+	indexMu sync.RWMutex
+	// setMu serialises the index writes of one Datanet (a stripe per
+	// hash of its ID): they all update its counts, and Badger would make
+	// writers racing for them retry their whole transaction.
+	setMu    [64]sync.Mutex
 	mu       sync.Mutex
 	heads    map[cid.Cid]DatanetVersion // Head's cache, dropped when a version is stored
 	floors   map[cid.Cid]pendingFloor   // see pendingFloor
@@ -230,6 +234,8 @@ func (r *Registry) putIndexed(ctx context.Context, c cid.Cid, obj Object, set ci
 		if err != nil {
 			return err
 		}
+		unlock := r.lockSet(set, c)
+		defer unlock()
 		return write(fn)
 	}()
 	if err != nil {
@@ -242,6 +248,18 @@ func (r *Registry) putIndexed(ctx context.Context, c cid.Cid, obj Object, set ci
 		}
 	}
 	return nil
+}
+
+// lockSet takes the write stripe of the Datanet set (of c when set is
+// undefined: a new Datanet's own) and returns its release.
+func (r *Registry) lockSet(set, c cid.Cid) func() {
+	if !set.Defined() {
+		set = c
+	}
+	b := set.Bytes()
+	mu := &r.setMu[int(b[len(b)-1])%len(r.setMu)]
+	mu.Lock()
+	return mu.Unlock
 }
 
 // Object loads and decodes any stored signed object.

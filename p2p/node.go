@@ -24,8 +24,11 @@ import (
 // gossip topics and the sync protocol. Build it with New, then Start it;
 // Close it when done. Its methods are safe for concurrent use.
 type Node struct {
-	cfg       Config
-	objs      Objects
+	cfg  Config
+	objs Objects
+	// checked holds the sha256 of messages PublishChecked is sending,
+	// which the local validator takes unchecked.
+	checked   sync.Map
 	log       *slog.Logger
 	host      host.Host
 	listen    []multiaddr.Multiaddr
