@@ -42,7 +42,7 @@ func testNode(t *testing.T, mutate func(*Config)) (*Node, *Repo) {
 	return testNodeOpts(t, mutate, Options{Version: "test"})
 }
 
-func testNodeOpts(t *testing.T, mutate func(*Config), opts Options) (*Node, *Repo) {
+func testNodeOpts(t testing.TB, mutate func(*Config), opts Options) (*Node, *Repo) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "repo")
 	cfg, err := ProfileConfig("test")

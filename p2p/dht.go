@@ -110,6 +110,14 @@ func (n *Node) StopProviding(c cid.Cid) {
 // other than this node, looking for at most FindProvidersTimeout. It
 // returns ErrNotFound when nobody does.
 func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.AddrInfo, error) {
+	return n.FindProvidersWithin(ctx, c, max, 0)
+}
+
+// FindProvidersWithin is FindProviders that stops looking grace after the
+// first provider was found (grace <= 0: it does not): a fetch wants a few
+// providers soon rather than all of them once the lookup has asked every
+// peer it can reach, some of which may be slow or gone.
+func (n *Node) FindProvidersWithin(ctx context.Context, c cid.Cid, max int, grace time.Duration) ([]peer.AddrInfo, error) {
 	if !c.Defined() {
 		return nil, fmt.Errorf("p2p: find providers: undefined cid")
 	}
@@ -125,11 +133,31 @@ func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.Ad
 	ctx, cancelT := context.WithTimeout(ctx, n.cfg.FindProvidersTimeout)
 	defer cancelT()
 	var out []peer.AddrInfo
+	var graceC <-chan time.Time
 	// Ask for one more than max: this node may be among the providers.
-	for ai := range n.dht.FindProvidersAsync(ctx, c, max+1) {
-		if ai.ID != n.host.ID() && len(out) < max {
-			out = append(out, ai)
+	found := n.dht.FindProvidersAsync(ctx, c, max+1)
+lookup:
+	for {
+		select {
+		case ai, ok := <-found:
+			if !ok {
+				break lookup
+			}
+			if ai.ID != n.host.ID() && len(out) < max {
+				out = append(out, ai)
+				if graceC == nil && grace > 0 {
+					t := time.NewTimer(grace)
+					defer t.Stop()
+					graceC = t.C
+				}
+			}
+		case <-graceC:
+			break lookup
 		}
+	}
+	cancelT()
+	for range found {
+		// FindProvidersAsync closes the channel once it has seen ctx end.
 	}
 	if len(out) > 0 {
 		return out, nil
