@@ -18,11 +18,16 @@ import (
 	"github.com/openledger/openledger/p2p"
 	"github.com/openledger/openledger/p2p/exchange"
 	"github.com/openledger/openledger/storage"
+	"github.com/openledger/openledger/storage/datastore"
 )
 
 // ErrOffline is returned for network work asked of a node that runs no
 // network (a CLI command on a repo without a daemon).
 var ErrOffline = errors.New("daemon: the network is not running (start `openledger daemon`)")
+
+// providerNamespace is where the DHT's provider records live in the
+// store's index key space (storage/datastore).
+const providerNamespace = "/dht"
 
 // JoinedFile lists the Datanets the node has joined, so it rejoins them
 // after a restart.
@@ -133,6 +138,9 @@ func (n *Node) startNetwork() error {
 		pcfg.SyncInterval = n.opts.SyncInterval
 	}
 	pcfg.AppScore = nw.appScore
+	if pcfg.ProviderStore, err = datastore.New(n.store, providerNamespace); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
 	pcfg.Logger = n.log.With("component", "p2p")
 	pn, err := p2p.New(pcfg, netObjects{r: n.registry})
 	if err != nil {
@@ -179,10 +187,9 @@ func (n *Node) startNetwork() error {
 	return nil
 }
 
-// provideStored announces every pinned object on the DHT after a start: the
-// DHT keeps provider records in memory only, so a restarted node would
-// otherwise vanish from the providers of what it stores until it re-added
-// it. p2p re-provides them on its timer from then on.
+// provideStored announces every pinned object on the DHT after a start, and
+// so makes p2p re-provide them on its timer from then on: the records
+// other nodes hold expire 48 hours after they were last announced.
 func (n *Node) provideStored() {
 	pins, err := n.store.Pins(n.ctx)
 	if err != nil {

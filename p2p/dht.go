@@ -30,6 +30,14 @@ const (
 
 // startDHT starts the DHT in server mode (unless configured otherwise).
 //
+// Provider records: kad-dht's provider manager keys each record as
+// /providers/<base32 multihash>/<base32 peer ID> with the time it was
+// added as value, buffers writes (256 at a time) and reads a key's
+// records with a prefix query. With Config.ProviderStore they are on
+// disk, so they survive a restart and a lookup costs a seek; its
+// collector deletes records older than 48 hours every hour, and reads
+// skip them before that.
+//
 // Address filtering: with a protocol prefix of our own the DHT applies no
 // address or routing-table filter by default (only the IPFS "dual" DHT
 // splits LAN from WAN), so peers on loopback and private networks are
@@ -46,6 +54,9 @@ func (n *Node) startDHT() error {
 	}
 	if len(n.bootstrap) > 0 {
 		opts = append(opts, dht.BootstrapPeers(n.bootstrap...))
+	}
+	if n.cfg.ProviderStore != nil {
+		opts = append(opts, dht.ProviderDatastore(n.cfg.ProviderStore))
 	}
 	d, err := dht.New(n.host, opts...)
 	if err != nil {
