@@ -21,6 +21,7 @@ type metrics struct {
 	// fetched by CID (a snapshot's contributions...), verified and stored.
 	fetchedObjects     prometheus.Counter
 	fetchedObjectBytes prometheus.Counter
+	fetchConflicts     prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -56,9 +57,12 @@ func newMetrics() *metrics {
 		fetchedObjectBytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "openledger_fetch_object_bytes_total", Help: "Bytes of the signed objects fetched by CID from peers.",
 		}),
+		fetchConflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_fetch_put_conflicts_total", Help: "Stores of fetched objects tried again after a transaction conflict.",
+		}),
 	}
 	m.reg.MustRegister(m.adds, m.addErrors, m.addBytes, m.httpRequests, m.contentBytes, m.contentErrs,
-		m.fetchedBytes, m.badPeers, m.fetchedObjects, m.fetchedObjectBytes,
+		m.fetchedBytes, m.badPeers, m.fetchedObjects, m.fetchedObjectBytes, m.fetchConflicts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -40,6 +41,9 @@ const (
 	// moreProvidersTimeout bounds the provider lookup of a fetch whose
 	// root a connected peer had: more providers are welcome, not needed.
 	moreProvidersTimeout = 2 * time.Second
+	// maxConflictRetries bounds the retries of a Put that lost a
+	// transaction conflict.
+	maxConflictRetries = 16
 	// fetchLogEvery is how often a long fetch logs its progress.
 	fetchLogEvery = 5 * time.Second
 )
@@ -164,8 +168,18 @@ func (f *objectFetch) one(ctx context.Context, c cid.Cid) ([]byte, error) {
 
 // put stores one object fetched. Objects come from a fetch asked for by
 // CID, so a vote superseded by a newer one is taken too (as sync does).
+//
+// Objects of one Datanet stored at once write the same index keys (its
+// counts), so Badger may refuse a transaction more often than the store
+// retries it (badger.ErrConflict): it is tried again.
 func (f *objectFetch) put(ctx context.Context, data []byte) error {
-	if _, err := f.n.registry.Put(datanet.AcceptingStale(ctx), data); err != nil {
+	ctx = datanet.AcceptingStale(ctx)
+	_, err := f.n.registry.Put(ctx, data)
+	for attempt := 0; errors.Is(err, badger.ErrConflict) && attempt < maxConflictRetries; attempt++ {
+		f.n.metrics.fetchConflicts.Inc()
+		_, err = f.n.registry.Put(ctx, data)
+	}
+	if err != nil {
 		return err
 	}
 	f.objects.Add(1)

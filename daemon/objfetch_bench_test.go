@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 	"testing"
@@ -27,28 +26,7 @@ func cpuTime(tb testing.TB) time.Duration {
 // stop closes it.
 func freshPeer(tb testing.TB, to testPeer) (p testPeer, stop func()) {
 	tb.Helper()
-	cfg, err := ProfileConfig("test")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dir := filepath.Join(tb.TempDir(), "repo")
-	if _, err := InitRepo(dir, InitOptions{Config: &cfg}); err != nil {
-		tb.Fatal(err)
-	}
-	repo, err := OpenRepo(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n, err := NewNode(repo, Options{Version: "test"})
-	if err != nil {
-		repo.Close()
-		tb.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Close()
-		repo.Close()
-		tb.Fatal(err)
-	}
+	n, _, stopNode := startTestNode(tb, nil, Options{Version: "test"})
 	p = testPeer{n: n, rpc: n.InProc()}
 	var id IDResult
 	if err := to.rpc.Call(&id, "node_id"); err != nil {
@@ -59,10 +37,7 @@ func freshPeer(tb testing.TB, to testPeer) (p testPeer, stop func()) {
 	}
 	return p, func() {
 		p.rpc.Close()
-		if err := n.Close(); err != nil {
-			tb.Error(err)
-		}
-		repo.Close()
+		stopNode()
 	}
 }
 
