@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	dsq "github.com/ipfs/go-datastore/query"
+	"github.com/libp2p/go-libp2p-kad-dht/records"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/peerstore/pstoremem"
 
 	"github.com/openledger/openledger/storage"
 	"github.com/openledger/openledger/storage/datastore"
@@ -87,5 +90,62 @@ func TestProviderRecordsSurviveRestart(t *testing.T) {
 				t.Fatalf("records in memory, after a restart: providers %v, %v; want none", provs, err)
 			}
 		})
+	}
+}
+
+// TestProviderRecordsExpire: with the records in Badger, a record older
+// than its validity is not served, and kad-dht's collector deletes it from
+// the store.
+func TestProviderRecordsExpire(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(storage.DefaultConfig(filepath.Join(t.TempDir(), "store")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dstore, err := datastore.New(store, "/dht")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := pstoremem.NewPeerstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	const validity = 300 * time.Millisecond
+	pm, err := records.NewProviderManager(testPeerID(t), ps, dstore,
+		records.ProvideValidity(validity), records.CleanupInterval(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pm.Close()
+	prov := peer.AddrInfo{ID: testPeerID(t)}
+	// More than the manager buffers, so that records reach the store.
+	keys := 300
+	for i := range keys {
+		if err := pm.AddProvider(ctx, benchKey(i), prov); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func() int {
+		res, err := dstore.Query(ctx, dsq.Query{Prefix: records.ProvidersKeyPrefix, KeysOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := res.Rest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	if got, err := pm.GetProviders(ctx, benchKey(1)); err != nil || len(got) != 1 {
+		t.Fatalf("fresh record: %v, %v", got, err)
+	}
+	if n := stored(); n == 0 {
+		t.Fatal("no record reached the store")
+	}
+	waitFor(t, 10*time.Second, func() bool { return stored() == 0 }, "the collector to delete expired records")
+	if got, err := pm.GetProviders(ctx, benchKey(299)); err != nil || len(got) != 0 {
+		t.Fatalf("expired record served: %v, %v", got, err)
 	}
 }
