@@ -113,8 +113,7 @@ func TestFetchObjects(t *testing.T) {
 			}
 		}},
 		{"liar dropped, honest peer delivers", func(t *testing.T, tn *testNet, n *Node, dn cid.Cid) {
-			tn.objs[3].lie = true
-			defer func() { tn.objs[3].lie = false }()
+			tn.objs[3].lie = true // set before any stream is served, never reset
 			cids, all := tn.storeObjects(dn, 600, "liar", func(int) []int { return []int{1, 3} })
 			var c collector
 			st, err := n.FetchObjects(ctx, slices.Values(cids), tn.ids(3, 1), c.put)

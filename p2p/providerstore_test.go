@@ -127,6 +127,7 @@ func TestProviderRecordsExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	added := time.Now()
 	stored := func() int {
 		res, err := dstore.Query(ctx, dsq.Query{Prefix: records.ProvidersKeyPrefix, KeysOnly: true})
 		if err != nil {
@@ -144,7 +145,8 @@ func TestProviderRecordsExpire(t *testing.T) {
 	if n := stored(); n == 0 {
 		t.Fatal("no record reached the store")
 	}
-	waitFor(t, 10*time.Second, func() bool { return stored() == 0 }, "the collector to delete expired records")
+	waitFor(t, 10*time.Second, func() bool { return time.Since(added) > validity && stored() == 0 },
+		"the collector to delete expired records")
 	if got, err := pm.GetProviders(ctx, benchKey(299)); err != nil || len(got) != 0 {
 		t.Fatalf("expired record served: %v, %v", got, err)
 	}
