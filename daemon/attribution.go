@@ -157,7 +157,7 @@ type modelInputs struct {
 	cid       cid.Cid
 	model     *datanet.ModelRecord
 	snapshots map[cid.Cid]*datanet.SnapshotProofs
-	members []attribution.Member
+	members   []attribution.Member
 	// holder is, for each contribution, the first of the model's
 	// snapshots (in the model's order) that lists it.
 	holder map[cid.Cid]cid.Cid

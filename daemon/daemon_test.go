@@ -42,7 +42,15 @@ func testNode(t *testing.T, mutate func(*Config)) (*Node, *Repo) {
 	return testNodeOpts(t, mutate, Options{Version: "test"})
 }
 
-func testNodeOpts(t *testing.T, mutate func(*Config), opts Options) (*Node, *Repo) {
+func testNodeOpts(t testing.TB, mutate func(*Config), opts Options) (*Node, *Repo) {
+	t.Helper()
+	n, repo, stop := startTestNode(t, mutate, opts)
+	t.Cleanup(stop)
+	return n, repo
+}
+
+// startTestNode starts a node on a new repo; stop closes both.
+func startTestNode(t testing.TB, mutate func(*Config), opts Options) (*Node, *Repo, func()) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "repo")
 	cfg, err := ProfileConfig("test")
@@ -69,13 +77,12 @@ func testNodeOpts(t *testing.T, mutate func(*Config), opts Options) (*Node, *Rep
 		repo.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	return n, repo, func() {
 		if err := n.Close(); err != nil {
 			t.Error(err)
 		}
 		repo.Close()
-	})
-	return n, repo
+	}
 }
 
 func TestInitRepo(t *testing.T) {

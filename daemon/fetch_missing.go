@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -23,25 +24,25 @@ func (n *Node) fetchMissing(ctx context.Context, root cid.Cid, missing []cid.Cid
 	if len(missing) == 0 {
 		return errors.New("nothing named to fetch")
 	}
-	peers := n.candidates(ctx, root)
+	peers, _ := n.candidates(ctx, root)
 	if len(peers) == 0 {
 		return fmt.Errorf("%w: no peer provides %s", storage.ErrNotFound, root)
 	}
+	var want []cid.Cid
 	for _, c := range missing {
 		if has, err := n.registry.Has(ctx, c); err != nil {
 			return err
-		} else if has {
-			continue
-		}
-		data, err := n.net.p2p.FetchObject(ctx, c, peers)
-		if err != nil {
-			return fmt.Errorf("fetch %s: %w", c, err)
-		}
-		if _, err := n.registry.PutFetched(ctx, c, data); err != nil && !datanet.CannotJudgeYet(err) {
-			return fmt.Errorf("store %s: %w", c, err)
+		} else if !has && !slices.ContainsFunc(want, c.Equals) {
+			want = append(want, c)
 		}
 	}
-	return nil
+	_, err := n.net.p2p.FetchObjects(ctx, slices.Values(want), peers, func(c cid.Cid, data []byte) error {
+		if _, err := n.registry.PutFetched(datanet.AcceptingStale(ctx), c, data); err != nil && !datanet.CannotJudgeYet(err) {
+			return fmt.Errorf("store %s: %w", c, err)
+		}
+		return nil
+	})
+	return err
 }
 
 // Bounds of the background fetches of what received objects need.

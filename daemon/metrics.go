@@ -17,6 +17,11 @@ type metrics struct {
 	contentErrs  prometheus.Counter
 	fetchedBytes prometheus.Counter
 	badPeers     prometheus.Counter
+	// fetchedObjects and fetchedObjectBytes count the signed objects
+	// fetched by CID (a snapshot's contributions...), verified and stored.
+	fetchedObjects     prometheus.Counter
+	fetchedObjectBytes prometheus.Counter
+	fetchConflicts     prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -46,9 +51,18 @@ func newMetrics() *metrics {
 		badPeers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "openledger_exchange_bad_peers_total", Help: "Peers dropped for sending shard bytes that did not match.",
 		}),
+		fetchedObjects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_fetch_objects_total", Help: "Signed objects fetched by CID from peers, verified and stored.",
+		}),
+		fetchedObjectBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_fetch_object_bytes_total", Help: "Bytes of the signed objects fetched by CID from peers.",
+		}),
+		fetchConflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openledger_fetch_put_conflicts_total", Help: "Stores of fetched objects tried again after a transaction conflict.",
+		}),
 	}
 	m.reg.MustRegister(m.adds, m.addErrors, m.addBytes, m.httpRequests, m.contentBytes, m.contentErrs,
-		m.fetchedBytes, m.badPeers,
+		m.fetchedBytes, m.badPeers, m.fetchedObjects, m.fetchedObjectBytes, m.fetchConflicts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

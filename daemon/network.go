@@ -18,11 +18,16 @@ import (
 	"github.com/openledger/openledger/p2p"
 	"github.com/openledger/openledger/p2p/exchange"
 	"github.com/openledger/openledger/storage"
+	"github.com/openledger/openledger/storage/datastore"
 )
 
 // ErrOffline is returned for network work asked of a node that runs no
 // network (a CLI command on a repo without a daemon).
 var ErrOffline = errors.New("daemon: the network is not running (start `openledger daemon`)")
+
+// providerNamespace is where the DHT's provider records live in the
+// store's index key space (storage/datastore).
+const providerNamespace = "/dht"
 
 // JoinedFile lists the Datanets the node has joined, so it rejoins them
 // after a restart.
@@ -139,6 +144,9 @@ func (n *Node) startNetwork() error {
 		pcfg.SyncInterval = n.opts.SyncInterval
 	}
 	pcfg.AppScore = nw.appScore
+	if pcfg.ProviderStore, err = datastore.New(n.store, providerNamespace); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
 	pcfg.Logger = n.log.With("component", "p2p")
 	pn, err := p2p.New(pcfg, netObjects{r: n.registry, needs: n.needDependencies})
 	if err != nil {
@@ -185,10 +193,9 @@ func (n *Node) startNetwork() error {
 	return nil
 }
 
-// provideStored announces every pinned object on the DHT after a start: the
-// DHT keeps provider records in memory only, so a restarted node would
-// otherwise vanish from the providers of what it stores until it re-added
-// it. p2p re-provides them on its timer from then on.
+// provideStored announces every pinned object on the DHT after a start, and
+// so makes p2p re-provide them on its timer from then on: the records
+// other nodes hold expire 48 hours after they were last announced.
 func (n *Node) provideStored() {
 	pins, err := n.store.Pins(n.ctx)
 	if err != nil {
@@ -292,75 +299,38 @@ func (n *Node) leave(dn cid.Cid) error {
 	return n.saveJoined(n.net.p2p.Joined())
 }
 
-// fetchObject gets an object from the network, with the Datanet it needs to
-// be checked against, and stores both.
-func (n *Node) fetchObject(ctx context.Context, c cid.Cid) error {
-	return n.fetchObjectDepth(ctx, c, 0)
-}
-
-func (n *Node) fetchObjectDepth(ctx context.Context, c cid.Cid, depth int) error {
-	peers := n.candidates(ctx, c)
-	if len(peers) == 0 {
-		return fmt.Errorf("%w: no peer provides %s", storage.ErrNotFound, c)
-	}
-	data, err := n.net.p2p.FetchObject(ctx, c, peers)
-	if err != nil {
-		return fmt.Errorf("fetch object %s: %w", c, err)
-	}
-	_, err = n.registry.PutFetched(ctx, c, data)
-	for round := 0; datanet.CannotJudgeYet(err) && depth < maxFetchDepth && round < maxFetchDepth; round++ {
-		// It needs objects this node lacks (its Datanet, a snapshot's
-		// chunks and contributions, a previous version): fetch what the
-		// check named (else what it links), then retry.
-		need := datanet.MissingCIDs(err)
-		if len(need) == 0 {
-			obj, derr := datanet.Decode(data)
-			if derr != nil {
-				return err
-			}
-			need = obj.Links()
-		}
-		for _, l := range need {
-			if l.Prefix().Codec == cid.Raw {
-				continue
-			}
-			if has, herr := n.registry.Has(ctx, l); herr != nil || has {
-				continue
-			}
-			if ferr := n.fetchObjectDepth(ctx, l, depth+1); ferr != nil {
-				return fmt.Errorf("fetch %s, which %s needs: %w", l, c, ferr)
-			}
-		}
-		_, err = n.registry.PutFetched(ctx, c, data)
-	}
-	return err
-}
-
-// maxFetchDepth bounds the chain of objects fetchObject follows (a
-// snapshot's previous snapshots, a Datanet's versions).
-const maxFetchDepth = 64
-
-// candidates are the peers worth asking for c: DHT providers first, then
-// every connected peer (a shard has no provider record of its own).
-func (n *Node) candidates(ctx context.Context, c cid.Cid) []peer.ID {
-	var out []peer.ID
-	if c.Prefix().Codec != cid.Raw {
-		fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		provs, err := n.net.p2p.FindProviders(fctx, c, 20)
-		cancel()
-		if err != nil {
-			n.log.Debug("find providers", "cid", c.String(), "err", err)
-		}
-		for _, p := range provs {
-			if p.ID != n.net.p2p.ID() {
-				n.net.p2p.Host().Peerstore().AddAddrs(p.ID, p.Addrs, time.Hour)
-				out = append(out, p.ID)
-			}
-		}
-	}
+// candidates are the peers worth asking for c: DHT providers first (the
+// first nprov), then every connected peer (a shard has no provider record
+// of its own). It makes one provider lookup: a fetch calls it once, for
+// its root.
+func (n *Node) candidates(ctx context.Context, c cid.Cid) (out []peer.ID, nprov int) {
+	out = n.providers(ctx, c, findProvidersTimeout)
+	nprov = len(out)
 	for _, p := range n.net.p2p.Host().Network().Peers() {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
+		}
+	}
+	return out, nprov
+}
+
+// providers looks up the providers of c on the DHT for at most wait, and
+// no longer than providerGrace after the first was found.
+func (n *Node) providers(ctx context.Context, c cid.Cid, wait time.Duration) []peer.ID {
+	if c.Prefix().Codec == cid.Raw {
+		return nil
+	}
+	fctx, cancel := context.WithTimeout(ctx, wait)
+	provs, err := n.net.p2p.FindProvidersWithin(fctx, c, 20, providerGrace)
+	cancel()
+	if err != nil {
+		n.log.Debug("find providers", "cid", c.String(), "err", err)
+	}
+	var out []peer.ID
+	for _, p := range provs {
+		if p.ID != n.net.p2p.ID() {
+			n.net.p2p.Host().Peerstore().AddAddrs(p.ID, p.Addrs, time.Hour)
+			out = append(out, p.ID)
 		}
 	}
 	return out
@@ -369,6 +339,7 @@ func (n *Node) candidates(ctx context.Context, c cid.Cid) []peer.ID {
 // FetchResult is the answer of content_fetch.
 type FetchResult struct {
 	CID     string `json:"cid"`
+	Objects int    `json:"objects"` // signed objects fetched and stored (a snapshot's contributions...)
 	Shards  int    `json:"shards"`
 	Fetched int    `json:"fetched"`
 	Bytes   int64  `json:"bytes"`
@@ -383,8 +354,10 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 	if err != nil {
 		return nil, err
 	}
+	res := &FetchResult{CID: root.String()}
 	sizes := map[cid.Cid]int64{} // known shard sizes; a bare shard's is unknown
 	var shards []cid.Cid
+	var peers []peer.ID // the root's providers and connected peers, once looked up
 	if root.Prefix().Codec == cid.Raw {
 		shards = []cid.Cid{root}
 	} else {
@@ -396,9 +369,12 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 			if n.net == nil {
 				return nil, fmt.Errorf("%w: %s is not stored here", ErrOffline, root)
 			}
-			if err := n.fetchObject(ctx, root); err != nil {
+			of, err := n.fetchObjectGraph(ctx, root)
+			if err != nil {
 				return nil, err
 			}
+			peers = of.peers
+			res.Objects = int(of.objects.Load())
 		}
 		// Only what the path names: one file of a large dataset is
 		// fetched alone.
@@ -428,7 +404,7 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 			}
 		}
 	}
-	res := &FetchResult{CID: root.String(), Shards: len(shards)}
+	res.Shards = len(shards)
 	var missing []cid.Cid
 	var total int64
 	seen := make(map[cid.Cid]bool, len(shards))
@@ -452,7 +428,9 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 	if n.net == nil {
 		return nil, fmt.Errorf("%w: %d of %d shards of %s are not stored here", ErrOffline, len(missing), len(shards), root)
 	}
-	peers := n.candidates(ctx, root)
+	if peers == nil {
+		peers, _ = n.candidates(ctx, root)
+	}
 	if len(peers) == 0 {
 		return nil, fmt.Errorf("%w: no peer to fetch %s from", storage.ErrNotFound, root)
 	}

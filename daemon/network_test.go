@@ -34,7 +34,7 @@ type testPeer struct {
 }
 
 // newTestNet starts k networked nodes in this process, on loopback.
-func newTestNet(t *testing.T, k int) []testPeer {
+func newTestNet(t testing.TB, k int) []testPeer {
 	t.Helper()
 	out := make([]testPeer, k)
 	for i := range out {
@@ -46,7 +46,7 @@ func newTestNet(t *testing.T, k int) []testPeer {
 	return out
 }
 
-func (p testPeer) connect(t *testing.T, to testPeer) {
+func (p testPeer) connect(t testing.TB, to testPeer) {
 	t.Helper()
 	var id IDResult
 	if err := to.rpc.Call(&id, "node_id"); err != nil {

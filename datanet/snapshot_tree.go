@@ -29,6 +29,11 @@ func (r *Registry) chunk(ctx context.Context, c cid.Cid) (*SnapshotChunk, error)
 	return ch, nil
 }
 
+// SnapshotChunk loads the stored snapshot chunk c.
+func (r *Registry) SnapshotChunk(ctx context.Context, c cid.Cid) (*SnapshotChunk, error) {
+	return r.chunk(ctx, c)
+}
+
 // snapshotLeaves returns the refs of the leaves of s's entry tree in order,
 // reading and checking its nodes from the store: each node's level is its
 // parent's minus one, and what a parent says lies under a child is what

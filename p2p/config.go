@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	ds "github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -64,6 +65,12 @@ type Config struct {
 	Gater connmgr.ConnectionGater
 	// UserAgent is announced by identify.
 	UserAgent string
+	// ProviderStore, when set, holds the provider records the DHT keeps
+	// for other peers: a persistent, sorted datastore (the daemon gives one
+	// over its Badger, storage/datastore) keeps them across a restart and
+	// makes a lookup a prefix seek. Nil keeps them in an in-memory map,
+	// which a lookup scans whole. The node does not close it.
+	ProviderStore ds.Batching
 	// Registerer receives libp2p's metrics; nil disables them.
 	Registerer prometheus.Registerer
 	// Logger receives the node's logs; nil discards them.

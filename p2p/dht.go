@@ -30,6 +30,14 @@ const (
 
 // startDHT starts the DHT in server mode (unless configured otherwise).
 //
+// Provider records: kad-dht's provider manager keys each record as
+// /providers/<base32 multihash>/<base32 peer ID> with the time it was
+// added as value, buffers writes (256 at a time) and reads a key's
+// records with a prefix query. With Config.ProviderStore they are on
+// disk, so they survive a restart and a lookup costs a seek; its
+// collector deletes records older than 48 hours every hour, and reads
+// skip them before that.
+//
 // Address filtering: with a protocol prefix of our own the DHT applies no
 // address or routing-table filter by default (only the IPFS "dual" DHT
 // splits LAN from WAN), so peers on loopback and private networks are
@@ -46,6 +54,9 @@ func (n *Node) startDHT() error {
 	}
 	if len(n.bootstrap) > 0 {
 		opts = append(opts, dht.BootstrapPeers(n.bootstrap...))
+	}
+	if n.cfg.ProviderStore != nil {
+		opts = append(opts, dht.ProviderDatastore(n.cfg.ProviderStore))
 	}
 	d, err := dht.New(n.host, opts...)
 	if err != nil {
@@ -110,6 +121,14 @@ func (n *Node) StopProviding(c cid.Cid) {
 // other than this node, looking for at most FindProvidersTimeout. It
 // returns ErrNotFound when nobody does.
 func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.AddrInfo, error) {
+	return n.FindProvidersWithin(ctx, c, max, 0)
+}
+
+// FindProvidersWithin is FindProviders that stops looking grace after the
+// first provider was found (grace <= 0: it does not): a fetch wants a few
+// providers soon rather than all of them once the lookup has asked every
+// peer it can reach, some of which may be slow or gone.
+func (n *Node) FindProvidersWithin(ctx context.Context, c cid.Cid, max int, grace time.Duration) ([]peer.AddrInfo, error) {
 	if !c.Defined() {
 		return nil, fmt.Errorf("p2p: find providers: undefined cid")
 	}
@@ -125,11 +144,31 @@ func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.Ad
 	ctx, cancelT := context.WithTimeout(ctx, n.cfg.FindProvidersTimeout)
 	defer cancelT()
 	var out []peer.AddrInfo
+	var graceC <-chan time.Time
 	// Ask for one more than max: this node may be among the providers.
-	for ai := range n.dht.FindProvidersAsync(ctx, c, max+1) {
-		if ai.ID != n.host.ID() && len(out) < max {
-			out = append(out, ai)
+	found := n.dht.FindProvidersAsync(ctx, c, max+1)
+lookup:
+	for {
+		select {
+		case ai, ok := <-found:
+			if !ok {
+				break lookup
+			}
+			if ai.ID != n.host.ID() && len(out) < max {
+				out = append(out, ai)
+				if graceC == nil && grace > 0 {
+					t := time.NewTimer(grace)
+					defer t.Stop()
+					graceC = t.C
+				}
+			}
+		case <-graceC:
+			break lookup
 		}
+	}
+	cancelT()
+	for range found {
+		// FindProvidersAsync closes the channel once it has seen ctx end.
 	}
 	if len(out) > 0 {
 		return out, nil

@@ -7,11 +7,14 @@
 //     identify, ping, optional NAT port mapping, bootstrap peers and mDNS;
 //   - the Kademlia DHT under its own protocol prefix (/openledger), in
 //     server mode, holding provider records for object CIDs only — one per
-//     dataset, never one per shard — re-provided on a timer;
+//     dataset, never one per shard — re-provided on a timer; the records
+//     it holds for others go to Config.ProviderStore when one is given
+//     (the daemon gives its Badger);
 //   - GossipSub: the announcements topic and one topic per joined
 //     Datanet, each with a validator, and peer scoring;
 //   - the sync protocol: set reconciliation of a Datanet's objects with
-//     topic peers, and fetching one object by CID.
+//     topic peers, and fetching objects by CID, one (FetchObject) or
+//     many from several peers at once (FetchObjects).
 //
 // It must not decide policy. It never decodes an object: every decision
 // about object bytes (is it well formed, signed, allowed on this topic, by
@@ -106,8 +109,10 @@
 // responder lacks, which the responder checks the same way; then DONE,
 // answered by DONE once the responder has taken everything in. At most
 // Config.SyncMaxObjects objects are fetched, pushed, or served per session.
-// A fetch by CID (FetchObject) is a session of WANT, DONE alone. A
-// responder that has not joined the set answers ERROR 1.
+// A fetch by CID (FetchObject) is a session of WANT, DONE alone; a batch
+// fetch (FetchObjects) writes WANTs ahead of the answers, up to 4,096
+// objects per stream, to several peers at once. A responder that has not
+// joined the set answers ERROR 1 to RECONCILE; WANTs need no joined set.
 //
 // Sessions run on Join, when a peer joins a joined topic, every
 // SyncInterval with two random topic peers per set, after a session
