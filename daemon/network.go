@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"slices"
 	"sync"
@@ -144,6 +145,7 @@ func (n *Node) startNetwork() error {
 		pcfg.SyncInterval = n.opts.SyncInterval
 	}
 	pcfg.AppScore = nw.appScore
+	pcfg.ProvideKeys = n.provideKeys
 	if pcfg.ProviderStore, err = datastore.New(n.store, providerNamespace); err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
@@ -193,33 +195,48 @@ func (n *Node) startNetwork() error {
 	return nil
 }
 
-// provideStored announces every pinned object on the DHT after a start, and
-// so makes p2p re-provide them on its timer from then on: the records
-// other nodes hold expire 48 hours after they were last announced.
+// providedKinds are the kinds of objects this node announces on the DHT:
+// what peers fetch by CID (datanet.Checked.Provided).
+var providedKinds = []string{datanet.KindDatanet, datanet.KindContribution, datanet.KindSnapshot,
+	datanet.KindModel, datanet.KindAttribution, datanet.KindRewardEpoch}
+
+// provideKeys streams what this node provides, for p2p's re-provide: the
+// stored objects of providedKinds, a page of the registry's kind index at a
+// time, so no set of a million CIDs is kept in memory.
+func (n *Node) provideKeys(ctx context.Context) iter.Seq2[cid.Cid, error] {
+	return func(yield func(cid.Cid, error) bool) {
+		for _, kind := range providedKinds {
+			after := cid.Undef
+			for {
+				page, err := n.registry.ObjectsOfKind(ctx, kind, after, datanet.MaxPage)
+				if err != nil {
+					yield(cid.Undef, err)
+					return
+				}
+				if len(page) == 0 {
+					break
+				}
+				for _, c := range page {
+					if has, err := n.registry.Has(ctx, c); err != nil {
+						yield(cid.Undef, err)
+						return
+					} else if has && !yield(c, nil) { // GC may have collected it
+						return
+					}
+				}
+				after = page[len(page)-1]
+			}
+		}
+	}
+}
+
+// provideStored announces what this node provides after a start, and so
+// keeps its records alive (other nodes drop them 48 hours after they were
+// last announced); p2p re-provides on its timer from then on.
 func (n *Node) provideStored() {
-	pins, err := n.store.Pins(n.ctx)
-	if err != nil {
-		n.log.Warn("list pins to provide", "err", err)
-		return
+	if err := n.net.p2p.Reprovide(n.ctx); err != nil && n.ctx.Err() == nil {
+		n.log.Warn("provide the stored objects", "err", err)
 	}
-	var count int
-	for _, c := range pins {
-		if c.Prefix().Codec == cid.Raw {
-			continue // shards have no provider records
-		}
-		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
-		err := n.net.p2p.Provide(ctx, c)
-		cancel()
-		if n.ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			n.log.Debug("provide at start", "cid", c.String(), "err", err)
-			continue
-		}
-		count++
-	}
-	n.log.Debug("provided stored objects", "count", count)
 }
 
 func (nw *network) close() error {

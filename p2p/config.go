@@ -1,10 +1,13 @@
 package p2p
 
 import (
+	"context"
 	"fmt"
+	"iter"
 	"log/slog"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -38,6 +41,12 @@ type Config struct {
 	// ReprovideInterval is how often provider records of everything
 	// provided are announced again. Records live 48h on the DHT.
 	ReprovideInterval time.Duration
+	// ProvideKeys, when set, lists what this node provides, streamed,
+	// for each re-provide (and Reprovide): the node then keeps no set of
+	// CIDs in memory, whatever their number (Kubo's reprovider takes its
+	// keys the same way). When nil, the CIDs given to Provide are kept and
+	// re-provided.
+	ProvideKeys func(ctx context.Context) iter.Seq2[cid.Cid, error]
 	// SyncInterval is how often each joined set is reconciled with a few
 	// random peers of its topic (anti-entropy). Sync also runs on Join,
 	// when a peer joins one of our topics, and after a sync brought news.

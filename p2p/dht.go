@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -90,9 +92,11 @@ func (n *Node) Provide(ctx context.Context, c cid.Cid) error {
 		return err
 	}
 	defer n.wg.Done()
-	n.mu.Lock()
-	n.provided[c] = struct{}{}
-	n.mu.Unlock()
+	if n.cfg.ProvideKeys == nil {
+		n.mu.Lock()
+		n.provided[c] = struct{}{}
+		n.mu.Unlock()
+	}
 	ctx, cancel := n.opCtx(ctx)
 	defer cancel()
 	if err := n.provide(ctx, c); err != nil {
@@ -193,41 +197,79 @@ func (n *Node) reprovideLoop() {
 	}
 }
 
-func (n *Node) reprovide() {
-	n.mu.Lock()
-	cids := make([]cid.Cid, 0, len(n.provided))
-	for c := range n.provided {
-		cids = append(cids, c)
+// Reprovide announces again, now, everything this node provides, with a
+// few provides in flight; it returns when done or when ctx ends.
+func (n *Node) Reprovide(ctx context.Context) error {
+	if err := n.enterStarted(); err != nil {
+		return err
 	}
-	n.mu.Unlock()
+	defer n.wg.Done()
+	ctx, cancel := n.opCtx(ctx)
+	defer cancel()
+	return n.reprovideWith(ctx)
+}
+
+func (n *Node) reprovide() {
+	if err := n.reprovideWith(n.ctx); err != nil && n.ctx.Err() == nil {
+		n.log.Warn("reprovide", slog.Any("err", err))
+	}
+}
+
+// reprovideWith provides every key of ProvideKeys, or of the set Provide
+// kept, reprovideWorkers at a time.
+func (n *Node) reprovideWith(ctx context.Context) error {
+	keys := n.cfg.ProvideKeys
+	if keys == nil {
+		n.mu.Lock()
+		cids := make([]cid.Cid, 0, len(n.provided))
+		for c := range n.provided {
+			cids = append(cids, c)
+		}
+		n.mu.Unlock()
+		keys = func(context.Context) iter.Seq2[cid.Cid, error] {
+			return func(yield func(cid.Cid, error) bool) {
+				for _, c := range cids {
+					if !yield(c, nil) {
+						return
+					}
+				}
+			}
+		}
+	}
 	work := make(chan cid.Cid)
 	var wg sync.WaitGroup
-	failed := 0
-	var mu sync.Mutex
-	for range min(reprovideWorkers, len(cids)) {
+	var failed, total atomic.Int64
+	for range reprovideWorkers {
 		wg.Go(func() {
 			for c := range work {
-				ctx, cancel := context.WithTimeout(n.ctx, provideTimeout)
-				err := n.provide(ctx, c)
+				pctx, cancel := context.WithTimeout(ctx, provideTimeout)
+				err := n.provide(pctx, c)
 				cancel()
 				if err != nil {
-					mu.Lock()
-					failed++
-					mu.Unlock()
+					failed.Add(1)
 					n.log.Debug("reprovide failed", slog.String("cid", c.String()), slog.Any("err", err))
 				}
 			}
 		})
 	}
+	var err error
 feed:
-	for _, c := range cids {
+	for c, kerr := range keys(ctx) {
+		if kerr != nil {
+			err = kerr
+			break
+		}
 		select {
 		case work <- c:
-		case <-n.ctx.Done():
+			total.Add(1)
+		case <-ctx.Done():
+			err = ctx.Err()
 			break feed
 		}
 	}
 	close(work)
 	wg.Wait()
-	n.log.Info("reprovided", slog.Int("records", len(cids)), slog.Int("failed", failed))
+	n.reprovided.Store(total.Load())
+	n.log.Info("reprovided", slog.Int64("records", total.Load()), slog.Int64("failed", failed.Load()))
+	return err
 }

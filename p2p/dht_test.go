@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,5 +150,52 @@ func TestReprovide(t *testing.T) {
 	n.StopProviding(c)
 	if got := n.Stats().Provided; got != 0 {
 		t.Errorf("still providing %d", got)
+	}
+}
+
+// TestReprovideKeys: with Config.ProvideKeys the node re-provides what the
+// function lists on each round, keeps no set of its own, and Reprovide
+// announces them at once; a peer then finds the provider.
+func TestReprovideKeys(t *testing.T) {
+	keys := []cid.Cid{objCID([]byte("one")), objCID([]byte("two")), objCID([]byte("three"))}
+	var rounds atomic.Int32
+	tn := newTestNet(t, 3, nil, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.ReprovideInterval = time.Hour // Reprovide below, not the timer
+			cfg.ProvideKeys = func(context.Context) iter.Seq2[cid.Cid, error] {
+				rounds.Add(1)
+				return func(yield func(cid.Cid, error) bool) {
+					for _, c := range keys {
+						if !yield(c, nil) {
+							return
+						}
+					}
+				}
+			}
+		}
+	})
+	tn.line(0, 2)
+	tn.waitRoutingTables(1)
+	n := tn.nodes[0]
+	if err := n.Reprovide(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rounds.Load() != 1 || n.Stats().Provided != len(keys) || n.Stats().Provides < uint64(len(keys)) {
+		t.Fatalf("after Reprovide: %d rounds, stats %+v", rounds.Load(), n.Stats())
+	}
+	// Provide announces but does not remember: the function is the set.
+	extra := objCID([]byte("extra"))
+	if err := n.Provide(context.Background(), extra); err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	kept := len(n.provided)
+	n.mu.Unlock()
+	if kept != 0 {
+		t.Fatalf("%d CIDs kept in memory", kept)
+	}
+	provs, err := tn.nodes[2].FindProviders(context.Background(), keys[1], 5)
+	if err != nil || len(provs) != 1 || provs[0].ID != n.ID() {
+		t.Fatalf("FindProviders = %v %v", provs, err)
 	}
 }

@@ -49,9 +49,11 @@ type Node struct {
 	started  bool                     // guarded by mu
 	closed   bool                     // guarded by mu
 	topics   map[cid.Cid]*joinedTopic // guarded by mu; cid.Undef = announcements
-	provided map[cid.Cid]struct{}     // guarded by mu
-	pending  map[syncReq]struct{}     // guarded by mu: queued syncs
-	wg       sync.WaitGroup           // Add only under mu while !closed (enter)
+	provided map[cid.Cid]struct{}     // guarded by mu; nil use with Config.ProvideKeys
+	// reprovided counts the keys of the last re-provide.
+	reprovided atomic.Int64
+	pending    map[syncReq]struct{} // guarded by mu: queued syncs
+	wg         sync.WaitGroup       // Add only under mu while !closed (enter)
 
 	syncQ     chan syncReq  // work for the sync workers
 	inbound   chan struct{} // semaphore of inbound sync sessions
@@ -65,7 +67,7 @@ type Node struct {
 
 // Stats are counters since the node started.
 type Stats struct {
-	Provided                int    // CIDs this node provides (re-provided on a timer)
+	Provided                int    // CIDs this node provides (re-provided on a timer); with Config.ProvideKeys, those of the last re-provide
 	Provides                uint64 // DHT announcements attempted, re-provides included
 	ProviderRecordsReceived uint64 // ADD_PROVIDER requests this node stored for others
 	GossipAccepted          uint64 // gossip messages accepted and stored
@@ -346,6 +348,9 @@ func (n *Node) Stats() Stats {
 	n.mu.Lock()
 	provided := len(n.provided)
 	n.mu.Unlock()
+	if n.cfg.ProvideKeys != nil {
+		provided = int(n.reprovided.Load())
+	}
 	return Stats{
 		Provided:                provided,
 		Provides:                n.stats.provides.Load(),
