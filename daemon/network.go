@@ -372,12 +372,8 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 		return nil, err
 	}
 	res := &FetchResult{CID: root.String()}
-	sizes := map[cid.Cid]int64{} // known shard sizes; a bare shard's is unknown
-	var shards []cid.Cid
 	var peers []peer.ID // the root's providers and connected peers, once looked up
-	if root.Prefix().Codec == cid.Raw {
-		shards = []cid.Cid{root}
-	} else {
+	if root.Prefix().Codec != cid.Raw {
 		has, err := n.registry.Has(ctx, root)
 		if err != nil {
 			return nil, err
@@ -393,90 +389,67 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 			peers = of.peers
 			res.Objects = int(of.objects.Load())
 		}
-		// Only what the path names: one file of a large dataset is
-		// fetched alone.
-		resolved, err := n.registry.Resolve(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		parts := resolved.Parts // a snapshot: each contribution has its chunk size
-		if parts == nil {
-			parts = []*datanet.Resolved{resolved}
-		}
-		for _, part := range parts {
-			files := part.Files
-			if part.File != nil {
-				files = []datanet.File{*part.File}
-			}
-			chunk := int64(part.ChunkSize)
-			for _, f := range files {
-				for i, s := range f.Shards {
-					size := chunk
-					if i == len(f.Shards)-1 {
-						size = int64(f.Size) - chunk*int64(len(f.Shards)-1)
-					}
-					sizes[s] = size
-				}
-				shards = append(shards, f.Shards...)
-			}
-		}
-	}
-	res.Shards = len(shards)
-	var missing []cid.Cid
-	var total int64
-	seen := make(map[cid.Cid]bool, len(shards))
-	for _, s := range shards {
-		if seen[s] {
-			continue // a shard repeated in the contribution is fetched once
-		}
-		seen[s] = true
-		ok, err := n.store.HasShard(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			missing = append(missing, s)
-			total += sizes[s]
-		}
-	}
-	if len(missing) == 0 {
-		return res, nil
-	}
-	if n.net == nil {
-		return nil, fmt.Errorf("%w: %d of %d shards of %s are not stored here", ErrOffline, len(missing), len(shards), root)
-	}
-	if peers == nil {
-		peers, _ = n.candidates(ctx, root)
-	}
-	if len(peers) == 0 {
-		return nil, fmt.Errorf("%w: no peer to fetch %s from", storage.ErrNotFound, root)
 	}
 	start := time.Now()
 	var mu sync.Mutex // put and progress may be called from several goroutines
-	// missing holds only shards not stored: no have() check is needed.
-	err = n.net.client.Fetch(ctx, missing, peers, nil,
-		func(c cid.Cid, data []byte) error {
-			// The exchange has checked data against c: no second hash.
-			if err := n.store.PutVerifiedShard(ctx, c, data); err != nil {
-				return err
+	var total int64   // bytes of the missing shards seen so far
+	// The shards a batch at a time: a snapshot of a million contributions
+	// is walked, never listed in memory.
+	for batch, err := range n.shardBatches(ctx, root, path) {
+		if err != nil {
+			return res, err
+		}
+		res.Shards += len(batch)
+		var missing []cid.Cid
+		for _, s := range batch {
+			ok, err := n.store.HasShard(ctx, s.c)
+			if err != nil {
+				return res, err
 			}
-			mu.Lock()
-			res.Fetched++
-			mu.Unlock()
-			return nil
-		},
-		func(b int64) {
-			n.metrics.fetchedBytes.Add(float64(b))
-			mu.Lock()
-			res.Bytes += b
-			done := res.Bytes
-			mu.Unlock()
-			if progress != nil {
-				progress(done, max(total, done))
+			if !ok {
+				missing = append(missing, s.c)
+				total += s.size
 			}
-		})
-	if err != nil {
-		return res, fmt.Errorf("fetch %s: %w", root, err)
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		if n.net == nil {
+			return res, fmt.Errorf("%w: shards of %s are not stored here (%s the first)", ErrOffline, root, missing[0])
+		}
+		if peers == nil {
+			if peers, _ = n.candidates(ctx, root); len(peers) == 0 {
+				return res, fmt.Errorf("%w: no peer to fetch %s from", storage.ErrNotFound, root)
+			}
+		}
+		// missing holds only shards not stored: no have() check is needed.
+		err := n.net.client.Fetch(ctx, missing, peers, nil,
+			func(c cid.Cid, data []byte) error {
+				// The exchange has checked data against c: no second hash.
+				if err := n.store.PutVerifiedShard(ctx, c, data); err != nil {
+					return err
+				}
+				mu.Lock()
+				res.Fetched++
+				mu.Unlock()
+				return nil
+			},
+			func(b int64) {
+				n.metrics.fetchedBytes.Add(float64(b))
+				mu.Lock()
+				res.Bytes += b
+				done := res.Bytes
+				mu.Unlock()
+				if progress != nil {
+					progress(done, max(total, done))
+				}
+			})
+		if err != nil {
+			return res, fmt.Errorf("fetch %s: %w", root, err)
+		}
+	}
+	if res.Fetched == 0 {
+		return res, nil
 	}
 	n.log.Info("fetched", "cid", root.String(), "shards", res.Fetched, "bytes", res.Bytes,
 		"took", time.Since(start).Round(time.Millisecond))
@@ -486,6 +459,108 @@ func (n *Node) fetch(ctx context.Context, path string, progress func(done, total
 		n.announceProvide(root)
 	}
 	return res, nil
+}
+
+// shardRef is a shard to fetch with its size (0 when unknown: a bare
+// shard).
+type shardRef struct {
+	c    cid.Cid
+	size int64
+}
+
+// shardBatchSize is how many contributions of a snapshot a fetch resolves
+// at once.
+const shardBatchSize = 256
+
+// shardBatches yields the shards a content path names, each once, in
+// batches: for a whole snapshot one batch per shardBatchSize contributions
+// of its entry tree, else one batch (what the path resolves to: one file of
+// a large dataset is fetched alone).
+func (n *Node) shardBatches(ctx context.Context, root cid.Cid, path string) iter.Seq2[[]shardRef, error] {
+	return func(yield func([]shardRef, error) bool) {
+		if root.Prefix().Codec == cid.Raw {
+			yield([]shardRef{{c: root}}, nil)
+			return
+		}
+		_, sub, err := datanet.ParsePath(path)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if sub == "" {
+			if s, err := n.registry.Snapshot(ctx, root); err == nil {
+				n.snapshotShardBatches(ctx, s, yield)
+				return
+			}
+		}
+		resolved, err := n.registry.Resolve(ctx, path)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		yield(resolvedShards(resolved, map[cid.Cid]bool{}), nil)
+	}
+}
+
+// snapshotShardBatches yields the shards of a snapshot's contributions,
+// shardBatchSize contributions at a time. A shard repeated across
+// contributions is fetched once per batch at most (Fetch skips what is
+// stored by then).
+func (n *Node) snapshotShardBatches(ctx context.Context, s *datanet.Snapshot, yield func([]shardRef, error) bool) {
+	var batch []cid.Cid
+	flush := func() bool {
+		seen := map[cid.Cid]bool{}
+		var out []shardRef
+		for _, k := range batch {
+			res, err := n.registry.Resolve(ctx, k.String())
+			if err != nil {
+				return yield(nil, fmt.Errorf("contribution %s: %w", k, err))
+			}
+			out = append(out, resolvedShards(res, seen)...)
+		}
+		batch = batch[:0]
+		return yield(out, nil)
+	}
+	errStop := errors.New("stop")
+	err := n.registry.SnapshotEntries(ctx, s, func(e *datanet.SnapshotEntry) error {
+		batch = append(batch, e.Contribution)
+		if len(batch) == shardBatchSize && !flush() {
+			return errStop
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errStop):
+	case err != nil:
+		yield(nil, err)
+	case len(batch) > 0:
+		flush()
+	}
+}
+
+// resolvedShards lists the shards of a resolved path not in seen, with
+// their sizes, adding them to seen.
+func resolvedShards(resolved *datanet.Resolved, seen map[cid.Cid]bool) []shardRef {
+	parts := resolved.Parts
+	if parts == nil {
+		parts = []*datanet.Resolved{resolved}
+	}
+	var out []shardRef
+	for _, part := range parts {
+		files := part.Files
+		if part.File != nil {
+			files = []datanet.File{*part.File}
+		}
+		for _, f := range files {
+			for i, s := range f.Shards {
+				if !seen[s] { // a shard repeated in a contribution is fetched once
+					seen[s] = true
+					out = append(out, shardRef{c: s, size: int64(f.ShardSize(i, uint64(part.ChunkSize)))})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // announceProvide provides c on the DHT in the background.
