@@ -519,11 +519,76 @@ type LsResult struct {
 // directory (a page of them, in their order: page.After is the path of the
 // previous page's last file), a file, a shard, or another signed object.
 func (a *contentAPI) Ls(ctx context.Context, path string, page *PageArgs) (*LsResult, error) {
-	res, err := a.n.registry.Resolve(ctx, path)
+	return a.n.ls(ctx, path, page)
+}
+
+// ls answers content_ls and the HTTP listing of a directory: a whole
+// snapshot is listed a page at a time from its entry tree (lsSnapshot),
+// anything else resolved and paged (lsResult).
+func (n *Node) ls(ctx context.Context, path string, page *PageArgs) (*LsResult, error) {
+	root, _, err := datanet.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	if n.isSnapshotRoot(ctx, path) {
+		s, err := n.registry.Snapshot(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		return n.lsSnapshot(ctx, root, s, page)
+	}
+	res, err := n.registry.Resolve(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	return lsResult(res, page)
+}
+
+// lsSnapshot lists a page of the files of a snapshot's contributions, each
+// as CONTRIBUTION/path, in the order of its entries. The cursor (After,
+// Next) is "@ENTRY/FILE": the ordinal of an entry and the index of a file
+// in it, so a page deep in a million entries reads only its chunks.
+func (n *Node) lsSnapshot(ctx context.Context, sc cid.Cid, s *datanet.Snapshot, page *PageArgs) (*LsResult, error) {
+	out := &LsResult{CID: sc.String(), Kind: datanet.ResolvedDirectory, Files: []FileView{}}
+	limit := datanet.PageLimit(0)
+	var from, fileFrom uint64
+	if page != nil {
+		if page.Limit < 0 {
+			return nil, fmt.Errorf("%w: limit %d", errBadRequest, page.Limit)
+		}
+		limit = datanet.PageLimit(page.Limit)
+		if page.After != "" {
+			if _, err := fmt.Sscanf(page.After, "@%d/%d", &from, &fileFrom); err != nil {
+				return nil, fmt.Errorf("%w: cursor %q of a snapshot listing is not @ENTRY/FILE (a page's next)", errBadRequest, page.After)
+			}
+		}
+	}
+	errFull := errors.New("page full")
+	err := n.registry.SnapshotEntriesFrom(ctx, s, from, func(o uint64, e *datanet.SnapshotEntry) error {
+		k, err := n.registry.Contribution(ctx, e.Contribution)
+		if err != nil {
+			return fmt.Errorf("contribution %s of snapshot %s: %w", e.Contribution, sc, err)
+		}
+		first := uint64(0)
+		if o == from {
+			first = fileFrom
+		}
+		for i := first; i < uint64(len(k.Files)); i++ {
+			if len(out.Files) == limit {
+				out.Next = fmt.Sprintf("@%d/%d", o, i)
+				return errFull
+			}
+			f := k.Files[i]
+			f.Path = e.Contribution.String() + "/" + f.Path
+			out.Files = append(out.Files, fileViews([]datanet.File{f})...)
+			out.Size += f.Size
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFull) {
+		return nil, err
+	}
+	return out, nil
 }
 
 func lsResult(res *datanet.Resolved, page *PageArgs) (*LsResult, error) {

@@ -252,7 +252,8 @@ func (c *API) SnapshotCut(ctx context.Context, id string) (*SnapshotView, error)
 
 // SnapshotEntries returns a page of a snapshot's entries, in the order of its
 // entry tree: each contribution with its root and the votes that accepted
-// it. It reads the tree from the snapshot's first leaf to the page.
+// it. page.After is the previous page's Next (an ordinal): the tree's
+// counts lead to it without reading what lies before.
 //
 // It calls snapshot_entries, which needs the read permission.
 func (c *API) SnapshotEntries(ctx context.Context, cArg string, page *PageArgs) (*EntriesPage, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -555,23 +556,32 @@ type EntriesPage struct {
 	Snapshot string                  `json:"snapshot"`
 	Entries  []datanet.SnapshotEntry `json:"entries"`
 	// Next, when entries go on past this page, is the After of the next
-	// page (the contribution CID of this page's last entry).
+	// page: the ordinal of its first entry.
 	Next string `json:"next,omitempty"`
 }
 
 // Entries returns a page of a snapshot's entries, in the order of its
 // entry tree: each contribution with its root and the votes that accepted
-// it. It reads the tree from the snapshot's first leaf to the page.
+// it. page.After is the previous page's Next (an ordinal): the tree's
+// counts lead to it without reading what lies before.
 func (a *snapshotAPI) Entries(ctx context.Context, c string, page *PageArgs) (*EntriesPage, error) {
 	sc, err := parseCID(c)
 	if err != nil {
 		return nil, err
 	}
-	after, limit, err := page.cursor()
-	if err != nil {
-		return nil, err
+	var from uint64
+	limit := datanet.PageLimit(0)
+	if page != nil {
+		if page.Limit < 0 {
+			return nil, fmt.Errorf("%w: limit %d", errBadRequest, page.Limit)
+		}
+		limit = datanet.PageLimit(page.Limit)
+		if page.After != "" {
+			if from, err = strconv.ParseUint(page.After, 10, 64); err != nil {
+				return nil, fmt.Errorf("%w: cursor %q is not an ordinal (a page's next)", errBadRequest, page.After)
+			}
+		}
 	}
-	limit = datanet.PageLimit(limit)
 	if err := a.n.ensureObject(ctx, sc); err != nil {
 		return nil, err
 	}
@@ -581,14 +591,9 @@ func (a *snapshotAPI) Entries(ctx context.Context, c string, page *PageArgs) (*E
 	}
 	out := &EntriesPage{Snapshot: c, Entries: []datanet.SnapshotEntry{}}
 	errFull := errors.New("page full")
-	started := !after.Defined()
-	err = a.n.registry.SnapshotEntries(ctx, s, func(e *datanet.SnapshotEntry) error {
-		if !started {
-			started = e.Contribution.Equals(after)
-			return nil
-		}
+	err = a.n.registry.SnapshotEntriesFrom(ctx, s, from, func(o uint64, e *datanet.SnapshotEntry) error {
 		if len(out.Entries) == limit {
-			out.Next = out.Entries[limit-1].Contribution.String()
+			out.Next = strconv.FormatUint(o, 10)
 			return errFull
 		}
 		out.Entries = append(out.Entries, *e)
@@ -596,9 +601,6 @@ func (a *snapshotAPI) Entries(ctx context.Context, c string, page *PageArgs) (*E
 	})
 	if err != nil && !errors.Is(err, errFull) {
 		return nil, err
-	}
-	if !started {
-		return nil, fmt.Errorf("%w: cursor %s is not an entry of snapshot %s", errBadRequest, after, sc)
 	}
 	return out, nil
 }

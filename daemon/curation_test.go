@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -391,4 +393,97 @@ func mustParse(t *testing.T, s string) cid.Cid {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestSnapshotPages lists a snapshot of three contributions of two files
+// each a page at a time: content_ls and HTTP with "@ENTRY/FILE" cursors,
+// snapshot_entries with ordinals; every page is what the whole listing
+// holds at its place.
+func TestSnapshotPages(t *testing.T) {
+	n, _ := testNode(t, nil)
+	c := n.InProc()
+	defer c.Close()
+	var dv DatanetView
+	if err := c.Call(&dv, "datanet_create", datanet.DatanetSpec{Name: "pages"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint("c", i))
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "a.txt"), []byte(fmt.Sprint("a", i)), 0o644)
+		os.WriteFile(filepath.Join(dir, "b.txt"), []byte(fmt.Sprint("b", i)), 0o644)
+		var added AddResult
+		if err := c.Call(&added, "content_add", AddArgs{Paths: []string{dir}, Datanet: dv.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Call(nil, "curation_vote", VoteArgs{Contribution: added.CID, Decision: "approve"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var s SnapshotView
+	if err := c.Call(&s, "snapshot_cut", dv.ID); err != nil || s.Contributions != 3 {
+		t.Fatalf("cut: %+v %v", s, err)
+	}
+	var whole LsResult
+	if err := c.Call(&whole, "content_ls", s.CID); err != nil || len(whole.Files) != 6 || whole.Next != "" {
+		t.Fatalf("whole listing: %+v %v", whole, err)
+	}
+	for _, limit := range []int{1, 2, 4} {
+		var paths []string
+		page := &PageArgs{Limit: limit}
+		for {
+			var ls LsResult
+			if err := c.Call(&ls, "content_ls", s.CID, page); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range ls.Files {
+				paths = append(paths, f.Path)
+			}
+			// The same page over HTTP.
+			resp, err := http.Get(fmt.Sprintf("http://%s%s%s?limit=%d&after=%s", n.HTTPAddr(), ContentPath, s.CID, limit, page.After))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hl LsResult
+			json.NewDecoder(resp.Body).Decode(&hl)
+			resp.Body.Close()
+			if len(hl.Files) != len(ls.Files) || hl.Next != ls.Next {
+				t.Fatalf("HTTP page %+v, RPC page %+v", hl, ls)
+			}
+			if ls.Next == "" {
+				break
+			}
+			page.After = ls.Next
+		}
+		if len(paths) != 6 {
+			t.Fatalf("limit %d: %d paths", limit, len(paths))
+		}
+		for i, p := range paths {
+			if p != whole.Files[i].Path {
+				t.Fatalf("limit %d: path %d is %s, want %s", limit, i, p, whole.Files[i].Path)
+			}
+		}
+	}
+	var entries []string
+	page := &PageArgs{Limit: 1}
+	for {
+		var ep EntriesPage
+		if err := c.Call(&ep, "snapshot_entries", s.CID, page); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ep.Entries {
+			entries = append(entries, e.Contribution.String())
+		}
+		if ep.Next == "" {
+			break
+		}
+		page.After = ep.Next
+	}
+	if len(entries) != 3 || !strings.HasPrefix(whole.Files[0].Path, entries[0]) || !strings.HasPrefix(whole.Files[5].Path, entries[2]) {
+		t.Fatalf("entries %v, listing %v", entries, whole.Files)
+	}
+	err := c.Call(nil, "content_ls", s.CID, &PageArgs{After: "nonsense"})
+	if de, ok := err.(interface{ ErrorData() any }); !ok || fmt.Sprint(de.ErrorData()) != "bad_request" {
+		t.Fatalf("a bad cursor: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openledger/openledger/datanet"
@@ -148,6 +150,17 @@ func (n *Node) instrument(name string, h http.Handler) http.Handler {
 	})
 }
 
+// isSnapshotRoot reports whether the content path p names a whole
+// snapshot held here.
+func (n *Node) isSnapshotRoot(ctx context.Context, p string) bool {
+	root, sub, err := datanet.ParsePath(p)
+	if err != nil || sub != "" || root.Prefix().Codec == cid.Raw {
+		return false
+	}
+	_, err = n.registry.Snapshot(ctx, root)
+	return err == nil
+}
+
 // serveContent answers GET/HEAD /content/{cid}[/path]: the verified bytes of
 // a file or shard (with Range support), or a JSON listing for a
 // contribution, a directory in it, or another object.
@@ -158,7 +171,11 @@ func (n *Node) serveContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := strings.TrimPrefix(r.URL.Path, ContentPath)
-	res, err := n.registry.Resolve(r.Context(), p)
+	var res *datanet.Resolved
+	var err error
+	if !n.isSnapshotRoot(r.Context(), p) { // a snapshot is listed a page at a time, never resolved whole
+		res, err = n.registry.Resolve(r.Context(), p)
+	}
 	if datanet.IsNotFound(err) && n.net != nil {
 		// Not here: fetch it from the network, then serve it.
 		if _, err := n.fetch(r.Context(), p, nil); err != nil {
@@ -171,7 +188,7 @@ func (n *Node) serveContent(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), httpStatus(err))
 		return
 	}
-	if res.File == nil {
+	if res == nil || res.File == nil {
 		page := &PageArgs{After: r.URL.Query().Get("after")}
 		if l := r.URL.Query().Get("limit"); l != "" {
 			if page.Limit, err = strconv.Atoi(l); err != nil {
@@ -179,7 +196,7 @@ func (n *Node) serveContent(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		ls, err := lsResult(res, page)
+		ls, err := n.ls(r.Context(), p, page)
 		if err != nil {
 			http.Error(w, err.Error(), httpStatus(err))
 			return

@@ -187,3 +187,46 @@ func (p *SnapshotProofs) Proof(c cid.Cid) ([]common.Hash, error) {
 	}
 	return commonHashes(proof), nil
 }
+
+// SnapshotEntriesFrom calls fn with the entries of s from the one at
+// ordinal from (0 for the first), with their ordinals, in order. It reads
+// only the chunks on the way to from and after it: the counts in each node
+// let it skip whole subtrees, so a page deep in a snapshot of a million
+// entries costs a few chunk reads. A chunk not held fails with a
+// *MissingError naming it.
+func (r *Registry) SnapshotEntriesFrom(ctx context.Context, s *Snapshot, from uint64, fn func(ordinal uint64, e *SnapshotEntry) error) error {
+	var walk func(ref ChunkRef, base uint64, parentLevel uint64) error
+	walk = func(ref ChunkRef, base uint64, parentLevel uint64) error {
+		if base+ref.Count <= from {
+			return nil
+		}
+		c, err := r.chunk(ctx, ref.Chunk)
+		if errors.Is(err, storage.ErrNotFound) {
+			return missingObject("snapshot chunk", ref.Chunk)
+		}
+		if err != nil {
+			return err
+		}
+		if parentLevel <= MaxChunkLevel && c.Level+1 != parentLevel {
+			return fmt.Errorf("%w: chunk %s is at level %d under a chunk of level %d", ErrBadSnapshot, ref.Chunk, c.Level, parentLevel)
+		}
+		if err := checkTotals(ref, c); err != nil {
+			return err
+		}
+		for i := range c.Entries {
+			if o := base + uint64(i); o >= from {
+				if err := fn(o, &c.Entries[i]); err != nil {
+					return err
+				}
+			}
+		}
+		for _, child := range c.Chunks {
+			if err := walk(child, base, c.Level); err != nil {
+				return err
+			}
+			base += child.Count
+		}
+		return nil
+	}
+	return walk(ChunkRef{Chunk: s.Entries, Count: s.Count, Votes: s.Votes}, 0, MaxChunkLevel+1)
+}

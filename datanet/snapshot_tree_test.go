@@ -122,3 +122,33 @@ func TestEntryTreeRefused(t *testing.T) {
 		t.Fatalf("the intact tree: %v", err)
 	}
 }
+
+// TestSnapshotEntriesFrom reads a tree of two leaves from every ordinal
+// and checks it gets the entries from there on, in order.
+func TestSnapshotEntriesFrom(t *testing.T) {
+	ctx := context.Background()
+	entries := manyEntries(t, ChunkEntries+7)
+	r, _ := newTestRegistry(t)
+	ref, _, err := r.writeEntryTree(ctx, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Snapshot{Entries: ref.Chunk, Count: ref.Count, Votes: ref.Votes}
+	for _, from := range []uint64{0, 1, ChunkEntries - 1, ChunkEntries, ChunkEntries + 6, ChunkEntries + 7, 5000} {
+		var got []uint64
+		err := r.SnapshotEntriesFrom(ctx, s, from, func(o uint64, e *SnapshotEntry) error {
+			if !e.Contribution.Equals(entries[o].Contribution) {
+				return fmt.Errorf("ordinal %d is %s, want %s", o, e.Contribution, entries[o].Contribution)
+			}
+			got = append(got, o)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := max(int(ref.Count)-int(from), 0)
+		if len(got) != want || (want > 0 && got[0] != from) {
+			t.Fatalf("from %d: %d entries starting at %v, want %d", from, len(got), got[:min(1, len(got))], want)
+		}
+	}
+}
