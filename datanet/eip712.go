@@ -137,6 +137,9 @@ func TypedDataJSON(obj Object) ([]byte, error) {
 // keccak256("\x19\x01" || domainSeparator || hashStruct(message)), as
 // apitypes.TypedDataAndHash computes it.
 func SigningHash(obj Object) ([32]byte, error) {
+	if v, ok := obj.(*Vote); ok {
+		return voteSigningHash(v)
+	}
 	td, err := TypedData(obj)
 	if err != nil {
 		return [32]byte{}, err
