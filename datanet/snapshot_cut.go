@@ -43,7 +43,7 @@ func (r *Registry) CutSnapshot(ctx context.Context, dn cid.Cid, signer Signer, n
 	if prev != nil {
 		s.Version, s.Prev = prev.Version+1, prevCID
 	}
-	cut := &cutter{r: r, ctx: ctx, placed: map[[32]byte]struct{}{}}
+	cut := &cutter{r: r, ctx: ctx, placed: map[[32]byte]struct{}{}, curators: head.Datanet.Curators}
 	if prev != nil {
 		if err := r.WalkSnapshot(ctx, prev, cut.carry); err != nil {
 			return nil, cid.Undef, CutStats{}, fmt.Errorf("previous snapshot %s: %w", prevCID, err)
@@ -112,42 +112,94 @@ type cutter struct {
 	merkle []proofs.Hash         // the Merkle leaves of every entry
 	placed map[[32]byte]struct{} // digests of the contributions in a leaf
 	stats  CutStats
+	// curators are the head's, sorted by address.
+	curators []Curator
 }
 
-// current returns contribution c's root and counted votes as the index
-// holds them now (by curator), or ok false when it is not accepted (or not
-// admitted) now.
-func (cut *cutter) current(c cid.Cid) (root [32]byte, voteIDs []cid.Cid, ok bool, err error) {
-	var rec contribRecord
-	err = cut.r.store.ViewIndex(cut.ctx, func(tx *storage.IndexTxn) error {
-		b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if rec, err = decodeContribRecord(b); err != nil {
-			return err
-		}
-		ok = rec.Status == Accepted
-		if !ok {
-			return nil
-		}
-		return tx.Scan(ixKey(ixVote, c.Bytes()), nil, false, func(_, v []byte) (bool, error) {
-			vc, err := cid.Cast(v)
-			if err != nil {
-				return false, fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+// indexed is a contribution as the index holds it now: accepted (and
+// admitted), its root and its counted votes by curator.
+type indexed struct {
+	ok      bool
+	datanet cid.Cid
+	root    [32]byte
+	voteIDs []cid.Cid
+}
+
+// proves reports whether the index's decision proves entry e of a snapshot
+// of dn: the contribution is dn's, accepted with e's root, from exactly
+// e's votes.
+func (x indexed) proves(dn cid.Cid, e *SnapshotEntry) bool {
+	return x.ok && x.datanet.Equals(dn) && x.root == [32]byte(e.Root) && sameVotes(e.Votes, x.voteIDs)
+}
+
+// current reads the index's record and counted votes of each of cs in one
+// read transaction. The counted votes are read by key, one per curator of
+// the head, rather than by a scan, which Badger makes costly per call.
+func (cut *cutter) current(cs []cid.Cid) ([]indexed, error) {
+	out, size, err := cut.r.indexedEntries(cut.ctx, cut.curators, cs)
+	cut.stats.Size += size
+	return out, err
+}
+
+// indexedEntries reads the index's record and counted votes of each of cs
+// (curators are the head's, sorted), and the bytes of those accepted.
+func (r *Registry) indexedEntries(ctx context.Context, curators []Curator, cs []cid.Cid) ([]indexed, uint64, error) {
+	out := make([]indexed, len(cs))
+	var size uint64
+	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		for i, c := range cs {
+			b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
 			}
-			voteIDs = append(voteIDs, vc)
-			return true, nil
-		})
+			if err != nil {
+				return err
+			}
+			rec, err := decodeContribRecord(b)
+			if err != nil {
+				return err
+			}
+			if rec.Status != Accepted {
+				continue
+			}
+			x := indexed{datanet: rec.Datanet, root: rec.Root}
+			add := func(v []byte) error {
+				vc, err := cid.Cast(v)
+				if err != nil {
+					return fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+				}
+				x.voteIDs = append(x.voteIDs, vc)
+				return nil
+			}
+			if len(curators) <= 16 {
+				for _, cur := range curators { // sorted: the ids come by curator
+					v, err := tx.Get(ixKey(ixVote, c.Bytes(), cur.Address[:]))
+					if errors.Is(err, storage.ErrNotFound) {
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					if err := add(v); err != nil {
+						return err
+					}
+				}
+			} else {
+				err = tx.Scan(ixKey(ixVote, c.Bytes()), nil, false, func(_, v []byte) (bool, error) {
+					return true, add(v)
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if x.ok = len(x.voteIDs) > 0; x.ok {
+				size += rec.Size
+			}
+			out[i] = x
+		}
+		return nil
 	})
-	ok = ok && len(voteIDs) > 0 && err == nil
-	if ok {
-		cut.stats.Size += rec.Size
-	}
-	return rec.Root, voteIDs, ok, err
+	return out, size, err
 }
 
 // entry returns contribution c's entry with the counted votes voteIDs.
@@ -170,21 +222,26 @@ func (cut *cutter) entry(c cid.Cid, root [32]byte, voteIDs []cid.Cid) (SnapshotE
 func (cut *cutter) carry(leaf cid.Cid, c *SnapshotChunk) error {
 	same := true
 	var kept []SnapshotEntry
-	for _, e := range c.Entries {
-		root, voteIDs, ok, err := cut.current(e.Contribution)
-		if err != nil {
-			return err
-		}
-		if !ok {
+	cs := make([]cid.Cid, len(c.Entries))
+	for i, e := range c.Entries {
+		cs[i] = e.Contribution
+	}
+	states, err := cut.current(cs)
+	if err != nil {
+		return err
+	}
+	for i, e := range c.Entries {
+		x := states[i]
+		if !x.ok {
 			same = false
 			continue
 		}
-		if sameVotes(e.Votes, voteIDs) {
+		if sameVotes(e.Votes, x.voteIDs) {
 			kept = append(kept, e)
 			continue
 		}
 		same = false
-		now, err := cut.entry(e.Contribution, root, voteIDs)
+		now, err := cut.entry(e.Contribution, x.root, x.voteIDs)
 		if err != nil {
 			return err
 		}
@@ -228,15 +285,15 @@ func (cut *cutter) appendNew(dn cid.Cid) error {
 		batch := fresh[:min(len(fresh), ChunkEntries)]
 		fresh = fresh[len(batch):]
 		var entries []SnapshotEntry
-		for _, c := range batch {
-			root, voteIDs, ok, err := cut.current(c)
-			if err != nil {
-				return err
-			}
-			if !ok {
+		states, err := cut.current(batch)
+		if err != nil {
+			return err
+		}
+		for i, c := range batch {
+			if !states[i].ok {
 				continue
 			}
-			e, err := cut.entry(c, root, voteIDs)
+			e, err := cut.entry(c, states[i].root, states[i].voteIDs)
 			if err != nil {
 				return err
 			}

@@ -21,6 +21,7 @@ type SnapshotReport struct {
 	Leaves     int    // leaf chunks read
 	Checked    int    // leaf chunks whose entries were checked
 	Signatures int    // vote signatures checked
+	FromIndex  int    // entries proven by the index's own decision (not full)
 }
 
 // VerifySnapshot rechecks the snapshot s as a third party would: its
@@ -51,6 +52,16 @@ func (r *Registry) VerifySnapshot(ctx context.Context, s *Snapshot) (SnapshotRep
 // entries are checked on every core.
 func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Datanet, prev *Snapshot, full bool) (SnapshotReport, error) {
 	var rep SnapshotReport
+	// Unless full, an entry the index already decided the same way is
+	// taken from it: under the policy s names, the index holds the
+	// contribution accepted from exactly the entry's votes (checked when
+	// they were stored).
+	var indexPolicy []Curator
+	if !full {
+		if under, err := r.talliedUnder(ctx, s.Datanet); err == nil && under.Equals(s.Policy) {
+			indexPolicy = policy.Curators
+		}
+	}
 	known := map[cid.Cid]bool{}
 	if !full && prev != nil && prev.Policy.Equals(s.Policy) {
 		leaves, err := r.snapshotLeaves(ctx, prev)
@@ -67,7 +78,24 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
 			for c := range work {
+				var fromIndex []indexed
+				if indexPolicy != nil {
+					cs := make([]cid.Cid, len(c.Entries))
+					for i, e := range c.Entries {
+						cs[i] = e.Contribution
+					}
+					var err error
+					if fromIndex, _, err = r.indexedEntries(gctx, indexPolicy, cs); err != nil {
+						return err
+					}
+				}
 				for i := range c.Entries {
+					if fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i]) {
+						mu.Lock()
+						rep.FromIndex++
+						mu.Unlock()
+						continue
+					}
 					sigs, err := r.verifyEntry(gctx, policy, s, &c.Entries[i], full, missing, &mu)
 					if err != nil {
 						return err
