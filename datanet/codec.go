@@ -438,11 +438,18 @@ func bigBytes(x *big.Int) []byte {
 type cborDecoder struct {
 	data []byte
 	cd   *codec
+	// stored marks bytes read from this node's store (decodeStored):
+	// inner votes are decoded without their field rules checked again.
+	stored bool
 }
 
 // unmarshalCBOR decodes data, one object's encoding, into the Object obj.
 // The kind and version keys are skipped: Decode has read them.
 func unmarshalCBOR(cd *codec, data []byte, obj Object) error {
+	return unmarshalWith(cd, data, obj, false)
+}
+
+func unmarshalWith(cd *codec, data []byte, obj Object, stored bool) error {
 	if err := cd.dec.Wellformed(data); err != nil {
 		return err
 	}
@@ -450,7 +457,7 @@ func unmarshalCBOR(cd *codec, data []byte, obj Object) error {
 	if err != nil {
 		return err
 	}
-	d := &cborDecoder{data: data, cd: cd}
+	d := &cborDecoder{data: data, cd: cd, stored: stored}
 	_, err = d.value(0, v, ct)
 	return err
 }
@@ -579,8 +586,17 @@ func (d *cborDecoder) value(off int, v reflect.Value, ct *codecType) (int, error
 			v.Set(reflect.ValueOf(new(big.Int).SetBytes(b)))
 			return end, nil
 		}
-		vote, err := DecodeVote(b)
-		if err != nil {
+		var vote *Vote
+		if d.stored {
+			obj, err := decodeStored(b)
+			if err != nil {
+				return 0, err
+			}
+			var ok bool
+			if vote, ok = obj.(*Vote); !ok {
+				return 0, fmt.Errorf("%w: a %s where a vote goes", ErrWrongKind, obj.Kind())
+			}
+		} else if vote, err = DecodeVote(b); err != nil {
 			return 0, err
 		}
 		v.Set(reflect.ValueOf(vote))

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -661,6 +662,27 @@ func BenchmarkDecode(b *testing.B) {
 				if _, err := Decode(data); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// TestDecodeStored checks the decoding of stored bytes gives what Decode
+// gives for every golden object.
+func TestDecodeStored(t *testing.T) {
+	for _, g := range goldenObjects {
+		t.Run(g.name, func(t *testing.T) {
+			data, err := g.make(t).Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeStored(data)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("decodeStored = %+v %v, want %+v", got, err, want)
 			}
 		})
 	}

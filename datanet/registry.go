@@ -268,7 +268,7 @@ func (r *Registry) Object(ctx context.Context, c cid.Cid) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := Decode(data)
+	obj, err := decodeStored(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode object %s: %w", c, err)
 	}

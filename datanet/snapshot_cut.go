@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -281,29 +282,74 @@ func (cut *cutter) appendNew(dn cid.Cid) error {
 		return err
 	}
 	slices.SortFunc(fresh, func(a, b cid.Cid) int { return strings.Compare(a.KeyString(), b.KeyString()) })
-	for len(fresh) > 0 {
-		batch := fresh[:min(len(fresh), ChunkEntries)]
-		fresh = fresh[len(batch):]
-		var entries []SnapshotEntry
-		states, err := cut.current(batch)
-		if err != nil {
-			return err
-		}
-		for i, c := range batch {
-			if !states[i].ok {
-				continue
+	// The entries of a batch (the index, then each counted vote read and
+	// decoded) are built on every core, a few batches ahead; the leaves
+	// are packed in order, so the cut stays deterministic.
+	ctx, cancel := context.WithCancel(cut.ctx)
+	defer cancel()
+	var batches []chan cutBatch
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for start := 0; start < len(fresh); start += ChunkEntries {
+		batch := fresh[start:min(len(fresh), start+ChunkEntries)]
+		ch := make(chan cutBatch, 1)
+		batches = append(batches, ch)
+		go func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				ch <- cutBatch{err: ctx.Err()}
+				return
 			}
-			e, err := cut.entry(c, states[i].root, states[i].voteIDs)
+			states, size, err := cut.r.indexedEntries(ctx, cut.curators, batch)
 			if err != nil {
+				ch <- cutBatch{err: err}
+				return
+			}
+			var entries []SnapshotEntry
+			for i, c := range batch {
+				if !states[i].ok {
+					continue
+				}
+				e, err := cut.entry(c, states[i].root, states[i].voteIDs)
+				if err != nil {
+					ch <- cutBatch{err: err}
+					return
+				}
+				entries = append(entries, e)
+			}
+			ch <- cutBatch{entries: entries, size: size}
+		}()
+		if len(batches) > 2*cap(sem) { // bound what waits in memory
+			if err := cut.take(batches[0]); err != nil {
 				return err
 			}
-			entries = append(entries, e)
+			batches = batches[1:]
 		}
-		if err := cut.addLeaves(entries); err != nil {
+	}
+	for _, ch := range batches {
+		if err := cut.take(ch); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cutBatch is the entries of a batch of new contributions, built ahead.
+type cutBatch struct {
+	entries []SnapshotEntry
+	size    uint64
+	err     error
+}
+
+// take waits for a batch built ahead and packs it into leaves.
+func (cut *cutter) take(ch chan cutBatch) error {
+	b := <-ch
+	if b.err != nil {
+		return b.err
+	}
+	cut.stats.Size += b.size
+	return cut.addLeaves(b.entries)
 }
 
 // addLeaves packs entries (sorted by CID) into new leaves and stores them.

@@ -22,9 +22,13 @@ func (r *Registry) chunk(ctx context.Context, c cid.Cid) (*SnapshotChunk, error)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := DecodeSnapshotChunk(data)
+	obj, err := decodeStored(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: chunk %s: %w", ErrBadSnapshot, c, err)
+	}
+	ch, ok := obj.(*SnapshotChunk)
+	if !ok {
+		return nil, fmt.Errorf("%w: %w: %s is a %s, not a snapshot chunk", ErrBadSnapshot, ErrWrongKind, c, obj.Kind())
 	}
 	return ch, nil
 }
