@@ -46,7 +46,7 @@ func (r *Registry) CutSnapshot(ctx context.Context, dn cid.Cid, signer Signer, n
 	}
 	cut := &cutter{r: r, ctx: ctx, placed: map[[32]byte]struct{}{}, curators: head.Datanet.Curators}
 	if prev != nil {
-		if err := r.WalkSnapshot(ctx, prev, cut.carry); err != nil {
+		if err := cut.carryAll(prev); err != nil {
 			return nil, cid.Undef, CutStats{}, fmt.Errorf("previous snapshot %s: %w", prevCID, err)
 		}
 	}
@@ -133,17 +133,10 @@ func (x indexed) proves(dn cid.Cid, e *SnapshotEntry) bool {
 	return x.ok && x.datanet.Equals(dn) && x.root == [32]byte(e.Root) && sameVotes(e.Votes, x.voteIDs)
 }
 
-// current reads the index's record and counted votes of each of cs in one
-// read transaction. The counted votes are read by key, one per curator of
-// the head, rather than by a scan, which Badger makes costly per call.
-func (cut *cutter) current(cs []cid.Cid) ([]indexed, error) {
-	out, size, err := cut.r.indexedEntries(cut.ctx, cut.curators, cs)
-	cut.stats.Size += size
-	return out, err
-}
-
 // indexedEntries reads the index's record and counted votes of each of cs
-// (curators are the head's, sorted), and the bytes of those accepted.
+// (curators are the head's, sorted), and the bytes of those accepted, in
+// one read transaction. The counted votes are read by key, one per
+// curator, rather than by a scan, which Badger makes costly per call.
 func (r *Registry) indexedEntries(ctx context.Context, curators []Curator, cs []cid.Cid) ([]indexed, uint64, error) {
 	out := make([]indexed, len(cs))
 	var size uint64
@@ -217,44 +210,113 @@ func (cut *cutter) entry(c cid.Cid, root [32]byte, voteIDs []cid.Cid) (SnapshotE
 	return e, nil
 }
 
-// carry takes a leaf of the previous snapshot into the cut: as it is when
-// every entry is still accepted with the same evidence, else rewritten with
-// the entries that still are, as they are now.
-func (cut *cutter) carry(leaf cid.Cid, c *SnapshotChunk) error {
-	same := true
-	var kept []SnapshotEntry
+// carried is a leaf of the previous snapshot as the cut takes it: as it
+// was (same), or the entries that are still accepted, as they are now.
+type carried struct {
+	ref  ChunkRef
+	leaf *SnapshotChunk
+	same bool
+	kept []SnapshotEntry
+	size uint64
+	err  error
+}
+
+// carryAll takes the leaves of the previous snapshot into the cut, in
+// order: each is checked against the index on every core, a few leaves
+// ahead, and placed in order (see carry).
+func (cut *cutter) carryAll(prev *Snapshot) error {
+	leaves, err := cut.r.snapshotLeaves(cut.ctx, prev)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(cut.ctx)
+	defer cancel()
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var queue []chan carried
+	take := func(ch chan carried) error {
+		c := <-ch
+		if c.err != nil {
+			return c.err
+		}
+		cut.stats.Size += c.size
+		if c.same {
+			cut.refs = append(cut.refs, c.ref)
+			cut.stats.Reused++
+			return cut.place(c.leaf.Entries)
+		}
+		return cut.addLeaves(c.kept)
+	}
+	for _, ref := range leaves {
+		ch := make(chan carried, 1)
+		queue = append(queue, ch)
+		go func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				ch <- carried{err: ctx.Err()}
+				return
+			}
+			ch <- cut.carry(ctx, ref)
+		}()
+		if len(queue) > 2*cap(sem) {
+			if err := take(queue[0]); err != nil {
+				return err
+			}
+			queue = queue[1:]
+		}
+	}
+	for _, ch := range queue {
+		if err := take(ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// carry reads a leaf of the previous snapshot and checks each entry
+// against the index: the leaf is reused as it is when every entry is still
+// accepted with the same evidence; else the entries still accepted are
+// kept, as they are now, to be packed into new leaves.
+func (cut *cutter) carry(ctx context.Context, ref ChunkRef) carried {
+	c, err := cut.r.chunk(ctx, ref.Chunk)
+	if err == nil && c.Level != 0 {
+		err = fmt.Errorf("%w: chunk %s is at level %d among leaves", ErrBadSnapshot, ref.Chunk, c.Level)
+	}
+	if err == nil {
+		err = checkTotals(ref, c)
+	}
+	if err != nil {
+		return carried{err: err}
+	}
+	out := carried{ref: ref, leaf: c, same: true}
 	cs := make([]cid.Cid, len(c.Entries))
 	for i, e := range c.Entries {
 		cs[i] = e.Contribution
 	}
-	states, err := cut.current(cs)
+	states, size, err := cut.r.indexedEntries(ctx, cut.curators, cs)
 	if err != nil {
-		return err
+		return carried{err: err}
 	}
+	out.size = size
 	for i, e := range c.Entries {
 		x := states[i]
 		if !x.ok {
-			same = false
+			out.same = false
 			continue
 		}
 		if sameVotes(e.Votes, x.voteIDs) {
-			kept = append(kept, e)
+			out.kept = append(out.kept, e)
 			continue
 		}
-		same = false
+		out.same = false
 		now, err := cut.entry(e.Contribution, x.root, x.voteIDs)
 		if err != nil {
-			return err
+			return carried{err: err}
 		}
-		kept = append(kept, now)
+		out.kept = append(out.kept, now)
 	}
-	if same {
-		count, votes := c.Totals()
-		cut.refs = append(cut.refs, ChunkRef{Chunk: leaf, Count: count, Votes: votes})
-		cut.stats.Reused++
-		return cut.place(c.Entries)
-	}
-	return cut.addLeaves(kept)
+	return out
 }
 
 // appendNew appends the accepted contributions of dn not yet placed, in
