@@ -191,3 +191,46 @@ func TestVerifyFromIndex(t *testing.T) {
 		t.Fatalf("own check after a re-vote: %+v %v", rep, err)
 	}
 }
+
+// TestVerifyDuplicateAcrossLeaves checks a contribution listed in two
+// leaves is refused, naming it.
+func TestVerifyDuplicateAcrossLeaves(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t)
+	c, err := f.r.Contribution(ctx, f.k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := SnapshotEntry{Contribution: f.k, Root: common.Hash(c.Root), Votes: []*Vote{signedVoteOn(t, f.id, f.k, ownerSigner(t), Approve, 0, stateVoted)}}
+	a := &SnapshotChunk{Entries: []SnapshotEntry{e}}
+	e2 := e
+	e2.Votes = []*Vote{signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted)} // another leaf CID
+	b := &SnapshotChunk{Entries: []SnapshotEntry{e2}}
+	var refs []ChunkRef
+	for _, l := range []*SnapshotChunk{a, b} {
+		if err := f.r.putChunk(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := refOfChunk(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, ref)
+	}
+	node := &SnapshotChunk{Level: 1, Chunks: refs}
+	if err := f.r.putChunk(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	root, err := SnapshotRoot([]SnapshotEntry{e, e2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Snapshot{Datanet: f.id, Policy: f.id, Version: 1, Root: root, Count: 2, Votes: 2, Entries: mustCID(t, node), Created: stateClock.Unix()}
+	if err := SignSnapshot(s, testChainID, ownerSigner(t)); err != nil {
+		t.Fatal(err)
+	}
+	f.r.rules = uncheckedSnapshots{f.r.rules}
+	if _, err := f.r.VerifySnapshot(ctx, s); !errors.Is(err, ErrBadSnapshot) || !strings.Contains(err.Error(), "listed twice") || !strings.Contains(err.Error(), f.k.String()) {
+		t.Fatalf("VerifySnapshot = %v, want ErrBadSnapshot naming %s listed twice", err, f.k)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/ipfs/go-cid"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/openledger/openledger/proofs"
 	"github.com/openledger/openledger/storage"
@@ -71,77 +70,132 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 			}
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	work := make(chan *SnapshotChunk, runtime.GOMAXPROCS(0))
-	var mu sync.Mutex // guards missing and rep.Signatures
-	missing := &MissingError{What: "contribution"}
-	for range runtime.GOMAXPROCS(0) {
-		g.Go(func() error {
-			for c := range work {
-				var fromIndex []indexed
-				if indexPolicy != nil {
-					cs := make([]cid.Cid, len(c.Entries))
-					for i, e := range c.Entries {
-						cs[i] = e.Contribution
-					}
-					var err error
-					if fromIndex, _, err = r.indexedEntries(gctx, indexPolicy, cs); err != nil {
-						return err
-					}
-				}
-				for i := range c.Entries {
-					if fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i]) {
-						mu.Lock()
-						rep.FromIndex++
-						mu.Unlock()
-						continue
-					}
-					sigs, err := r.verifyEntry(gctx, policy, s, &c.Entries[i], full, missing, &mu)
-					if err != nil {
-						return err
-					}
-					mu.Lock()
-					rep.Signatures += sigs
-					mu.Unlock()
-				}
-			}
-			return nil
-		})
+	refs, err := r.snapshotLeaves(ctx, s)
+	if err != nil {
+		return rep, err
 	}
-	seen := make(map[[32]byte]struct{}, s.Count)
-	leaves := make([]proofs.Hash, 0, s.Count)
-	walkErr := r.WalkSnapshot(gctx, s, func(leaf cid.Cid, c *SnapshotChunk) error {
-		rep.Leaves++
+	// Each leaf is read, decoded and its entries checked on every core, a
+	// few leaves ahead; what needs them all (duplicates, the root, the
+	// counts) is done in order as their results come.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex // guards missing
+	missing := &MissingError{What: "contribution"}
+	type leafResult struct {
+		cids      []cid.Cid
+		digests   [][32]byte
+		merkle    []proofs.Hash
+		votes     uint64
+		checked   bool
+		sigs      int
+		fromIndex int
+		err       error
+	}
+	check := func(ref ChunkRef) leafResult {
+		c, err := r.chunk(ctx, ref.Chunk)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return leafResult{err: missingObject("snapshot chunk", ref.Chunk)}
+		case err != nil:
+			return leafResult{err: err}
+		case c.Level != 0:
+			return leafResult{err: fmt.Errorf("%w: chunk %s is at level %d among leaves", ErrBadSnapshot, ref.Chunk, c.Level)}
+		}
+		if err := checkTotals(ref, c); err != nil {
+			return leafResult{err: err}
+		}
+		var out leafResult
 		for _, e := range c.Entries {
 			digest, err := objectDigest(e.Contribution)
 			if err != nil {
-				return fmt.Errorf("%w: chunk %s: %w", ErrBadSnapshot, leaf, err)
+				return leafResult{err: fmt.Errorf("%w: chunk %s: %w", ErrBadSnapshot, ref.Chunk, err)}
 			}
-			if _, dup := seen[digest]; dup {
-				return fmt.Errorf("%w: chunk %s: contribution %s is listed twice", ErrBadSnapshot, leaf, e.Contribution)
+			out.cids = append(out.cids, e.Contribution)
+			out.digests = append(out.digests, digest)
+			out.merkle = append(out.merkle, proofs.ContributionLeaf(digest, [32]byte(e.Root)))
+			out.votes += uint64(len(e.Votes))
+		}
+		if known[ref.Chunk] {
+			return out
+		}
+		out.checked = true
+		var fromIndex []indexed
+		if indexPolicy != nil {
+			cs := make([]cid.Cid, len(c.Entries))
+			for i, e := range c.Entries {
+				cs[i] = e.Contribution
 			}
-			seen[digest] = struct{}{}
-			leaves = append(leaves, proofs.ContributionLeaf(digest, [32]byte(e.Root)))
-			rep.Entries++
-			rep.Votes += uint64(len(e.Votes))
+			if fromIndex, _, err = r.indexedEntries(ctx, indexPolicy, cs); err != nil {
+				return leafResult{err: err}
+			}
 		}
-		if known[leaf] {
-			return nil
+		for i := range c.Entries {
+			if fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i]) {
+				out.fromIndex++
+				continue
+			}
+			sigs, err := r.verifyEntry(ctx, policy, s, &c.Entries[i], full, missing, &mu)
+			out.sigs += sigs
+			if err != nil {
+				return leafResult{err: err}
+			}
 		}
-		rep.Checked++
-		select {
-		case work <- c:
-			return nil
-		case <-gctx.Done():
-			return gctx.Err()
-		}
-	})
-	close(work)
-	if err := g.Wait(); err != nil {
-		return rep, err
+		return out
 	}
-	if walkErr != nil {
-		return rep, walkErr
+	seen := make(map[[32]byte]struct{}, s.Count)
+	leaves := make([]proofs.Hash, 0, s.Count)
+	take := func(ref ChunkRef, ch chan leafResult) error {
+		res := <-ch
+		if res.err != nil {
+			return res.err
+		}
+		rep.Leaves++
+		if res.checked {
+			rep.Checked++
+		}
+		rep.Signatures += res.sigs
+		rep.FromIndex += res.fromIndex
+		rep.Votes += res.votes
+		for i, d := range res.digests {
+			if _, dup := seen[d]; dup {
+				return fmt.Errorf("%w: chunk %s: contribution %s is listed twice", ErrBadSnapshot, ref.Chunk, res.cids[i])
+			}
+			seen[d] = struct{}{}
+			leaves = append(leaves, res.merkle[i])
+			rep.Entries++
+		}
+		return nil
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	type pending struct {
+		ref ChunkRef
+		ch  chan leafResult
+	}
+	var queue []pending
+	for _, ref := range refs {
+		ch := make(chan leafResult, 1)
+		queue = append(queue, pending{ref, ch})
+		go func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				ch <- leafResult{err: ctx.Err()}
+				return
+			}
+			ch <- check(ref)
+		}()
+		if len(queue) > 2*cap(sem) {
+			if err := take(queue[0].ref, queue[0].ch); err != nil {
+				return rep, err
+			}
+			queue = queue[1:]
+		}
+	}
+	for _, p := range queue {
+		if err := take(p.ref, p.ch); err != nil {
+			return rep, err
+		}
 	}
 	if len(missing.CIDs) > 0 {
 		return rep, missing
