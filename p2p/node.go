@@ -54,6 +54,7 @@ type Node struct {
 	inbound   chan struct{} // semaphore of inbound sync sessions
 	found     chan peer.AddrInfo
 	scores    scoreBook
+	syncs     syncState
 	mesh      meshTracer
 	stats     counters
 	closeOnce sync.Once

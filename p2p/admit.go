@@ -1,0 +1,484 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// maxWake bounds the deferred objects one arrival rechecks at once; the
+// rest are rechecked when sync meets them again (they are held, so they
+// are not fetched again).
+const maxWake = 1 << 16
+
+// wakePage is how many waiting objects are read at a time.
+const wakePage = 256
+
+// syncState is what the sync sessions of a node share.
+type syncState struct {
+	mu sync.Mutex
+	// cursors says where the next session over a set with a peer goes on,
+	// after one that stopped at its bound: the key below which the set
+	// has been reconciled with that peer in this pass.
+	cursors map[syncReq]bound // guarded by mu
+	// fetching holds the objects a session is asking a peer for, so that
+	// concurrent sessions do not fetch the same object twice.
+	fetching map[cid.Cid]struct{} // guarded by mu
+	// outbound and inbound are the sessions running with each peer over
+	// each set, as initiator and as responder; a channel is closed when
+	// its session ends. One session at a time per peer and set: two would
+	// move the same objects both ways at once.
+	outbound map[syncReq]chan struct{} // guarded by mu
+	inbound  map[syncReq]chan struct{} // guarded by mu
+}
+
+// beginOutbound registers a session with req.peer as initiator. If one
+// runs with that peer over that set, either way, it waits for it to end
+// when wait is set, and otherwise returns ok false.
+func (s *syncState) beginOutbound(ctx context.Context, req syncReq, wait bool) (end func(), ok bool, err error) {
+	for {
+		s.mu.Lock()
+		busy := s.outbound[req]
+		if busy == nil {
+			busy = s.inbound[req]
+		}
+		if busy == nil {
+			if s.outbound == nil {
+				s.outbound = make(map[syncReq]chan struct{})
+			}
+			ch := make(chan struct{})
+			s.outbound[req] = ch
+			s.mu.Unlock()
+			return func() { s.end(s.outbound, req, ch) }, true, nil
+		}
+		s.mu.Unlock()
+		if !wait {
+			return nil, false, nil
+		}
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+	}
+}
+
+// beginInbound registers a session served to req.peer. It refuses a second
+// one with the same peer over the same set, and one that crosses this
+// node's own session with the peer when this node's ID is the lower (the
+// peer, whose ID is the higher, serves it and refuses the other).
+func (s *syncState) beginInbound(req syncReq, self peer.ID) (end func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.inbound[req]; ok {
+		return nil, false
+	}
+	if _, ok := s.outbound[req]; ok && self < req.peer {
+		return nil, false
+	}
+	if s.inbound == nil {
+		s.inbound = make(map[syncReq]chan struct{})
+	}
+	ch := make(chan struct{})
+	s.inbound[req] = ch
+	return func() { s.end(s.inbound, req, ch) }, true
+}
+
+// waitInbound waits until no session served to req.peer over req.set
+// runs, and at least d.
+func (s *syncState) waitInbound(ctx context.Context, req syncReq, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	ch := s.inbound[req]
+	s.mu.Unlock()
+	if ch == nil {
+		return nil
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *syncState) end(m map[syncReq]chan struct{}, req syncReq, ch chan struct{}) {
+	s.mu.Lock()
+	if m[req] == ch {
+		delete(m, req)
+	}
+	s.mu.Unlock()
+	close(ch)
+}
+
+// maxCursors bounds the cursors kept; past it a session starts from the
+// beginning of the key space, which costs rounds, not objects.
+const maxCursors = 4096
+
+func (s *syncState) cursor(req syncReq) bound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cursors[req]
+}
+
+// setCursor records where the next session of req goes on; the zero bound
+// (a pass that went through the whole key space) forgets it.
+func (s *syncState) setCursor(req syncReq, b bound) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cmpBound(b, bound{}) == 0 {
+		delete(s.cursors, req)
+		return
+	}
+	if s.cursors == nil {
+		s.cursors = make(map[syncReq]bound)
+	}
+	if _, ok := s.cursors[req]; !ok && len(s.cursors) >= maxCursors {
+		for k := range s.cursors {
+			delete(s.cursors, k)
+			break
+		}
+	}
+	s.cursors[req] = b
+}
+
+// claim marks c as being fetched; false if another session fetches it.
+func (s *syncState) claim(c cid.Cid) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.fetching[c]; ok {
+		return false
+	}
+	if s.fetching == nil {
+		s.fetching = make(map[cid.Cid]struct{})
+	}
+	s.fetching[c] = struct{}{}
+	return true
+}
+
+func (s *syncState) unclaim(c cid.Cid) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.fetching, c)
+}
+
+// admitter checks and stores the objects one session receives for a set.
+// An object Check cannot judge yet is kept in the DeferredStore with what
+// it waits for; the initiator asks the same peer for those dependencies in
+// the same session, and every object stored wakes the deferred objects
+// waiting for it. An object Check rejects is dropped and its sender
+// penalised: called by sync, Check rejects only what nothing received
+// later could make acceptable.
+type admitter struct {
+	n         *Node
+	set       cid.Cid
+	from      peer.ID
+	initiator bool // may ask the peer for dependencies
+
+	deps     []cid.Cid            // dependencies to ask the peer for, in order
+	depSeen  map[cid.Cid]struct{} // deps queued so far, at most SyncMaxObjects
+	claimed  map[cid.Cid]struct{} // objects this session claimed in n.syncs
+	unwaited []cid.Cid            // deferred here with nothing to wait for: checked again at the end
+
+	stored, rejected, deferred int
+}
+
+func (n *Node) newAdmitter(set cid.Cid, from peer.ID, initiator bool) *admitter {
+	return &admitter{
+		n: n, set: set, from: from, initiator: initiator,
+		depSeen: make(map[cid.Cid]struct{}),
+		claimed: make(map[cid.Cid]struct{}),
+	}
+}
+
+// syncKey marks the context of Objects calls made by sync.
+type syncKey struct{}
+
+// FromSync reports whether an Objects.Check or Objects.Put call comes from
+// sync rather than gossip. Sync converges sets, so it may take objects
+// gossip would not bother to spread (an old vote superseded by a newer one):
+// refusing them would leave two honest nodes' sets different forever.
+func FromSync(ctx context.Context) bool { return ctx.Value(syncKey{}) != nil }
+
+func syncContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, syncKey{}, true)
+}
+
+// held reports whether c is stored or deferred here: sync does not fetch
+// it again.
+func (a *admitter) held(ctx context.Context, c cid.Cid) (bool, error) {
+	if has, err := a.n.objs.Has(ctx, c); err != nil || has {
+		return has, err
+	}
+	_, ok, err := a.n.objs.Deferred(ctx, c)
+	return ok, err
+}
+
+// wantable reports whether the session should ask its peer for c: not
+// stored, not deferred (a deferred object is checked again instead), not
+// being fetched by another session. It claims c when it says yes.
+func (a *admitter) wantable(ctx context.Context, c cid.Cid) (bool, error) {
+	if has, err := a.n.objs.Has(ctx, c); err != nil || has {
+		return false, err
+	}
+	o, ok, err := a.n.objs.Deferred(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		_, _, err := a.recheck(ctx, o)
+		return false, err
+	}
+	if !a.n.syncs.claim(c) {
+		return false, nil
+	}
+	a.claimed[c] = struct{}{}
+	return true, nil
+}
+
+func (a *admitter) unclaim(c cid.Cid) {
+	if _, ok := a.claimed[c]; ok {
+		delete(a.claimed, c)
+		a.n.syncs.unclaim(c)
+	}
+}
+
+// release gives up the claims of a session that ends.
+func (a *admitter) release() {
+	for c := range a.claimed {
+		a.unclaim(c)
+	}
+}
+
+// recheckHeld checks again the deferred objects among cids, which a
+// reconciliation found the peer holds.
+func (a *admitter) recheckHeld(ctx context.Context, cids []cid.Cid) error {
+	for _, c := range cids {
+		o, ok, err := a.n.objs.Deferred(ctx, c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if _, _, err := a.recheck(ctx, o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// admit handles one object received for c. It fails on bytes that do not
+// match c (the session is then abandoned) and on local storage failures.
+func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
+	if !hashMatches(c, data) {
+		a.n.penalise(a.from)
+		return fmt.Errorf("object %s from %s: %w", c, a.from, ErrHashMismatch)
+	}
+	switch v, err := a.check(ctx, a.set, c, data); v {
+	case Accept:
+		if err := a.put(ctx, c, data); err != nil {
+			return err
+		}
+		return a.wake(ctx, c)
+	case Reject:
+		a.reject(c, a.from, err)
+		return nil
+	default:
+		_, err := a.keep(ctx, DeferredObject{CID: c, Set: a.set, From: a.from, Data: data}, err, true)
+		return err
+	}
+}
+
+func (a *admitter) check(ctx context.Context, set, c cid.Cid, data []byte) (Verdict, error) {
+	got, owner, v, err := a.n.objs.Check(syncContext(ctx), set, data)
+	switch {
+	case v != Accept:
+		return v, err
+	case err != nil:
+		return Ignore, err
+	case !got.Equals(c):
+		return Reject, fmt.Errorf("object sent as %s is %s", c, got)
+	case set.Defined() && owner != set:
+		return Reject, fmt.Errorf("object of %s sent as one of %s", owner, set)
+	}
+	return Accept, nil
+}
+
+func (a *admitter) put(ctx context.Context, c cid.Cid, data []byte) error {
+	if _, err := a.n.objs.Put(syncContext(ctx), data); err != nil {
+		return fmt.Errorf("store %s: %w", c, err)
+	}
+	a.stored++
+	return nil
+}
+
+func (a *admitter) reject(c cid.Cid, from peer.ID, err error) {
+	a.rejected++
+	if from != "" {
+		a.n.penalise(from)
+	}
+	a.n.log.Debug("sync object rejected", slog.String("cid", c.String()),
+		slog.String("from", from.String()), slog.Any("err", err))
+}
+
+// keep defers o, which Check could not judge for cause, and queues the
+// objects cause names as missing to be asked for. fresh marks an object
+// just received (not one deferred before); changed reports whether what it
+// waits for changed.
+func (a *admitter) keep(ctx context.Context, o DeferredObject, cause error, fresh bool) (changed bool, err error) {
+	missing := missingOf(cause)
+	waits := missing[:min(len(missing), MaxWaits)]
+	if !fresh && slices.EqualFunc(waits, o.Waits, cid.Cid.Equals) {
+		a.wantDeps(missing)
+		return false, nil // kept already, waiting for the same objects
+	}
+	o.Waits = waits
+	kept, err := a.n.objs.Defer(ctx, o)
+	if err != nil {
+		return false, fmt.Errorf("defer %s: %w", o.CID, err)
+	}
+	if kept && fresh {
+		a.deferred++
+		if len(waits) == 0 && len(a.unwaited) < a.n.cfg.SyncMaxObjects {
+			a.unwaited = append(a.unwaited, o.CID)
+		}
+	}
+	a.n.log.Debug("sync object deferred", slog.String("cid", o.CID.String()), slog.Bool("kept", kept),
+		slog.Int("waits", len(waits)), slog.Any("cause", cause))
+	a.wantDeps(missing)
+	return true, nil
+}
+
+// wantDeps queues the objects of missing to be asked of the initiator's
+// peer, within the session's bound.
+func (a *admitter) wantDeps(missing []cid.Cid) {
+	if !a.initiator {
+		return
+	}
+	for _, m := range missing {
+		if len(a.depSeen) >= a.n.cfg.SyncMaxObjects {
+			return
+		}
+		if _, ok := a.depSeen[m]; !ok {
+			a.depSeen[m] = struct{}{}
+			a.deps = append(a.deps, m)
+		}
+	}
+}
+
+// recheck checks a deferred object again: stored and forgotten when
+// accepted, forgotten (its sender penalised) when rejected, kept with what
+// it waits for now otherwise. changed reports whether it is no longer kept
+// as it was.
+func (a *admitter) recheck(ctx context.Context, o DeferredObject) (stored, changed bool, err error) {
+	v, cerr := a.check(ctx, o.Set, o.CID, o.Data)
+	switch v {
+	case Accept:
+		if err := a.put(ctx, o.CID, o.Data); err != nil {
+			return false, false, err
+		}
+	case Reject:
+		a.reject(o.CID, o.From, cerr)
+	default:
+		changed, err := a.keep(ctx, o, cerr, false)
+		return false, changed, err
+	}
+	if err := a.n.objs.Undefer(ctx, o.CID); err != nil {
+		return false, false, fmt.Errorf("undefer %s: %w", o.CID, err)
+	}
+	return v == Accept, true, nil
+}
+
+// wake checks again the deferred objects waiting for c, just stored, and
+// those waiting for what that stores in turn, up to maxWake of them.
+func (a *admitter) wake(ctx context.Context, c cid.Cid) error {
+	queue := []cid.Cid{c}
+	for woken := 0; len(queue) > 0 && woken < maxWake; {
+		x := queue[0]
+		queue = queue[1:]
+		for woken < maxWake {
+			var page []cid.Cid
+			err := a.n.objs.Waiting(ctx, x, func(d cid.Cid) (bool, error) {
+				page = append(page, d)
+				return len(page) < wakePage, nil
+			})
+			if err != nil {
+				return fmt.Errorf("deferred objects waiting for %s: %w", x, err)
+			}
+			changed := 0
+			for _, d := range page {
+				o, ok, err := a.n.objs.Deferred(ctx, d)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				woken++
+				stored, ch, err := a.recheck(ctx, o)
+				if err != nil {
+					return err
+				}
+				if stored {
+					queue = append(queue, d)
+				}
+				if ch {
+					changed++
+				}
+			}
+			if len(page) < wakePage || changed == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// finish checks again, while that makes progress, the objects deferred in
+// this session with nothing named to wait for (judged under a Datanet
+// version that objects of the same session may have updated).
+func (a *admitter) finish(ctx context.Context) error {
+	for pass := 0; pass < 3 && a.stored > 0 && len(a.unwaited) > 0; pass++ {
+		before := a.stored
+		retry := a.unwaited
+		a.unwaited = nil
+		for _, c := range retry {
+			o, ok, err := a.n.objs.Deferred(ctx, c)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			stored, _, err := a.recheck(ctx, o)
+			if err != nil {
+				return err
+			}
+			if !stored {
+				a.unwaited = append(a.unwaited, c)
+			}
+		}
+		if a.stored == before {
+			break
+		}
+	}
+	return nil
+}
+
+// hashMatches reports whether data hashes to c's multihash.
+func hashMatches(c cid.Cid, data []byte) bool {
+	got, err := c.Prefix().Sum(data)
+	return err == nil && got.Equals(c)
+}
