@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -41,6 +42,11 @@ type deferredStore struct {
 	now   func() time.Time
 	// mu serialises the writes, which all read and write the byte count.
 	mu sync.Mutex
+	// count is the number of objects kept (once counted: counted), so
+	// that forgetting an object is free while none is kept.
+	count    atomic.Int64
+	counted  sync.Once
+	countErr error
 }
 
 // Bounds of the deferred store.
@@ -223,7 +229,7 @@ func dropDeferred(tx *storage.IndexTxn, r *deferredRecord, rec []byte) (int64, e
 }
 
 // Defer keeps o, dropping what waited too long and, to make room, the
-// oldest objects kept.
+// oldest objects kept; it keeps nothing if o is stored.
 func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, error) {
 	if len(o.Data) > maxDeferredObject || len(o.Waits) > p2p.MaxWaits {
 		return false, nil
@@ -235,15 +241,25 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 	if size > d.limit {
 		return false, nil
 	}
+	d.any(ctx) // count what is kept before changing it
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var kept bool
+	// Stored meanwhile (another session, gossip)? Then there is nothing to
+	// keep. Checked under mu: whoever stores it forgets it under mu after.
+	if has, err := d.s.HasObject(ctx, o.CID); err != nil || has {
+		return false, err
+	}
+	var (
+		kept  bool
+		delta int64
+	)
 	err := d.s.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 		kept = false
 		total, err := readCount(tx)
 		if err != nil {
 			return err
 		}
+		delta = 0
 		old, oldRec, err := getDeferred(tx, o.CID)
 		if err != nil {
 			return err
@@ -254,6 +270,7 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 				return err
 			}
 			total -= freed
+			delta--
 		}
 		// The oldest first: those past their time, then as many as the
 		// new object needs room for.
@@ -303,6 +320,7 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 				return err
 			}
 			total -= freed
+			delta--
 		}
 		if total+size <= d.limit {
 			if err := tx.Set(dfKey(dfObject, o.CID.Bytes()), rec); err != nil {
@@ -315,13 +333,31 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 			}
 			total += size
 			kept = true
+			delta++
 		}
 		return tx.Set(dfKey(dfBytes), be64(uint64(max(total, 0))))
 	})
 	if err != nil {
 		return false, fmt.Errorf("defer %s: %w", o.CID, err)
 	}
+	d.count.Add(delta)
 	return kept, nil
+}
+
+// any reports whether any object may be kept, counting them the first
+// time (a failed count says yes).
+func (d *deferredStore) any(ctx context.Context) bool {
+	d.counted.Do(func() {
+		var n int64
+		d.countErr = d.s.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+			return tx.Scan(dfKey(dfObject), nil, false, func([]byte, []byte) (bool, error) {
+				n++
+				return true, nil
+			})
+		})
+		d.count.Add(n)
+	})
+	return d.count.Load() > 0 || d.countErr != nil
 }
 
 // Deferred returns the object kept under c, unless it has waited too long.
@@ -354,13 +390,19 @@ func (d *deferredStore) Waiting(ctx context.Context, c cid.Cid, fn func(cid.Cid)
 
 // Undefer forgets the object kept under c.
 func (d *deferredStore) Undefer(ctx context.Context, c cid.Cid) error {
+	if !d.any(ctx) {
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.s.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+	dropped := false
+	err := d.s.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+		dropped = false
 		r, rec, err := getDeferred(tx, c)
 		if err != nil || r == nil {
 			return err
 		}
+		dropped = true
 		total, err := readCount(tx)
 		if err != nil {
 			return err
@@ -371,6 +413,10 @@ func (d *deferredStore) Undefer(ctx context.Context, c cid.Cid) error {
 		}
 		return tx.Set(dfKey(dfBytes), be64(uint64(max(total-freed, 0))))
 	})
+	if err == nil && dropped {
+		d.count.Add(-1)
+	}
+	return err
 }
 
 // bytes returns the bytes counted.

@@ -72,6 +72,11 @@ func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, err
 	}
+	// Stored, however it came (gossip, a push, a fetch): no longer
+	// deferred, if it was.
+	if err := o.Undefer(ctx, ch.CID); err != nil {
+		return cid.Undef, err
+	}
 	return ch.CID, nil
 }
 

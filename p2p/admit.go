@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
-	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -19,160 +17,6 @@ const maxWake = 1 << 16
 
 // wakePage is how many waiting objects are read at a time.
 const wakePage = 256
-
-// syncState is what the sync sessions of a node share.
-type syncState struct {
-	mu sync.Mutex
-	// cursors says where the next session over a set with a peer goes on,
-	// after one that stopped at its bound: the key below which the set
-	// has been reconciled with that peer in this pass.
-	cursors map[syncReq]bound // guarded by mu
-	// fetching holds the objects a session is asking a peer for, so that
-	// concurrent sessions do not fetch the same object twice.
-	fetching map[cid.Cid]struct{} // guarded by mu
-	// outbound and inbound are the sessions running with each peer over
-	// each set, as initiator and as responder; a channel is closed when
-	// its session ends. One session at a time per peer and set: two would
-	// move the same objects both ways at once.
-	outbound map[syncReq]chan struct{} // guarded by mu
-	inbound  map[syncReq]chan struct{} // guarded by mu
-}
-
-// beginOutbound registers a session with req.peer as initiator. If one
-// runs with that peer over that set, either way, it waits for it to end
-// when wait is set, and otherwise returns ok false.
-func (s *syncState) beginOutbound(ctx context.Context, req syncReq, wait bool) (end func(), ok bool, err error) {
-	for {
-		s.mu.Lock()
-		busy := s.outbound[req]
-		if busy == nil {
-			busy = s.inbound[req]
-		}
-		if busy == nil {
-			if s.outbound == nil {
-				s.outbound = make(map[syncReq]chan struct{})
-			}
-			ch := make(chan struct{})
-			s.outbound[req] = ch
-			s.mu.Unlock()
-			return func() { s.end(s.outbound, req, ch) }, true, nil
-		}
-		s.mu.Unlock()
-		if !wait {
-			return nil, false, nil
-		}
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-	}
-}
-
-// beginInbound registers a session served to req.peer. It refuses a second
-// one with the same peer over the same set, and one that crosses this
-// node's own session with the peer when this node's ID is the lower (the
-// peer, whose ID is the higher, serves it and refuses the other).
-func (s *syncState) beginInbound(req syncReq, self peer.ID) (end func(), ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.inbound[req]; ok {
-		return nil, false
-	}
-	if _, ok := s.outbound[req]; ok && self < req.peer {
-		return nil, false
-	}
-	if s.inbound == nil {
-		s.inbound = make(map[syncReq]chan struct{})
-	}
-	ch := make(chan struct{})
-	s.inbound[req] = ch
-	return func() { s.end(s.inbound, req, ch) }, true
-}
-
-// waitInbound waits until no session served to req.peer over req.set
-// runs, and at least d.
-func (s *syncState) waitInbound(ctx context.Context, req syncReq, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	s.mu.Lock()
-	ch := s.inbound[req]
-	s.mu.Unlock()
-	if ch == nil {
-		return nil
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *syncState) end(m map[syncReq]chan struct{}, req syncReq, ch chan struct{}) {
-	s.mu.Lock()
-	if m[req] == ch {
-		delete(m, req)
-	}
-	s.mu.Unlock()
-	close(ch)
-}
-
-// maxCursors bounds the cursors kept; past it a session starts from the
-// beginning of the key space, which costs rounds, not objects.
-const maxCursors = 4096
-
-func (s *syncState) cursor(req syncReq) bound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cursors[req]
-}
-
-// setCursor records where the next session of req goes on; the zero bound
-// (a pass that went through the whole key space) forgets it.
-func (s *syncState) setCursor(req syncReq, b bound) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cmpBound(b, bound{}) == 0 {
-		delete(s.cursors, req)
-		return
-	}
-	if s.cursors == nil {
-		s.cursors = make(map[syncReq]bound)
-	}
-	if _, ok := s.cursors[req]; !ok && len(s.cursors) >= maxCursors {
-		for k := range s.cursors {
-			delete(s.cursors, k)
-			break
-		}
-	}
-	s.cursors[req] = b
-}
-
-// claim marks c as being fetched; false if another session fetches it.
-func (s *syncState) claim(c cid.Cid) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.fetching[c]; ok {
-		return false
-	}
-	if s.fetching == nil {
-		s.fetching = make(map[cid.Cid]struct{})
-	}
-	s.fetching[c] = struct{}{}
-	return true
-}
-
-func (s *syncState) unclaim(c cid.Cid) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.fetching, c)
-}
 
 // admitter checks and stores the objects one session receives for a set.
 // An object Check cannot judge yet is kept in the DeferredStore with what
@@ -193,6 +37,7 @@ type admitter struct {
 	unwaited []cid.Cid            // deferred here with nothing to wait for: checked again at the end
 
 	stored, rejected, deferred int
+	heldSeen                   int // objects found held (deferred) rather than fetched
 }
 
 func (n *Node) newAdmitter(set cid.Cid, from peer.ID, initiator bool) *admitter {
@@ -265,6 +110,7 @@ func (a *admitter) release() {
 // recheckHeld checks again the deferred objects among cids, which a
 // reconciliation found the peer holds.
 func (a *admitter) recheckHeld(ctx context.Context, cids []cid.Cid) error {
+	a.heldSeen += len(cids)
 	for _, c := range cids {
 		o, ok, err := a.n.objs.Deferred(ctx, c)
 		if err != nil {
@@ -351,6 +197,7 @@ func (a *admitter) keep(ctx context.Context, o DeferredObject, cause error, fres
 	}
 	if kept && fresh {
 		a.deferred++
+		a.n.stats.objectsDeferred.Add(1)
 		if len(waits) == 0 && len(a.unwaited) < a.n.cfg.SyncMaxObjects {
 			a.unwaited = append(a.unwaited, o.CID)
 		}

@@ -177,6 +177,7 @@ func (m *memObjects) Put(_ context.Context, data []byte) (cid.Cid, error) {
 		m.owner[c] = owner
 		m.putAt[c] = time.Now()
 	}
+	m.undeferLocked(c) // stored: no longer deferred, as the daemon's
 	onPut := m.onPut
 	m.mu.Unlock()
 	if !had && onPut != nil {
@@ -285,7 +286,7 @@ func (m *memObjects) Defer(_ context.Context, o DeferredObject) (bool, error) {
 	if limit == 0 {
 		limit = 1 << 20
 	}
-	if len(o.Data) > limit {
+	if _, stored := m.data[o.CID]; stored || len(o.Data) > limit {
 		return false, nil
 	}
 	m.undeferLocked(o.CID)

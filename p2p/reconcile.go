@@ -36,6 +36,12 @@ const (
 	// frame; work that does not fit is deferred to the next round as one
 	// fingerprint over the rest of the key space.
 	rangeBudget = 256 << 10
+	// idListStart is how many bytes of IDs a node puts in the ID lists
+	// of its first RANGES frame of a session; after a frame where it had
+	// to cut one, twice as many, up to rangeBudget. An initiator that
+	// fetches a window of objects then stops wastes at most about the IDs
+	// of the last frame it was sent, and the first frames are small.
+	idListStart = 16 << 10
 )
 
 // key is the position of an object in the reconciled key space:
@@ -58,6 +64,14 @@ var infBound = bound{inf: true}
 // above reports whether k lies at or above b, that is outside [.., b).
 func (b bound) above(k key) bool {
 	return !b.inf && bytes.Compare(k[:], b.k[:]) >= 0
+}
+
+// String shows the bound's prefix in hex, or "inf".
+func (b bound) String() string {
+	if b.inf {
+		return "inf"
+	}
+	return fmt.Sprintf("%x", b.k[:b.n])
 }
 
 // cmpBound orders bounds by the keys they stand for.
@@ -212,6 +226,7 @@ type reconciler struct {
 	view      view
 	initiator bool
 	budget    int // target size of an output frame
+	idBudget  int // bytes of IDs the next output frame may carry, up to budget
 
 	// Initiator only.
 	have, need       []cid.Cid // learned and not yet taken (take)
@@ -220,6 +235,11 @@ type reconciler struct {
 	learnedNeed      int
 	stopped          bool  // a bound was reached
 	cursor           bound // when stopped: where to go on
+	reached          bound // when stopped: how far it had learned (cursor may be below, at a range still open)
+	// end is where the initiator's window ends: it reconciles the keys
+	// from where it starts up to end, and leaves the rest to the next
+	// session (infBound: no end). See syncState.window.
+	end bound
 	// held, if set, tells needed objects this node holds already (e.g.
 	// deferred ones): they are listed in held, not need, and do not count
 	// against maxNeed, so objects that cannot be fetched do not stop every
@@ -229,7 +249,8 @@ type reconciler struct {
 }
 
 func newReconciler(v view, initiator bool) *reconciler {
-	return &reconciler{view: v, initiator: initiator, budget: rangeBudget, maxHave: math.MaxInt, maxNeed: math.MaxInt}
+	return &reconciler{view: v, initiator: initiator, budget: rangeBudget, idBudget: idListStart,
+		maxHave: math.MaxInt, maxNeed: math.MaxInt, end: infBound}
 }
 
 // take returns what the initiator learned since the last take.
@@ -249,6 +270,7 @@ func (r *reconciler) stop(o *output, b bound) { r.stopAt(o.ranges, b) }
 // of the first range of out still open (not a skip: the ranges it would
 // send next), or where it stopped before.
 func (r *reconciler) stopAt(out []syncRange, b bound) {
+	reached := b
 	lower := bound{}
 	for _, rg := range out {
 		if rg.mode != modeSkip {
@@ -259,8 +281,9 @@ func (r *reconciler) stopAt(out []syncRange, b bound) {
 	}
 	if r.stopped {
 		b = minBound(b, r.cursor)
+		reached = minBound(reached, r.reached)
 	}
-	r.stopped, r.cursor = true, b
+	r.stopped, r.cursor, r.reached = true, b, reached
 }
 
 func minBound(a, b bound) bound {
@@ -270,22 +293,31 @@ func minBound(a, b bound) bound {
 	return b
 }
 
-// initial returns the initiator's opening ranges from the key from on (the
-// zero bound: the whole key space): its ID list of the keys from there on
-// when they are few, else one fingerprint over them.
+// initial returns the initiator's opening ranges over its window, from
+// the key from on (the zero bound: the start of the key space) up to
+// r.end: its ID list of the keys there when they are few, else one
+// fingerprint over them.
 func (r *reconciler) initial(from bound) ([]syncRange, error) {
 	var o output
 	if cmpBound(from, bound{}) > 0 {
 		o.skip(from)
 	}
-	a, err := r.view.summary(from, infBound)
+	a, err := r.view.summary(from, r.end)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.split(&o, from, infBound, a, true); err != nil {
+	if err := r.split(&o, from, r.end, a, true); err != nil {
 		return nil, err
 	}
 	return o.finish(), nil
+}
+
+// done ends the initiator's reconciliation of its window: if the window
+// ends before the key space does, it stopped there.
+func (r *reconciler) done() {
+	if !r.end.inf {
+		r.stopAt(nil, r.end)
+	}
 }
 
 // process answers one incoming RANGES frame. An empty result means this
@@ -302,6 +334,14 @@ func (r *reconciler) process(in []syncRange) ([]syncRange, error) {
 		if r.initiator && r.full() {
 			r.stop(&o, lower)
 			return o.finish(), nil
+		}
+		if r.initiator && cmpBound(rg.upper, r.end) > 0 {
+			// Past the window (the peer deferred work to a later round
+			// with one fingerprint up to +inf): only its part below end.
+			if err := r.clip(&o, rg, lower); err != nil {
+				return nil, err
+			}
+			break
 		}
 		switch rg.mode {
 		case modeSkip:
@@ -327,17 +367,89 @@ func (r *reconciler) process(in []syncRange) ([]syncRange, error) {
 			return nil, fmt.Errorf("%w: unknown range mode %d", ErrProtocol, rg.mode)
 		}
 		lower = rg.upper
-		if o.size > r.budget && i < len(in)-1 {
-			// Defer the rest: one fingerprint over everything above.
-			a, err := r.view.summary(lower, infBound)
-			if err != nil {
+		if (o.size > r.budget || o.idsCut) && i < len(in)-1 {
+			if err := r.deferRest(&o, in[i+1:], lower); err != nil {
 				return nil, err
 			}
-			o.add(syncRange{upper: infBound, mode: modeFingerprint, fp: a.fingerprint()})
 			break
 		}
 	}
+	if o.idsCut {
+		r.idBudget = min(2*r.idBudget, r.budget)
+	}
 	return o.finish(), nil
+}
+
+// deferRest answers the ranges of rest, which follow lower, for a later
+// round: each run of ranges still open with one fingerprint of its own,
+// the ranges done with skips, so that the next round takes up again only
+// what is left.
+func (r *reconciler) deferRest(o *output, rest []syncRange, lower bound) error {
+	start, open := lower, false
+	closeRun := func(upper bound) error {
+		if !open {
+			return nil
+		}
+		open = false
+		a, err := r.view.summary(start, upper)
+		if err != nil {
+			return err
+		}
+		o.add(syncRange{upper: upper, mode: modeFingerprint, fp: a.fingerprint()})
+		return nil
+	}
+	for i := range rest {
+		rg := &rest[i]
+		if cmpBound(rg.upper, lower) <= 0 {
+			return fmt.Errorf("%w: ranges out of order", ErrProtocol)
+		}
+		if r.initiator && cmpBound(rg.upper, r.end) > 0 {
+			if rg.mode != modeSkip && cmpBound(lower, r.end) < 0 && !open {
+				start, open = lower, true
+			}
+			return closeRun(minBound(rg.upper, r.end))
+		}
+		if rg.mode == modeSkip {
+			if err := closeRun(lower); err != nil {
+				return err
+			}
+			o.skip(rg.upper)
+		} else if !open {
+			start, open = lower, true
+		}
+		lower = rg.upper
+	}
+	return closeRun(lower)
+}
+
+// clip handles, for the initiator, a range that reaches past its window:
+// its part below the window's end, if any. A fingerprint of the whole
+// cannot be compared with that part, so the part is taken as different.
+func (r *reconciler) clip(o *output, rg *syncRange, lower bound) error {
+	if cmpBound(lower, r.end) >= 0 {
+		return nil
+	}
+	switch rg.mode {
+	case modeSkip:
+		return nil
+	case modeFingerprint:
+		a, err := r.view.summary(lower, r.end)
+		if err != nil {
+			return err
+		}
+		return r.split(o, lower, r.end, a, false)
+	case modeIDList:
+		part := syncRange{upper: r.end, mode: modeIDList}
+		for _, c := range rg.ids {
+			if k := keyOf(c); !r.end.above(k) {
+				part.ids = append(part.ids, c)
+			} else if rg.upper.above(k) {
+				return fmt.Errorf("%w: id outside its range", ErrProtocol)
+			}
+		}
+		return r.idList(o, &part, lower)
+	}
+	return fmt.Errorf("%w: unknown range mode %d", ErrProtocol, rg.mode)
 }
 
 // split answers a differing range [lo, hi) whose summary is a: an ID list
@@ -395,7 +507,7 @@ func (r *reconciler) idList(o *output, rg *syncRange, lower bound) error {
 		o.skip(rg.upper)
 		return nil
 	}
-	room := r.budget - o.size - 64
+	room := min(r.budget-o.size, r.idBudget-o.ids) - 64
 	var (
 		ids       []cid.Cid
 		last, cut key
@@ -419,6 +531,7 @@ func (r *reconciler) idList(o *output, rg *syncRange, lower bound) error {
 		o.add(syncRange{upper: rg.upper, mode: modeIDList, ids: ids})
 		return nil
 	}
+	o.idsCut = true
 	ub := boundBetween(last, cut)
 	rest, err := r.view.summary(ub, rg.upper)
 	if err != nil {
@@ -485,6 +598,8 @@ func (r *reconciler) merge(o *output, upper, lower bound, theirs []item) error {
 type output struct {
 	ranges []syncRange
 	size   int
+	ids    int  // bytes of the ID lists
+	idsCut bool // an ID list was cut short for lack of room
 }
 
 func (o *output) skip(upper bound) {
@@ -498,7 +613,11 @@ func (o *output) skip(upper bound) {
 
 func (o *output) add(r syncRange) {
 	o.ranges = append(o.ranges, r)
-	o.size += r.encodedSize()
+	size := r.encodedSize()
+	o.size += size
+	if r.mode == modeIDList {
+		o.ids += size
+	}
 }
 
 func (o *output) finish() []syncRange {

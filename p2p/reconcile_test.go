@@ -95,6 +95,7 @@ func runReconcileOn(t testing.TB, mine, theirs view, budget int) (have, need []c
 	t.Helper()
 	ini, resp := newReconciler(mine, true), newReconciler(theirs, false)
 	ini.budget, resp.budget = budget, budget
+	ini.idBudget, resp.idBudget = min(budget, idListStart), min(budget, idListStart)
 	set := testDatanet("reconcile")
 	open, err := ini.initial(bound{})
 	if err != nil {
@@ -160,7 +161,7 @@ func TestReconcile(t *testing.T) {
 		{"equal small", 10, 0, 0, rangeBudget, 1},
 		{"equal large", 50000, 0, 0, rangeBudget, 1},
 		{"late joiner small", 0, 0, 10, rangeBudget, 1},
-		{"late joiner large", 0, 0, 20000, rangeBudget, 4},
+		{"late joiner large", 0, 0, 20000, rangeBudget, 6}, // ID lists of 16, 32, 64... KiB
 		{"initiator ahead", 0, 5000, 0, rangeBudget, 4},
 		{"few differences in many", 20000, 7, 9, rangeBudget, 5},
 		{"partition halves", 1000, 300, 300, rangeBudget, 4},
@@ -348,6 +349,7 @@ func TestReconcileWindowsAdvance(t *testing.T) {
 				i := session % 2 // the initiator
 				ini, resp := newReconciler(v.make(sets[i]), true), newReconciler(v.make(sets[1-i]), false)
 				ini.budget, resp.budget = budget, budget
+				ini.idBudget, resp.idBudget = min(budget, idListStart), min(budget, idListStart)
 				ini.maxNeed, ini.maxHave = window, push
 				in, err := ini.initial(cursors[i])
 				if err != nil {

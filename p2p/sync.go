@@ -169,6 +169,10 @@ func jitter(d time.Duration) time.Duration {
 	return d - d/10 + rand.N(d/5+1)
 }
 
+// TopicPeers returns the peers seen on the Datanet's topic (cid.Undef:
+// the announcements): those Sync reconciles with.
+func (n *Node) TopicPeers(datanet cid.Cid) []peer.ID { return n.topicPeers(datanet) }
+
 // Sync reconciles the Datanet's set (cid.Undef: the announcements) with
 // every peer of its topic now, so that both sides end with the union: with
 // each peer, session after session until one has gone through the whole
@@ -225,11 +229,13 @@ func (n *Node) Sync(ctx context.Context, datanet cid.Cid) (SyncStats, error) {
 	return total, nil
 }
 
-// syncWith runs sessions with p over set until one goes through the rest
-// of the key space, or one stops at its bound without having moved an
-// object or its cursor.
+// syncWith runs sessions with p over set until they have gone through the
+// whole key space (a pass that a session stopped midway began goes round
+// once more from the start), or one stops at its bound without having
+// moved an object or its cursor.
 func (n *Node) syncWith(ctx context.Context, set cid.Cid, p peer.ID) (SyncStats, error) {
 	var total SyncStats
+	whole := cmpBound(n.syncs.cursor(syncReq{set, p}), bound{}) == 0
 	for busy := 0; ; {
 		before := n.syncs.cursor(syncReq{set, p})
 		st, err := n.syncPeer(ctx, set, p, true)
@@ -243,8 +249,15 @@ func (n *Node) syncWith(ctx context.Context, set cid.Cid, p peer.ID) (SyncStats,
 			}
 			continue
 		}
-		if err != nil || st.Incomplete == 0 {
+		if err != nil {
 			return total, err
+		}
+		if st.Incomplete == 0 {
+			if whole {
+				return total, nil
+			}
+			whole = true // from the start once more
+			continue
 		}
 		moved := st.Fetched+st.Pushed+st.Deferred > 0 || cmpBound(n.syncs.cursor(syncReq{set, p}), before) != 0
 		if !moved {
@@ -263,11 +276,11 @@ func (n *Node) syncWith(ctx context.Context, set cid.Cid, p peer.ID) (SyncStats,
 // and otherwise does nothing (that session reconciles both ways).
 func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) (st SyncStats, err error) {
 	req := syncReq{set, p}
-	end, ok, err := n.syncs.beginOutbound(ctx, req, wait)
+	release, ok, err := n.syncs.beginOutbound(ctx, req, wait)
 	if err != nil || !ok {
 		return st, err
 	}
-	defer end()
+	defer release()
 	n.stats.syncSessions.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.SyncTimeout)
 	defer cancel()
@@ -275,7 +288,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 	if err != nil {
 		return st, fmt.Errorf("list objects: %w", err)
 	}
-	from := n.syncs.cursor(req)
+	from, end := n.syncs.window(req)
 	s, err := n.host.NewStream(ctx, p, SyncProtocol)
 	if err != nil {
 		if cerr := ctxErr(ctx); cerr != nil {
@@ -294,6 +307,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 	defer func() {
 		st.BytesSent, st.BytesReceived = w.out, w.in
 		st.Fetched, st.Rejected, st.Deferred = a.stored, a.rejected, a.deferred
+		n.countBytes(w)
 		if err != nil {
 			s.Reset()
 			if cerr := ctxErr(ctx); cerr != nil {
@@ -306,6 +320,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 
 	// Reconcile, fetching and pushing what each round teaches.
 	rec := newReconciler(v, true)
+	rec.end = end
 	rec.maxNeed, rec.maxHave = n.cfg.SyncMaxObjects, min(n.cfg.SyncMaxObjects, maxPush)
 	if n.cfg.noPush {
 		rec.maxHave = 0
@@ -362,6 +377,9 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 		if err != nil {
 			return st, err
 		}
+		if len(out) == 0 {
+			rec.done()
+		}
 		if rec.stopped || len(out) == 0 {
 			break
 		}
@@ -407,10 +425,13 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 	}
 	if rec.stopped {
 		st.Incomplete++
-		n.syncs.setCursor(req, rec.cursor)
-	} else {
-		n.syncs.setCursor(req, bound{})
 	}
+	n.syncs.advance(req, from, end, rec.cursor, rec.reached, rec.stopped, rec.learnedNeed, rec.maxNeed)
+	n.log.Debug("sync session", slog.String("set", TopicName(set)), slog.String("with", p.String()),
+		slog.String("from", from.String()), slog.String("end", end.String()),
+		slog.Bool("stopped", rec.stopped), slog.String("to", rec.cursor.String()),
+		slog.Int("need", rec.learnedNeed), slog.Int("have", rec.learnedHave), slog.Int("held", a.heldSeen),
+		slog.Int("fetched", a.stored), slog.Int("deferred", a.deferred))
 	return st, nil
 }
 
@@ -420,8 +441,10 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 // when it initiates (on joining, when this node appears on its topic,
 // every SyncInterval): it then fetches each object once, whichever peers
 // hold it, where every one of them pushing the same objects to it at once
-// would move them as many times.
-const maxPush = 1024
+// would move them as many times. It is small, too, because a responder
+// takes no more pushed objects a session than its SyncMaxObjects, which
+// the pusher does not know: the rest would be sent for nothing.
+const maxPush = 256
 
 // push sends p the objects it lacks, as OBJECT frames.
 func (n *Node) push(ctx context.Context, w *wire, have []cid.Cid) (int, error) {
@@ -452,10 +475,21 @@ func (n *Node) push(ctx context.Context, w *wire, have []cid.Cid) (int, error) {
 type fetcher struct {
 	a          *admitter
 	w          *wire
-	max        int         // objects the session may ask for
-	wanted     int         // objects asked for
-	inFlight   [][]cid.Cid // WANT frames sent and not yet answered, oldest first
+	max        int          // objects the session may ask for
+	wanted     int          // objects asked for
+	received   int          // objects the peer sent
+	inFlight   [][]wantItem // WANT frames sent and not yet answered, oldest first
 	roundTrips int
+	// cut is the first object of a need list the peer answered MISSING
+	// after it had sent others: it serves fewer objects a session than
+	// this node asks for (Config.SyncMaxObjects differs), so the session
+	// goes on from there next time.
+	cut cid.Cid
+}
+
+type wantItem struct {
+	c   cid.Cid
+	dep bool // asked for as a dependency, not from a need list
 }
 
 // fetchPipeline is how many WANT frames a session keeps unanswered.
@@ -469,37 +503,41 @@ func (f *fetcher) takeRoundTrips() int {
 
 // fetch asks for the objects of need (in key order) this node lacks, and
 // for the dependencies the admitter finds, and takes in the answers. If
-// the session's bound stops it first, cut is the first object of need not
-// asked for.
+// the session's bound, or the peer's, stops it first, cut is the first
+// object of need not fetched.
 func (f *fetcher) fetch(ctx context.Context, need []cid.Cid) (cut cid.Cid, err error) {
 	for {
 		for len(f.inFlight) < fetchPipeline {
-			var batch []cid.Cid
+			var batch []wantItem
 			for len(batch) < maxWantPerFrame && f.wanted < f.max {
-				var c cid.Cid
+				var it wantItem
 				switch {
 				case len(f.a.deps) > 0:
-					c, f.a.deps = f.a.deps[0], f.a.deps[1:]
+					it = wantItem{c: f.a.deps[0], dep: true}
+					f.a.deps = f.a.deps[1:]
 				case len(need) > 0:
-					c, need = need[0], need[1:]
-				default:
+					it.c, need = need[0], need[1:]
 				}
-				if !c.Defined() {
+				if !it.c.Defined() {
 					break
 				}
-				ok, err := f.a.wantable(ctx, c)
+				ok, err := f.a.wantable(ctx, it.c)
 				if err != nil {
 					return cid.Undef, err
 				}
 				if ok {
-					batch = append(batch, c)
+					batch = append(batch, it)
 					f.wanted++
 				}
 			}
 			if len(batch) == 0 {
 				break
 			}
-			if err := f.w.send(frameWant, encodeWant(batch)); err != nil {
+			cids := make([]cid.Cid, len(batch))
+			for i, it := range batch {
+				cids[i] = it.c
+			}
+			if err := f.w.send(frameWant, encodeWant(cids)); err != nil {
 				return cid.Undef, err
 			}
 			if err := f.w.flush(); err != nil {
@@ -509,7 +547,12 @@ func (f *fetcher) fetch(ctx context.Context, need []cid.Cid) (cut cid.Cid, err e
 			f.roundTrips++
 		}
 		if len(f.inFlight) == 0 {
-			if len(need) > 0 {
+			switch {
+			case f.cut.Defined():
+				c := f.cut
+				f.cut = cid.Undef
+				return c, nil
+			case len(need) > 0:
 				return need[0], nil
 			}
 			return cid.Undef, nil
@@ -531,22 +574,34 @@ func (f *fetcher) drain(ctx context.Context) error {
 func (f *fetcher) answers(ctx context.Context) error {
 	batch := f.inFlight[0]
 	f.inFlight = f.inFlight[1:]
-	for _, c := range batch {
-		data, err := readObject(f.w, c)
+	for _, it := range batch {
+		data, err := readObject(f.w, it.c)
 		if errors.Is(err, ErrNotFound) {
-			f.a.unclaim(c)
-			continue // the peer lost it since it listed it, or never had a dependency
+			f.a.unclaim(it.c)
+			if !it.dep && f.received > 0 && !f.cut.Defined() {
+				// Not lost since the peer listed it, most likely: the
+				// peer serves no more this session. Ask for no more.
+				f.cut, f.max = it.c, f.wanted
+			}
+			continue
 		}
 		if err != nil {
 			return err
 		}
-		err = f.a.admit(ctx, c, data)
-		f.a.unclaim(c) // stored or deferred now: other sessions see it held
+		f.received++
+		err = f.a.admit(ctx, it.c, data)
+		f.a.unclaim(it.c) // stored or deferred now: other sessions see it held
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// countBytes adds what went through w to the node's counters.
+func (n *Node) countBytes(w *wire) {
+	n.stats.syncBytesSent.Add(uint64(w.out))
+	n.stats.syncBytesReceived.Add(uint64(w.in))
 }
 
 // readObject reads the answer to a WANT of c: its bytes, or ErrNotFound.
@@ -589,6 +644,7 @@ func (n *Node) handleSync(s network.Stream) {
 	defer n.wg.Done()
 	from := s.Conn().RemotePeer()
 	w := newWire(s, n.cfg.MaxObjectSize)
+	defer n.countBytes(w)
 	select {
 	case n.inbound <- struct{}{}:
 		defer func() { <-n.inbound }()
@@ -716,12 +772,12 @@ func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
 			if a == nil {
 				return fmt.Errorf("%w: object pushed before reconcile", ErrProtocol)
 			}
-			if pushed++; pushed > n.cfg.SyncMaxObjects {
-				return fmt.Errorf("%w: more than %d objects pushed", ErrProtocol, n.cfg.SyncMaxObjects)
-			}
 			c, data, err := decodeObject(body)
 			if err != nil {
 				return err
+			}
+			if pushed++; pushed > n.cfg.SyncMaxObjects {
+				break // taken: as many as one session takes; the rest come later
 			}
 			has, err := n.objs.Has(ctx, c)
 			if err != nil {
@@ -840,6 +896,7 @@ func (n *Node) fetchFrom(ctx context.Context, p peer.ID, c cid.Cid) (data []byte
 		}
 	}()
 	w := newWire(s, n.cfg.MaxObjectSize)
+	defer n.countBytes(w)
 	if err := w.send(frameWant, encodeWant([]cid.Cid{c})); err != nil {
 		return nil, err
 	}

@@ -58,13 +58,39 @@ func TestBuild(t *testing.T) {
 	if !again.ID.Equals(net.ID) || len(objs) != net.Objects || again.Bytes != net.Bytes {
 		t.Errorf("second build: %s, %d objects, %d bytes; first %s, %d, %d", again.ID, len(objs), again.Bytes, net.ID, net.Objects, net.Bytes)
 	}
-	for _, data := range objs {
-		c, err := datanet.ObjectCID(data)
+	for _, it := range objs {
+		c, err := datanet.ObjectCID(it.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if has, err := reg.Has(ctx, c); err != nil || !has {
 			t.Fatalf("object %s of the second build not in the first: %v", c, err)
+		}
+	}
+}
+
+// TestBuildPolicies: other policies, mixed votes and an update that
+// appoints a curator are all accepted by a registry, and Objects counts
+// them.
+func TestBuildPolicies(t *testing.T) {
+	for _, opts := range []bignet.Options{
+		{Seed: 1, Curators: 1, Quorum: 1, Votes: 1},
+		{Seed: 2, Curators: 5, Quorum: 3, Votes: 4, Mixed: true, Window: 3600},
+		{Seed: 3, Update: true, Mixed: true},
+		{Seed: 4, Votes: -1},
+	} {
+		reg := newRegistry(t)
+		net := bignet.Build(t, reg, 30, opts)
+		ctx := context.Background()
+		var keys int
+		if err := reg.SyncKeys(ctx, net.ID, [32]byte{}, func([32]byte, cid.Cid) (bool, error) { keys++; return true, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if keys != net.Objects {
+			t.Errorf("%+v: sync set of %d objects, Objects says %d", opts, keys, net.Objects)
+		}
+		if opts.Update && !net.Update.Defined() {
+			t.Error("no update made")
 		}
 	}
 }
