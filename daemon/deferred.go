@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,13 @@ type deferredStore struct {
 	count    atomic.Int64
 	counted  sync.Once
 	countErr error
+	// swept is when Defer last dropped what had waited too long, and
+	// oldest the arrival time no record kept is older than (as far as
+	// this process knows): Defer reads the time index only to make room or
+	// once in a while to expire, and from oldest on, not over the
+	// deletions before it.
+	swept  time.Time // guarded by mu
+	oldest int64     // guarded by mu
 }
 
 // Bounds of the deferred store.
@@ -250,11 +258,13 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 		return false, err
 	}
 	var (
-		kept  bool
-		delta int64
+		kept      bool
+		delta     int64
+		sweep     bool
+		newOldest int64
 	)
 	err := d.s.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
-		kept = false
+		kept, sweep, newOldest = false, false, 0
 		total, err := readCount(tx)
 		if err != nil {
 			return err
@@ -275,19 +285,29 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 		// The oldest first: those past their time, then as many as the
 		// new object needs room for.
 		expired := now.Add(-d.ttl).UnixNano()
+		if now.Sub(d.swept) < d.ttl/4 {
+			expired = math.MinInt64 // not time to expire yet
+		} else {
+			sweep = true
+		}
 		need := total + size - d.limit
+		if need <= 0 && !sweep {
+			return d.keep(tx, o, r, rec, size, total, &kept, &delta)
+		}
 		type victim struct {
 			key []byte
 			r   *deferredRecord
 			rec []byte
 		}
 		var victims []victim
-		err = tx.Scan(dfKey(dfTime), nil, false, func(key, _ []byte) (bool, error) {
+		start := dfKey(dfTime, be64(uint64(d.oldest)))
+		err = tx.Scan(dfKey(dfTime), start, false, func(key, _ []byte) (bool, error) {
 			if len(key) < 2+8 {
 				return false, fmt.Errorf("%w: deferred time key %x", storage.ErrCorrupt, key)
 			}
 			at := int64(binary.BigEndian.Uint64(key[2:]))
 			if (at >= expired && need <= 0) || len(victims) >= maxEvictions {
+				newOldest = at
 				return false, nil
 			}
 			c, err := cid.Cast(key[2+8:])
@@ -322,26 +342,42 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 			total -= freed
 			delta--
 		}
-		if total+size <= d.limit {
-			if err := tx.Set(dfKey(dfObject, o.CID.Bytes()), rec); err != nil {
-				return err
-			}
-			for _, k := range r.keys() {
-				if err := tx.Set(k, nil); err != nil {
-					return err
-				}
-			}
-			total += size
-			kept = true
-			delta++
-		}
-		return tx.Set(dfKey(dfBytes), be64(uint64(max(total, 0))))
+		return d.keep(tx, o, r, rec, size, total, &kept, &delta)
 	})
 	if err != nil {
 		return false, fmt.Errorf("defer %s: %w", o.CID, err)
 	}
+	if sweep {
+		d.swept = now
+	}
+	if kept && r.arrival < d.oldest {
+		newOldest = r.arrival // the clock went back: look from there
+		d.oldest = r.arrival
+	}
+	if newOldest > d.oldest {
+		d.oldest = newOldest
+	}
 	d.count.Add(delta)
 	return kept, nil
+}
+
+// keep writes r (o, encoded as rec, counting size) within tx if it fits
+// beside the total counted, and the new total.
+func (d *deferredStore) keep(tx *storage.IndexTxn, o p2p.DeferredObject, r *deferredRecord, rec []byte, size, total int64, kept *bool, delta *int64) error {
+	if total+size <= d.limit {
+		if err := tx.Set(dfKey(dfObject, o.CID.Bytes()), rec); err != nil {
+			return err
+		}
+		for _, k := range r.keys() {
+			if err := tx.Set(k, nil); err != nil {
+				return err
+			}
+		}
+		total += size
+		*kept = true
+		*delta++
+	}
+	return tx.Set(dfKey(dfBytes), be64(uint64(max(total, 0))))
 }
 
 // any reports whether any object may be kept, counting them the first
@@ -392,6 +428,9 @@ func (d *deferredStore) Waiting(ctx context.Context, c cid.Cid, fn func(cid.Cid)
 func (d *deferredStore) Undefer(ctx context.Context, c cid.Cid) error {
 	if !d.any(ctx) {
 		return nil
+	}
+	if _, ok, err := d.Deferred(ctx, c); err != nil || !ok {
+		return err // most objects stored were never deferred: no write
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

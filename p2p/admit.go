@@ -74,17 +74,20 @@ func (a *admitter) held(ctx context.Context, c cid.Cid) (bool, error) {
 // wantable reports whether the session should ask its peer for c: not
 // stored, not deferred (a deferred object is checked again instead), not
 // being fetched by another session. It claims c when it says yes.
-func (a *admitter) wantable(ctx context.Context, c cid.Cid) (bool, error) {
-	if has, err := a.n.objs.Has(ctx, c); err != nil || has {
-		return false, err
-	}
-	o, ok, err := a.n.objs.Deferred(ctx, c)
-	if err != nil {
-		return false, err
-	}
-	if ok {
-		_, _, err := a.recheck(ctx, o)
-		return false, err
+// checked says c was just found neither stored nor deferred (held).
+func (a *admitter) wantable(ctx context.Context, c cid.Cid, checked bool) (bool, error) {
+	if !checked {
+		if has, err := a.n.objs.Has(ctx, c); err != nil || has {
+			return false, err
+		}
+		o, ok, err := a.n.objs.Deferred(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			_, _, err := a.recheck(ctx, o)
+			return false, err
+		}
 	}
 	if !a.n.syncs.claim(c) {
 		return false, nil

@@ -333,7 +333,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 	if err := w.send(frameReconcile, encodeReconcile(set, open)); err != nil {
 		return st, err
 	}
-	f := &fetcher{a: a, w: w, max: n.cfg.SyncMaxObjects}
+	f := &fetcher{a: a, w: w, max: n.cfg.SyncMaxObjects, checked: true}
 	for {
 		if err := w.flush(); err != nil {
 			return st, err
@@ -480,6 +480,10 @@ type fetcher struct {
 	received   int          // objects the peer sent
 	inFlight   [][]wantItem // WANT frames sent and not yet answered, oldest first
 	roundTrips int
+	// checked says the need lists given to fetch were found not held
+	// just before (the reconciler asked held), so they are not checked
+	// again.
+	checked bool
 	// cut is the first object of a need list the peer answered MISSING
 	// after it had sent others: it serves fewer objects a session than
 	// this node asks for (Config.SyncMaxObjects differs), so the session
@@ -521,7 +525,7 @@ func (f *fetcher) fetch(ctx context.Context, need []cid.Cid) (cut cid.Cid, err e
 				if !it.c.Defined() {
 					break
 				}
-				ok, err := f.a.wantable(ctx, it.c)
+				ok, err := f.a.wantable(ctx, it.c, !it.dep && f.checked)
 				if err != nil {
 					return cid.Undef, err
 				}
