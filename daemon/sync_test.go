@@ -180,15 +180,7 @@ func waitTopic(tb testing.TB, nodes []*syncNode, dn cid.Cid) {
 // random session windows: once the nodes have synced, they hold the same
 // set, every object of the Datanet, and agree on every count.
 func TestSyncConvergenceProperty(t *testing.T) {
-	trials := 8
-	if s := os.Getenv("OPENLEDGER_SYNC_TRIALS"); s != "" {
-		var err error
-		if trials, err = strconv.Atoi(s); err != nil {
-			t.Fatalf("OPENLEDGER_SYNC_TRIALS: %v", err)
-		}
-	} else if testing.Short() {
-		trials = 3
-	}
+	trials := envInt(t, "OPENLEDGER_SYNC_TRIALS", 8, 3)
 	for trial := range trials {
 		seed := uint64(trial) + 1
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
@@ -255,6 +247,11 @@ func TestSyncConvergenceProperty(t *testing.T) {
 				}
 				if b, err := n.objs.bytes(ctx); err != nil || b != 0 {
 					t.Errorf("node %d keeps %d deferred bytes (%v) once converged", i+1, b, err)
+				}
+			}
+			for i, n := range nodes {
+				if o := n.p2p.Stats().PeerOffences; o != 0 {
+					t.Errorf("node %d counted %d offences by honest peers", i, o)
 				}
 			}
 			t.Logf("%d nodes, %d objects (%+v), converged in %d round(s)", k, net.Objects, opts, rounds)
@@ -356,6 +353,24 @@ func lateJoin(tb testing.TB, src *syncNode, net *bignet.Net, o syncNodeOpts) (to
 	return took, st.SyncBytesSent + st.SyncBytesReceived, peakHeap
 }
 
+// envInt is the integer in the environment variable name, else def, or
+// short under -short.
+func envInt(t *testing.T, name string, def, short int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	switch {
+	case s != "":
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return n
+	case testing.Short():
+		return short
+	}
+	return def
+}
+
 // liveHeap is the heap marked live by the last GC.
 func liveHeap() uint64 {
 	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
@@ -365,22 +380,11 @@ func liveHeap() uint64 {
 
 // TestSyncLateJoinerLargeDatanet: a node that joins a Datanet of 2,000
 // contributions and 4,000 votes (OPENLEDGER_SYNC_N to change) gets all of
-// it in windows of 1,000 objects and transfers at most 1.5 times the bytes
-// it stores.
+// it in windows of 1,000 objects (OPENLEDGER_SYNC_WINDOW) and transfers at
+// most 1.5 times the bytes it stores.
 func TestSyncLateJoinerLargeDatanet(t *testing.T) {
-	n := 2000
-	if s := os.Getenv("OPENLEDGER_SYNC_N"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			t.Fatalf("OPENLEDGER_SYNC_N: %v", err)
-		}
-	} else if testing.Short() {
-		n = 500
-	}
-	maxObj := 1000
-	if s := os.Getenv("OPENLEDGER_SYNC_WINDOW"); s != "" {
-		maxObj, _ = strconv.Atoi(s)
-	}
+	n := envInt(t, "OPENLEDGER_SYNC_N", 2000, 500)
+	maxObj := envInt(t, "OPENLEDGER_SYNC_WINDOW", 1000, 1000)
 	src := newSyncNode(t, syncNodeOpts{})
 	start := time.Now()
 	net := bignet.Build(t, src.reg, n, bignet.Options{Seed: 11})

@@ -115,17 +115,22 @@ func (a *admitter) release() {
 func (a *admitter) recheckHeld(ctx context.Context, cids []cid.Cid) error {
 	a.heldSeen += len(cids)
 	for _, c := range cids {
-		o, ok, err := a.n.objs.Deferred(ctx, c)
-		if err != nil {
+		if _, _, _, err := a.recheckCID(ctx, c); err != nil {
 			return err
-		}
-		if ok {
-			if _, _, err := a.recheck(ctx, o); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
+}
+
+// recheckCID checks the object deferred under c again, if there is one
+// (found).
+func (a *admitter) recheckCID(ctx context.Context, c cid.Cid) (found, stored, changed bool, err error) {
+	o, ok, err := a.n.objs.Deferred(ctx, c)
+	if err != nil || !ok {
+		return false, false, false, err
+	}
+	stored, changed, err = a.recheck(ctx, o)
+	return true, stored, changed, err
 }
 
 // admit handles one object received for c. It fails on bytes that do not
@@ -269,18 +274,14 @@ func (a *admitter) wake(ctx context.Context, c cid.Cid) error {
 			}
 			changed := 0
 			for _, d := range page {
-				o, ok, err := a.n.objs.Deferred(ctx, d)
+				found, stored, ch, err := a.recheckCID(ctx, d)
 				if err != nil {
 					return err
 				}
-				if !ok {
+				if !found {
 					continue
 				}
 				woken++
-				stored, ch, err := a.recheck(ctx, o)
-				if err != nil {
-					return err
-				}
 				if stored {
 					queue = append(queue, d)
 				}
@@ -305,18 +306,11 @@ func (a *admitter) finish(ctx context.Context) error {
 		retry := a.unwaited
 		a.unwaited = nil
 		for _, c := range retry {
-			o, ok, err := a.n.objs.Deferred(ctx, c)
+			found, stored, _, err := a.recheckCID(ctx, c)
 			if err != nil {
 				return err
 			}
-			if !ok {
-				continue
-			}
-			stored, _, err := a.recheck(ctx, o)
-			if err != nil {
-				return err
-			}
-			if !stored {
+			if found && !stored {
 				a.unwaited = append(a.unwaited, c)
 			}
 		}

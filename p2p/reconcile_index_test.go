@@ -110,13 +110,7 @@ func BenchmarkReconcileRegistry(b *testing.B) {
 			ctx := context.Background()
 			va := &indexView{ctx: ctx, idx: registryIndex{ra}, set: net.ID}
 			vb := &indexView{ctx: ctx, idx: registryIndex{rb}, set: net.ID}
-			b.ReportAllocs()
-			var rounds, wire int
-			for b.Loop() {
-				_, _, rounds, wire = runReconcileOn(b, va, vb, rangeBudget)
-			}
-			b.ReportMetric(float64(rounds), "rounds")
-			b.ReportMetric(float64(wire), "wire-bytes")
+			benchReconcile(b, va, vb)
 		})
 	}
 }
