@@ -35,16 +35,19 @@ const providerNamespace = "/dht"
 const JoinedFile = "joined.json"
 
 // netObjects is the Datanet registry as the network layer sees it: p2p
-// decides nothing itself, it asks here.
+// decides nothing itself, it asks here. Sync reads the registry's sync
+// index and keeps what it cannot judge yet in a deferredStore.
 type netObjects struct {
 	r *datanet.Registry
 	// needs is told of an object that cannot be judged until objects it
 	// names are held (a snapshot's chunks, a vote's contribution).
 	needs func(data []byte, err error)
+	*deferredStore
 }
 
 func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
-	if p2p.FromSync(ctx) {
+	fromSync := p2p.FromSync(ctx)
+	if fromSync {
 		ctx = datanet.AcceptingStale(ctx)
 	}
 	ch, err := o.r.Check(ctx, topic, data)
@@ -56,9 +59,21 @@ func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.
 			o.needs(data, err)
 		}
 		return cid.Undef, cid.Undef, p2p.Ignore, err
+	case fromSync && underHeldVersion(err):
+		// A peer's set holds it, so a version of its Datanet this node
+		// lacks may admit it: sync keeps it rather than penalise the peer.
+		return cid.Undef, cid.Undef, p2p.Ignore, err
 	default:
 		return cid.Undef, cid.Undef, p2p.Reject, err
 	}
+}
+
+// underHeldVersion reports whether err refuses an object under the
+// version of its Datanet held here (its curators, window, kinds or size
+// limit), which a later version may change.
+func underHeldVersion(err error) bool {
+	return errors.Is(err, datanet.ErrNotCurator) || errors.Is(err, datanet.ErrOutsideWindow) ||
+		errors.Is(err, datanet.ErrNotAdmitted)
 }
 
 func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
@@ -69,6 +84,11 @@ func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, err
 	}
+	// Stored, however it came (gossip, a push, a fetch): no longer
+	// deferred, if it was.
+	if err := o.Undefer(ctx, ch.CID); err != nil {
+		return cid.Undef, err
+	}
 	return ch.CID, nil
 }
 
@@ -76,7 +96,29 @@ func (o netObjects) Has(ctx context.Context, c cid.Cid) (bool, error) { return o
 func (o netObjects) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
 	return o.r.Get(ctx, c)
 }
-func (o netObjects) IDs(ctx context.Context, dn cid.Cid) ([]cid.Cid, error) { return o.r.IDs(ctx, dn) }
+
+func (o netObjects) SyncBuckets(ctx context.Context, dn cid.Cid, from, to int, fn func(int, [32]byte, uint64) error) error {
+	return o.r.SyncBucketRange(ctx, dn, from, to, func(b uint16, sb datanet.SyncBucket) error {
+		return fn(int(b), sb.Sum, sb.Count)
+	})
+}
+
+func (o netObjects) SyncKeys(ctx context.Context, dn cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
+	return o.r.SyncKeys(ctx, dn, from, fn)
+}
+
+// Datanets lists the Datanets held, from the index.
+func (o netObjects) Datanets(ctx context.Context) ([]cid.Cid, error) {
+	var out []cid.Cid
+	err := o.r.DatanetIDs(ctx, func(c cid.Cid) (bool, error) {
+		has, err := o.r.Has(ctx, c) // the index may name a collected one
+		if has {
+			out = append(out, c)
+		}
+		return true, err
+	})
+	return out, err
+}
 
 // servedShards is what the shard exchange serves from: stored bytes as they
 // are, without rehashing, since every receiver verifies what it gets (see
@@ -150,7 +192,11 @@ func (n *Node) startNetwork() error {
 		return fmt.Errorf("network: %w", err)
 	}
 	pcfg.Logger = n.log.With("component", "p2p")
-	pn, err := p2p.New(pcfg, netObjects{r: n.registry, needs: n.needDependencies})
+	pn, err := p2p.New(pcfg, netObjects{
+		r:             n.registry,
+		needs:         n.needDependencies,
+		deferredStore: newDeferredStore(n.store, DefaultDeferredBytes),
+	})
 	if err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
@@ -287,22 +333,47 @@ func (n *Node) saveJoined(ids []cid.Cid) error {
 	return atomicfile.WriteFile(n.repo.Path(JoinedFile), append(data, '\n'), 0o600)
 }
 
-// join subscribes to a Datanet's topic, syncs it, and remembers it.
+// join fetches a Datanet's object if it is not held, subscribes to its
+// topic, syncs it, and remembers it. With the Datanet held first, the
+// objects sync brings can be judged as they arrive; if no peer has it yet
+// the node joins anyway, and sync fetches it before the objects that need
+// it.
 func (n *Node) join(ctx context.Context, dn cid.Cid) error {
 	if n.net == nil {
 		return ErrOffline
 	}
+	if slices.ContainsFunc(n.net.p2p.Joined(), dn.Equals) {
+		return nil // every vote made here joins its Datanet: skip the file write
+	}
+	has, err := n.registry.Has(ctx, dn)
+	if err != nil {
+		return err
+	}
+	if !has {
+		fctx, cancel := context.WithTimeout(ctx, joinFetchTimeout)
+		err := n.fetchObject(fctx, dn)
+		cancel()
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if err != nil {
+			n.log.Warn("join: the datanet object could not be fetched yet; sync brings it when a peer has it",
+				"datanet", dn.String(), "err", err)
+		}
+	}
 	n.joinMu.Lock()
 	defer n.joinMu.Unlock()
-	joined := n.net.p2p.Joined()
-	if slices.ContainsFunc(joined, dn.Equals) {
-		return nil // every vote made here joins its Datanet: skip the file write
+	if slices.ContainsFunc(n.net.p2p.Joined(), dn.Equals) {
+		return nil
 	}
 	if err := n.net.p2p.Join(ctx, dn); err != nil {
 		return err
 	}
 	return n.saveJoined(n.net.p2p.Joined())
 }
+
+// joinFetchTimeout bounds join's fetch of the Datanet object.
+const joinFetchTimeout = 30 * time.Second
 
 func (n *Node) leave(dn cid.Cid) error {
 	if n.net == nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -166,5 +167,39 @@ func TestJoinedSurvivesRestart(t *testing.T) {
 	var joined []string
 	if err := c.Call(&joined, "datanet_joined"); err != nil || len(joined) != 1 || joined[0] != dn.ID {
 		t.Fatalf("joined after restart: %v %v", joined, err)
+	}
+}
+
+// TestJoinFetchesTheDatanet: joining a Datanet this node does not hold
+// fetches its object from a peer before the call returns, so that what
+// sync then brings can be judged as it comes; joining one no peer has
+// still joins.
+func TestJoinFetchesTheDatanet(t *testing.T) {
+	net := newTestNet(t, 2)
+	a, b := net[0], net[1]
+	var dn DatanetView
+	if err := a.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "fetched on join"}); err != nil {
+		t.Fatal(err)
+	}
+	b.connect(t, a)
+	if err := b.rpc.Call(nil, "datanet_join", dn.ID); err != nil {
+		t.Fatal(err)
+	}
+	id, err := parseCID(dn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has, err := b.n.registry.Has(context.Background(), id); err != nil || !has {
+		t.Errorf("after join, the datanet is held: %v %v", has, err)
+	}
+
+	// A Datanet nobody has: joined all the same, held by no one.
+	ghost := testObjectCID(t, "a datanet nobody has")
+	if err := b.rpc.Call(nil, "datanet_join", ghost.String()); err != nil {
+		t.Fatalf("join of a datanet no peer has: %v", err)
+	}
+	var joined []string
+	if err := b.rpc.Call(&joined, "datanet_joined"); err != nil || !slices.Contains(joined, ghost.String()) {
+		t.Errorf("joined %v (%v), want it to hold %s", joined, err, ghost)
 	}
 }

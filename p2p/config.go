@@ -87,6 +87,9 @@ type Config struct {
 
 	// gossipHeartbeat overrides gossipsub's heartbeat; tests shorten it.
 	gossipHeartbeat time.Duration
+	// noPush stops this node's sessions from pushing objects: tests that
+	// count what each side fetches set it.
+	noPush bool
 	// host, when set, is the node's host instead of one New builds from
 	// this Config: tests give a libp2p mocknet host, whose links they
 	// control. The node closes it.

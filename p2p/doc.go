@@ -84,38 +84,67 @@
 // where S is the sum of the range's keys (as big-endian integers) mod
 // 2^256, in 32 big-endian bytes, and c the number of keys.
 //
-// The initiator opens with its whole ID list if it holds fewer than 16
-// objects, else one fingerprint of the whole key space. Each side answers
-// each range of a RANGES frame: skip → skip; a fingerprint equal to its
-// own → skip; a different one → its ID list when it holds fewer than 16
-// objects in the range, else 16 fingerprinted sub-ranges of equal counts
-// (split at the shortest bound between neighbouring keys); an ID list →
-// for the initiator, it now knows both differences in the range (skip);
-// for the responder, its own ID list of the range. A side aims for frames
-// under 256 KiB: a long ID list is cut with a fingerprint over the rest of
-// its range, and once a frame is full, the rest of the key space is
-// answered with one fingerprint, for the next round. The initiator stops
-// when its answer is empty (or after 64 rounds), so a session costs one
-// round trip when the sets are equal and about log16(set size) when they
+// The initiator opens with its whole ID list of the keys it reconciles
+// if it holds fewer than 16 objects there, else one fingerprint over
+// them. Each side answers each range of a RANGES frame: skip → skip; a
+// fingerprint equal to its own → skip; a different one → its ID list when
+// it holds fewer than 16 objects in the range, else 16 fingerprinted
+// sub-ranges of about equal counts (in memory: at the shortest bound
+// between neighbouring keys; over the sync index: at bucket boundaries
+// where a range spans buckets, between keys inside one); an ID list → for
+// the initiator, it now knows both differences in the range (skip); for
+// the responder, its own ID list of the range, or skip if it is the same
+// list. A side aims for frames under 256 KiB, and puts at most 16 KiB of
+// IDs in its first frame of a session, twice as much after each frame
+// where that was too little, up to 256 KiB: a long ID list is cut with a
+// fingerprint over the rest of its range, and once a frame is full, each
+// run of the ranges still open is answered with one fingerprint (the
+// ranges done stay skipped), for the next round. The initiator stops when
+// its answer is empty (or after 64 rounds), so a session costs one round
+// trip when the sets are equal and about log16(set size) when they
 // differ, and sends the ID lists of the small ranges that differ, not of
 // the set.
 //
-// The initiator then sends WANTs for the objects it lacks (the responder
-// answers each CID in order with OBJECT or MISSING), checks each object's
-// hash against its CID, hands it to Objects.Check for the set, and stores
-// what Check accepts (objects Check ignores or rejects are checked again
-// once the rest is in, since a verdict can depend on order; the sender is
-// penalised only for what is still rejected); then it pushes, as OBJECT frames, the objects the
-// responder lacks, which the responder checks the same way; then DONE,
-// answered by DONE once the responder has taken everything in. At most
-// Config.SyncMaxObjects objects are fetched, pushed, or served per session.
-// A fetch by CID (FetchObject) is a session of WANT, DONE alone; a batch
-// fetch (FetchObjects) writes WANTs ahead of the answers, up to 4,096
-// objects per stream, to several peers at once. A responder that has not
-// joined the set answers ERROR 1 to RECONCILE; WANTs need no joined set.
+// Between rounds the initiator sends WANTs for the objects it lacks
+// (pipelined, two frames ahead; the responder answers each CID in order
+// with OBJECT or MISSING) and pushes, as OBJECT frames, up to 256 of the
+// objects the responder lacks. It checks each object's hash against its
+// CID and hands it to Objects.Check for the set: what Check accepts is
+// stored; what it rejects is dropped and the sender penalised (called by
+// sync, Check rejects only what no later object could make acceptable);
+// what it cannot judge yet is kept in the DeferredStore (on disk, bounded
+// in bytes), with the objects Check names as missing, which the initiator
+// asks the same peer for next, so that a Datanet comes before its
+// contributions and a contribution before its votes. Every object stored
+// rechecks the deferred objects waiting for it. Objects stored or
+// deferred here, or being fetched by another session, are never asked
+// for. The responder checks pushed objects the same way, keeping at most
+// Config.SyncMaxObjects of them a session. Then DONE, answered by DONE
+// once the responder has taken everything in. A fetch by CID
+// (FetchObject) is a session of WANT, DONE alone; a batch fetch
+// (FetchObjects) writes WANTs ahead of the answers, up to 4,096 objects
+// per stream, to several peers at once. A responder that has
+// not joined the set answers ERROR 1, and one that already runs a session
+// with the initiator over the set answers ERROR 2 (when both open one at
+// once, the node with the lower peer ID refuses the other's).
+//
+// A session asks for at most Config.SyncMaxObjects objects and a
+// responder serves at most as many. Objects are learned in key order, so
+// a session that reaches that bound stops there and the next session with
+// that peer (scheduled at once) goes on from that key, over a window of
+// the key space as wide as the bound's worth of objects took, growing
+// when a window had room left; a pass ends at the top of the key space.
+// Nothing learned is fetched twice in a pass, and no session holds more
+// than a frame of IDs: the Datanet sets are read from the node's sync
+// index (SyncIndex: bucket sums for whole buckets, keys one by one
+// inside the buckets a range cuts through), not loaded; only the
+// announcements set, whose size is the number of Datanets, is held in
+// memory for a session.
 //
 // Sessions run on Join, when a peer joins a joined topic, every
 // SyncInterval with two random topic peers per set, after a session
 // brought objects (with the set's other topic peers, since sync does not
-// re-gossip), and on demand (Sync).
+// re-gossip), after a session that stopped at its bound, and on demand
+// (Sync, which runs sessions with each peer until one has gone through the
+// whole set).
 package p2p

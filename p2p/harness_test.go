@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	crand "crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -77,6 +78,13 @@ type memObjects struct {
 	acceptAll bool                  // an attacker: accepts and stores anything
 	lie       bool                  // Get returns other bytes than were stored
 	onPut     func(cid.Cid, []byte) // called after a new object is stored
+
+	deferred  map[cid.Cid]DeferredObject // guarded by mu
+	deferSeq  map[cid.Cid]int            // guarded by mu: order of deferral, for eviction
+	waiting   map[cid.Cid]map[cid.Cid]bool
+	deferNext int
+	deferCap  int // bytes of deferred data kept at most; 0: 1 MiB
+	defers    int // Defer calls
 }
 
 func newMemObjects(known ...cid.Cid) *memObjects {
@@ -86,6 +94,10 @@ func newMemObjects(known ...cid.Cid) *memObjects {
 		known:  make(map[cid.Cid]bool),
 		checks: make(map[string]int),
 		putAt:  make(map[cid.Cid]time.Time),
+
+		deferred: make(map[cid.Cid]DeferredObject),
+		deferSeq: make(map[cid.Cid]int),
+		waiting:  make(map[cid.Cid]map[cid.Cid]bool),
 	}
 	for _, k := range known {
 		m.known[k] = true
@@ -108,10 +120,11 @@ func (m *memObjects) parse(data []byte) (owner cid.Cid, v Verdict, err error) {
 			return cid.Undef, Reject, errors.New("bad signature")
 		}
 		m.mu.Lock()
-		known := m.known[dn]
+		_, stored := m.data[dn]
+		known := m.known[dn] || stored
 		m.mu.Unlock()
 		if !known {
-			return dn, Ignore, errors.New("unknown datanet")
+			return dn, Ignore, &unknownDatanetErr{dn}
 		}
 		return dn, Accept, nil
 	case "net":
@@ -164,6 +177,7 @@ func (m *memObjects) Put(_ context.Context, data []byte) (cid.Cid, error) {
 		m.owner[c] = owner
 		m.putAt[c] = time.Now()
 	}
+	m.undeferLocked(c) // stored: no longer deferred, as the daemon's
 	onPut := m.onPut
 	m.mu.Unlock()
 	if !had && onPut != nil {
@@ -194,6 +208,13 @@ func (m *memObjects) Get(_ context.Context, c cid.Cid) ([]byte, error) {
 	return bytes.Clone(d), nil
 }
 
+// unknownDatanetErr is what the toy Check says of an object whose Datanet it
+// lacks, naming it as real Objects do.
+type unknownDatanetErr struct{ c cid.Cid }
+
+func (e *unknownDatanetErr) Error() string      { return "unknown datanet " + e.c.String() }
+func (e *unknownDatanetErr) Missing() []cid.Cid { return []cid.Cid{e.c} }
+
 func (m *memObjects) IDs(_ context.Context, set cid.Cid) ([]cid.Cid, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -204,6 +225,149 @@ func (m *memObjects) IDs(_ context.Context, set cid.Cid) ([]cid.Cid, error) {
 		}
 	}
 	return out, nil
+}
+
+func (m *memObjects) Datanets(ctx context.Context) ([]cid.Cid, error) { return m.IDs(ctx, cid.Undef) }
+
+// sorted returns the set in key order.
+func (m *memObjects) sorted(ctx context.Context, set cid.Cid) *set {
+	ids, _ := m.IDs(ctx, set)
+	return newSet(ids)
+}
+
+func (m *memObjects) SyncBuckets(ctx context.Context, set cid.Cid, from, to int, fn func(int, [32]byte, uint64) error) error {
+	var (
+		cur = -1
+		a   acc
+	)
+	flush := func() error {
+		if cur < 0 {
+			return nil
+		}
+		var sum [32]byte
+		for i, l := range a.sum {
+			binary.BigEndian.PutUint64(sum[8*i:], l)
+		}
+		return fn(cur, sum, uint64(a.n))
+	}
+	for _, it := range m.sorted(ctx, set).items {
+		b := int(binary.BigEndian.Uint16(it.k[:]))
+		if b < from || b >= to {
+			continue
+		}
+		if b != cur {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur, a = b, acc{}
+		}
+		a.add(it.k)
+	}
+	return flush()
+}
+
+func (m *memObjects) SyncKeys(ctx context.Context, set cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
+	for _, it := range m.sorted(ctx, set).items {
+		if bytes.Compare(it.k[:], from[:]) < 0 {
+			continue
+		}
+		if more, err := fn(it.k, it.c); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *memObjects) Defer(_ context.Context, o DeferredObject) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.defers++
+	limit := m.deferCap
+	if limit == 0 {
+		limit = 1 << 20
+	}
+	if _, stored := m.data[o.CID]; stored || len(o.Data) > limit {
+		return false, nil
+	}
+	m.undeferLocked(o.CID)
+	for m.deferredBytesLocked()+len(o.Data) > limit {
+		oldest, seq := cid.Undef, -1
+		for c, s := range m.deferSeq {
+			if seq < 0 || s < seq {
+				oldest, seq = c, s
+			}
+		}
+		m.undeferLocked(oldest)
+	}
+	o.Data = bytes.Clone(o.Data)
+	m.deferred[o.CID] = o
+	m.deferSeq[o.CID] = m.deferNext
+	m.deferNext++
+	for _, w := range o.Waits {
+		if m.waiting[w] == nil {
+			m.waiting[w] = make(map[cid.Cid]bool)
+		}
+		m.waiting[w][o.CID] = true
+	}
+	return true, nil
+}
+
+func (m *memObjects) deferredBytesLocked() int {
+	n := 0
+	for _, o := range m.deferred {
+		n += len(o.Data)
+	}
+	return n
+}
+
+func (m *memObjects) undeferLocked(c cid.Cid) {
+	o, ok := m.deferred[c]
+	if !ok {
+		return
+	}
+	for _, w := range o.Waits {
+		delete(m.waiting[w], c)
+		if len(m.waiting[w]) == 0 {
+			delete(m.waiting, w)
+		}
+	}
+	delete(m.deferred, c)
+	delete(m.deferSeq, c)
+}
+
+func (m *memObjects) Deferred(_ context.Context, c cid.Cid) (DeferredObject, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.deferred[c]
+	return o, ok, nil
+}
+
+func (m *memObjects) Waiting(_ context.Context, c cid.Cid, fn func(cid.Cid) (bool, error)) error {
+	m.mu.Lock()
+	var ws []cid.Cid
+	for d := range m.waiting[c] {
+		ws = append(ws, d)
+	}
+	m.mu.Unlock()
+	for _, d := range ws {
+		if more, err := fn(d); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *memObjects) Undefer(_ context.Context, c cid.Cid) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.undeferLocked(c)
+	return nil
+}
+
+func (m *memObjects) deferredCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.deferred)
 }
 
 // add stores an object directly, as the daemon does for its own.

@@ -59,6 +59,7 @@ type Node struct {
 	inbound   chan struct{} // semaphore of inbound sync sessions
 	found     chan peer.AddrInfo
 	scores    scoreBook
+	syncs     syncState
 	mesh      meshTracer
 	stats     counters
 	closeOnce sync.Once
@@ -76,6 +77,9 @@ type Stats struct {
 	SyncSessions            uint64 // sync sessions run, either side
 	ObjectsFetched          uint64 // objects gained by sync (fetched or pushed to us)
 	ObjectsServed           uint64 // objects sent to peers by sync
+	ObjectsDeferred         uint64 // objects sync received and kept until what they need arrives
+	SyncBytesSent           uint64 // bytes written to sync streams, either side
+	SyncBytesReceived       uint64 // bytes read from sync streams, either side
 	PeerOffences            uint64 // provable offences by peers on sync (bad bytes, rejected objects)
 }
 
@@ -83,6 +87,7 @@ type counters struct {
 	provides, providerRecords                             atomic.Uint64
 	gossipAccepted, gossipRejected, gossipIgnored         atomic.Uint64
 	syncSessions, objectsFetched, objectsServed, badPeers atomic.Uint64
+	objectsDeferred, syncBytesSent, syncBytesReceived     atomic.Uint64
 }
 
 // New validates cfg and builds the node's host, which does not listen
@@ -361,6 +366,9 @@ func (n *Node) Stats() Stats {
 		SyncSessions:            n.stats.syncSessions.Load(),
 		ObjectsFetched:          n.stats.objectsFetched.Load(),
 		ObjectsServed:           n.stats.objectsServed.Load(),
+		ObjectsDeferred:         n.stats.objectsDeferred.Load(),
+		SyncBytesSent:           n.stats.syncBytesSent.Load(),
+		SyncBytesReceived:       n.stats.syncBytesReceived.Load(),
 		PeerOffences:            n.stats.badPeers.Load(),
 	}
 }

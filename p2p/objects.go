@@ -2,10 +2,12 @@ package p2p
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/ipfs/go-cid"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Verdict is what Objects.Check decides about bytes from the network.
@@ -59,7 +61,15 @@ type Objects interface {
 	// (announcements: cid.Undef) or by sync; it returns the object's CID
 	// and the Datanet it belongs to. Reject = provably bad (malformed, bad
 	// signature, wrong topic, policy violation); Ignore = cannot judge now
-	// (e.g. unknown Datanet). err, if any, explains the verdict.
+	// (e.g. unknown Datanet). err, if any, explains the verdict; when the
+	// verdict waits for objects this node lacks, err has a method
+	// Missing() []cid.Cid on its chain naming them (errors.As), and sync
+	// fetches them first.
+	//
+	// Called by sync (FromSync), Check must Reject only what no object
+	// received later can make acceptable: what a Datanet update not held
+	// yet might admit (a vote by a curator it appoints) is Ignore, or
+	// sync would penalise honest peers for the order it meets objects in.
 	Check(ctx context.Context, datanet cid.Cid, data []byte) (c cid.Cid, owner cid.Cid, v Verdict, err error)
 	// Put stores a checked object (idempotent).
 	Put(ctx context.Context, data []byte) (cid.Cid, error)
@@ -67,7 +77,68 @@ type Objects interface {
 	Has(ctx context.Context, c cid.Cid) (bool, error)
 	// Get returns a stored object's bytes.
 	Get(ctx context.Context, c cid.Cid) ([]byte, error)
-	// IDs returns every object CID of the Datanet's set (cid.Undef: every
-	// Datanet object), in any order.
-	IDs(ctx context.Context, datanet cid.Cid) ([]cid.Cid, error)
+
+	SyncIndex
+	DeferredStore
+}
+
+// SyncIndex is the sets as sync reconciles them, read by key range so that
+// a session never holds a set in memory. A Datanet's set is what belongs
+// to it (every version of the Datanet object, its contributions, votes,
+// snapshots, and models), each object at key sha256(CID bytes); bucket b
+// holds the keys whose first two bytes are b (NumBuckets of them).
+type SyncIndex interface {
+	// SyncBuckets calls fn, in bucket order, with the sum mod 2^256
+	// (32 bytes big-endian) and the count of the keys of every non-empty
+	// bucket b of the Datanet's set with from <= b < to.
+	SyncBuckets(ctx context.Context, datanet cid.Cid, from, to int, fn func(b int, sum [32]byte, count uint64) error) error
+	// SyncKeys calls fn, in key order, with the objects of the Datanet's
+	// set whose key is at or above from, until fn returns false.
+	SyncKeys(ctx context.Context, datanet cid.Cid, from [32]byte, fn func(key [32]byte, c cid.Cid) (bool, error)) error
+	// Datanets returns the announcements set: the ID of every Datanet
+	// held, in any order. Sync holds it in memory for a session: it grows
+	// with the number of Datanets, not of objects.
+	Datanets(ctx context.Context) ([]cid.Cid, error)
+}
+
+// MaxWaits bounds DeferredObject.Waits.
+const MaxWaits = 16
+
+// DeferredObject is an object received that Check could not judge yet,
+// kept until what it waits for arrives.
+type DeferredObject struct {
+	CID  cid.Cid
+	Set  cid.Cid // the set it was received for (cid.Undef: announcements)
+	From peer.ID // the peer that sent it, penalised if it proves bad
+	Data []byte
+	// Waits are the objects whose arrival may let Check judge it (at most
+	// MaxWaits); none: it is checked again when sync meets it again.
+	Waits []cid.Cid
+}
+
+// DeferredStore keeps the objects sync cannot judge yet, on disk and
+// bounded in bytes, so that they are not fetched again while their
+// dependencies arrive. What it drops to stay within its bounds (the oldest
+// first, and what waited too long) a later reconciliation learns again.
+type DeferredStore interface {
+	// Defer keeps o, replacing what was kept under o.CID. kept is false
+	// when o was not kept (too large for the store's bound).
+	Defer(ctx context.Context, o DeferredObject) (kept bool, err error)
+	// Deferred returns the object kept under c, ok false if none.
+	Deferred(ctx context.Context, c cid.Cid) (o DeferredObject, ok bool, err error)
+	// Waiting calls fn with the CIDs of the objects kept that wait for c,
+	// until fn returns false.
+	Waiting(ctx context.Context, c cid.Cid, fn func(cid.Cid) (bool, error)) error
+	// Undefer forgets the object kept under c, if any.
+	Undefer(ctx context.Context, c cid.Cid) error
+}
+
+// missingOf returns the objects err says a check lacks (a Missing method
+// on its chain), nil if it names none.
+func missingOf(err error) []cid.Cid {
+	var m interface{ Missing() []cid.Cid }
+	if errors.As(err, &m) {
+		return m.Missing()
+	}
+	return nil
 }

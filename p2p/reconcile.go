@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 
@@ -35,6 +36,12 @@ const (
 	// frame; work that does not fit is deferred to the next round as one
 	// fingerprint over the rest of the key space.
 	rangeBudget = 256 << 10
+	// idListStart is how many bytes of IDs a node puts in the ID lists
+	// of its first RANGES frame of a session; after a frame where it had
+	// to cut one, twice as many, up to rangeBudget. An initiator that
+	// fetches a window of objects then stops wastes at most about the IDs
+	// of the last frame it was sent, and the first frames are small.
+	idListStart = 16 << 10
 )
 
 // key is the position of an object in the reconciled key space:
@@ -57,6 +64,14 @@ var infBound = bound{inf: true}
 // above reports whether k lies at or above b, that is outside [.., b).
 func (b bound) above(k key) bool {
 	return !b.inf && bytes.Compare(k[:], b.k[:]) >= 0
+}
+
+// String shows the bound's prefix in hex, or "inf".
+func (b bound) String() string {
+	if b.inf {
+		return "inf"
+	}
+	return fmt.Sprintf("%x", b.k[:b.n])
 }
 
 // cmpBound orders bounds by the keys they stand for.
@@ -90,49 +105,6 @@ type item struct {
 	c cid.Cid
 }
 
-// set is an immutable sorted snapshot of a set of object CIDs, with prefix
-// sums of the keys so that any range's fingerprint costs O(1).
-type set struct {
-	items []item
-	sums  [][4]uint64 // sums[i] = keys of items[:i] summed mod 2^256, big-endian limbs
-}
-
-// newSet builds a set from CIDs in any order; duplicates count once.
-func newSet(cids []cid.Cid) *set {
-	items := make([]item, 0, len(cids))
-	for _, c := range cids {
-		if c.Defined() {
-			items = append(items, item{k: keyOf(c), c: c})
-		}
-	}
-	slices.SortFunc(items, func(a, b item) int { return bytes.Compare(a.k[:], b.k[:]) })
-	items = slices.CompactFunc(items, func(a, b item) bool { return a.k == b.k })
-	s := &set{items: items, sums: make([][4]uint64, len(items)+1)}
-	for i, it := range items {
-		s.sums[i+1] = add256(s.sums[i], limbs(it.k))
-	}
-	return s
-}
-
-func (s *set) len() int { return len(s.items) }
-
-// index returns the number of items below b.
-func (s *set) index(b bound) int {
-	if b.inf {
-		return len(s.items)
-	}
-	i, _ := slices.BinarySearchFunc(s.items, b.k, func(it item, k key) int {
-		return bytes.Compare(it.k[:], k[:])
-	})
-	return i
-}
-
-// fingerprint summarises items[lo:hi]: the first 16 bytes of
-// sha256(sum of keys mod 2^256, 32 bytes big-endian || uvarint(count)).
-func (s *set) fingerprint(lo, hi int) [fingerprintSize]byte {
-	return fingerprintOf(sub256(s.sums[hi], s.sums[lo]), hi-lo)
-}
-
 func fingerprintOf(sum [4]uint64, count int) [fingerprintSize]byte {
 	var buf [keySize + binary.MaxVarintLen64]byte
 	for i, l := range sum {
@@ -144,6 +116,26 @@ func fingerprintOf(sum [4]uint64, count int) [fingerprintSize]byte {
 	copy(fp[:], h[:])
 	return fp
 }
+
+// acc summarises a range: the sum of its keys mod 2^256 and their count.
+type acc struct {
+	sum [4]uint64
+	n   int
+}
+
+func (a *acc) add(k key) {
+	a.sum = add256(a.sum, limbs(k))
+	a.n++
+}
+
+func (a *acc) addAcc(b acc) {
+	a.sum = add256(a.sum, b.sum)
+	a.n += b.n
+}
+
+// fingerprint is the first 16 bytes of sha256(sum of keys mod 2^256, 32
+// bytes big-endian || uvarint(count)).
+func (a acc) fingerprint() [fingerprintSize]byte { return fingerprintOf(a.sum, a.n) }
 
 func limbs(k key) [4]uint64 {
 	return [4]uint64{
@@ -218,146 +210,387 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// reconciler runs one side of a reconciliation over a set snapshot. The
-// initiator learns both differences (have: it holds, the peer lacks; need:
-// the peer holds, it lacks); the responder only answers.
+// reconciler runs one side of a reconciliation over a view of its set.
+// The initiator learns both differences (have: it holds, the peer lacks;
+// need: the peer holds, it lacks); the responder only answers.
+//
+// The initiator learns in key order, so when it has learned maxNeed
+// objects to fetch it stops, and cursor says where the next session goes
+// on: every difference below cursor has been learned. Of the objects the
+// peer lacks it keeps the first maxHave and counts the others (the peer
+// fetches those itself when it initiates: see Node.push). The view may
+// change while a reconciliation runs (objects arrive): that costs extra
+// rounds, never a wrong answer, since each round compares what each side
+// holds then.
 type reconciler struct {
-	set       *set
+	view      view
 	initiator bool
 	budget    int // target size of an output frame
+	idBudget  int // bytes of IDs the next output frame may carry, up to budget
 
-	have, need []cid.Cid // initiator only
+	// Initiator only.
+	have, need       []cid.Cid // learned and not yet taken (take)
+	maxHave, maxNeed int       // bounds on what is kept (have) and learned (need) over the session
+	learnedHave      int       // objects the peer lacks, kept or not
+	learnedNeed      int
+	stopped          bool  // a bound was reached
+	cursor           bound // when stopped: where to go on
+	reached          bound // when stopped: how far it had learned (cursor may be below, at a range still open)
+	// end is where the initiator's window ends: it reconciles the keys
+	// from where it starts up to end, and leaves the rest to the next
+	// session (infBound: no end). See syncState.window.
+	end bound
+	// held, if set, tells needed objects this node holds already (e.g.
+	// deferred ones): they are listed in held, not need, and do not count
+	// against maxNeed, so objects that cannot be fetched do not stop every
+	// session at the same place.
+	held     func(cid.Cid) (bool, error)
+	heldList []cid.Cid
 }
 
-func newReconciler(s *set, initiator bool) *reconciler {
-	return &reconciler{set: s, initiator: initiator, budget: rangeBudget}
+func newReconciler(v view, initiator bool) *reconciler {
+	return &reconciler{view: v, initiator: initiator, budget: rangeBudget, idBudget: idListStart,
+		maxHave: math.MaxInt, maxNeed: math.MaxInt, end: infBound}
 }
 
-// initial returns the initiator's opening ranges: its whole ID list when
-// small, else one fingerprint over the whole key space.
-func (r *reconciler) initial() []syncRange {
+// take returns what the initiator learned since the last take.
+func (r *reconciler) take() (have, need, held []cid.Cid) {
+	have, need, held = r.have, r.need, r.heldList
+	r.have, r.need, r.heldList = nil, nil, nil
+	return have, need, held
+}
+
+func (r *reconciler) full() bool { return r.learnedNeed >= r.maxNeed }
+
+// stop ends the initiator's reconciliation at b, below which every range
+// of o but those still open has been handled.
+func (r *reconciler) stop(o *output, b bound) { r.stopAt(o.ranges, b) }
+
+// stopAt ends the initiator's reconciliation at b or before: at the start
+// of the first range of out still open (not a skip: the ranges it would
+// send next), or where it stopped before.
+func (r *reconciler) stopAt(out []syncRange, b bound) {
+	reached := b
+	lower := bound{}
+	for _, rg := range out {
+		if rg.mode != modeSkip {
+			b = minBound(b, lower) // an open range: go on from its start
+			break
+		}
+		lower = rg.upper
+	}
+	if r.stopped {
+		b = minBound(b, r.cursor)
+		reached = minBound(reached, r.reached)
+	}
+	r.stopped, r.cursor, r.reached = true, b, reached
+}
+
+func minBound(a, b bound) bound {
+	if cmpBound(a, b) <= 0 {
+		return a
+	}
+	return b
+}
+
+// initial returns the initiator's opening ranges over its window, from
+// the key from on (the zero bound: the start of the key space) up to
+// r.end: its ID list of the keys there when they are few, else one
+// fingerprint over them.
+func (r *reconciler) initial(from bound) ([]syncRange, error) {
 	var o output
-	r.split(&o, infBound, 0, r.set.len(), true)
-	return o.finish()
+	if cmpBound(from, bound{}) > 0 {
+		o.skip(from)
+	}
+	a, err := r.view.summary(from, r.end)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.split(&o, from, r.end, a, true); err != nil {
+		return nil, err
+	}
+	return o.finish(), nil
+}
+
+// done ends the initiator's reconciliation of its window: if the window
+// ends before the key space does, it stopped there.
+func (r *reconciler) done() {
+	if !r.end.inf {
+		r.stopAt(nil, r.end)
+	}
 }
 
 // process answers one incoming RANGES frame. An empty result means this
 // side has nothing more to say; for the initiator it ends the
-// reconciliation.
+// reconciliation, as does stopped.
 func (r *reconciler) process(in []syncRange) ([]syncRange, error) {
 	var o output
 	lower := bound{}
-	lo := 0
 	for i := range in {
 		rg := &in[i]
 		if cmpBound(rg.upper, lower) <= 0 {
 			return nil, fmt.Errorf("%w: ranges out of order", ErrProtocol)
 		}
-		hi := r.set.index(rg.upper)
+		if r.initiator && r.full() {
+			r.stop(&o, lower)
+			return o.finish(), nil
+		}
+		if r.initiator && cmpBound(rg.upper, r.end) > 0 {
+			// Past the window (the peer deferred work to a later round
+			// with one fingerprint up to +inf): only its part below end.
+			if err := r.clip(&o, rg, lower); err != nil {
+				return nil, err
+			}
+			break
+		}
 		switch rg.mode {
 		case modeSkip:
 			o.skip(rg.upper)
 		case modeFingerprint:
-			if r.set.fingerprint(lo, hi) == rg.fp {
+			a, err := r.view.summary(lower, rg.upper)
+			if err != nil {
+				return nil, err
+			}
+			if a.fingerprint() == rg.fp {
 				o.skip(rg.upper)
-			} else {
-				r.split(&o, rg.upper, lo, hi, false)
+			} else if err := r.split(&o, lower, rg.upper, a, false); err != nil {
+				return nil, err
 			}
 		case modeIDList:
-			if err := r.idList(&o, rg, lower, lo, hi); err != nil {
+			if err := r.idList(&o, rg, lower); err != nil {
 				return nil, err
+			}
+			if r.stopped {
+				return o.finish(), nil
 			}
 		default:
 			return nil, fmt.Errorf("%w: unknown range mode %d", ErrProtocol, rg.mode)
 		}
-		lower, lo = rg.upper, hi
-		if o.size > r.budget && i < len(in)-1 {
-			// Defer the rest: one fingerprint over everything above.
-			o.add(syncRange{upper: infBound, mode: modeFingerprint, fp: r.set.fingerprint(lo, r.set.len())})
+		lower = rg.upper
+		if (o.size > r.budget || o.idsCut) && i < len(in)-1 {
+			if err := r.deferRest(&o, in[i+1:], lower); err != nil {
+				return nil, err
+			}
 			break
 		}
+	}
+	if o.idsCut {
+		r.idBudget = min(2*r.idBudget, r.budget)
 	}
 	return o.finish(), nil
 }
 
-// split answers a differing range [.., upper) holding items[lo:hi]: an ID
-// list when it is small, else splitFanout fingerprinted sub-ranges of
-// equal counts.
-func (r *reconciler) split(o *output, upper bound, lo, hi int, opening bool) {
-	n := hi - lo
-	if n < idListThreshold {
-		o.add(syncRange{upper: upper, mode: modeIDList, ids: r.cids(lo, hi)})
-		return
+// deferRest answers the ranges of rest, which follow lower, for a later
+// round: each run of ranges still open with one fingerprint of its own,
+// the ranges done with skips, so that the next round takes up again only
+// what is left.
+func (r *reconciler) deferRest(o *output, rest []syncRange, lower bound) error {
+	start, open := lower, false
+	closeRun := func(upper bound) error {
+		if !open {
+			return nil
+		}
+		open = false
+		a, err := r.view.summary(start, upper)
+		if err != nil {
+			return err
+		}
+		o.add(syncRange{upper: upper, mode: modeFingerprint, fp: a.fingerprint()})
+		return nil
+	}
+	for i := range rest {
+		rg := &rest[i]
+		if cmpBound(rg.upper, lower) <= 0 {
+			return fmt.Errorf("%w: ranges out of order", ErrProtocol)
+		}
+		if r.initiator && cmpBound(rg.upper, r.end) > 0 {
+			if rg.mode != modeSkip && cmpBound(lower, r.end) < 0 && !open {
+				start, open = lower, true
+			}
+			return closeRun(minBound(rg.upper, r.end))
+		}
+		if rg.mode == modeSkip {
+			if err := closeRun(lower); err != nil {
+				return err
+			}
+			o.skip(rg.upper)
+		} else if !open {
+			start, open = lower, true
+		}
+		lower = rg.upper
+	}
+	return closeRun(lower)
+}
+
+// clip handles, for the initiator, a range that reaches past its window:
+// its part below the window's end, if any. A fingerprint of the whole
+// cannot be compared with that part, so the part is taken as different.
+func (r *reconciler) clip(o *output, rg *syncRange, lower bound) error {
+	if cmpBound(lower, r.end) >= 0 {
+		return nil
+	}
+	switch rg.mode {
+	case modeSkip:
+		return nil
+	case modeFingerprint:
+		a, err := r.view.summary(lower, r.end)
+		if err != nil {
+			return err
+		}
+		return r.split(o, lower, r.end, a, false)
+	case modeIDList:
+		part := syncRange{upper: r.end, mode: modeIDList}
+		for _, c := range rg.ids {
+			if k := keyOf(c); !r.end.above(k) {
+				part.ids = append(part.ids, c)
+			} else if rg.upper.above(k) {
+				return fmt.Errorf("%w: id outside its range", ErrProtocol)
+			}
+		}
+		return r.idList(o, &part, lower)
+	}
+	return fmt.Errorf("%w: unknown range mode %d", ErrProtocol, rg.mode)
+}
+
+// split answers a differing range [lo, hi) whose summary is a: an ID list
+// when it holds few keys, else splitFanout fingerprinted sub-ranges of
+// about equal counts (opening: one fingerprint of the range).
+func (r *reconciler) split(o *output, lo, hi bound, a acc, opening bool) error {
+	if a.n < idListThreshold {
+		ids := make([]cid.Cid, 0, a.n)
+		err := r.view.scan(lo, hi, func(it item) (bool, error) {
+			ids = append(ids, it.c)
+			return len(ids) < maxIDsPerFrame, nil
+		})
+		if err != nil {
+			return err
+		}
+		o.add(syncRange{upper: hi, mode: modeIDList, ids: ids})
+		return nil
 	}
 	if opening {
-		o.add(syncRange{upper: upper, mode: modeFingerprint, fp: r.set.fingerprint(lo, hi)})
-		return
+		o.add(syncRange{upper: hi, mode: modeFingerprint, fp: a.fingerprint()})
+		return nil
 	}
-	start := lo
-	for b := 1; b <= splitFanout; b++ {
-		end := lo + b*n/splitFanout
-		ub := upper
-		if b < splitFanout {
-			ub = boundBetween(r.set.items[end-1].k, r.set.items[end].k)
-		}
-		o.add(syncRange{upper: ub, mode: modeFingerprint, fp: r.set.fingerprint(start, end)})
-		start = end
-	}
+	return r.view.split(lo, hi, a, splitFanout, func(ub bound, sub acc) {
+		o.add(syncRange{upper: ub, mode: modeFingerprint, fp: sub.fingerprint()})
+	})
 }
 
 // idList handles the peer's complete ID list for [lower, rg.upper).
-func (r *reconciler) idList(o *output, rg *syncRange, lower bound, lo, hi int) error {
-	theirs := make(map[key]cid.Cid, len(rg.ids))
+func (r *reconciler) idList(o *output, rg *syncRange, lower bound) error {
+	theirs := make([]item, 0, len(rg.ids))
+	var theirAcc acc
 	for _, c := range rg.ids {
 		k := keyOf(c)
 		if !lower.above(k) || rg.upper.above(k) {
 			return fmt.Errorf("%w: id outside its range", ErrProtocol)
 		}
-		theirs[k] = c
+		theirs = append(theirs, item{k: k, c: c})
+	}
+	slices.SortFunc(theirs, func(a, b item) int { return bytes.Compare(a.k[:], b.k[:]) })
+	theirs = slices.CompactFunc(theirs, func(a, b item) bool { return a.k == b.k })
+	for _, it := range theirs {
+		theirAcc.add(it.k)
 	}
 	if r.initiator {
-		for _, it := range r.set.items[lo:hi] {
-			if _, ok := theirs[it.k]; ok {
-				delete(theirs, it.k)
-			} else {
-				r.have = append(r.have, it.c)
-			}
-		}
-		need := make([]item, 0, len(theirs))
-		for k, c := range theirs {
-			need = append(need, item{k: k, c: c})
-		}
-		slices.SortFunc(need, func(a, b item) int { return bytes.Compare(a.k[:], b.k[:]) })
-		for _, it := range need {
-			r.need = append(r.need, it.c)
-		}
+		return r.merge(o, rg.upper, lower, theirs)
+	}
+	// Responder: answer with our own list for the range, as much of it as
+	// the frame budget allows (a fingerprint covers the rest), or a skip
+	// when it is the same list.
+	mine, err := r.view.summary(lower, rg.upper)
+	if err != nil {
+		return err
+	}
+	if mine == theirAcc {
 		o.skip(rg.upper)
 		return nil
 	}
-	// Responder: answer with our own list for the range, as much of it as
-	// the frame budget allows; a fingerprint covers the rest.
-	room := r.budget - o.size - 64
-	end := lo
-	for end < hi && (end == lo || room >= cidSize(r.set.items[end].c)) {
-		room -= cidSize(r.set.items[end].c)
-		end++
+	room := min(r.budget-o.size, r.idBudget-o.ids) - 64
+	var (
+		ids       []cid.Cid
+		last, cut key
+		cutting   bool
+	)
+	err = r.view.scan(lower, rg.upper, func(it item) (bool, error) {
+		size := cidSize(it.c)
+		if len(ids) > 0 && (room < size || len(ids) >= maxIDsPerFrame) {
+			cut, cutting = it.k, true
+			return false, nil
+		}
+		room -= size
+		ids = append(ids, it.c)
+		last = it.k
+		return true, nil
+	})
+	if err != nil {
+		return err
 	}
-	if end == hi {
-		o.add(syncRange{upper: rg.upper, mode: modeIDList, ids: r.cids(lo, hi)})
+	if !cutting {
+		o.add(syncRange{upper: rg.upper, mode: modeIDList, ids: ids})
 		return nil
 	}
-	ub := boundBetween(r.set.items[end-1].k, r.set.items[end].k)
-	o.add(syncRange{upper: ub, mode: modeIDList, ids: r.cids(lo, end)})
-	o.add(syncRange{upper: rg.upper, mode: modeFingerprint, fp: r.set.fingerprint(end, hi)})
+	o.idsCut = true
+	ub := boundBetween(last, cut)
+	rest, err := r.view.summary(ub, rg.upper)
+	if err != nil {
+		return err
+	}
+	o.add(syncRange{upper: ub, mode: modeIDList, ids: ids})
+	o.add(syncRange{upper: rg.upper, mode: modeFingerprint, fp: rest.fingerprint()})
 	return nil
 }
 
-func (r *reconciler) cids(lo, hi int) []cid.Cid {
-	out := make([]cid.Cid, hi-lo)
-	for i, it := range r.set.items[lo:hi] {
-		out[i] = it.c
+// merge compares the initiator's keys in [lower, upper) with the peer's
+// (sorted), in key order, learning both differences until a bound is
+// reached.
+func (r *reconciler) merge(o *output, upper, lower bound, theirs []item) error {
+	j := 0
+	learn := func(it item, mine bool) (bool, error) {
+		if !mine && r.held != nil {
+			if held, err := r.held(it.c); err != nil || held {
+				r.heldList = append(r.heldList, it.c)
+				return err == nil, err
+			}
+		}
+		if r.full() {
+			r.stop(o, bound{n: keySize, k: it.k})
+			return false, nil
+		}
+		if mine {
+			if r.learnedHave < r.maxHave {
+				r.have = append(r.have, it.c)
+			}
+			r.learnedHave++
+		} else {
+			r.need = append(r.need, it.c)
+			r.learnedNeed++
+		}
+		return true, nil
 	}
-	return out
+	err := r.view.scan(lower, upper, func(it item) (bool, error) {
+		for ; j < len(theirs) && bytes.Compare(theirs[j].k[:], it.k[:]) < 0; j++ {
+			if more, err := learn(theirs[j], false); !more {
+				return false, err
+			}
+		}
+		if j < len(theirs) && theirs[j].k == it.k {
+			j++
+			return true, nil
+		}
+		return learn(it, true)
+	})
+	if err != nil || r.stopped {
+		return err
+	}
+	for ; j < len(theirs); j++ {
+		if more, err := learn(theirs[j], false); !more {
+			return err
+		}
+	}
+	o.skip(upper)
+	return nil
 }
 
 // output accumulates the ranges of a frame, merging adjacent skips and
@@ -365,6 +598,8 @@ func (r *reconciler) cids(lo, hi int) []cid.Cid {
 type output struct {
 	ranges []syncRange
 	size   int
+	ids    int  // bytes of the ID lists
+	idsCut bool // an ID list was cut short for lack of room
 }
 
 func (o *output) skip(upper bound) {
@@ -378,7 +613,11 @@ func (o *output) skip(upper bound) {
 
 func (o *output) add(r syncRange) {
 	o.ranges = append(o.ranges, r)
-	o.size += r.encodedSize()
+	size := r.encodedSize()
+	o.size += size
+	if r.mode == modeIDList {
+		o.ids += size
+	}
 }
 
 func (o *output) finish() []syncRange {

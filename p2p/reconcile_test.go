@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -20,14 +21,87 @@ func testCIDs(start, n int) []cid.Cid {
 	return out
 }
 
+// sliceIndex is a SyncIndex over a set in memory, with the buckets summed
+// once, for reconciliations of the index view without a store.
+type sliceIndex struct {
+	s       *set
+	buckets []bucketSum // non-empty buckets, in order
+}
+
+type bucketSum struct {
+	b int
+	a acc
+}
+
+func newSliceIndex(cids []cid.Cid) *sliceIndex {
+	x := &sliceIndex{s: newSet(cids)}
+	for _, it := range x.s.items {
+		b := int(binary.BigEndian.Uint16(it.k[:]))
+		if len(x.buckets) == 0 || x.buckets[len(x.buckets)-1].b != b {
+			x.buckets = append(x.buckets, bucketSum{b: b})
+		}
+		x.buckets[len(x.buckets)-1].a.add(it.k)
+	}
+	return x
+}
+
+func (x *sliceIndex) SyncBuckets(_ context.Context, _ cid.Cid, from, to int, fn func(int, [32]byte, uint64) error) error {
+	i, _ := slices.BinarySearchFunc(x.buckets, from, func(b bucketSum, from int) int { return b.b - from })
+	for _, b := range x.buckets[i:] {
+		if b.b >= to {
+			break
+		}
+		var sum [32]byte
+		for j, l := range b.a.sum {
+			binary.BigEndian.PutUint64(sum[8*j:], l)
+		}
+		if err := fn(b.b, sum, uint64(b.a.n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *sliceIndex) SyncKeys(_ context.Context, _ cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
+	for _, it := range x.s.items[x.s.index(bound{n: keySize, k: from}):] {
+		if more, err := fn(it.k, it.c); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *sliceIndex) Datanets(context.Context) ([]cid.Cid, error) { return nil, nil }
+
+// views are the two views a reconciliation runs over.
+var views = []struct {
+	name string
+	make func([]cid.Cid) view
+}{
+	{"memory", func(c []cid.Cid) view { return newSet(c) }},
+	{"index", func(c []cid.Cid) view {
+		return &indexView{ctx: context.Background(), idx: newSliceIndex(c), set: testDatanet("reconcile")}
+	}},
+}
+
 // runReconcile drives both sides of a reconciliation in memory, through
 // the wire encoding, and returns what the initiator learned.
 func runReconcile(t testing.TB, mine, theirs []cid.Cid, budget int) (have, need []cid.Cid, rounds, wireBytes int) {
 	t.Helper()
-	ini, resp := newReconciler(newSet(mine), true), newReconciler(newSet(theirs), false)
+	return runReconcileOn(t, newSet(mine), newSet(theirs), budget)
+}
+
+func runReconcileOn(t testing.TB, mine, theirs view, budget int) (have, need []cid.Cid, rounds, wireBytes int) {
+	t.Helper()
+	ini, resp := newReconciler(mine, true), newReconciler(theirs, false)
 	ini.budget, resp.budget = budget, budget
+	ini.idBudget, resp.idBudget = min(budget, idListStart), min(budget, idListStart)
 	set := testDatanet("reconcile")
-	frame := encodeReconcile(set, ini.initial())
+	open, err := ini.initial(bound{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := encodeReconcile(set, open)
 	wireBytes += len(frame)
 	gotSet, in, err := decodeReconcile(frame)
 	if err != nil || !gotSet.Equals(set) {
@@ -54,8 +128,10 @@ func runReconcile(t testing.TB, mine, theirs []cid.Cid, budget int) (have, need 
 		if err != nil {
 			t.Fatalf("initiator: %v", err)
 		}
+		h, n, _ := ini.take()
+		have, need = append(have, h...), append(need, n...)
 		if len(out) == 0 {
-			return ini.have, ini.need, rounds, wireBytes
+			return have, need, rounds, wireBytes
 		}
 		frame = appendRanges(nil, out)
 		wireBytes += len(frame)
@@ -85,7 +161,7 @@ func TestReconcile(t *testing.T) {
 		{"equal small", 10, 0, 0, rangeBudget, 1},
 		{"equal large", 50000, 0, 0, rangeBudget, 1},
 		{"late joiner small", 0, 0, 10, rangeBudget, 1},
-		{"late joiner large", 0, 0, 20000, rangeBudget, 4},
+		{"late joiner large", 0, 0, 20000, rangeBudget, 6}, // ID lists of 16, 32, 64... KiB
 		{"initiator ahead", 0, 5000, 0, rangeBudget, 4},
 		{"few differences in many", 20000, 7, 9, rangeBudget, 5},
 		{"partition halves", 1000, 300, 300, rangeBudget, 4},
@@ -93,24 +169,26 @@ func TestReconcile(t *testing.T) {
 		{"tiny frames", 2000, 150, 150, 2 << 10, 40},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			common := testCIDs(0, tt.common)
-			onlyA := testCIDs(1_000_000, tt.onlyA)
-			onlyB := testCIDs(2_000_000, tt.onlyB)
-			a := append(slices.Clone(common), onlyA...)
-			b := append(slices.Clone(common), onlyB...)
-			have, need, rounds, n := runReconcile(t, a, b, tt.budget)
-			if !slices.Equal(sortedKeys(have), sortedKeys(onlyA)) {
-				t.Errorf("have: got %d ids, want the %d only the initiator holds", len(have), len(onlyA))
-			}
-			if !slices.Equal(sortedKeys(need), sortedKeys(onlyB)) {
-				t.Errorf("need: got %d ids, want the %d only the responder holds", len(need), len(onlyB))
-			}
-			if rounds > tt.maxRounds {
-				t.Errorf("%d rounds, want <= %d", rounds, tt.maxRounds)
-			}
-			t.Logf("%d rounds, %d bytes", rounds, n)
-		})
+		for _, v := range views {
+			t.Run(tt.name+"/"+v.name, func(t *testing.T) {
+				common := testCIDs(0, tt.common)
+				onlyA := testCIDs(1_000_000, tt.onlyA)
+				onlyB := testCIDs(2_000_000, tt.onlyB)
+				a := append(slices.Clone(common), onlyA...)
+				b := append(slices.Clone(common), onlyB...)
+				have, need, rounds, n := runReconcileOn(t, v.make(a), v.make(b), tt.budget)
+				if !slices.Equal(sortedKeys(have), sortedKeys(onlyA)) {
+					t.Errorf("have: got %d ids, want the %d only the initiator holds", len(have), len(onlyA))
+				}
+				if !slices.Equal(sortedKeys(need), sortedKeys(onlyB)) {
+					t.Errorf("need: got %d ids, want the %d only the responder holds", len(need), len(onlyB))
+				}
+				if rounds > tt.maxRounds {
+					t.Errorf("%d rounds, want <= %d", rounds, tt.maxRounds)
+				}
+				t.Logf("%d rounds, %d bytes", rounds, n)
+			})
+		}
 	}
 }
 
@@ -233,14 +311,104 @@ func BenchmarkReconcile(b *testing.B) {
 				common := testCIDs(0, size)
 				a := append(slices.Clone(common), testCIDs(1_000_000, diff/2)...)
 				c := append(slices.Clone(common), testCIDs(2_000_000, diff-diff/2)...)
-				b.ReportAllocs()
-				var rounds, n int
-				for b.Loop() {
-					_, _, rounds, n = runReconcile(b, a, c, rangeBudget)
-				}
-				b.ReportMetric(float64(rounds), "rounds")
-				b.ReportMetric(float64(n), "wire-bytes")
+				benchReconcile(b, newSet(a), newSet(c))
 			})
 		}
 	}
+}
+
+// TestReconcileWindowsAdvance: sessions that fetch a few objects each
+// and push fewer go on from where the last one stopped, each side in turn
+// the initiator, so that random sets converge to their union with every
+// object moved exactly once, however small the windows.
+func TestReconcileWindowsAdvance(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := range 30 {
+		for _, v := range views {
+			common := testCIDs(0, r.IntN(300))
+			sets := [2][]cid.Cid{
+				append(slices.Clone(common), testCIDs(1_000_000, r.IntN(400))...),
+				append(slices.Clone(common), testCIDs(2_000_000, r.IntN(400))...),
+			}
+			window, push := 1+r.IntN(60), r.IntN(20)
+			budget := []int{rangeBudget, 2 << 10, 600}[r.IntN(3)]
+			union := slices.Compact(sortedKeys(append(slices.Clone(sets[0]), sets[1]...)))
+			moved := map[cid.Cid]int{}
+			cursors := [2]bound{}
+			quiet := 0 // complete sessions in a row that learned nothing
+			for session := 0; quiet < 2; session++ {
+				if session > 10_000 {
+					t.Fatalf("trial %d (%s): no convergence", trial, v.name)
+				}
+				i := session % 2 // the initiator
+				ini, resp := newReconciler(v.make(sets[i]), true), newReconciler(v.make(sets[1-i]), false)
+				ini.budget, resp.budget = budget, budget
+				ini.idBudget, resp.idBudget = min(budget, idListStart), min(budget, idListStart)
+				ini.maxNeed, ini.maxHave = window, push
+				in, err := ini.initial(cursors[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				var fetched, pushed []cid.Cid
+				for round := 0; ; round++ {
+					if round > maxRounds {
+						t.Fatalf("trial %d: more than %d rounds", trial, maxRounds)
+					}
+					out, err := resp.process(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if in, err = ini.process(out); err != nil {
+						t.Fatal(err)
+					}
+					have, need, _ := ini.take()
+					fetched, pushed = append(fetched, need...), append(pushed, have...)
+					if ini.stopped || len(in) == 0 {
+						break
+					}
+				}
+				for _, c := range append(slices.Clone(fetched), pushed...) {
+					moved[c]++
+				}
+				sets[i], sets[1-i] = append(sets[i], fetched...), append(sets[1-i], pushed...)
+				if len(fetched) > window || len(pushed) > push {
+					t.Fatalf("moved %d/%d in windows of %d/%d", len(fetched), len(pushed), window, push)
+				}
+				learned := ini.learnedNeed + ini.learnedHave
+				switch {
+				case ini.stopped:
+					if cmpBound(ini.cursor, cursors[i]) <= 0 && len(fetched) == 0 {
+						t.Fatalf("trial %d (%s): a session stopped at %x without progress", trial, v.name, ini.cursor.k[:ini.cursor.n])
+					}
+					cursors[i], quiet = ini.cursor, 0
+				case learned == 0:
+					cursors[i] = bound{}
+					quiet++
+				default:
+					cursors[i], quiet = bound{}, 0
+				}
+			}
+			for i := range sets {
+				if !slices.Equal(sortedKeys(sets[i]), union) {
+					t.Fatalf("trial %d (%s, windows %d/%d): side %d holds %d, union %d", trial, v.name, window, push, i, len(sets[i]), len(union))
+				}
+			}
+			for c, n := range moved {
+				if n != 1 {
+					t.Fatalf("trial %d (%s): %s moved %d times", trial, v.name, c, n)
+				}
+			}
+		}
+	}
+}
+
+// benchReconcile reports one reconciliation of mine with theirs.
+func benchReconcile(b *testing.B, mine, theirs view) {
+	b.ReportAllocs()
+	var rounds, n int
+	for b.Loop() {
+		_, _, rounds, n = runReconcileOn(b, mine, theirs, rangeBudget)
+	}
+	b.ReportMetric(float64(rounds), "rounds")
+	b.ReportMetric(float64(n), "wire-bytes")
 }

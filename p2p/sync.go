@@ -21,21 +21,17 @@ import (
 const SyncProtocol protocol.ID = "/openledger/sync/1.0.0"
 
 const (
-	syncWorkers     = 4   // background sync sessions at once
-	syncQueueSize   = 256 // queued background syncs; more are dropped
-	maxInboundSyncs = 16  // sync sessions served at once
-	syncFanout      = 2   // random topic peers per set per SyncInterval
-	syncParallel    = 4   // peers Sync reconciles with at once
+	syncWorkers     = 4                      // background sync sessions at once
+	syncQueueSize   = 256                    // queued background syncs; more are dropped
+	maxInboundSyncs = 16                     // sync sessions served at once
+	syncFanout      = 2                      // random topic peers per set per SyncInterval
+	syncParallel    = 4                      // peers Sync reconciles with at once
+	busyPause       = 100 * time.Millisecond // before a session refused as busy is tried again
 	// maxRounds bounds the reconciliation round trips of a session. Each
 	// round divides differing ranges by splitFanout, and frames are
 	// bounded by rangeBudget, so honest sessions of a million objects
 	// need a handful.
 	maxRounds = 64
-	// maxDeferredBytes bounds the objects kept for a second Check in one
-	// session because Check could not judge them yet (e.g. a vote that
-	// arrived before its Datanet).
-	maxDeferredBytes = 8 << 20
-	maxCheckPasses   = 3
 )
 
 // SyncStats describes reconciliations, summed over peers.
@@ -46,9 +42,14 @@ type SyncStats struct {
 	RoundTrips    int   // all request/response round trips: Rounds, fetches, final handshake
 	BytesSent     int64 // bytes written to sync streams
 	BytesReceived int64 // bytes read from sync streams
-	Fetched       int   // objects received, checked and stored
+	Fetched       int   // objects received, checked and stored (and deferred ones they unblocked)
 	Pushed        int   // objects sent to peers that lacked them
 	Rejected      int   // objects received that Check rejected (senders penalised)
+	Deferred      int   // objects received that Check could not judge yet, kept for later
+	// Incomplete counts the sessions that stopped at their bound
+	// (Config.SyncMaxObjects, or the round limit): the next session with
+	// that peer goes on from where it stopped.
+	Incomplete int
 }
 
 func (s *SyncStats) add(o SyncStats) {
@@ -61,6 +62,8 @@ func (s *SyncStats) add(o SyncStats) {
 	s.Fetched += o.Fetched
 	s.Pushed += o.Pushed
 	s.Rejected += o.Rejected
+	s.Deferred += o.Deferred
+	s.Incomplete += o.Incomplete
 }
 
 type syncReq struct {
@@ -109,14 +112,27 @@ func (n *Node) syncWorker() {
 			if !joined {
 				continue
 			}
-			st, err := n.syncPeer(n.ctx, req.set, req.peer)
+			st, err := n.syncPeer(n.ctx, req.set, req.peer, true)
 			log := n.log.With(slog.String("set", TopicName(req.set)), slog.String("with", req.peer.String()))
+			if errors.Is(err, ErrBusy) {
+				// The peer runs a session with us over the set, or too
+				// many: try again once it is over.
+				log.Debug("sync: peer busy", slog.Any("err", err))
+				if n.syncs.waitInbound(n.ctx, req, busyPause) == nil {
+					n.scheduleSync(req.set, req.peer)
+				}
+				continue
+			}
 			if err != nil {
 				log.Debug("sync failed", slog.Any("err", err))
 				continue
 			}
 			log.Debug("synced", slog.Int("rounds", st.Rounds), slog.Int("fetched", st.Fetched),
-				slog.Int("pushed", st.Pushed), slog.Int64("sent", st.BytesSent), slog.Int64("received", st.BytesReceived))
+				slog.Int("pushed", st.Pushed), slog.Int("deferred", st.Deferred), slog.Bool("incomplete", st.Incomplete > 0),
+				slog.Int64("sent", st.BytesSent), slog.Int64("received", st.BytesReceived))
+			if st.Incomplete > 0 {
+				n.scheduleSync(req.set, req.peer) // go on from where it stopped
+			}
 		}
 	}
 }
@@ -153,10 +169,15 @@ func jitter(d time.Duration) time.Duration {
 	return d - d/10 + rand.N(d/5+1)
 }
 
+// TopicPeers returns the peers seen on the Datanet's topic (cid.Undef:
+// the announcements): those Sync reconciles with.
+func (n *Node) TopicPeers(datanet cid.Cid) []peer.ID { return n.topicPeers(datanet) }
+
 // Sync reconciles the Datanet's set (cid.Undef: the announcements) with
-// every peer of its topic now, so that both sides end with the union. It
-// fails only when no peer could be reconciled with; stats count the
-// failures.
+// every peer of its topic now, so that both sides end with the union: with
+// each peer, session after session until one has gone through the whole
+// set. It fails only when no peer could be reconciled with; stats count
+// the failures.
 func (n *Node) Sync(ctx context.Context, datanet cid.Cid) (SyncStats, error) {
 	if err := n.enterStarted(); err != nil {
 		return SyncStats{}, err
@@ -186,7 +207,7 @@ func (n *Node) Sync(ctx context.Context, datanet cid.Cid) (SyncStats, error) {
 			case <-ctx.Done():
 				return
 			}
-			st, err := n.syncPeer(ctx, datanet, p)
+			st, err := n.syncWith(ctx, datanet, p)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -208,16 +229,66 @@ func (n *Node) Sync(ctx context.Context, datanet cid.Cid) (SyncStats, error) {
 	return total, nil
 }
 
-// syncPeer runs one reconciliation of set with p as the initiator: it
-// learns both differences, fetches what it lacks and pushes what p lacks.
-func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID) (st SyncStats, err error) {
+// syncWith runs sessions with p over set until they have gone through the
+// whole key space (a pass that a session stopped midway began goes round
+// once more from the start), or one stops at its bound without having
+// moved an object or its cursor.
+func (n *Node) syncWith(ctx context.Context, set cid.Cid, p peer.ID) (SyncStats, error) {
+	var total SyncStats
+	whole := cmpBound(n.syncs.cursor(syncReq{set, p}), bound{}) == 0
+	for busy := 0; ; {
+		before := n.syncs.cursor(syncReq{set, p})
+		st, err := n.syncPeer(ctx, set, p, true)
+		total.add(st)
+		if errors.Is(err, ErrBusy) && busy < 3 {
+			// The peer serves us no second session over the set, nor one
+			// that crosses its own with us: wait for that one to end.
+			busy++
+			if err := n.syncs.waitInbound(ctx, syncReq{set, p}, time.Duration(busy)*busyPause); err != nil {
+				return total, err
+			}
+			continue
+		}
+		if err != nil {
+			return total, err
+		}
+		if st.Incomplete == 0 {
+			if whole {
+				return total, nil
+			}
+			whole = true // from the start once more
+			continue
+		}
+		moved := st.Fetched+st.Pushed+st.Deferred > 0 || cmpBound(n.syncs.cursor(syncReq{set, p}), before) != 0
+		if !moved {
+			return total, nil
+		}
+	}
+}
+
+// syncPeer runs one session with p as the initiator over set: it learns
+// both differences, fetches what it lacks (and what that turns out to
+// depend on) and pushes what p lacks, in key order from where the last
+// session with p stopped, and at most Config.SyncMaxObjects each way. A
+// session that stops at that bound counts in st.Incomplete; the next one
+// goes on from there. One session runs at a time with a peer over a set,
+// either way: if one runs, syncPeer waits for it to end when wait is set,
+// and otherwise does nothing (that session reconciles both ways).
+func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) (st SyncStats, err error) {
+	req := syncReq{set, p}
+	release, ok, err := n.syncs.beginOutbound(ctx, req, wait)
+	if err != nil || !ok {
+		return st, err
+	}
+	defer release()
 	n.stats.syncSessions.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.SyncTimeout)
 	defer cancel()
-	ids, err := n.objs.IDs(ctx, set)
+	v, err := n.viewOf(ctx, set)
 	if err != nil {
 		return st, fmt.Errorf("list objects: %w", err)
 	}
+	from, end := n.syncs.window(req)
 	s, err := n.host.NewStream(ctx, p, SyncProtocol)
 	if err != nil {
 		if cerr := ctxErr(ctx); cerr != nil {
@@ -231,8 +302,12 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID) (st SyncSta
 		_ = s.SetDeadline(dl) // best effort: the AfterFunc bounds it anyway
 	}
 	w := newWire(s, n.cfg.MaxObjectSize)
+	a := n.newAdmitter(set, p, true)
+	defer a.release()
 	defer func() {
 		st.BytesSent, st.BytesReceived = w.out, w.in
+		st.Fetched, st.Rejected, st.Deferred = a.stored, a.rejected, a.deferred
+		n.countBytes(w)
 		if err != nil {
 			s.Reset()
 			if cerr := ctxErr(ctx); cerr != nil {
@@ -243,11 +318,22 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID) (st SyncSta
 		s.Close()
 	}()
 
-	// Reconcile.
-	rec := newReconciler(newSet(ids), true)
-	if err := w.send(frameReconcile, encodeReconcile(set, rec.initial())); err != nil {
+	// Reconcile, fetching and pushing what each round teaches.
+	rec := newReconciler(v, true)
+	rec.end = end
+	rec.maxNeed, rec.maxHave = n.cfg.SyncMaxObjects, min(n.cfg.SyncMaxObjects, maxPush)
+	if n.cfg.noPush {
+		rec.maxHave = 0
+	}
+	rec.held = func(c cid.Cid) (bool, error) { return a.held(ctx, c) }
+	open, err := rec.initial(from)
+	if err != nil {
+		return st, fmt.Errorf("list objects: %w", err)
+	}
+	if err := w.send(frameReconcile, encodeReconcile(set, open)); err != nil {
 		return st, err
 	}
+	f := &fetcher{a: a, w: w, max: n.cfg.SyncMaxObjects, checked: true}
 	for {
 		if err := w.flush(); err != nil {
 			return st, err
@@ -271,83 +357,54 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID) (st SyncSta
 		}
 		out, err := rec.process(in)
 		if err != nil {
+			return st, fmt.Errorf("reconcile: %w", err)
+		}
+		have, need, held := rec.take()
+		if err := a.recheckHeld(ctx, held); err != nil {
+			return st, err
+		}
+		cut, err := f.fetch(ctx, need)
+		st.RoundTrips += f.takeRoundTrips()
+		if err != nil {
+			return st, err
+		}
+		if cut.Defined() {
+			// Out of objects to ask for: go on from the first not asked.
+			rec.stopAt(out, bound{n: keySize, k: keyOf(cut)})
+		}
+		pushed, err := n.push(ctx, w, have)
+		st.Pushed += pushed
+		if err != nil {
 			return st, err
 		}
 		if len(out) == 0 {
+			rec.done()
+		}
+		if rec.stopped || len(out) == 0 {
 			break
 		}
 		if st.Rounds >= maxRounds {
 			// Use what was learned; the next session goes on from there.
 			n.log.Debug("sync round limit", slog.String("with", p.String()))
+			rec.stopAt(out, infBound)
 			break
 		}
 		if err := w.send(frameRanges, appendRanges(nil, out)); err != nil {
 			return st, err
 		}
 	}
-
-	// Fetch what we lack.
-	a := &admitter{n: n, set: set, from: p}
-	need := rec.need[:min(len(rec.need), n.cfg.SyncMaxObjects)]
-	for len(need) > 0 {
-		batch := make([]cid.Cid, 0, maxWantPerFrame)
-		for len(need) > 0 && len(batch) < maxWantPerFrame {
-			c := need[0]
-			need = need[1:]
-			if has, err := n.objs.Has(ctx, c); err != nil {
-				return st, fmt.Errorf("has %s: %w", c, err)
-			} else if !has {
-				batch = append(batch, c)
-			}
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		if err := w.send(frameWant, encodeWant(batch)); err != nil {
-			return st, err
-		}
-		if err := w.flush(); err != nil {
-			return st, err
-		}
-		st.RoundTrips++
-		for _, c := range batch {
-			data, err := readObject(w, c)
-			if errors.Is(err, ErrNotFound) {
-				continue // the peer lost it since it listed it
-			}
-			if err != nil {
-				return st, err
-			}
-			if err := a.admit(ctx, c, data); err != nil {
-				return st, err
-			}
-		}
+	if err := f.drain(ctx); err != nil {
+		return st, err
 	}
+	st.RoundTrips += f.takeRoundTrips()
 	if err := a.finish(ctx); err != nil {
 		return st, err
 	}
-	st.Fetched, st.Rejected = a.stored, a.rejected
 	n.stats.objectsFetched.Add(uint64(a.stored))
+	n.stats.objectsServed.Add(uint64(st.Pushed))
 	if a.stored > 0 {
 		n.syncNews(set, p)
 	}
-
-	// Push what the peer lacks.
-	for _, c := range rec.have[:min(len(rec.have), n.cfg.SyncMaxObjects)] {
-		data, err := n.objs.Get(ctx, c)
-		if err != nil {
-			n.log.Debug("push: get object", slog.String("cid", c.String()), slog.Any("err", err))
-			continue
-		}
-		if len(data) > n.cfg.MaxObjectSize {
-			continue
-		}
-		if err := w.send(frameObject, encodeObject(c, data)); err != nil {
-			return st, err
-		}
-		st.Pushed++
-	}
-	n.stats.objectsServed.Add(uint64(st.Pushed))
 
 	// Done: wait until the peer has taken in the pushed objects.
 	if err := w.send(frameDone, nil); err != nil {
@@ -366,7 +423,189 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID) (st SyncSta
 	case typ != frameDone:
 		return st, fmt.Errorf("%w: frame type %d instead of done", ErrProtocol, typ)
 	}
+	if rec.stopped {
+		st.Incomplete++
+	}
+	n.syncs.advance(req, from, end, rec.cursor, rec.reached, rec.stopped, rec.learnedNeed, rec.maxNeed)
+	n.log.Debug("sync session", slog.String("set", TopicName(set)), slog.String("with", p.String()),
+		slog.String("from", from.String()), slog.String("end", end.String()),
+		slog.Bool("stopped", rec.stopped), slog.String("to", rec.cursor.String()),
+		slog.Int("need", rec.learnedNeed), slog.Int("have", rec.learnedHave), slog.Int("held", a.heldSeen),
+		slog.Int("fetched", a.stored), slog.Int("deferred", a.deferred))
 	return st, nil
+}
+
+// maxPush bounds the objects an initiator pushes to its peer in one
+// session. Pushing spreads news that gossip missed; a peer that lacks more
+// (a late joiner, the other half of a partition) fetches the rest itself
+// when it initiates (on joining, when this node appears on its topic,
+// every SyncInterval): it then fetches each object once, whichever peers
+// hold it, where every one of them pushing the same objects to it at once
+// would move them as many times. It is small, too, because a responder
+// takes no more pushed objects a session than its SyncMaxObjects, which
+// the pusher does not know: the rest would be sent for nothing.
+const maxPush = 256
+
+// push sends p the objects it lacks, as OBJECT frames.
+func (n *Node) push(ctx context.Context, w *wire, have []cid.Cid) (int, error) {
+	pushed := 0
+	for _, c := range have {
+		data, err := n.objs.Get(ctx, c)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return pushed, cerr
+			}
+			n.log.Debug("push: get object", slog.String("cid", c.String()), slog.Any("err", err))
+			continue
+		}
+		if len(data) > n.cfg.MaxObjectSize {
+			continue
+		}
+		if err := w.send(frameObject, encodeObject(c, data)); err != nil {
+			return pushed, err
+		}
+		pushed++
+	}
+	return pushed, nil
+}
+
+// fetcher asks the peer of a session for objects, WANT frames pipelined
+// ahead of the answers, dependencies first, and hands what arrives to the
+// admitter.
+type fetcher struct {
+	a          *admitter
+	w          *wire
+	max        int          // objects the session may ask for
+	wanted     int          // objects asked for
+	received   int          // objects the peer sent
+	inFlight   [][]wantItem // WANT frames sent and not yet answered, oldest first
+	roundTrips int
+	// checked says the need lists given to fetch were found not held
+	// just before (the reconciler asked held), so they are not checked
+	// again.
+	checked bool
+	// cut is the first object of a need list the peer answered MISSING
+	// after it had sent others: it serves fewer objects a session than
+	// this node asks for (Config.SyncMaxObjects differs), so the session
+	// goes on from there next time.
+	cut cid.Cid
+}
+
+type wantItem struct {
+	c   cid.Cid
+	dep bool // asked for as a dependency, not from a need list
+}
+
+// fetchPipeline is how many WANT frames a session keeps unanswered.
+const fetchPipeline = 2
+
+func (f *fetcher) takeRoundTrips() int {
+	n := f.roundTrips
+	f.roundTrips = 0
+	return n
+}
+
+// fetch asks for the objects of need (in key order) this node lacks, and
+// for the dependencies the admitter finds, and takes in the answers. If
+// the session's bound, or the peer's, stops it first, cut is the first
+// object of need not fetched.
+func (f *fetcher) fetch(ctx context.Context, need []cid.Cid) (cut cid.Cid, err error) {
+	for {
+		for len(f.inFlight) < fetchPipeline {
+			var batch []wantItem
+			for len(batch) < maxWantPerFrame && f.wanted < f.max {
+				var it wantItem
+				switch {
+				case len(f.a.deps) > 0:
+					it = wantItem{c: f.a.deps[0], dep: true}
+					f.a.deps = f.a.deps[1:]
+				case len(need) > 0:
+					it.c, need = need[0], need[1:]
+				}
+				if !it.c.Defined() {
+					break
+				}
+				ok, err := f.a.wantable(ctx, it.c, !it.dep && f.checked)
+				if err != nil {
+					return cid.Undef, err
+				}
+				if ok {
+					batch = append(batch, it)
+					f.wanted++
+				}
+			}
+			if len(batch) == 0 {
+				break
+			}
+			cids := make([]cid.Cid, len(batch))
+			for i, it := range batch {
+				cids[i] = it.c
+			}
+			if err := f.w.send(frameWant, encodeWant(cids)); err != nil {
+				return cid.Undef, err
+			}
+			if err := f.w.flush(); err != nil {
+				return cid.Undef, err
+			}
+			f.inFlight = append(f.inFlight, batch)
+			f.roundTrips++
+		}
+		if len(f.inFlight) == 0 {
+			switch {
+			case f.cut.Defined():
+				c := f.cut
+				f.cut = cid.Undef
+				return c, nil
+			case len(need) > 0:
+				return need[0], nil
+			}
+			return cid.Undef, nil
+		}
+		if err := f.answers(ctx); err != nil {
+			return cid.Undef, err
+		}
+	}
+}
+
+// drain takes in the answers still due and fetches the dependencies they
+// bring.
+func (f *fetcher) drain(ctx context.Context) error {
+	_, err := f.fetch(ctx, nil)
+	return err
+}
+
+// answers reads the answers to the oldest WANT frame in flight.
+func (f *fetcher) answers(ctx context.Context) error {
+	batch := f.inFlight[0]
+	f.inFlight = f.inFlight[1:]
+	for _, it := range batch {
+		data, err := readObject(f.w, it.c)
+		if errors.Is(err, ErrNotFound) {
+			f.a.unclaim(it.c)
+			if !it.dep && f.received > 0 && !f.cut.Defined() {
+				// Not lost since the peer listed it, most likely: the
+				// peer serves no more this session. Ask for no more.
+				f.cut, f.max = it.c, f.wanted
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		f.received++
+		err = f.a.admit(ctx, it.c, data)
+		f.a.unclaim(it.c) // stored or deferred now: other sessions see it held
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countBytes adds what went through w to the node's counters.
+func (n *Node) countBytes(w *wire) {
+	n.stats.syncBytesSent.Add(uint64(w.out))
+	n.stats.syncBytesReceived.Add(uint64(w.in))
 }
 
 // readObject reads the answer to a WANT of c: its bytes, or ErrNotFound.
@@ -409,6 +648,7 @@ func (n *Node) handleSync(s network.Stream) {
 	defer n.wg.Done()
 	from := s.Conn().RemotePeer()
 	w := newWire(s, n.cfg.MaxObjectSize)
+	defer n.countBytes(w)
 	select {
 	case n.inbound <- struct{}{}:
 		defer func() { <-n.inbound }()
@@ -449,6 +689,11 @@ func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
 		rounds, served, pushed int
 	)
 	defer func() { n.stats.objectsServed.Add(uint64(served)) }()
+	defer func() {
+		if a != nil {
+			a.release()
+		}
+	}()
 	for {
 		typ, body, err := w.recv()
 		if errors.Is(err, io.EOF) {
@@ -472,13 +717,21 @@ func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
 				}
 				return w.flush()
 			}
+			end, ok := n.syncs.beginInbound(syncReq{set, from}, n.host.ID())
+			if !ok {
+				if err := w.send(frameError, encodeError(codeBusy, "a session over this set with you runs")); err != nil {
+					return err
+				}
+				return w.flush()
+			}
+			defer end()
 			n.stats.syncSessions.Add(1)
-			ids, err := n.objs.IDs(ctx, set)
+			v, err := n.viewOf(ctx, set)
 			if err != nil {
 				return fmt.Errorf("list objects: %w", err)
 			}
-			rec = newReconciler(newSet(ids), false)
-			a = &admitter{n: n, set: set, from: from}
+			rec = newReconciler(v, false)
+			a = n.newAdmitter(set, from, false)
 			if err := n.answerRanges(w, rec, in); err != nil {
 				return err
 			}
@@ -523,12 +776,12 @@ func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
 			if a == nil {
 				return fmt.Errorf("%w: object pushed before reconcile", ErrProtocol)
 			}
-			if pushed++; pushed > n.cfg.SyncMaxObjects {
-				return fmt.Errorf("%w: more than %d objects pushed", ErrProtocol, n.cfg.SyncMaxObjects)
-			}
 			c, data, err := decodeObject(body)
 			if err != nil {
 				return err
+			}
+			if pushed++; pushed > n.cfg.SyncMaxObjects {
+				break // taken: as many as one session takes; the rest come later
 			}
 			has, err := n.objs.Has(ctx, c)
 			if err != nil {
@@ -570,122 +823,17 @@ func (n *Node) answerRanges(w *wire, rec *reconciler, in []syncRange) error {
 	return w.send(frameRanges, appendRanges(nil, out))
 }
 
-// admitter checks and stores the objects one session receives for a set.
-// Objects Check cannot judge yet are kept (within maxDeferredBytes) and
-// checked again at the end, since a session delivers them in key order,
-// not in dependency order. So are objects Check rejects: a verdict can
-// depend on order too (a vote by a curator whose appointment, a Datanet
-// update, comes later in the session), so the sender is penalised only
-// for objects still rejected once everything else is in.
-type admitter struct {
-	n        *Node
-	set      cid.Cid
-	from     peer.ID
-	stored   int
-	rejected int
-	deferred []deferredObject
-	size     int
-	final    bool // the last pass: rejections count
-}
-
-type deferredObject struct {
-	c    cid.Cid
-	data []byte
-}
-
-// syncKey marks the context of Objects calls made by sync.
-type syncKey struct{}
-
-// FromSync reports whether an Objects.Check or Objects.Put call comes from
-// sync rather than gossip. Sync converges sets, so it may take objects
-// gossip would not bother to spread (an old vote superseded by a newer one):
-// refusing them would leave two honest nodes' sets different forever.
-func FromSync(ctx context.Context) bool { return ctx.Value(syncKey{}) != nil }
-
-// admit handles one object received for c. It fails on bytes that do not
-// match c (the session is then abandoned) and on local storage failures.
-func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
-	ctx = context.WithValue(ctx, syncKey{}, true)
-	if !hashMatches(c, data) {
-		a.n.penalise(a.from)
-		return fmt.Errorf("object %s from %s: %w", c, a.from, ErrHashMismatch)
+// viewOf returns the view sync reconciles set over: the sync index for a
+// Datanet, the Datanet IDs in memory for the announcements.
+func (n *Node) viewOf(ctx context.Context, set cid.Cid) (view, error) {
+	if !set.Defined() {
+		ids, err := n.objs.Datanets(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return newSet(ids), nil
 	}
-	switch v, err := a.check(ctx, c, data); v {
-	case Accept:
-		if _, err := a.n.objs.Put(ctx, data); err != nil {
-			return fmt.Errorf("store %s: %w", c, err)
-		}
-		a.stored++
-	case Reject:
-		if !a.final && a.size+len(data) <= maxDeferredBytes {
-			a.deferred = append(a.deferred, deferredObject{c, data})
-			a.size += len(data)
-			return nil
-		}
-		a.rejected++
-		a.n.penalise(a.from)
-		a.n.log.Debug("sync object rejected", slog.String("cid", c.String()),
-			slog.String("from", a.from.String()), slog.Any("err", err))
-	default:
-		if a.final {
-			return nil
-		}
-		if a.size+len(data) <= maxDeferredBytes {
-			a.deferred = append(a.deferred, deferredObject{c, data})
-			a.size += len(data)
-		}
-	}
-	return nil
-}
-
-func (a *admitter) check(ctx context.Context, c cid.Cid, data []byte) (Verdict, error) {
-	got, owner, v, err := a.n.objs.Check(ctx, a.set, data)
-	switch {
-	case v != Accept:
-		return v, err
-	case err != nil:
-		return Ignore, err
-	case !got.Equals(c):
-		return Reject, fmt.Errorf("object sent as %s is %s", c, got)
-	case a.set.Defined() && owner != a.set:
-		return Reject, fmt.Errorf("object of %s sent as one of %s", owner, a.set)
-	}
-	return Accept, nil
-}
-
-// finish checks the deferred objects again while that makes progress,
-// then once more for the last time: what is still rejected then counts
-// against the sender, what still cannot be judged is dropped (a later
-// session brings it again).
-func (a *admitter) finish(ctx context.Context) error {
-	retryAll := func() error {
-		retry := a.deferred
-		a.deferred, a.size = nil, 0
-		for _, o := range retry {
-			if err := a.admit(ctx, o.c, o.data); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for pass := 0; pass < maxCheckPasses && len(a.deferred) > 0; pass++ {
-		before := a.stored
-		if err := retryAll(); err != nil {
-			return err
-		}
-		if a.stored == before {
-			break
-		}
-	}
-	a.final = true
-	defer func() { a.final = false }()
-	return retryAll()
-}
-
-// hashMatches reports whether data hashes to c's multihash.
-func hashMatches(c cid.Cid, data []byte) bool {
-	got, err := c.Prefix().Sum(data)
-	return err == nil && got.Equals(c)
+	return &indexView{ctx: ctx, idx: n.objs, set: set}, nil
 }
 
 // FetchObject gets one object by CID over the sync protocol, from the
@@ -752,6 +900,7 @@ func (n *Node) fetchFrom(ctx context.Context, p peer.ID, c cid.Cid) (data []byte
 		}
 	}()
 	w := newWire(s, n.cfg.MaxObjectSize)
+	defer n.countBytes(w)
 	if err := w.send(frameWant, encodeWant([]cid.Cid{c})); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -230,7 +232,7 @@ func TestSyncErrors(t *testing.T) {
 		t.Errorf("sync with no topic peers: %v", err)
 	}
 	// A peer that has not joined refuses the session.
-	if _, err := n.syncPeer(context.Background(), dn, tn.nodes[1].ID()); !errors.Is(err, ErrNotJoined) {
+	if _, err := n.syncPeer(context.Background(), dn, tn.nodes[1].ID(), true); !errors.Is(err, ErrNotJoined) {
 		t.Errorf("session with a peer not joined: %v", err)
 	}
 	// The announcements set is always joined.
@@ -290,4 +292,152 @@ func TestFetchObject(t *testing.T) {
 	if n.objs.(*memObjects).has(c) {
 		t.Error("FetchObject stored the object; that is the caller's decision")
 	}
+}
+
+// served is the number of objects node i has sent by sync, answering
+// WANTs or pushing.
+func (tn *testNet) served(i int) uint64 { return tn.nodes[i].Stats().ObjectsServed }
+
+// TestSyncFetchesDependenciesFirst: a node that lacks a Datanet gets its
+// objects by sync all the same: each waits in the deferred store while
+// the session asks the same peer for the Datanet, and is stored once the
+// Datanet is; nothing is fetched twice.
+func TestSyncFetchesDependenciesFirst(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("deps")
+		tn := newMockNet(t, 2, nil) // neither knows the Datanet but by its object
+		src, joiner := tn.objs[0], tn.objs[1]
+		src.add(t, mkNet("deps"))
+		var cids []cid.Cid
+		for k := range 40 {
+			cids = append(cids, src.add(t, mkObj(dn, fmt.Sprintf("needs its datanet %d", k))))
+		}
+		tn.connect(0, 1)
+		tn.joinAll(dn)
+		waitFor(t, 20*time.Second, func() bool { return tn.haveAll([]int{1}, append(cids, dn)) }, "the joiner to get the Datanet and its objects")
+		synctest.Wait()
+		if n := joiner.deferredCount(); n != 0 {
+			t.Errorf("%d objects still deferred", n)
+		}
+		if got := tn.served(0); got != 41 {
+			t.Errorf("the source served %d objects, want 41: each once", got)
+		}
+		if p := tn.nodes[1].scores.penaltyOf(tn.nodes[0].ID(), time.Now()); p != 0 {
+			t.Errorf("an honest peer penalised: %v", p)
+		}
+	})
+}
+
+// TestSyncWindowsAdvance: with sessions of 7 objects, the two sides of
+// 100 and 20 objects still converge, session after session each going on
+// from where the last stopped, every object sent once.
+func TestSyncWindowsAdvance(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("windows")
+		tn := newMockNet(t, 2, []cid.Cid{dn}, func(_ int, cfg *Config) { cfg.SyncMaxObjects = 7 })
+		var all []cid.Cid
+		for k := range 100 {
+			all = append(all, tn.objs[0].add(t, mkObj(dn, fmt.Sprintf("a %d", k))))
+		}
+		for k := range 20 {
+			all = append(all, tn.objs[1].add(t, mkObj(dn, fmt.Sprintf("b %d", k))))
+		}
+		tn.connect(0, 1)
+		tn.joinAll(dn)
+		waitFor(t, 60*time.Second, func() bool { return tn.haveAll(span(0, 2), all) }, "both sides to hold all 120 objects")
+		synctest.Wait()
+		if got := tn.served(0) + tn.served(1); got != 120 {
+			t.Errorf("%d objects sent, want 120: each once", got)
+		}
+		sessions := tn.nodes[0].Stats().SyncSessions
+		if sessions < 100/7 {
+			t.Errorf("%d sessions for 100 objects in windows of 7", sessions)
+		}
+		t.Logf("%d sessions", sessions)
+	})
+}
+
+// TestSyncConcurrentSessionsFetchOnce: a joiner reconciling with two peers
+// that hold the same objects, at once, fetches each object from one of
+// them only.
+func TestSyncConcurrentSessionsFetchOnce(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("once")
+		tn := newMockNet(t, 3, []cid.Cid{dn}, func(_ int, cfg *Config) {
+			cfg.SyncMaxObjects = 50
+			cfg.noPush = true // count what the joiner fetches only
+		})
+		var all []cid.Cid
+		for k := range 300 {
+			obj := mkObj(dn, fmt.Sprintf("everywhere %d", k))
+			tn.objs[0].add(t, obj)
+			all = append(all, tn.objs[1].add(t, obj))
+		}
+		tn.connect(0, 1)
+		tn.connect(0, 2)
+		tn.connect(1, 2)
+		tn.joinAll(dn)
+		waitFor(t, 20*time.Second, func() bool { return len(tn.nodes[2].topicPeers(dn)) == 2 }, "the joiner's topic peers")
+		if _, err := tn.nodes[2].Sync(context.Background(), dn); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 60*time.Second, func() bool { return tn.haveAll([]int{2}, all) }, "the joiner to hold all 300 objects")
+		synctest.Wait()
+		if got := tn.served(0) + tn.served(1); got != 300 {
+			t.Errorf("the joiner was sent %d objects, want 300: each once (%d and %d)", got, tn.served(0), tn.served(1))
+		}
+	})
+}
+
+// TestSyncDeferredBounded: a peer whose set holds objects no one can judge
+// (of a Datanet nobody has) cannot make a node hold more deferred bytes
+// than its bound, and is not penalised for them; one that answers with
+// other bytes than asked for is.
+func TestSyncDeferredBounded(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		dn := testDatanet("flood")
+		tn := newMockNet(t, 2, []cid.Cid{dn})
+		bad, honest := tn.objs[0], tn.objs[1]
+		honest.deferCap = 20 << 10
+		orphan := testDatanet("nobody has it")
+		filler := strings.Repeat("x", 900)
+		bad.mu.Lock()
+		for k := range 300 {
+			o := mkObj(orphan, fmt.Sprintf("%s %d", filler, k))
+			c := objCID(o)
+			bad.data[c], bad.owner[c] = o, dn // listed in dn's set
+		}
+		bad.mu.Unlock()
+		tn.connect(0, 1)
+		tn.joinAll(dn)
+		waitFor(t, 10*time.Second, func() bool { return len(tn.nodes[1].topicPeers(dn)) == 1 }, "topic peer")
+		st, err := tn.nodes[1].Sync(context.Background(), dn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		honest.mu.Lock()
+		kept, defers := honest.deferredBytesLocked(), honest.defers
+		honest.mu.Unlock()
+		if kept > honest.deferCap || defers == 0 {
+			t.Errorf("%d bytes deferred (%d Defer calls), bound %d", kept, defers, honest.deferCap)
+		}
+		if p := tn.nodes[1].scores.penaltyOf(tn.nodes[0].ID(), time.Now()); p != 0 {
+			t.Errorf("penalised %v for objects that cannot be judged", p)
+		}
+		t.Logf("sync: %+v; %d bytes deferred", st, kept)
+
+		// Wrong bytes for a WANT: the session fails, the peer is penalised.
+		bad.lie = true
+		good := bad.add(t, mkObj(dn, "asked for"))
+		if _, err := tn.nodes[1].Sync(context.Background(), dn); !errors.Is(err, ErrHashMismatch) {
+			t.Errorf("sync with a liar: %v, want ErrHashMismatch", err)
+		}
+		if honest.has(good) {
+			t.Error("stored what a liar sent")
+		}
+		if p := tn.nodes[1].scores.penaltyOf(tn.nodes[0].ID(), time.Now()); p < syncPenalty*0.9 {
+			t.Errorf("liar's penalty %v", p)
+		}
+	})
 }

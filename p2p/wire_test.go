@@ -60,8 +60,9 @@ func goldenFrames(t testing.TB) []struct {
 		name string
 		b    []byte
 	}{
-		{"RECONCILE datanet, opening ID list of 3", frame(t, frameReconcile, encodeReconcile(set, newReconciler(newSet(small), true).initial()))},
-		{"RECONCILE announcements, opening fingerprint of 40", frame(t, frameReconcile, encodeReconcile(cid.Undef, newReconciler(large, true).initial()))},
+		{"RECONCILE datanet, opening ID list of 3", frame(t, frameReconcile, encodeReconcile(set, opening(t, newSet(small), bound{})))},
+		{"RECONCILE announcements, opening fingerprint of 40", frame(t, frameReconcile, encodeReconcile(cid.Undef, opening(t, large, bound{})))},
+		{"RECONCILE datanet, going on from a cursor: skip, then a fingerprint of 30", frame(t, frameReconcile, encodeReconcile(set, opening(t, large, bound{n: keySize, k: large.items[10].k})))},
 		{"RANGES 16 fingerprints splitting 40", frame(t, frameRanges, appendRanges(nil, answer))},
 		{"RANGES skip then ID list", frame(t, frameRanges, appendRanges(nil, mixed))},
 		{"RANGES empty (done)", frame(t, frameRanges, appendRanges(nil, nil))},
@@ -71,6 +72,16 @@ func goldenFrames(t testing.TB) []struct {
 		{"DONE", frame(t, frameDone, nil)},
 		{"ERROR not joined", frame(t, frameError, encodeError(codeNotJoined, "not joined"))},
 	}
+}
+
+// opening is the initiator's opening ranges over v from the cursor from.
+func opening(t testing.TB, v view, from bound) []syncRange {
+	t.Helper()
+	rs, err := newReconciler(v, true).initial(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }
 
 // TestWireGolden pins the sync protocol's encoding: a change shows as a
@@ -285,20 +296,22 @@ func FuzzReadFrame(f *testing.F) {
 // reconciler over a fixed set: they must answer or fail, never panic, and
 // an answer must itself decode.
 func FuzzReconcile(f *testing.F) {
-	s := newSet(testCIDs(0, 300))
+	cids := testCIDs(0, 300)
+	s := newSet(cids)
 	for _, g := range goldenFrames(f) {
 		if len(g.b) > 2 {
 			f.Add(g.b[2:])
 		}
 	}
-	f.Add(appendRanges(nil, newReconciler(s, true).initial()))
+	f.Add(appendRanges(nil, opening(f, s, bound{})))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		in, err := decodeRanges(payload)
 		if err != nil {
 			return
 		}
-		for _, initiator := range []bool{true, false} {
-			out, err := newReconciler(s, initiator).process(in)
+		for i := range 4 {
+			v := views[i%2].make(cids)
+			out, err := newReconciler(v, i < 2).process(in)
 			if err != nil {
 				continue
 			}

@@ -1,0 +1,67 @@
+package datanet_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/openledger/openledger/curation"
+	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/internal/bignet"
+	"github.com/openledger/openledger/storage"
+)
+
+// TestSyncBucketRange: the buckets of any range are those of SyncBuckets
+// in it, and DatanetIDs lists the Datanets held.
+func TestSyncBucketRange(t *testing.T) {
+	store, err := storage.Open(storage.DefaultConfig(filepath.Join(t.TempDir(), "store")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r, err := datanet.NewRegistry(store, datanet.Config{Rules: curation.Rules{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a := bignet.Build(t, r, 60, bignet.Options{Seed: 1})
+	b := bignet.Build(t, r, 5, bignet.Options{Seed: 2})
+	all := map[int]datanet.SyncBucket{}
+	if err := r.SyncBuckets(ctx, a.ID, func(bk uint16, sb datanet.SyncBucket) error {
+		all[int(bk)] = sb
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rg := range [][2]int{{0, 1 << 16}, {0, 0}, {100, 30000}, {30000, 1 << 16}, {-5, 1 << 20}, {65535, 65536}} {
+		got := map[int]datanet.SyncBucket{}
+		err := r.SyncBucketRange(ctx, a.ID, rg[0], rg[1], func(bk uint16, sb datanet.SyncBucket) error {
+			if _, dup := got[int(bk)]; dup {
+				t.Errorf("range %v: bucket %d twice", rg, bk)
+			}
+			got[int(bk)] = sb
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for bk, sb := range all {
+			in := bk >= rg[0] && bk < rg[1]
+			if g, ok := got[bk]; ok != in || (in && g != sb) {
+				t.Errorf("range %v, bucket %d: got %v %v, want in=%v %v", rg, bk, g, ok, in, sb)
+			}
+		}
+		if len(got) > len(all) {
+			t.Errorf("range %v: %d buckets, the set has %d", rg, len(got), len(all))
+		}
+	}
+	var ids []cid.Cid
+	if err := r.DatanetIDs(ctx, func(c cid.Cid) (bool, error) { ids = append(ids, c); return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || !(ids[0].Equals(a.ID) || ids[1].Equals(a.ID)) || !(ids[0].Equals(b.ID) || ids[1].Equals(b.ID)) {
+		t.Errorf("DatanetIDs %v, want %s and %s", ids, a.ID, b.ID)
+	}
+}

@@ -1,0 +1,328 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// maxWake bounds the deferred objects one arrival rechecks at once; the
+// rest are rechecked when sync meets them again (they are held, so they
+// are not fetched again).
+const maxWake = 1 << 16
+
+// wakePage is how many waiting objects are read at a time.
+const wakePage = 256
+
+// admitter checks and stores the objects one session receives for a set.
+// An object Check cannot judge yet is kept in the DeferredStore with what
+// it waits for; the initiator asks the same peer for those dependencies in
+// the same session, and every object stored wakes the deferred objects
+// waiting for it. An object Check rejects is dropped and its sender
+// penalised: called by sync, Check rejects only what nothing received
+// later could make acceptable.
+type admitter struct {
+	n         *Node
+	set       cid.Cid
+	from      peer.ID
+	initiator bool // may ask the peer for dependencies
+
+	deps     []cid.Cid            // dependencies to ask the peer for, in order
+	depSeen  map[cid.Cid]struct{} // deps queued so far, at most SyncMaxObjects
+	claimed  map[cid.Cid]struct{} // objects this session claimed in n.syncs
+	unwaited []cid.Cid            // deferred here with nothing to wait for: checked again at the end
+
+	stored, rejected, deferred int
+	heldSeen                   int // objects found held (deferred) rather than fetched
+}
+
+func (n *Node) newAdmitter(set cid.Cid, from peer.ID, initiator bool) *admitter {
+	return &admitter{
+		n: n, set: set, from: from, initiator: initiator,
+		depSeen: make(map[cid.Cid]struct{}),
+		claimed: make(map[cid.Cid]struct{}),
+	}
+}
+
+// syncKey marks the context of Objects calls made by sync.
+type syncKey struct{}
+
+// FromSync reports whether an Objects.Check or Objects.Put call comes from
+// sync rather than gossip. Sync converges sets, so it may take objects
+// gossip would not bother to spread (an old vote superseded by a newer one):
+// refusing them would leave two honest nodes' sets different forever.
+func FromSync(ctx context.Context) bool { return ctx.Value(syncKey{}) != nil }
+
+func syncContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, syncKey{}, true)
+}
+
+// held reports whether c is stored or deferred here: sync does not fetch
+// it again.
+func (a *admitter) held(ctx context.Context, c cid.Cid) (bool, error) {
+	if has, err := a.n.objs.Has(ctx, c); err != nil || has {
+		return has, err
+	}
+	_, ok, err := a.n.objs.Deferred(ctx, c)
+	return ok, err
+}
+
+// wantable reports whether the session should ask its peer for c: not
+// stored, not deferred (a deferred object is checked again instead), not
+// being fetched by another session. It claims c when it says yes.
+// checked says c was just found neither stored nor deferred (held).
+func (a *admitter) wantable(ctx context.Context, c cid.Cid, checked bool) (bool, error) {
+	if !checked {
+		if has, err := a.n.objs.Has(ctx, c); err != nil || has {
+			return false, err
+		}
+		o, ok, err := a.n.objs.Deferred(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			_, _, err := a.recheck(ctx, o)
+			return false, err
+		}
+	}
+	if !a.n.syncs.claim(c) {
+		return false, nil
+	}
+	a.claimed[c] = struct{}{}
+	return true, nil
+}
+
+func (a *admitter) unclaim(c cid.Cid) {
+	if _, ok := a.claimed[c]; ok {
+		delete(a.claimed, c)
+		a.n.syncs.unclaim(c)
+	}
+}
+
+// release gives up the claims of a session that ends.
+func (a *admitter) release() {
+	for c := range a.claimed {
+		a.unclaim(c)
+	}
+}
+
+// recheckHeld checks again the deferred objects among cids, which a
+// reconciliation found the peer holds.
+func (a *admitter) recheckHeld(ctx context.Context, cids []cid.Cid) error {
+	a.heldSeen += len(cids)
+	for _, c := range cids {
+		if _, _, _, err := a.recheckCID(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recheckCID checks the object deferred under c again, if there is one
+// (found).
+func (a *admitter) recheckCID(ctx context.Context, c cid.Cid) (found, stored, changed bool, err error) {
+	o, ok, err := a.n.objs.Deferred(ctx, c)
+	if err != nil || !ok {
+		return false, false, false, err
+	}
+	stored, changed, err = a.recheck(ctx, o)
+	return true, stored, changed, err
+}
+
+// admit handles one object received for c. It fails on bytes that do not
+// match c (the session is then abandoned) and on local storage failures.
+func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
+	if !hashMatches(c, data) {
+		a.n.penalise(a.from)
+		return fmt.Errorf("object %s from %s: %w", c, a.from, ErrHashMismatch)
+	}
+	switch v, err := a.check(ctx, a.set, c, data); v {
+	case Accept:
+		if err := a.put(ctx, c, data); err != nil {
+			return err
+		}
+		return a.wake(ctx, c)
+	case Reject:
+		a.reject(c, a.from, err)
+		return nil
+	default:
+		_, err := a.keep(ctx, DeferredObject{CID: c, Set: a.set, From: a.from, Data: data}, err, true)
+		return err
+	}
+}
+
+func (a *admitter) check(ctx context.Context, set, c cid.Cid, data []byte) (Verdict, error) {
+	got, owner, v, err := a.n.objs.Check(syncContext(ctx), set, data)
+	switch {
+	case v != Accept:
+		return v, err
+	case err != nil:
+		return Ignore, err
+	case !got.Equals(c):
+		return Reject, fmt.Errorf("object sent as %s is %s", c, got)
+	case set.Defined() && owner != set:
+		return Reject, fmt.Errorf("object of %s sent as one of %s", owner, set)
+	}
+	return Accept, nil
+}
+
+func (a *admitter) put(ctx context.Context, c cid.Cid, data []byte) error {
+	if _, err := a.n.objs.Put(syncContext(ctx), data); err != nil {
+		return fmt.Errorf("store %s: %w", c, err)
+	}
+	a.stored++
+	return nil
+}
+
+func (a *admitter) reject(c cid.Cid, from peer.ID, err error) {
+	a.rejected++
+	if from != "" {
+		a.n.penalise(from)
+	}
+	a.n.log.Debug("sync object rejected", slog.String("cid", c.String()),
+		slog.String("from", from.String()), slog.Any("err", err))
+}
+
+// keep defers o, which Check could not judge for cause, and queues the
+// objects cause names as missing to be asked for. fresh marks an object
+// just received (not one deferred before); changed reports whether what it
+// waits for changed.
+func (a *admitter) keep(ctx context.Context, o DeferredObject, cause error, fresh bool) (changed bool, err error) {
+	missing := missingOf(cause)
+	waits := missing[:min(len(missing), MaxWaits)]
+	if !fresh && slices.EqualFunc(waits, o.Waits, cid.Cid.Equals) {
+		a.wantDeps(missing)
+		return false, nil // kept already, waiting for the same objects
+	}
+	o.Waits = waits
+	kept, err := a.n.objs.Defer(ctx, o)
+	if err != nil {
+		return false, fmt.Errorf("defer %s: %w", o.CID, err)
+	}
+	if kept && fresh {
+		a.deferred++
+		a.n.stats.objectsDeferred.Add(1)
+		if len(waits) == 0 && len(a.unwaited) < a.n.cfg.SyncMaxObjects {
+			a.unwaited = append(a.unwaited, o.CID)
+		}
+	}
+	a.n.log.Debug("sync object deferred", slog.String("cid", o.CID.String()), slog.Bool("kept", kept),
+		slog.Int("waits", len(waits)), slog.Any("cause", cause))
+	a.wantDeps(missing)
+	return true, nil
+}
+
+// wantDeps queues the objects of missing to be asked of the initiator's
+// peer, within the session's bound.
+func (a *admitter) wantDeps(missing []cid.Cid) {
+	if !a.initiator {
+		return
+	}
+	for _, m := range missing {
+		if len(a.depSeen) >= a.n.cfg.SyncMaxObjects {
+			return
+		}
+		if _, ok := a.depSeen[m]; !ok {
+			a.depSeen[m] = struct{}{}
+			a.deps = append(a.deps, m)
+		}
+	}
+}
+
+// recheck checks a deferred object again: stored and forgotten when
+// accepted, forgotten (its sender penalised) when rejected, kept with what
+// it waits for now otherwise. changed reports whether it is no longer kept
+// as it was.
+func (a *admitter) recheck(ctx context.Context, o DeferredObject) (stored, changed bool, err error) {
+	v, cerr := a.check(ctx, o.Set, o.CID, o.Data)
+	switch v {
+	case Accept:
+		if err := a.put(ctx, o.CID, o.Data); err != nil {
+			return false, false, err
+		}
+	case Reject:
+		a.reject(o.CID, o.From, cerr)
+	default:
+		changed, err := a.keep(ctx, o, cerr, false)
+		return false, changed, err
+	}
+	if err := a.n.objs.Undefer(ctx, o.CID); err != nil {
+		return false, false, fmt.Errorf("undefer %s: %w", o.CID, err)
+	}
+	return v == Accept, true, nil
+}
+
+// wake checks again the deferred objects waiting for c, just stored, and
+// those waiting for what that stores in turn, up to maxWake of them.
+func (a *admitter) wake(ctx context.Context, c cid.Cid) error {
+	queue := []cid.Cid{c}
+	for woken := 0; len(queue) > 0 && woken < maxWake; {
+		x := queue[0]
+		queue = queue[1:]
+		for woken < maxWake {
+			var page []cid.Cid
+			err := a.n.objs.Waiting(ctx, x, func(d cid.Cid) (bool, error) {
+				page = append(page, d)
+				return len(page) < wakePage, nil
+			})
+			if err != nil {
+				return fmt.Errorf("deferred objects waiting for %s: %w", x, err)
+			}
+			changed := 0
+			for _, d := range page {
+				found, stored, ch, err := a.recheckCID(ctx, d)
+				if err != nil {
+					return err
+				}
+				if !found {
+					continue
+				}
+				woken++
+				if stored {
+					queue = append(queue, d)
+				}
+				if ch {
+					changed++
+				}
+			}
+			if len(page) < wakePage || changed == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// finish checks again, while that makes progress, the objects deferred in
+// this session with nothing named to wait for (judged under a Datanet
+// version that objects of the same session may have updated).
+func (a *admitter) finish(ctx context.Context) error {
+	for pass := 0; pass < 3 && a.stored > 0 && len(a.unwaited) > 0; pass++ {
+		before := a.stored
+		retry := a.unwaited
+		a.unwaited = nil
+		for _, c := range retry {
+			found, stored, _, err := a.recheckCID(ctx, c)
+			if err != nil {
+				return err
+			}
+			if found && !stored {
+				a.unwaited = append(a.unwaited, c)
+			}
+		}
+		if a.stored == before {
+			break
+		}
+	}
+	return nil
+}
+
+// hashMatches reports whether data hashes to c's multihash.
+func hashMatches(c cid.Cid, data []byte) bool {
+	got, err := c.Prefix().Sum(data)
+	return err == nil && got.Equals(c)
+}
