@@ -75,6 +75,9 @@ type syncReq struct {
 // one is queued already; when the queue is full it is dropped (the
 // periodic sync covers it).
 func (n *Node) scheduleSync(set cid.Cid, p peer.ID) {
+	if !set.Defined() {
+		return // the announcements are gossiped only
+	}
 	req := syncReq{set, p}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -183,6 +186,9 @@ func (n *Node) Sync(ctx context.Context, datanet cid.Cid) (SyncStats, error) {
 		return SyncStats{}, err
 	}
 	defer n.wg.Done()
+	if !datanet.Defined() {
+		return SyncStats{}, ErrAnnouncementsNotSynced
+	}
 	if n.topic(datanet) == nil {
 		return SyncStats{}, fmt.Errorf("p2p: sync %s: %w", TopicName(datanet), ErrNotJoined)
 	}
@@ -711,7 +717,7 @@ func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
 			if err != nil {
 				return err
 			}
-			if n.topic(set) == nil {
+			if !set.Defined() || n.topic(set) == nil {
 				if err := w.send(frameError, encodeError(codeNotJoined, "not joined: "+TopicName(set))); err != nil {
 					return err
 				}
@@ -823,16 +829,9 @@ func (n *Node) answerRanges(w *wire, rec *reconciler, in []syncRange) error {
 	return w.send(frameRanges, appendRanges(nil, out))
 }
 
-// viewOf returns the view sync reconciles set over: the sync index for a
-// Datanet, the Datanet IDs in memory for the announcements.
+// viewOf returns the view sync reconciles a Datanet's set over: its sync
+// index.
 func (n *Node) viewOf(ctx context.Context, set cid.Cid) (view, error) {
-	if !set.Defined() {
-		ids, err := n.objs.Datanets(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return newSet(ids), nil
-	}
 	return &indexView{ctx: ctx, idx: n.objs, set: set}, nil
 }
 

@@ -235,10 +235,13 @@ func TestSyncErrors(t *testing.T) {
 	if _, err := n.syncPeer(context.Background(), dn, tn.nodes[1].ID(), true); !errors.Is(err, ErrNotJoined) {
 		t.Errorf("session with a peer not joined: %v", err)
 	}
-	// The announcements set is always joined.
+	// The announcements are gossiped, never reconciled, either side.
 	tn.waitMesh(cid.Undef)
-	if _, err := n.Sync(context.Background(), cid.Undef); err != nil {
+	if _, err := n.Sync(context.Background(), cid.Undef); !errors.Is(err, ErrAnnouncementsNotSynced) {
 		t.Errorf("sync of the announcements: %v", err)
+	}
+	if _, err := n.syncPeer(context.Background(), cid.Undef, tn.nodes[1].ID(), true); !errors.Is(err, ErrNotJoined) {
+		t.Errorf("a session over the announcements: %v, want refused as not joined", err)
 	}
 }
 
