@@ -300,7 +300,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 		if cerr := ctxErr(ctx); cerr != nil {
 			return st, cerr
 		}
-		return st, fmt.Errorf("open stream: %w", err)
+		return st, openStreamError(err)
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
@@ -686,6 +686,18 @@ func (n *Node) handleSync(s network.Stream) {
 	s.Close()
 }
 
+// openStreamError explains a sync stream that could not be opened. The
+// resource manager's refusal (this node's streams to the peer, or the
+// peer's from this node, all taken: hostLimits allows 4 a peer) is
+// ErrBusy: sessions and fetches in flight end soon, and the caller tries
+// again rather than give up on the peer.
+func openStreamError(err error) error {
+	if errors.Is(err, network.ErrResourceLimitExceeded) {
+		return fmt.Errorf("open stream: %w: %w", ErrBusy, err)
+	}
+	return fmt.Errorf("open stream: %w", err)
+}
+
 // serveSync answers the frames of one session: reconciliation, WANTs,
 // pushed objects, until DONE or the end of the stream.
 func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
@@ -884,7 +896,7 @@ func (n *Node) fetchFrom(ctx context.Context, p peer.ID, c cid.Cid) (data []byte
 	defer cancel()
 	s, err := n.host.NewStream(ctx, p, SyncProtocol)
 	if err != nil {
-		return nil, fmt.Errorf("open stream: %w", err)
+		return nil, openStreamError(err)
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
