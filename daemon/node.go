@@ -145,6 +145,7 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.wg.Go(n.postStoreLoop)
+	n.wg.Go(n.warmIndex)
 	for range depWorkers {
 		n.wg.Go(n.dependencyWorker)
 	}
