@@ -183,6 +183,21 @@ func TestContentFetchFromPages(t *testing.T) {
 	}
 }
 
+// alternatingRanges is a Range of k one-byte ranges alternating between
+// the first two shards of a file in shards of chunk bytes.
+func alternatingRanges(k int, chunk int) string {
+	var b strings.Builder
+	b.WriteString("bytes=")
+	for i := range k {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		off := i%2*chunk + i/2
+		fmt.Fprintf(&b, "%d-%d", off, off)
+	}
+	return b.String()
+}
+
 // TestContentManyRanges: a request of more than maxRanges ranges is
 // answered whole; up to maxRanges, as ranges.
 func TestContentManyRanges(t *testing.T) {
@@ -193,24 +208,11 @@ func TestContentManyRanges(t *testing.T) {
 	rand.Read(body)
 	added := addFiles(t, c, map[string][]byte{"two-shards.bin": body}, 1<<20, "", nil)
 	url := "http://" + n.HTTPAddr() + ContentPath + added.CID + "/two-shards.bin"
-	ranges := func(k int) string {
-		var b strings.Builder
-		b.WriteString("bytes=")
-		for i := range k {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			off := (i % 2) << 20 // alternating between the two shards
-			off += i / 2
-			fmt.Fprintf(&b, "%d-%d", off, off)
-		}
-		return b.String()
-	}
-	resp, got := httpDo(t, "GET", url, nil, "Range", ranges(2000))
+	resp, got := httpDo(t, "GET", url, nil, "Range", alternatingRanges(2000, 1<<20))
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, body) {
 		t.Fatalf("2000 ranges: %s, %d bytes; want 200 and the whole file", resp.Status, len(got))
 	}
-	resp, got = httpDo(t, "GET", url, nil, "Range", ranges(maxRanges))
+	resp, got = httpDo(t, "GET", url, nil, "Range", alternatingRanges(maxRanges, 1<<20))
 	if resp.StatusCode != http.StatusPartialContent || !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/byteranges") {
 		t.Fatalf("%d ranges: %s %s", maxRanges, resp.Status, resp.Header.Get("Content-Type"))
 	}
