@@ -65,6 +65,7 @@ var methodPerms = map[string]Perm{
 
 	"chain_status": PermRead,
 	"chain_deploy": PermAdmin,
+	"chain_rpcUrl": PermRead,
 
 	"model_register": PermSign,
 	"model_show":     PermRead,
@@ -83,6 +84,8 @@ var methodPerms = map[string]Perm{
 	"rewards_show":       PermRead,
 	"rewards_claim":      PermSign,
 	"rewards_verify":     PermRead,
+
+	"object_get": PermRead,
 }
 
 // guard decides whether the caller of an API method holds a permission.

@@ -44,6 +44,8 @@ func service(impl any, g guard) (any, error) {
 		return &attributionService{a, g}, nil
 	case *rewardsAPI:
 		return &rewardsService{a, g}, nil
+	case *objectAPI:
+		return &objectService{a, g}, nil
 	}
 	return nil, fmt.Errorf("no service for %T", impl)
 }
@@ -272,6 +274,10 @@ func (s *chainService) Deploy(ctx context.Context, args DeployArgs) (*DeployResu
 	return serve(ctx, s.g, "chain_deploy", func() (*DeployResult, error) { return s.api.Deploy(ctx, args) })
 }
 
+func (s *chainService) RpcUrl(ctx context.Context) (string, error) {
+	return serve(ctx, s.g, "chain_rpcUrl", func() (string, error) { return s.api.RpcUrl(ctx) })
+}
+
 func (s *chainService) Status(ctx context.Context) (*ChainStatus, error) {
 	return serve(ctx, s.g, "chain_status", func() (*ChainStatus, error) { return s.api.Status(ctx) })
 }
@@ -352,4 +358,14 @@ func (s *rewardsService) Show(ctx context.Context, address string) (*ClaimView, 
 
 func (s *rewardsService) Verify(ctx context.Context, number uint64) (*EpochVerdict, error) {
 	return serve(ctx, s.g, "rewards_verify", func() (*EpochVerdict, error) { return s.api.Verify(ctx, number) })
+}
+
+// objectService serves objectAPI through serve.
+type objectService struct {
+	api *objectAPI
+	g   guard
+}
+
+func (s *objectService) Get(ctx context.Context, object string) (*ObjectView, error) {
+	return serve(ctx, s.g, "object_get", func() (*ObjectView, error) { return s.api.Get(ctx, object) })
 }
