@@ -257,6 +257,7 @@ func (n *Node) startNetwork() error {
 		n.log.Warn("peer sent bad shard bytes or broke the protocol; scored down", "peer", p.String(), "err", err)
 	})
 	n.net = nw
+	n.store.SetRepairer(n.refetchShard)
 	joined, err := n.loadJoined()
 	if err != nil {
 		return err

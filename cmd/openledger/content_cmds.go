@@ -554,29 +554,60 @@ func (a *app) repoCmd() *cobra.Command {
 				})
 			},
 		},
-		&cobra.Command{
-			Use: "verify", Short: "Rehash every shard and object; name each corrupt one (non-zero exit if any)", Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				res, err := call0(cmd.Context(), a, (*daemon.API).RepoVerify)
-				if err != nil {
-					return err
-				}
-				if err := a.emit(res, func(w io.Writer) {
-					for _, f := range res.Faults {
-						fmt.Fprintf(w, "corrupt %s %s: %s\n", f.Kind, f.CID, f.Error)
-					}
-					fmt.Fprintf(w, "verified %d shards (%s) and %d objects: %d corrupt\n",
-						res.Shards, humanize.IBytes(uint64(res.Bytes)), res.Objects, len(res.Faults))
-				}); err != nil {
-					return err
-				}
-				if len(res.Faults) > 0 {
-					return fmt.Errorf("%d corrupt items in the store", len(res.Faults))
-				}
-				return nil
-			},
-		},
+		a.repoVerifyCmd(),
 	)
+	return cmd
+}
+
+func (a *app) repoVerifyCmd() *cobra.Command {
+	var repair bool
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Rehash every shard and object; name each corrupt one (non-zero exit if any is left)",
+		Long: `Rehash every shard and object and name each corrupt one.
+
+With --repair, each damaged shard is dropped and, when the daemon is running,
+fetched again from the connected peers; a shard that cannot be fetched stays
+dropped until the content is got or added again. The exit status is non-zero
+while any corrupt item is left.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := call1(cmd.Context(), a, (*daemon.API).RepoVerify, &daemon.VerifyArgs{Repair: repair})
+			if err != nil {
+				return err
+			}
+			left := 0
+			for _, f := range res.Faults {
+				if f.Repair != "repaired" {
+					left++
+				}
+			}
+			if err := a.emit(res, func(w io.Writer) {
+				for _, f := range res.Faults {
+					fmt.Fprintf(w, "corrupt %s %s: %s", f.Kind, f.CID, f.Error)
+					switch f.Repair {
+					case "repaired":
+						fmt.Fprint(w, "; repaired from a peer")
+					case "dropped":
+						fmt.Fprint(w, "; dropped (get or add it again)")
+						if f.RepairError != "" {
+							fmt.Fprintf(w, ": %s", f.RepairError)
+						}
+					}
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "verified %d shards (%s) and %d objects: %d corrupt, %d left\n",
+					res.Shards, humanize.IBytes(uint64(res.Bytes)), res.Objects, len(res.Faults), left)
+			}); err != nil {
+				return err
+			}
+			if left > 0 {
+				return fmt.Errorf("%d corrupt items in the store", left)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&repair, "repair", false, "drop each damaged shard and fetch a good copy from peers (daemon running)")
 	return cmd
 }
 

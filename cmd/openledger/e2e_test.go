@@ -508,55 +508,77 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// TestE2ECorruption flips a byte of a stored shard in Badger's value log and
-// checks that verify names the shard and reads refuse the bad bytes.
+// TestE2ECorruption flips a byte of two stored shards in Badger's value log
+// and checks that verify names them, a read refuses the bad bytes and drops
+// the copy, verify --repair drops the other (offline: there is no peer to
+// fetch from), and adding the file again repairs it.
 func TestE2ECorruption(t *testing.T) {
 	c := newCLI(t)
 	var dn struct{ ID string }
 	c.json(&dn, "datanet", "create", "corrupt")
 	file := filepath.Join(t.TempDir(), "victim.bin")
-	data := randomBytes(t, 3<<20)
+	data := randomBytes(t, 4<<20)
 	writeFile(t, file, data)
 	var added addJSON
 	c.json(&added, "add", file, "--datanet", dn.ID)
-	victim := added.Files[0].Shards[1] // bytes [1 MiB, 2 MiB)
+	victims := added.Files[0].Shards[1:3] // bytes [1 MiB, 3 MiB)
 	// Every open starts a new value-log file. Open once more so the shard's
 	// file is no longer the newest: Badger truncates the newest file at its
 	// first bad entry when it opens (torn-write recovery), which would lose
 	// the shards after the victim too (see docs/operations.md).
 	c.ok("repo", "stat")
 
-	// Find the shard's bytes in the value log and flip one.
-	marker := data[1<<20+4096 : 1<<20+4096+64]
-	found := false
-	filepath.Walk(filepath.Join(c.repo, daemon.DatastoreDir), func(p string, info os.FileInfo, err error) error {
-		if err != nil || found || !info.Mode().IsRegular() {
-			return nil
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		if i := bytes.Index(raw, marker); i >= 0 {
-			raw[i] ^= 0xff
-			if err := os.WriteFile(p, raw, info.Mode()); err != nil {
-				t.Fatal(err)
+	// Find the shards' bytes in the value log and flip one of each.
+	for k := range victims {
+		off := (k+1)<<20 + 4096
+		marker := data[off : off+64]
+		found := false
+		filepath.Walk(filepath.Join(c.repo, daemon.DatastoreDir), func(p string, info os.FileInfo, err error) error {
+			if err != nil || found || !info.Mode().IsRegular() {
+				return nil
 			}
-			found = true
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return nil
+			}
+			if i := bytes.Index(raw, marker); i >= 0 {
+				raw[i] ^= 0xff
+				if err := os.WriteFile(p, raw, info.Mode()); err != nil {
+					t.Fatal(err)
+				}
+				found = true
+			}
+			return nil
+		})
+		if !found {
+			t.Fatal("shard bytes not found on disk")
 		}
-		return nil
-	})
-	if !found {
-		t.Fatal("shard bytes not found on disk")
 	}
 	out, _, code := c.run("repo", "verify")
-	if code == 0 || !strings.Contains(out, victim) {
-		t.Fatalf("repo verify: exit %d, output does not name %s:\n%s", code, victim, out)
+	for _, v := range victims {
+		if code == 0 || !strings.Contains(out, v) {
+			t.Fatalf("repo verify: exit %d, output does not name %s:\n%s", code, v, out)
+		}
 	}
 	for _, s := range added.Files[0].Shards {
-		if s != victim && strings.Contains(out, s) {
+		if !slices.Contains(victims, s) && strings.Contains(out, s) {
 			t.Fatalf("repo verify names the intact shard %s:\n%s", s, out)
 		}
 	}
+	// A read refuses the first damaged shard, and drops it.
 	c.fail("corrupt", "cat", added.CID+"/victim.bin")
+	// verify --repair drops the other: without a daemon there is no peer
+	// to fetch a good copy from, so it is left to get or add again.
+	out, _, code = c.run("repo", "verify", "--repair")
+	if code == 0 || strings.Contains(out, victims[0]) || !strings.Contains(out, victims[1]) || !strings.Contains(out, "dropped") {
+		t.Fatalf("repo verify --repair: exit %d, want %s dropped and exit 1:\n%s", code, victims[1], out)
+	}
+	c.ok("repo", "verify")
+	c.fail("not", "cat", added.CID+"/victim.bin")
+	// Adding the file again stores both again.
+	c.ok("add", file, "--datanet", dn.ID)
+	if got := c.ok("cat", added.CID+"/victim.bin"); got != string(data) {
+		t.Fatalf("cat after adding the file again: %d bytes, not the file", len(got))
+	}
+	c.ok("repo", "verify")
 }
