@@ -418,6 +418,7 @@ func (a *app) getCmd() *cobra.Command {
 				Size uint64 `json:"size"`
 			}
 			var done []written
+			var stale staleParts // left by a get of these files that was killed
 			for _, f := range ls.Files {
 				rel := f.Path
 				src := ls.CID + "/" + f.Path
@@ -431,6 +432,9 @@ func (a *app) getCmd() *cobra.Command {
 					return fmt.Errorf("refusing to write %q outside %s", rel, out)
 				}
 				dst := filepath.Join(out, filepath.FromSlash(rel))
+				if _, err := stale.remove(dst); err != nil {
+					return fmt.Errorf("remove stale part files of %s: %w", dst, err)
+				}
 				if err := a.fetchFile(ctx, c, src, dst, f.Size, bar); err != nil {
 					return err
 				}
@@ -449,8 +453,9 @@ func (a *app) getCmd() *cobra.Command {
 	return cmd
 }
 
-// fetchFile writes a verified file to a temporary name beside dst and
-// renames it into place, so dst never holds partial or unverified bytes.
+// fetchFile writes a verified file to a part file beside dst (see
+// createPart) and renames it into place, so dst never holds partial or
+// unverified bytes. Files get 0666 less the umask, as other tools make them.
 func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, size uint64, bar *progressbar.ProgressBar) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
@@ -460,7 +465,7 @@ func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, 
 		return err
 	}
 	defer r.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
+	tmp, err := createPart(dst)
 	if err != nil {
 		return err
 	}
@@ -470,16 +475,18 @@ func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, 
 		w = io.MultiWriter(tmp, bar)
 	}
 	n, err := io.Copy(w, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err == nil && uint64(n) != size {
+		err = fmt.Errorf("got %d bytes, expected %d", n, size)
+	}
+	if err == nil {
+		err = finishPart(tmp, dst)
+	} else {
+		tmp.Close()
 	}
 	if err != nil {
 		return fmt.Errorf("get %s: %w", src, err)
 	}
-	if uint64(n) != size {
-		return fmt.Errorf("get %s: got %d bytes, expected %d", src, n, size)
-	}
-	return os.Rename(tmp.Name(), dst)
+	return nil
 }
 
 func (a *app) pinCmd() *cobra.Command {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +27,10 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	if dst := os.Getenv(holdPartEnv); dst != "" {
+		holdPart(dst) // a get that is killed, for TestPartFiles
+		return
+	}
 	dir, err := os.MkdirTemp("", "openledger-e2e-bin-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -197,19 +203,55 @@ type addJSON struct {
 	} `json:"files"`
 }
 
+// checkGet gets cidStr and checks the files, their mode (0666 less the
+// umask, as other tools create files), and that get removed the part
+// files a killed get left for them.
 func checkGet(t *testing.T, c *cli, cidStr string, files map[string][]byte) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
+	var stale []string
+	for name := range files {
+		dir, base := filepath.Split(filepath.Join(out, filepath.FromSlash(name)))
+		p := filepath.Join(dir, partName(base, "killed"))
+		writeFile(t, p, []byte("partial"))
+		stale = append(stale, p)
+	}
 	c.ok("get", cidStr, "-o", out)
+	mode := umaskedMode(t)
 	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
+		p := filepath.Join(out, filepath.FromSlash(name))
+		got, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatalf("get %s: %v", name, err)
 		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("get %s: bytes differ (%d vs %d)", name, len(got), len(want))
 		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("get %s: mode %v, %v; want %v", name, fi.Mode().Perm(), err, mode)
+		}
 	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("get left the stale part file %s: %v", p, err)
+		}
+	}
+}
+
+// umaskedMode returns the permissions a new file created with 0666 gets.
+func umaskedMode(t *testing.T) fs.FileMode {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "probe")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
 }
 
 func TestE2EOffline(t *testing.T) {
