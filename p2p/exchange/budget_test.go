@@ -195,9 +195,9 @@ func TestServerSlowPeers(t *testing.T) {
 	held := heap - min(heap, heap0)
 	after := fetch()
 	st := srv.Stats()
-	t.Logf("%d slow peers x %d streams (opened in %v): live heap +%.1f MiB after, peak +%.1f MiB (unswept garbage included); "+
+	t.Logf("%d slow peers x %d streams (opened in %v): live heap +%.1f MiB after (from %.1f MiB), peak +%.1f MiB (unswept garbage included); "+
 		"server stats %+v; honest fetch of %d MiB %v under attack, %v after",
-		slowPeers, streamsPerPeer, opened.Round(time.Millisecond), float64(held)/(1<<20), float64(peakHeap.Load())/(1<<20),
+		slowPeers, streamsPerPeer, opened.Round(time.Millisecond), float64(held)/(1<<20), float64(heap0)/(1<<20), float64(peakHeap.Load())/(1<<20),
 		st, nShards, during.Round(time.Millisecond), after.Round(time.Millisecond))
 	if held > heapBound {
 		t.Errorf("the slow peers hold %d MiB of heap, want at most %d MiB", held>>20, heapBound>>20)

@@ -394,7 +394,7 @@ func (f *fetch) worker(p int) {
 // maxBusyPause.
 const (
 	busyPause    = 100 * time.Millisecond
-	maxBusyPause = 2 * time.Second
+	maxBusyPause = time.Second
 )
 
 // sleep waits for d, or until the fetch is over (it then returns false).

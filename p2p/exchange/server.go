@@ -487,16 +487,19 @@ func (s *Server) answer(st *servedStream, c cid.Cid) error {
 		} else {
 			b = parts[1][off-len(b):]
 		}
-		n, err := s.writeSome(st, b, s.cfg.StallTimeout)
+		n, err := s.writeSome(st, b[:min(len(b), writePiece)], s.cfg.StallTimeout)
 		off += n
-		if err == nil || (n > 0 && isTimeout(err)) {
+		if err == nil {
 			continue
 		}
 		if !isTimeout(err) {
 			return fmt.Errorf("send shard %s: %w", c, err)
 		}
-		// The peer accepted nothing for StallTimeout: give the shard back
-		// and keep the next piece only, until the peer reads again.
+		// The peer accepted less than a piece in StallTimeout: give the
+		// shard back and keep the next bytes only, until it reads again.
+		if b = b[n:]; len(b) == 0 {
+			continue
+		}
 		s.stalls.Add(1)
 		piece := append(st.buf[:0], b[:min(len(b), stallPiece)]...)
 		parts, data = [2][]byte{}, nil
@@ -581,9 +584,15 @@ func (s *Server) lookup(c cid.Cid) (status byte, data []byte, err error) {
 	}
 }
 
-// writeSome writes a prefix of b to st within timeout: all of b, unless
-// the peer's byte rate limit cuts it to one burst or the peer stops
-// reading.
+// writePiece is the most answer writes at once: a peer that accepts less
+// than this in StallTimeout has stalled. It is the muxer's largest frame
+// (yamux's default), so pieces cost no extra frames; a shard is read again
+// at most once per piece for a peer slower than writePiece per
+// StallTimeout (256 KiB/s).
+const writePiece = 64 << 10
+
+// writeSome writes a prefix of b to st within timeout: all of b, unless the
+// peer's byte rate limit cuts it to one burst or the peer stops reading.
 func (s *Server) writeSome(st *servedStream, b []byte, timeout time.Duration) (int, error) {
 	if lim := st.peer.limiter; lim != nil {
 		b = b[:min(len(b), lim.Burst())]
