@@ -15,36 +15,8 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/storage/storagetest"
 )
-
-// flipOnDisk flips a byte of each of the markers in the files under dir (a
-// closed store): bit rot under Badger.
-func flipOnDisk(t *testing.T, dir string, markers ...[]byte) {
-	t.Helper()
-	for _, m := range markers {
-		found := false
-		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-			if err != nil || found || !info.Mode().IsRegular() {
-				return nil
-			}
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				return nil
-			}
-			if i := bytes.Index(raw, m); i >= 0 {
-				raw[i] ^= 0x01
-				if err := os.WriteFile(p, raw, info.Mode()); err != nil {
-					t.Fatal(err)
-				}
-				found = true
-			}
-			return nil
-		})
-		if !found {
-			t.Fatal("shard bytes not found on disk")
-		}
-	}
-}
 
 func httpGet(t *testing.T, n *Node, path string) []byte {
 	t.Helper()
@@ -67,34 +39,14 @@ func httpGet(t *testing.T, n *Node, path string) []byte {
 // repairs it; (c) repo_verify with repair drops the last one, fetches it
 // from a and reports it.
 func TestRepairDamagedShards(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "repo")
-	cfg, _ := ProfileConfig("test")
-	if _, err := InitRepo(dir, InitOptions{Config: &cfg}); err != nil {
-		t.Fatal(err)
-	}
+	dir := initTestRepo(t, nil)
 	var stop func()
 	start := func() (*Node, testPeer) {
-		repo, err := OpenRepo(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := NewNode(repo, Options{Version: "test"})
-		if err != nil {
-			repo.Close()
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			n.Close()
-			repo.Close()
-			t.Fatal(err)
-		}
+		n, _, closeNode := startNodeAt(t, dir, Options{Version: "test"})
 		c := n.InProc()
 		stop = func() {
 			c.Close()
-			if err := n.Close(); err != nil {
-				t.Error(err)
-			}
-			repo.Close()
+			closeNode()
 		}
 		return n, testPeer{n: n, rpc: c}
 	}
@@ -128,7 +80,7 @@ func TestRepairDamagedShards(t *testing.T) {
 
 	// Damage the second shard of each file in b's store: stop b, open it
 	// once more so the value-log file is not the newest (see
-	// docs/operations.md), and flip a byte in the files.
+	// storagetest.FlipByte), and flip a byte in the files.
 	stop()
 	start()
 	stop()
@@ -136,10 +88,9 @@ func TestRepairDamagedShards(t *testing.T) {
 	victims := map[string]int{}
 	for i, f := range added.Files {
 		victims[f.Shards[1]] = i
-		data := files[i][1<<20:]
-		markers = append(markers, data[4096:4096+64])
+		markers = append(markers, storagetest.Marker(files[i][1<<20:2<<20]))
 	}
-	flipOnDisk(t, filepath.Join(dir, DatastoreDir), markers...)
+	storagetest.FlipByte(t, filepath.Join(dir, DatastoreDir), markers...)
 	bn, b = start()
 	b.connect(t, a)
 	var vr VerifyResult

@@ -5,45 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ipfs/go-cid"
-)
 
-// flipOnDisk flips a byte of the stored copy of each shard in data, in the
-// files of the closed store in dir: bit rot under Badger. Each shard is
-// found by 64 bytes from its middle.
-func flipOnDisk(t *testing.T, dir string, data ...[]byte) {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range data {
-		marker := d[len(d)/2 : len(d)/2+64]
-		found := false
-		for _, f := range files {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			if i := bytes.Index(raw, marker); i >= 0 {
-				raw[i] ^= 0x01
-				if err := os.WriteFile(f, raw, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				found = true
-				break
-			}
-		}
-		if !found {
-			t.Fatal("shard bytes not found on disk")
-		}
-	}
-}
+	"github.com/openledger/openledger/storage/storagetest"
+)
 
 // damagedStore stores each of data as a shard in a Badger store on disk,
 // flips a byte of each in its files, and opens the store again.
@@ -64,10 +32,8 @@ func damagedStore(t *testing.T, data ...[]byte) (*Store, []cid.Cid) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Every open starts a new value-log file, and Badger truncates the
-	// newest one at its first bad entry when it opens (see
-	// docs/operations.md). Open once more so the shards' file is not the
-	// newest when it is damaged.
+	// Open once more, so the shards' value-log file is not the newest
+	// (see storagetest.FlipByte).
 	s, err = Open(DefaultConfig(dir))
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +41,11 @@ func damagedStore(t *testing.T, data ...[]byte) (*Store, []cid.Cid) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	flipOnDisk(t, dir, data...)
+	markers := make([][]byte, len(data))
+	for i, d := range data {
+		markers[i] = storagetest.Marker(d)
+	}
+	storagetest.FlipByte(t, dir, markers...)
 	return openStore(t, DefaultConfig(dir)), cids
 }
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/openledger/openledger/daemon"
+	"github.com/openledger/openledger/storage/storagetest"
 )
 
 // The end-to-end tests build the real binary once and drive it as a user
@@ -570,32 +571,9 @@ func TestE2ECorruption(t *testing.T) {
 	// the shards after the victim too (see docs/operations.md).
 	c.ok("repo", "stat")
 
-	// Find the shards' bytes in the value log and flip one of each.
-	for k := range victims {
-		off := (k+1)<<20 + 4096
-		marker := data[off : off+64]
-		found := false
-		filepath.Walk(filepath.Join(c.repo, daemon.DatastoreDir), func(p string, info os.FileInfo, err error) error {
-			if err != nil || found || !info.Mode().IsRegular() {
-				return nil
-			}
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				return nil
-			}
-			if i := bytes.Index(raw, marker); i >= 0 {
-				raw[i] ^= 0xff
-				if err := os.WriteFile(p, raw, info.Mode()); err != nil {
-					t.Fatal(err)
-				}
-				found = true
-			}
-			return nil
-		})
-		if !found {
-			t.Fatal("shard bytes not found on disk")
-		}
-	}
+	// Flip a byte of each in the value log.
+	storagetest.FlipByte(t, filepath.Join(c.repo, daemon.DatastoreDir),
+		storagetest.Marker(data[1<<20:2<<20]), storagetest.Marker(data[2<<20:3<<20]))
 	out, _, code := c.run("repo", "verify")
 	for _, v := range victims {
 		if code == 0 || !strings.Contains(out, v) {
