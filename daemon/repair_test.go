@@ -144,3 +144,41 @@ func TestRepairDamagedShards(t *testing.T) {
 		t.Errorf("the repaired shard is not stored: %v", err)
 	}
 }
+
+// BenchmarkRefetchShard is the network part of repairing a damaged shard:
+// fetching one 1 MiB shard from a connected peer, verifying and storing it.
+// Run it with -benchtime at most 64x, so every shard fetched is missing.
+func BenchmarkRefetchShard(b *testing.B) {
+	net := newTestNet(b, 2)
+	a, c := net[0], net[1]
+	c.connect(b, a)
+	var dn DatanetView
+	if err := a.rpc.Call(&dn, "datanet_create", datanet.DatanetSpec{Name: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "data.bin")
+	data := make([]byte, 64<<20)
+	rand.Read(data)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var added AddResult
+	if err := a.rpc.Call(&added, "content_add", AddArgs{Paths: []string{file}, Datanet: dn.ID}); err != nil {
+		b.Fatal(err)
+	}
+	shards := added.Files[0].Shards
+	ctx := context.Background()
+	b.SetBytes(1 << 20)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s, err := cid.Parse(shards[i%len(shards)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.n.refetchShard(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
