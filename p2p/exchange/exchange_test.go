@@ -532,7 +532,10 @@ func TestFetchOneBadShard(t *testing.T) {
 	client := newHost(t)
 	_, damaged := newProviders(t, client, DefaultServerConfig(), corruptOne(newMemStore(data...), victim))
 	_, good := newProviders(t, client, DefaultServerConfig(), newMemStore(data...))
-	c := newClient(t, client, testConfig())
+	// No peer stalls here: a busy machine must not make one look stalled.
+	cfg := testConfig()
+	cfg.StallTimeout = DefaultClientConfig().StallTimeout
+	c := newClient(t, client, cfg)
 	var reports atomic.Int32
 	c.OnBadPeer(func(p peer.ID, err error) {
 		reports.Add(1)
