@@ -776,33 +776,5 @@ func (a *repoAPI) Gc(ctx context.Context) (*GCResult, error) {
 	return &GCResult{ShardsRemoved: res.ShardsRemoved, ObjectsRemoved: res.ObjectsRemoved, BytesFreed: res.BytesFreed}, nil
 }
 
-// VerifyResult is the answer of repo_verify.
-type VerifyResult struct {
-	Shards  int           `json:"shards"`
-	Objects int           `json:"objects"`
-	Bytes   int64         `json:"bytes"`
-	Faults  []VerifyFault `json:"faults"`
-}
-
-// VerifyFault names one corrupt shard or object.
-type VerifyFault struct {
-	CID   string `json:"cid"`
-	Kind  string `json:"kind"`
-	Error string `json:"error"`
-}
-
-// Verify rehashes every shard and object and names each corrupt one.
-func (a *repoAPI) Verify(ctx context.Context) (*VerifyResult, error) {
-	res, err := a.n.store.Verify(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := &VerifyResult{Shards: res.Shards, Objects: res.Objects, Bytes: res.Bytes, Faults: []VerifyFault{}}
-	for _, f := range res.Faults {
-		out.Faults = append(out.Faults, VerifyFault{CID: f.CID.String(), Kind: f.Kind, Error: f.Err.Error()})
-	}
-	return out, nil
-}
-
 // errBadRequest marks an argument the API cannot use.
 var errBadRequest = errors.New("bad request")

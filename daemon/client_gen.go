@@ -186,11 +186,12 @@ func (c *API) RepoStat(ctx context.Context) (*StatResult, error) {
 	return callRPC[*StatResult](ctx, c.rpc, "repo_stat")
 }
 
-// RepoVerify rehashes every shard and object and names each corrupt one.
+// RepoVerify rehashes every shard and object and names each corrupt one; with
+// repair, it drops each damaged shard and fetches it again from peers.
 //
 // It calls repo_verify, which needs the admin permission.
-func (c *API) RepoVerify(ctx context.Context) (*VerifyResult, error) {
-	return callRPC[*VerifyResult](ctx, c.rpc, "repo_verify")
+func (c *API) RepoVerify(ctx context.Context, args *VerifyArgs) (*VerifyResult, error) {
+	return callRPC[*VerifyResult](ctx, c.rpc, "repo_verify", args)
 }
 
 // CurationPending lists a page of the contributions of a Datanet still awaiting a

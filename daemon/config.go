@@ -94,6 +94,8 @@ type P2PConfig struct {
 	ReprovideInterval string `toml:"reprovide_interval" json:"reprovide_interval" comment:"how often DHT provider records are re-announced, e.g. \"12h\""`
 	// UploadPerPeer bounds the bytes per second served to one peer ("0" = no bound).
 	UploadPerPeer string `toml:"upload_per_peer" json:"upload_per_peer" comment:"most bytes per second served to one peer, e.g. \"50 MB\"; \"0\" means no bound"`
+	// Exchange bounds what the shard exchange serves over all peers.
+	Exchange ExchangeConfig `toml:"exchange" json:"exchange"`
 }
 
 // StorageConfig configures the content store.
@@ -152,6 +154,7 @@ func DefaultConfig() Config {
 			ConnHigh:          192,
 			ReprovideInterval: "12h",
 			UploadPerPeer:     "0",
+			Exchange:          defaultExchangeConfig(),
 		},
 		Chain:       ChainConfig{ID: DevChainID},
 		Attribution: defaultAttributionConfig(),
@@ -269,7 +272,7 @@ func (p P2PConfig) validate() error {
 	if _, err := p.uploadPerPeer(); err != nil {
 		return err
 	}
-	return nil
+	return p.Exchange.validate()
 }
 
 func (p P2PConfig) reprovide() (time.Duration, error) {

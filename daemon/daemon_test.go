@@ -52,6 +52,13 @@ func testNodeOpts(t testing.TB, mutate func(*Config), opts Options) (*Node, *Rep
 // startTestNode starts a node on a new repo; stop closes both.
 func startTestNode(t testing.TB, mutate func(*Config), opts Options) (*Node, *Repo, func()) {
 	t.Helper()
+	return startNodeAt(t, initTestRepo(t, mutate), opts)
+}
+
+// initTestRepo makes a repo of the test profile, changed by mutate, and
+// returns its directory.
+func initTestRepo(t testing.TB, mutate func(*Config)) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "repo")
 	cfg, err := ProfileConfig("test")
 	if err != nil {
@@ -63,6 +70,12 @@ func startTestNode(t testing.TB, mutate func(*Config), opts Options) (*Node, *Re
 	if _, err := InitRepo(dir, InitOptions{Config: &cfg}); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// startNodeAt starts a node on the repo in dir; stop closes both.
+func startNodeAt(t testing.TB, dir string, opts Options) (*Node, *Repo, func()) {
+	t.Helper()
 	repo, err := OpenRepo(dir)
 	if err != nil {
 		t.Fatal(err)

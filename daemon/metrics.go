@@ -49,7 +49,7 @@ func newMetrics() *metrics {
 			Name: "openledger_exchange_fetched_bytes_total", Help: "Verified shard bytes fetched from peers.",
 		}),
 		badPeers: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "openledger_exchange_bad_peers_total", Help: "Peers dropped for sending shard bytes that did not match.",
+			Name: "openledger_exchange_bad_peers_total", Help: "Reports of peers that sent a shard whose bytes did not match, or broke the exchange protocol.",
 		}),
 		fetchedObjects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "openledger_fetch_objects_total", Help: "Signed objects fetched by CID from peers, verified and stored.",

@@ -154,22 +154,53 @@ type network struct {
 	client *exchange.Client
 
 	mu       sync.Mutex
-	badPeers map[peer.ID]time.Time // guarded by mu: peers that sent bad shard bytes
+	badPeers map[peer.ID]badPeer // guarded by mu: peers that sent bad shard bytes
 }
 
-// badPeerPenalty is how long a peer that sent bad bytes is scored down.
-const badPeerPenalty = time.Hour
+// badPeer is the record of a peer the shard exchange reported.
+type badPeer struct {
+	score float64   // what the reports cost it, down to badPeerFloor
+	last  time.Time // the last report
+}
+
+// A peer the shard exchange reports is scored down in gossip until an hour
+// after the last report: by badShardScore for each shard that did not match
+// (one damaged copy is not malice; a peer that keeps sending them soon
+// crosses the gossip threshold, -500), and to badPeerFloor, the publish
+// threshold, at once for breaking the wire format.
+const (
+	badPeerPenalty = time.Hour
+	badShardScore  = -100
+	badPeerFloor   = -1000
+)
 
 func (nw *network) appScore(p peer.ID) float64 {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	if t, ok := nw.badPeers[p]; ok {
-		if time.Since(t) < badPeerPenalty {
-			return -1000
+	if b, ok := nw.badPeers[p]; ok {
+		if time.Since(b.last) < badPeerPenalty {
+			return b.score
 		}
 		delete(nw.badPeers, p)
 	}
 	return 0
+}
+
+// reportBad scores p down for what the shard exchange reported (err wraps
+// exchange.ErrBadData or exchange.ErrProtocol).
+func (nw *network) reportBad(p peer.ID, err error) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	b := nw.badPeers[p]
+	if time.Since(b.last) >= badPeerPenalty {
+		b.score = 0
+	}
+	b.score = max(b.score+badShardScore, badPeerFloor)
+	if errors.Is(err, exchange.ErrProtocol) {
+		b.score = badPeerFloor
+	}
+	b.last = time.Now()
+	nw.badPeers[p] = b
 }
 
 // startNetwork builds and starts the libp2p host, the DHT, gossip, sync and
@@ -188,7 +219,7 @@ func (n *Node) startNetwork() error {
 	if err != nil {
 		return err
 	}
-	nw := &network{badPeers: map[peer.ID]time.Time{}}
+	nw := &network{badPeers: map[peer.ID]badPeer{}}
 	pcfg := p2p.DefaultConfig()
 	pcfg.Identity = sk
 	pcfg.ListenAddrs = cfg.Listen
@@ -225,6 +256,7 @@ func (n *Node) startNetwork() error {
 	nw.p2p = pn
 	scfg := exchange.DefaultServerConfig()
 	scfg.MaxBytesPerSecondPerPeer = upload
+	cfg.Exchange.apply(&scfg)
 	scfg.Logger = n.log.With("component", "exchange")
 	if nw.server, err = exchange.NewServer(pn.Host(), servedShards{n.store}, scfg); err != nil {
 		pn.Close()
@@ -238,13 +270,12 @@ func (n *Node) startNetwork() error {
 	ccfg.Window, ccfg.PutConcurrency = 32, 8
 	nw.client = exchange.NewClient(pn.Host(), ccfg)
 	nw.client.OnBadPeer(func(p peer.ID, err error) {
-		nw.mu.Lock()
-		nw.badPeers[p] = time.Now()
-		nw.mu.Unlock()
+		nw.reportBad(p, err)
 		n.metrics.badPeers.Inc()
-		n.log.Warn("peer sent bad shard bytes; dropped and scored down", "peer", p.String(), "err", err)
+		n.log.Warn("peer sent bad shard bytes or broke the protocol; scored down", "peer", p.String(), "err", err)
 	})
 	n.net = nw
+	n.store.SetRepairer(n.refetchShard)
 	joined, err := n.loadJoined()
 	if err != nil {
 		return err

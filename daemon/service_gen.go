@@ -172,8 +172,8 @@ func (s *repoService) Stat(ctx context.Context) (*StatResult, error) {
 	return serve(ctx, s.g, "repo_stat", func() (*StatResult, error) { return s.api.Stat(ctx) })
 }
 
-func (s *repoService) Verify(ctx context.Context) (*VerifyResult, error) {
-	return serve(ctx, s.g, "repo_verify", func() (*VerifyResult, error) { return s.api.Verify(ctx) })
+func (s *repoService) Verify(ctx context.Context, args *VerifyArgs) (*VerifyResult, error) {
+	return serve(ctx, s.g, "repo_verify", func() (*VerifyResult, error) { return s.api.Verify(ctx, args) })
 }
 
 // curationService serves curationAPI through serve.

@@ -16,12 +16,15 @@
 //     directories to add into a session (ScanFiles, Session.AddFiles), and
 //     a verified reader over a file's shards (NewFileReader);
 //   - maintenance: garbage collection, quota accounting, integrity checks
-//     (Verify) and statistics (Stat).
+//     (Verify), the repair of damaged shards (DropDamagedShard, and the
+//     Repairer that reads call) and statistics (Stat).
 //
 // Every byte handed out is rehashed against the CID it was asked for, and
-// nothing is ever stored under a CID that does not match its bytes.
+// nothing is ever stored under a CID that does not match its bytes. A
+// damaged shard a read finds is dropped, so that it can be stored again.
 //
-// The package must not know about the network, the chain or Datanet rules:
+// The package must not know about the network, the chain or Datanet rules
+// (a Repairer that fetches from peers is the caller's):
 // objects are opaque bytes here, and their links are whatever the caller
 // declares. Decoding objects is the job of package datanet.
 //

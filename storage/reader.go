@@ -16,9 +16,10 @@ import (
 // (else the error wraps ErrNotFound and names the shard), so a server can
 // fail before sending anything.
 //
-// Each shard is loaded when first read and rehashed; a mismatch, or a shard
-// of the wrong size, fails the read with an error wrapping ErrCorrupt that
-// names the shard. The reader is an io.ReadSeeker suitable for
+// Each shard is loaded when first read and rehashed. A mismatch drops the
+// damaged copy and, with a Repairer, reads the good copy it stores (see
+// SetRepairer); if there is none, or the shard has the wrong size, the read
+// fails with an error wrapping ErrCorrupt that names the shard. The reader is an io.ReadSeeker suitable for
 // http.ServeContent; it is not safe for concurrent use, and reads stop with
 // ctx or when the store closes.
 func (s *Store) NewFileReader(ctx context.Context, shards []cid.Cid, chunkSize int, size int64) (io.ReadSeeker, error) {
@@ -96,22 +97,39 @@ func (r *fileReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// load reads and checks shard i into r.buf.
+// load reads and checks shard i into r.buf. A damaged copy is dropped and
+// repaired if it can be, as GetShard does.
 func (r *fileReader) load(i int) error {
 	if r.loaded == i {
 		return nil
 	}
 	r.loaded = -1
 	c := r.shards[i]
+	err := r.read(i)
+	if errors.Is(err, errDamaged) {
+		if err = r.s.repair(r.ctx, c); err == nil {
+			err = r.read(i)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("read shard %s: %w", c, err)
+	}
+	r.loaded = i
+	return nil
+}
+
+// read reads and checks shard i into r.buf.
+func (r *fileReader) read(i int) error {
+	c := r.shards[i]
 	want := r.chunk
 	if i == len(r.shards)-1 {
 		want = r.size - int64(i)*r.chunk
 	}
 	if err := r.s.begin(r.ctx); err != nil {
-		return fmt.Errorf("read shard %s: %w", c, err)
+		return err
 	}
 	defer r.s.end()
-	err := r.s.db.View(func(txn *badger.Txn) error {
+	return r.s.db.View(func(txn *badger.Txn) error {
 		data, err := r.s.readShard(txn, c, r.buf)
 		if err != nil {
 			return err
@@ -122,11 +140,6 @@ func (r *fileReader) load(i int) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("read shard %s: %w", c, err)
-	}
-	r.loaded = i
-	return nil
 }
 
 var errNegativeOffset = errors.New("storage: seek to a negative offset")

@@ -115,7 +115,7 @@ func (ss *Session) putShard(mh multihash.Multihash, data []byte) error {
 func (ss *Session) putShards(batch []chunk) error {
 	ss.s.gcMu.RLock()
 	defer ss.s.gcMu.RUnlock()
-	return ss.s.storeShards(batch, ss, false)
+	return ss.s.storeShards(batch, ss)
 }
 
 // Commit stores object c with its links, pins it if pin is set, and ends the

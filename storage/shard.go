@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +13,8 @@ import (
 
 // PutShard stores data as a shard and returns its CID (see ShardCID). It is
 // idempotent; only a shard not already stored counts against the quota. If
-// the stored copy is damaged, it is replaced, so fetching a good copy repairs
-// a fault found by Verify.
+// the stored copy is damaged, it is replaced, so storing a good copy again
+// repairs a fault found by Verify (every way of storing a shard does).
 //
 // A shard stored this way is kept only while an object links to it, a pin
 // names it or a session holds it: otherwise the next GC removes it. Use a
@@ -30,24 +31,25 @@ func (s *Store) PutShard(ctx context.Context, data []byte) (cid.Cid, error) {
 	c := cid.NewCidV1(cid.Raw, mh)
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
-	if err := s.storeShard(mh, data, nil, true); err != nil {
+	if err := s.storeShard(mh, data, nil); err != nil {
 		return cid.Undef, fmt.Errorf("put shard %s: %w", c, err)
 	}
 	return c, nil
 }
 
-// storeShard stores data under its multihash mh unless it is already
-// stored, charging new bytes to ss (nil for none), and records that ss holds
-// the shard. With repair, a stored copy is checked and replaced if damaged.
-// The caller holds s.gcMu for reading.
-func (s *Store) storeShard(mh multihash.Multihash, data []byte, ss *Session, repair bool) error {
-	return s.storeShards([]chunk{{data: data, mh: mh}}, ss, repair)
+// storeShard stores data under its multihash mh unless an intact copy is
+// already stored, charging new bytes to ss (nil for none), and records that
+// ss holds the shard. data must hash to mh (the caller has hashed or
+// verified it), so a stored copy is intact when it equals data: a damaged
+// one is replaced. The caller holds s.gcMu for reading.
+func (s *Store) storeShard(mh multihash.Multihash, data []byte, ss *Session) error {
+	return s.storeShards([]chunk{{data: data, mh: mh}}, ss)
 }
 
 // storeShards is storeShard for several shards in one transaction: all are
 // stored or none. The batch must fit in one transaction (see
 // chunkBatchBytes).
-func (s *Store) storeShards(batch []chunk, ss *Session, repair bool) error {
+func (s *Store) storeShards(batch []chunk, ss *Session) error {
 	unlock := s.lockShards(batch)
 	defer unlock()
 
@@ -78,13 +80,15 @@ func (s *Store) storeShards(batch []chunk, ss *Session, repair bool) error {
 			return err
 		}
 		write := !stored
-		if stored && repair {
-			intact, err := s.shardIntact(txn, c.mh)
+		if stored {
+			// Comparing is cheaper than hashing, and as sure: data
+			// hashes to c.mh.
+			same, err := s.shardEquals(txn, c.mh, c.data)
 			if err != nil {
 				undo()
 				return err
 			}
-			write = !intact
+			write = !same
 		}
 		n := int64(len(c.data))
 		switch {
@@ -282,23 +286,36 @@ func shardSize(txn *badger.Txn, mh []byte) (int64, bool, error) {
 	return n, err == nil, err
 }
 
-// shardIntact reports whether the shard mh is stored and hashes to mh.
-func (s *Store) shardIntact(txn *badger.Txn, mh multihash.Multihash) (bool, error) {
-	var ok bool
+// shardEquals reports whether the shard mh is stored with the bytes data.
+func (s *Store) shardEquals(txn *badger.Txn, mh multihash.Multihash, data []byte) (bool, error) {
+	var same bool
 	found, err := s.withShardData(txn, mh, func(v []byte) error {
-		var err error
-		ok, err = hashMatches(mh, v)
-		return err
+		same = bytes.Equal(v, data)
+		return nil
 	})
-	return found && ok, err
+	return found && same, err
 }
 
 // GetShard returns the shard with c's multihash, after checking that it
-// hashes to c. A mismatch returns an error wrapping ErrCorrupt that names c;
-// a missing shard, one wrapping ErrNotFound.
+// hashes to c. A damaged copy is dropped and, with a Repairer, replaced by
+// a good one (see SetRepairer); if it cannot be, the error wraps
+// ErrCorrupt and names c. A missing shard gives one wrapping ErrNotFound.
 func (s *Store) GetShard(ctx context.Context, c cid.Cid) ([]byte, error) {
-	if err := s.begin(ctx); err != nil {
+	data, err := s.getShard(ctx, c)
+	if errors.Is(err, errDamaged) {
+		if err = s.repair(ctx, c); err == nil {
+			data, err = s.getShard(ctx, c)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("get shard %s: %w", c, err)
+	}
+	return data, nil
+}
+
+func (s *Store) getShard(ctx context.Context, c cid.Cid) ([]byte, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
 	}
 	defer s.end()
 	var data []byte
@@ -307,10 +324,7 @@ func (s *Store) GetShard(ctx context.Context, c cid.Cid) ([]byte, error) {
 		data, err = s.readShard(txn, c, nil)
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("get shard %s: %w", c, err)
-	}
-	return data, nil
+	return data, err
 }
 
 // ReadShardUnverified returns the stored bytes of shard c without rehashing
@@ -358,14 +372,14 @@ func (s *Store) PutVerifiedShard(ctx context.Context, c cid.Cid, data []byte) er
 	defer s.end()
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
-	if err := s.storeShard(c.Hash(), data, nil, false); err != nil {
+	if err := s.storeShard(c.Hash(), data, nil); err != nil {
 		return fmt.Errorf("put shard %s: %w", c, err)
 	}
 	return nil
 }
 
 // readShard reads the shard named by c into dst (reusing its capacity) and
-// checks its hash.
+// checks its hash: a mismatch is errDamaged.
 func (s *Store) readShard(txn *badger.Txn, c cid.Cid, dst []byte) ([]byte, error) {
 	if !c.Defined() {
 		return nil, ErrNotFound
@@ -383,7 +397,7 @@ func (s *Store) readShard(txn *badger.Txn, c cid.Cid, dst []byte) ([]byte, error
 		return nil, err
 	}
 	if !ok {
-		return nil, ErrCorrupt
+		return nil, errDamaged
 	}
 	return data, nil
 }

@@ -127,6 +127,9 @@ type Store struct {
 	used     int64 // guarded by mu: bytes of shard data stored
 	reserved int64 // guarded by mu: unused reservations of open sessions
 
+	// repairer is the Repairer set by SetRepairer, if any.
+	repairer atomic.Pointer[Repairer]
+
 	nextSID atomic.Uint64
 	// deleted is set when shards or objects are deleted, and cleared when
 	// GC has made Badger flush and compact the deletions.

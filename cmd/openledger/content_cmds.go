@@ -423,6 +423,7 @@ func (a *app) getCmd() *cobra.Command {
 				Size uint64 `json:"size"`
 			}
 			var done []written
+			var stale staleParts // left by a get of these files that was killed
 			for _, f := range ls.Files {
 				rel := f.Path
 				src := ls.CID + "/" + f.Path
@@ -436,6 +437,9 @@ func (a *app) getCmd() *cobra.Command {
 					return fmt.Errorf("refusing to write %q outside %s", rel, out)
 				}
 				dst := filepath.Join(out, filepath.FromSlash(rel))
+				if _, err := stale.remove(dst); err != nil {
+					return fmt.Errorf("remove stale part files of %s: %w", dst, err)
+				}
 				if err := a.fetchFile(ctx, c, src, dst, f.Size, bar); err != nil {
 					return err
 				}
@@ -454,8 +458,9 @@ func (a *app) getCmd() *cobra.Command {
 	return cmd
 }
 
-// fetchFile writes a verified file to a temporary name beside dst and
-// renames it into place, so dst never holds partial or unverified bytes.
+// fetchFile writes a verified file to a part file beside dst (see
+// createPart) and renames it into place, so dst never holds partial or
+// unverified bytes. Files get 0666 less the umask, as other tools make them.
 func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, size uint64, bar *progressbar.ProgressBar) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
@@ -465,7 +470,7 @@ func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, 
 		return err
 	}
 	defer r.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
+	tmp, err := createPart(dst)
 	if err != nil {
 		return err
 	}
@@ -475,16 +480,18 @@ func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, 
 		w = io.MultiWriter(tmp, bar)
 	}
 	n, err := io.Copy(w, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err == nil && uint64(n) != size {
+		err = fmt.Errorf("got %d bytes, expected %d", n, size)
+	}
+	if err == nil {
+		err = finishPart(tmp, dst)
+	} else {
+		tmp.Close()
 	}
 	if err != nil {
 		return fmt.Errorf("get %s: %w", src, err)
 	}
-	if uint64(n) != size {
-		return fmt.Errorf("get %s: got %d bytes, expected %d", src, n, size)
-	}
-	return os.Rename(tmp.Name(), dst)
+	return nil
 }
 
 func (a *app) pinCmd() *cobra.Command {
@@ -559,29 +566,60 @@ func (a *app) repoCmd() *cobra.Command {
 				})
 			},
 		},
-		&cobra.Command{
-			Use: "verify", Short: "Rehash every shard and object; name each corrupt one (non-zero exit if any)", Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				res, err := call0(cmd.Context(), a, (*daemon.API).RepoVerify)
-				if err != nil {
-					return err
-				}
-				if err := a.emit(res, func(w io.Writer) {
-					for _, f := range res.Faults {
-						fmt.Fprintf(w, "corrupt %s %s: %s\n", f.Kind, f.CID, f.Error)
-					}
-					fmt.Fprintf(w, "verified %d shards (%s) and %d objects: %d corrupt\n",
-						res.Shards, humanize.IBytes(uint64(res.Bytes)), res.Objects, len(res.Faults))
-				}); err != nil {
-					return err
-				}
-				if len(res.Faults) > 0 {
-					return fmt.Errorf("%d corrupt items in the store", len(res.Faults))
-				}
-				return nil
-			},
-		},
+		a.repoVerifyCmd(),
 	)
+	return cmd
+}
+
+func (a *app) repoVerifyCmd() *cobra.Command {
+	var repair bool
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Rehash every shard and object; name each corrupt one (non-zero exit if any is left)",
+		Long: `Rehash every shard and object and name each corrupt one.
+
+With --repair, each damaged shard is dropped and, when the daemon is running,
+fetched again from the connected peers; a shard that cannot be fetched stays
+dropped until the content is got or added again. The exit status is non-zero
+while any corrupt item is left.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := call1(cmd.Context(), a, (*daemon.API).RepoVerify, &daemon.VerifyArgs{Repair: repair})
+			if err != nil {
+				return err
+			}
+			left := 0
+			for _, f := range res.Faults {
+				if f.Repair != "repaired" {
+					left++
+				}
+			}
+			if err := a.emit(res, func(w io.Writer) {
+				for _, f := range res.Faults {
+					fmt.Fprintf(w, "corrupt %s %s: %s", f.Kind, f.CID, f.Error)
+					switch f.Repair {
+					case "repaired":
+						fmt.Fprint(w, "; repaired from a peer")
+					case "dropped":
+						fmt.Fprint(w, "; dropped (get or add it again)")
+						if f.RepairError != "" {
+							fmt.Fprintf(w, ": %s", f.RepairError)
+						}
+					}
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "verified %d shards (%s) and %d objects: %d corrupt, %d left\n",
+					res.Shards, humanize.IBytes(uint64(res.Bytes)), res.Objects, len(res.Faults), left)
+			}); err != nil {
+				return err
+			}
+			if left > 0 {
+				return fmt.Errorf("%d corrupt items in the store", left)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&repair, "repair", false, "drop each damaged shard and fetch a good copy from peers (daemon running)")
 	return cmd
 }
 

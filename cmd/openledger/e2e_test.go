@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/openledger/openledger/daemon"
+	"github.com/openledger/openledger/storage/storagetest"
 )
 
 // The end-to-end tests build the real binary once and drive it as a user
@@ -25,6 +28,10 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	if dst := os.Getenv(holdPartEnv); dst != "" {
+		holdPart(dst) // a get that is killed, for TestPartFiles
+		return
+	}
 	dir, err := os.MkdirTemp("", "openledger-e2e-bin-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -197,19 +204,55 @@ type addJSON struct {
 	} `json:"files"`
 }
 
+// checkGet gets cidStr and checks the files, their mode (0666 less the
+// umask, as other tools create files), and that get removed the part
+// files a killed get left for them.
 func checkGet(t *testing.T, c *cli, cidStr string, files map[string][]byte) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
+	var stale []string
+	for name := range files {
+		dir, base := filepath.Split(filepath.Join(out, filepath.FromSlash(name)))
+		p := filepath.Join(dir, partName(base, "killed"))
+		writeFile(t, p, []byte("partial"))
+		stale = append(stale, p)
+	}
 	c.ok("get", cidStr, "-o", out)
+	mode := umaskedMode(t)
 	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
+		p := filepath.Join(out, filepath.FromSlash(name))
+		got, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatalf("get %s: %v", name, err)
 		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("get %s: bytes differ (%d vs %d)", name, len(got), len(want))
 		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("get %s: mode %v, %v; want %v", name, fi.Mode().Perm(), err, mode)
+		}
 	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("get left the stale part file %s: %v", p, err)
+		}
+	}
+}
+
+// umaskedMode returns the permissions a new file created with 0666 gets.
+func umaskedMode(t *testing.T) fs.FileMode {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "probe")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
 }
 
 func TestE2EOffline(t *testing.T) {
@@ -508,55 +551,54 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// TestE2ECorruption flips a byte of a stored shard in Badger's value log and
-// checks that verify names the shard and reads refuse the bad bytes.
+// TestE2ECorruption flips a byte of two stored shards in Badger's value log
+// and checks that verify names them, a read refuses the bad bytes and drops
+// the copy, verify --repair drops the other (offline: there is no peer to
+// fetch from), and adding the file again repairs it.
 func TestE2ECorruption(t *testing.T) {
 	c := newCLI(t)
 	var dn struct{ ID string }
 	c.json(&dn, "datanet", "create", "corrupt")
 	file := filepath.Join(t.TempDir(), "victim.bin")
-	data := randomBytes(t, 3<<20)
+	data := randomBytes(t, 4<<20)
 	writeFile(t, file, data)
 	var added addJSON
 	c.json(&added, "add", file, "--datanet", dn.ID)
-	victim := added.Files[0].Shards[1] // bytes [1 MiB, 2 MiB)
+	victims := added.Files[0].Shards[1:3] // bytes [1 MiB, 3 MiB)
 	// Every open starts a new value-log file. Open once more so the shard's
 	// file is no longer the newest: Badger truncates the newest file at its
 	// first bad entry when it opens (torn-write recovery), which would lose
 	// the shards after the victim too (see docs/operations.md).
 	c.ok("repo", "stat")
 
-	// Find the shard's bytes in the value log and flip one.
-	marker := data[1<<20+4096 : 1<<20+4096+64]
-	found := false
-	filepath.Walk(filepath.Join(c.repo, daemon.DatastoreDir), func(p string, info os.FileInfo, err error) error {
-		if err != nil || found || !info.Mode().IsRegular() {
-			return nil
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		if i := bytes.Index(raw, marker); i >= 0 {
-			raw[i] ^= 0xff
-			if err := os.WriteFile(p, raw, info.Mode()); err != nil {
-				t.Fatal(err)
-			}
-			found = true
-		}
-		return nil
-	})
-	if !found {
-		t.Fatal("shard bytes not found on disk")
-	}
+	// Flip a byte of each in the value log.
+	storagetest.FlipByte(t, filepath.Join(c.repo, daemon.DatastoreDir),
+		storagetest.Marker(data[1<<20:2<<20]), storagetest.Marker(data[2<<20:3<<20]))
 	out, _, code := c.run("repo", "verify")
-	if code == 0 || !strings.Contains(out, victim) {
-		t.Fatalf("repo verify: exit %d, output does not name %s:\n%s", code, victim, out)
+	for _, v := range victims {
+		if code == 0 || !strings.Contains(out, v) {
+			t.Fatalf("repo verify: exit %d, output does not name %s:\n%s", code, v, out)
+		}
 	}
 	for _, s := range added.Files[0].Shards {
-		if s != victim && strings.Contains(out, s) {
+		if !slices.Contains(victims, s) && strings.Contains(out, s) {
 			t.Fatalf("repo verify names the intact shard %s:\n%s", s, out)
 		}
 	}
+	// A read refuses the first damaged shard, and drops it.
 	c.fail("corrupt", "cat", added.CID+"/victim.bin")
+	// verify --repair drops the other: without a daemon there is no peer
+	// to fetch a good copy from, so it is left to get or add again.
+	out, _, code = c.run("repo", "verify", "--repair")
+	if code == 0 || strings.Contains(out, victims[0]) || !strings.Contains(out, victims[1]) || !strings.Contains(out, "dropped") {
+		t.Fatalf("repo verify --repair: exit %d, want %s dropped and exit 1:\n%s", code, victims[1], out)
+	}
+	c.ok("repo", "verify")
+	c.fail("not", "cat", added.CID+"/victim.bin")
+	// Adding the file again stores both again.
+	c.ok("add", file, "--datanet", dn.ID)
+	if got := c.ok("cat", added.CID+"/victim.bin"); got != string(data) {
+		t.Fatalf("cat after adding the file again: %d bytes, not the file", len(got))
+	}
+	c.ok("repo", "verify")
 }

@@ -186,7 +186,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	step("GET with Range: bytes=1048000-1048599 of %s (across a shard boundary): %d bytes", big.Path, len(part))
 
-	v, err := client.RepoVerify(ctx)
+	v, err := client.RepoVerify(ctx, nil)
 	if err != nil {
 		return err
 	}

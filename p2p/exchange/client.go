@@ -37,6 +37,12 @@ type ClientConfig struct {
 	// MaxPeers bounds the providers one fetch talks to at once; when one
 	// is dropped, the next provider in the list takes its place.
 	MaxPeers int
+	// MaxBadShards is how many shards whose bytes do not match their CID
+	// a peer may send in one fetch before it is dropped from it and
+	// disconnected. Each such shard is asked of the other peers, never of
+	// that one again in the fetch, and reported to the OnBadPeer function:
+	// a peer with one damaged copy still serves the rest.
+	MaxBadShards int
 	// PutConcurrency is the number of calls of put a fetch runs at once.
 	// Verified shards wait for put in a bounded queue while the streams go
 	// on; a store that batches concurrent writes (Badger does) is much
@@ -48,14 +54,15 @@ type ClientConfig struct {
 }
 
 // DefaultClientConfig returns the default client configuration: a window
-// of 16 shards, a 15 s stall timeout, 5 attempts per shard, 8 peers and 4
-// puts at once.
+// of 16 shards, a 15 s stall timeout, 5 attempts per shard, 8 peers, 4 bad
+// shards per peer and 4 puts at once.
 func DefaultClientConfig() ClientConfig {
 	return ClientConfig{
 		Window:         16,
 		StallTimeout:   15 * time.Second,
 		MaxAttempts:    5,
 		MaxPeers:       8,
+		MaxBadShards:   4,
 		PutConcurrency: 4,
 	}
 }
@@ -70,6 +77,8 @@ func (cfg ClientConfig) validate() error {
 		return fmt.Errorf("MaxAttempts is %d, want at least 1", cfg.MaxAttempts)
 	case cfg.MaxPeers < 1:
 		return fmt.Errorf("MaxPeers is %d, want at least 1", cfg.MaxPeers)
+	case cfg.MaxBadShards < 1:
+		return fmt.Errorf("MaxBadShards is %d, want at least 1", cfg.MaxBadShards)
 	case cfg.PutConcurrency < 1:
 		return fmt.Errorf("PutConcurrency is %d, want at least 1", cfg.PutConcurrency)
 	}
@@ -118,11 +127,13 @@ func NewClient(h host.Host, cfg ClientConfig) *Client {
 	return c
 }
 
-// OnBadPeer sets the function told about each peer that sent bytes that do
-// not match their CID (ErrBadData) or broke the wire format (ErrProtocol).
-// Such a peer has already been dropped from the fetch and disconnected. Set
-// it before the first Fetch; fn is called from Fetch's goroutines and must
-// not block for long.
+// OnBadPeer sets the function told about each shard a peer sent whose
+// bytes do not match its CID (an error wrapping ErrBadData that names the
+// shard), and each peer that broke the wire format (ErrProtocol). A peer
+// that broke the format, or sent ClientConfig.MaxBadShards bad shards, has
+// already been dropped from the fetch and disconnected when fn is told.
+// Set it before the first Fetch; fn is called from Fetch's goroutines and
+// must not block for long.
 func (c *Client) OnBadPeer(fn func(peer.ID, error)) {
 	c.badPeer.Store(&fn)
 }
@@ -157,9 +168,13 @@ func (c *Client) Close() error {
 // share takes shards from the others, and a shard whose provider did not
 // deliver it goes to another. When no share is left, an idle provider may
 // also ask for a shard in flight at a much slower one (endgame); the first
-// verified copy is used and the other dropped. A provider that sends bytes that do not match
-// is dropped, disconnected and reported to the OnBadPeer function; nothing
-// it sent reaches put.
+// verified copy is used and the other dropped. A shard whose bytes do not
+// match is asked of the other providers and reported to the OnBadPeer
+// function; nothing that does not match reaches put. A provider that sends
+// ClientConfig.MaxBadShards of them, or breaks the wire format, is dropped
+// and disconnected. A provider that answers "busy" is asked again after a
+// pause, for up to ClientConfig.StallTimeout, while the others take its
+// share.
 //
 // Fetch returns nil when every shard was handed to put. When providers have
 // all answered or failed and shards are still missing, it returns a
@@ -237,6 +252,7 @@ type fetch struct {
 
 	mu       sync.Mutex
 	sched    *sched        // guarded by mu
+	bad      []int         // guarded by mu: per peer, the shards it sent that did not match
 	wake     chan struct{} // guarded by mu; closed and replaced when sched changes
 	done     chan struct{} // closed once sched is finished
 	finished bool          // guarded by mu; done is closed
@@ -271,6 +287,7 @@ func (f *fetch) run(parent context.Context) error {
 	defer stop()
 
 	f.sched = newSched(len(f.cids), len(f.peers), cfg.Window, cfg.MaxAttempts, cfg.MaxPeers)
+	f.bad = make([]int, len(f.peers))
 	f.wake = make(chan struct{})
 	f.done = make(chan struct{})
 	// One buffer per worker being filled, and per putter and queue slot.
@@ -337,20 +354,33 @@ func (f *fetch) failLocked(err error) {
 	f.cancel(err)
 }
 
-// worker fetches from peer p until the fetch is over or p is dropped.
+// worker fetches from peer p until the fetch is over or p is dropped. A
+// busy peer is asked again after a pause, for up to StallTimeout in all.
 func (f *fetch) worker(p int) {
 	pid := f.peers[p]
-	err := f.exchange(p)
-	if err == nil || f.ctx.Err() != nil {
-		return
+	var err error
+	for pause, waited := busyPause, time.Duration(0); ; pause = min(2*pause, maxBusyPause) {
+		err = f.exchange(p)
+		if err == nil || f.ctx.Err() != nil {
+			return
+		}
+		if !errors.Is(err, ErrBusy) || waited+pause > f.c.cfg.StallTimeout {
+			break
+		}
+		f.mu.Lock()
+		f.sched.busy(p)
+		f.changedLocked()
+		f.mu.Unlock()
+		if !f.sleep(pause) {
+			return
+		}
+		waited += pause
 	}
 	log := f.c.log.With(slog.String("peer", pid.String()))
 	if errors.Is(err, ErrBadData) || errors.Is(err, ErrProtocol) {
 		log.Warn("dropping bad peer", slog.Any("err", err))
 		_ = f.c.h.Network().ClosePeer(pid)
-		if fn := f.c.badPeer.Load(); fn != nil && *fn != nil {
-			(*fn)(pid, err)
-		}
+		f.c.reportBad(pid, err)
 	} else {
 		log.Debug("dropping peer from fetch", slog.Any("err", err))
 	}
@@ -358,6 +388,33 @@ func (f *fetch) worker(p int) {
 	f.sched.dropped(p, fmt.Errorf("peer %s: %w", pid, err))
 	f.changedLocked()
 	f.mu.Unlock()
+}
+
+// The pauses before asking a busy peer again: doubling from busyPause to
+// maxBusyPause.
+const (
+	busyPause    = 100 * time.Millisecond
+	maxBusyPause = time.Second
+)
+
+// sleep waits for d, or until the fetch is over (it then returns false).
+func (f *fetch) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-f.done:
+	case <-f.ctx.Done():
+	}
+	return false
+}
+
+// reportBad tells the OnBadPeer function, if any, about p.
+func (c *Client) reportBad(p peer.ID, err error) {
+	if fn := c.badPeer.Load(); fn != nil && *fn != nil {
+		(*fn)(p, err)
+	}
 }
 
 // idlePoll is how often a worker with nothing to do looks again for a
@@ -484,7 +541,24 @@ func (f *fetch) exchange(p int) (err error) {
 			return fmt.Errorf("read shard %s: %w", f.cids[i], stallError(err, cfg.StallTimeout))
 		}
 		if sha256.Sum256(data) != f.digests[i] {
-			return fmt.Errorf("%w: shard %s", ErrBadData, f.cids[i])
+			// Distrust p for this shard only: the others ask for it.
+			bad := fmt.Errorf("%w: shard %s", ErrBadData, f.cids[i])
+			f.mu.Lock()
+			f.bad[p]++
+			n := f.bad[p]
+			err := f.sched.refused(p, i, time.Now(), fmt.Errorf("peer %s: %w", pid, bad))
+			f.changedLocked()
+			f.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			pending = pending[1:]
+			if n >= cfg.MaxBadShards {
+				return fmt.Errorf("%d bad shards, the last: %w", n, bad)
+			}
+			f.c.log.Warn("peer sent a bad shard; asking others for it", slog.String("peer", pid.String()), slog.Any("err", bad))
+			f.c.reportBad(pid, bad)
+			continue
 		}
 		f.mu.Lock()
 		first, err := f.sched.delivered(p, i, time.Now())

@@ -2,12 +2,13 @@
 // shards of a dataset, by CID, from the peers that provide it.
 //
 // It owns the wire format of ProtocolID, the Server that answers requests
-// from a Blockstore (the content store, package storage), and the Client
-// whose Fetch gets many shards from several providers at once: it verifies
-// every shard against its sha2-256 CID before the caller sees it, keeps
-// requests pipelined, spreads the work with work stealing, retries shards
-// elsewhere when a peer fails, and drops and reports a peer that sends
-// bytes that do not match.
+// from a Blockstore (the content store, package storage) within a memory
+// budget over all peers, and the Client whose Fetch gets many shards from
+// several providers at once: it verifies every shard against its sha2-256
+// CID before the caller sees it, keeps requests pipelined, spreads the
+// work with work stealing, retries shards elsewhere when a peer fails or
+// sends a shard that does not match, and drops and reports a peer that
+// keeps sending bytes that do not match.
 //
 // It must not find providers (the caller passes them; provider records are
 // the DHT's job, in package p2p), decide peer policy beyond one fetch (a bad
@@ -42,10 +43,13 @@
 // NOT_FOUND: the server does not have the shard. UNAVAILABLE: it has it but
 // could not read it; ask elsewhere. BUSY is sent alone, as the first byte
 // of a stream the server refuses because the peer already has
-// ServerConfig.MaxStreamsPerPeer streams open; the server then closes the
-// stream. A server resets a stream that breaks these bounds or stays idle
-// for ServerConfig.IdleTimeout; a client drops a peer that breaks them or
-// sends a response for another CID than the next one it asked for.
+// ServerConfig.MaxStreamsPerPeer streams open, or all peers together have
+// ServerConfig.MaxStreams; the server then closes the stream, and the
+// client may ask again later. A client may have at most 256 CIDs asked for
+// and not answered on a stream. A server resets a stream that breaks these
+// bounds or on which nothing moves for ServerConfig.IdleTimeout; a client
+// drops a peer that breaks them or sends a response for another CID than
+// the next one it asked for.
 //
 // Example: a request for the shard "hello", CID
 // bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq, is 39 bytes:

@@ -509,3 +509,62 @@ func TestFetchReplacesDroppedPeer(t *testing.T) {
 	}
 	col.check(cids)
 }
+
+// corruptOne returns a Blockstore that serves bs's shards, with one byte of
+// the shard c flipped.
+func corruptOne(bs Blockstore, c cid.Cid) Blockstore {
+	bad := corrupt(bs)
+	return blockstoreFunc(func(ctx context.Context, k cid.Cid) ([]byte, error) {
+		if k.Equals(c) {
+			return bad.GetShard(ctx, k)
+		}
+		return bs.GetShard(ctx, k)
+	})
+}
+
+// TestFetchOneBadShard: a peer that sends one shard that does not match
+// (a damaged copy) is distrusted for that shard, not for the others: it
+// still serves them, the shard is asked of other peers, and the peer is
+// reported once and stays connected.
+func TestFetchOneBadShard(t *testing.T) {
+	data, cids := testShards(1024, 4<<10)
+	victim := cids[100]
+	client := newHost(t)
+	_, damaged := newProviders(t, client, DefaultServerConfig(), corruptOne(newMemStore(data...), victim))
+	_, good := newProviders(t, client, DefaultServerConfig(), newMemStore(data...))
+	// No peer stalls here: a busy machine must not make one look stalled.
+	cfg := testConfig()
+	cfg.StallTimeout = DefaultClientConfig().StallTimeout
+	c := newClient(t, client, cfg)
+	var reports atomic.Int32
+	c.OnBadPeer(func(p peer.ID, err error) {
+		reports.Add(1)
+		if p != damaged[0] || !errors.Is(err, ErrBadData) || !strings.Contains(err.Error(), victim.String()) {
+			t.Errorf("OnBadPeer(%s, %v), want the damaged peer and ErrBadData naming %s", p, err, victim)
+		}
+	})
+
+	// The damaged peer alone: everything but its bad shard comes.
+	col := newCollector(t)
+	err := c.Fetch(testContext(t), cids, damaged, nil, col.put, nil)
+	fe, ok := errors.AsType[*FetchError](err)
+	if !ok || len(fe.Shards) != 1 || !fe.Shards[0].CID.Equals(victim) || !errors.Is(err, ErrBadData) {
+		t.Fatalf("Fetch from a peer with one bad shard: %v, want a FetchError naming %s only, wrapping ErrBadData", err, victim)
+	}
+	if got := len(col.got); got != len(cids)-1 {
+		t.Errorf("%d shards fetched, want %d", got, len(cids)-1)
+	}
+	if n := reports.Load(); n != 1 {
+		t.Errorf("%d reports, want 1", n)
+	}
+	if cs := client.Network().Connectedness(damaged[0]); cs != network.Connected {
+		t.Errorf("the peer with one bad shard was disconnected (%v)", cs)
+	}
+
+	// With a good peer too, the bad shard comes from it.
+	col = newCollector(t)
+	if err := c.Fetch(testContext(t), cids, append(damaged, good...), nil, col.put, nil); err != nil {
+		t.Fatalf("Fetch from a damaged and a good peer: %v", err)
+	}
+	col.check(cids)
+}

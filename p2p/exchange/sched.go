@@ -305,6 +305,22 @@ func (s *sched) refused(p, i int, now time.Time, cause error) error {
 	return nil
 }
 
+// busy records that peer p refused the stream its in-flight shards were
+// asked on. They go back to the front of its queue, in order, where other
+// peers may steal them while p's worker waits to ask again.
+func (s *sched) busy(p int) {
+	ps := &s.peers[p]
+	inflight := ps.inflight
+	ps.inflight = nil
+	for k := len(inflight) - 1; k >= 0; k-- {
+		sh := &s.shards[inflight[k]]
+		sh.copies--
+		if sh.state == shardPending && sh.copies == 0 {
+			ps.queue.pushFront(inflight[k])
+		}
+	}
+}
+
 // dropped records that peer p failed with err and is out of this fetch.
 // Its shards go to other peers; each in flight there counts an attempt.
 func (s *sched) dropped(p int, err error) {

@@ -330,6 +330,8 @@ func TestSchedRandom(t *testing.T) {
 					s.dropped(p, errors.New("gone"))
 					delete(active, p)
 					dropped[p] = true
+				case r == 1:
+					s.busy(p)
 				case has[p][i]:
 					_, err = s.delivered(p, i, now)
 				default:
@@ -349,5 +351,25 @@ func TestSchedRandom(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSchedBusy(t *testing.T) {
+	s := newSched(6, 2, 2, 3, 2)
+	s.takeStarts()
+	if got := takeAll(s, 0, t0); !slices.Equal(got, []int{0, 1}) {
+		t.Fatalf("peer 0 took %v", got)
+	}
+	// Peer 0 answers busy: its shards go back to the front of its queue,
+	// in order, without counting an attempt; peer 1 may steal them.
+	s.busy(0)
+	checkSched(t, s)
+	if got := takeAll(s, 0, t0); !slices.Equal(got, []int{0, 1}) {
+		t.Errorf("peer 0 took %v after busy, want [0 1] again", got)
+	}
+	for _, i := range []int{0, 1} {
+		if a := s.shards[i].attempts; a != 0 {
+			t.Errorf("shard %d: %d attempts after busy", i, a)
+		}
 	}
 }

@@ -214,3 +214,130 @@ func TestServerClose(t *testing.T) {
 		t.Errorf("NewServer with a zero config succeeded")
 	}
 }
+
+// TestServerStallGivesBack: a stream whose peer stops reading gives its
+// shard back to the budget, and sends the rest, byte for byte, once the
+// peer reads again.
+func TestServerStallGivesBack(t *testing.T) {
+	data, cids := testShards(4, 1<<20)
+	client := newHost(t)
+	cfg := DefaultServerConfig()
+	cfg.StallTimeout = 50 * time.Millisecond
+	ps, ids := newProviders(t, client, cfg, newMemStore(data...))
+	srv := ps[0].srv
+	s := openRaw(t, client, ids[0])
+	bins := make([][]byte, len(cids))
+	for i, c := range cids {
+		bins[i] = c.Bytes()
+	}
+	if _, err := s.Write(appendRequest(nil, bins)); err != nil {
+		t.Fatal(err)
+	}
+	// Read nothing until the server has stalled and given the shard back.
+	waitStats(t, srv, func(st ServerStats) bool { return st.Stalls > 0 && st.BytesInFlight == 0 })
+	if err := s.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(s)
+	if err != nil {
+		t.Fatalf("read responses: %v", err)
+	}
+	var want []byte
+	for i := range data {
+		want = appendResponseHeader(want, statusOK, cids[i].Bytes(), len(data[i]))
+		want = append(want, data[i]...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("responses after a stall differ: got %d bytes, want %d", len(got), len(want))
+	}
+	// One stream holds at most one shard, and reserves room for the
+	// largest while it reads one.
+	if st := srv.Stats(); st.PeakBytesInFlight > MaxShardSize || st.BytesInFlight != 0 {
+		t.Errorf("stats after the stream: %+v; want at most one shard in flight at a time, none now", st)
+	}
+}
+
+// TestServerTooManyRequests: a client may not have more than
+// maxRequestCIDs shards asked for and unanswered; the server reads
+// requests as they come, so that they never pile up in the muxer.
+func TestServerTooManyRequests(t *testing.T) {
+	data, cids := testShards(1, 1<<20)
+	client := newHost(t)
+	_, ids := newProviders(t, client, DefaultServerConfig(), newMemStore(data...))
+	s := openRaw(t, client, ids[0])
+	bins := make([][]byte, maxRequestCIDs)
+	for i := range bins {
+		bins[i] = cids[0].Bytes()
+	}
+	req := appendRequest(nil, bins)
+	for range 3 {
+		if _, err := s.Write(req); err != nil {
+			break // reset already
+		}
+	}
+	_, err := io.Copy(io.Discard, s)
+	if !errors.Is(err, network.ErrReset) {
+		t.Errorf("read after %d unanswered requests: %v, want a reset", 3*maxRequestCIDs, err)
+	}
+}
+
+// TestServerEvictsStalled: at MaxStreams, a new stream takes the place of
+// one that has moved nothing for a while; if none has, it is refused.
+func TestServerEvictsStalled(t *testing.T) {
+	data, cids := testShards(4, 1<<20)
+	client := newHost(t)
+	cfg := DefaultServerConfig()
+	cfg.MaxStreams = 2
+	cfg.StallTimeout = 50 * time.Millisecond
+	ps, ids := newProviders(t, client, cfg, newMemStore(data...))
+	req := appendRequest(nil, [][]byte{cids[0].Bytes(), cids[1].Bytes()})
+	var stalled []network.Stream
+	for range cfg.MaxStreams {
+		s := openRaw(t, client, ids[0])
+		if _, err := s.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		stalled = append(stalled, s)
+	}
+	waitStats(t, ps[0].srv, func(st ServerStats) bool { return st.Streams == cfg.MaxStreams })
+	// At once, both have just moved: the next is refused.
+	s := openRaw(t, client, ids[0])
+	if _, err := s.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(s); err != nil || !bytes.Equal(got, []byte{statusBusy}) {
+		t.Errorf("stream beyond MaxStreams got %d bytes, %v; want BUSY", len(got), err)
+	}
+	// Once they have stalled for long enough, a fetch gets in.
+	time.Sleep(evictStalls*cfg.StallTimeout + 100*time.Millisecond)
+	col := newCollector(t)
+	if err := newClient(t, client, testConfig()).Fetch(testContext(t), cids, ids, nil, col.put, nil); err != nil {
+		t.Fatalf("Fetch with MaxStreams stalled streams open: %v", err)
+	}
+	col.check(cids)
+	if st := ps[0].srv.Stats(); st.Evicted == 0 || st.Busy == 0 {
+		t.Errorf("stats %+v, want an eviction and a refusal", st)
+	}
+	reset := 0
+	for _, s := range stalled {
+		_ = s.SetReadDeadline(time.Now().Add(time.Second)) // the other is still served
+		if _, err := io.Copy(io.Discard, s); errors.Is(err, network.ErrReset) {
+			reset++
+		}
+	}
+	if reset == 0 {
+		t.Errorf("no stalled stream was reset")
+	}
+}
+
+// waitStats waits until srv's stats satisfy cond.
+func waitStats(t *testing.T, srv *Server, cond func(ServerStats) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for st := srv.Stats(); !cond(st); st = srv.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("server stats never got there: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -149,7 +149,7 @@ func parseCID(b []byte) (cid.Cid, error) {
 // appendResponseHeader appends the header of a response for the binary CID
 // c with the given status; size is the length of the data that follows when
 // status is statusOK.
-func appendResponseHeader(dst []byte, status byte, c []byte, size int) []byte {
+func appendResponseHeader[B []byte | string](dst []byte, status byte, c B, size int) []byte {
 	dst = append(dst, status)
 	dst = binary.AppendUvarint(dst, uint64(len(c)))
 	dst = append(dst, c...)
