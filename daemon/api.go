@@ -154,6 +154,18 @@ func (a *authAPI) CreateToken(ctx context.Context, perm string) (string, error) 
 	return a.n.auth.CreateToken(p)
 }
 
+// Rotate replaces keystore/api.secret with a new random secret: every
+// token issued before is refused from the next request on. The unix socket
+// and the in-process API need no token and keep working; make new tokens
+// with auth_createToken.
+func (a *authAPI) Rotate(ctx context.Context) error {
+	if err := a.n.auth.Rotate(); err != nil {
+		return err
+	}
+	a.n.log.Info("api secret rotated: every token issued before is revoked")
+	return nil
+}
+
 // datanetAPI is the datanet_* namespace.
 type datanetAPI struct {
 	n *Node

@@ -48,6 +48,16 @@ func (c *API) AuthCreateToken(ctx context.Context, perm string) (string, error) 
 	return callRPC[string](ctx, c.rpc, "auth_createToken", perm)
 }
 
+// AuthRotate replaces keystore/api.secret with a new random secret: every
+// token issued before is refused from the next request on. The unix socket
+// and the in-process API need no token and keep working; make new tokens
+// with auth_createToken.
+//
+// It calls auth_rotate, which needs the admin permission.
+func (c *API) AuthRotate(ctx context.Context) error {
+	return c.rpc.CallContext(ctx, nil, "auth_rotate")
+}
+
 // DatanetCreate signs and stores a new Datanet owned by the operator.
 //
 // It calls datanet_create, which needs the sign permission.

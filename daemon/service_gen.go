@@ -80,6 +80,10 @@ func (s *authService) CreateToken(ctx context.Context, perm string) (string, err
 	return serve(ctx, s.g, "auth_createToken", func() (string, error) { return s.api.CreateToken(ctx, perm) })
 }
 
+func (s *authService) Rotate(ctx context.Context) error {
+	return serveErr(ctx, s.g, "auth_rotate", func() error { return s.api.Rotate(ctx) })
+}
+
 // datanetService serves datanetAPI through serve.
 type datanetService struct {
 	api *datanetAPI

@@ -167,6 +167,12 @@ func call2[A, B, R any](ctx context.Context, a *app, m func(*daemon.API, context
 	return withAPI(ctx, a, func(api *daemon.API) (R, error) { return m(api, ctx, arg, arg2) })
 }
 
+// run0 is call0 for a method without a result.
+func run0(ctx context.Context, a *app, m func(*daemon.API, context.Context) error) error {
+	_, err := withAPI(ctx, a, func(api *daemon.API) (struct{}, error) { return struct{}{}, m(api, ctx) })
+	return err
+}
+
 // run1 is call1 for a method without a result.
 func run1[A any](ctx context.Context, a *app, m func(*daemon.API, context.Context, A) error, arg A) error {
 	_, err := withAPI(ctx, a, func(api *daemon.API) (struct{}, error) { return struct{}{}, m(api, ctx, arg) })
