@@ -269,8 +269,54 @@ func TestAttributionEndToEnd(t *testing.T) {
 	if err := a.rpc.Call(&ev, "rewards_verify", 1); err != nil || !ev.OK {
 		t.Fatalf("rewards_verify 1: %+v %v", ev, err)
 	}
+	closed := epoch
 	if err := a.rpc.Call(&epoch, "rewards_closeEpoch"); rpcName(err) != "nothing_to_pay" {
 		t.Fatalf("second close with no new records: %v (%s)", err, rpcName(err))
+	}
+	checkEpochList(t, a, clock, closed)
+}
+
+// checkEpochList checks that rewards_epochs says which epochs are posted:
+// the closed one, with its transaction, and not a signed epoch 2 whose
+// root was never posted; and that it pages.
+func checkEpochList(t *testing.T, a testPeer, clock *fakeClock, closed EpochView) {
+	t.Helper()
+	ctx := context.Background()
+	c1 := mustParse(t, closed.CID)
+	e1, err := a.n.registry.RewardEpoch(ctx, c1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := rewards.NextEpoch(epochOf(e1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := &datanet.RewardEpoch{Number: 2, Prev: c1, Root: next.Root, Balances: next.Balances,
+		Distributor: e1.Distributor, Created: clock.now().Unix()}
+	signer, _ := a.n.Signer()
+	if err := datanet.SignRewardEpoch(e2, e1.ChainID, signer); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := a.n.registry.Submit(ctx, e2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []EpochView
+	if err := a.rpc.Call(&list, "rewards_epochs", nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].CID != closed.CID || list[1].CID != ch.CID.String() {
+		t.Fatalf("rewards_epochs = %+v, want epochs %s and %s", list, closed.CID, ch.CID)
+	}
+	if p := list[0].Posted; p == nil || !*p || list[0].PostTx != closed.PostTx || closed.PostTx == "" {
+		t.Errorf("epoch 1: posted %v in %q, want true in %q", list[0].Posted, list[0].PostTx, closed.PostTx)
+	}
+	if p := list[1].Posted; p == nil || *p || list[1].PostTx != "" {
+		t.Errorf("epoch 2, never posted: posted %v in %q", list[1].Posted, list[1].PostTx)
+	}
+	var page []EpochView
+	if err := a.rpc.Call(&page, "rewards_epochs", PageArgs{After: closed.CID, Limit: 1}); err != nil || len(page) != 1 || page[0].Number != 2 {
+		t.Fatalf("the page after epoch 1: %+v %v", page, err)
 	}
 }
 

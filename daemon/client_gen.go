@@ -447,11 +447,14 @@ func (c *API) RewardsCloseEpoch(ctx context.Context) (*EpochView, error) {
 	return callRPC[*EpochView](ctx, c.rpc, "rewards_closeEpoch")
 }
 
-// RewardsEpochs lists the reward epochs held for the configured distributor.
+// RewardsEpochs lists a page of the reward epochs held for the configured
+// distributor, by number (then CID), each with whether its root is posted
+// on chain and in which transaction; posted is left out when the chain
+// cannot be read. page.After is the CID of the previous page's last epoch.
 //
 // It calls rewards_epochs, which needs the read permission.
-func (c *API) RewardsEpochs(ctx context.Context) ([]EpochView, error) {
-	return callRPC[[]EpochView](ctx, c.rpc, "rewards_epochs")
+func (c *API) RewardsEpochs(ctx context.Context, page *PageArgs) ([]EpochView, error) {
+	return callRPC[[]EpochView](ctx, c.rpc, "rewards_epochs", page)
 }
 
 // RewardsParams returns the published fee and split parameters.

@@ -342,8 +342,8 @@ func (s *rewardsService) CloseEpoch(ctx context.Context) (*EpochView, error) {
 	return serve(ctx, s.g, "rewards_closeEpoch", func() (*EpochView, error) { return s.api.CloseEpoch(ctx) })
 }
 
-func (s *rewardsService) Epochs(ctx context.Context) ([]EpochView, error) {
-	return serve(ctx, s.g, "rewards_epochs", func() ([]EpochView, error) { return s.api.Epochs(ctx) })
+func (s *rewardsService) Epochs(ctx context.Context, page *PageArgs) ([]EpochView, error) {
+	return serve(ctx, s.g, "rewards_epochs", func() ([]EpochView, error) { return s.api.Epochs(ctx, page) })
 }
 
 func (s *rewardsService) Params(ctx context.Context) (*RewardParamsView, error) {

@@ -342,20 +342,24 @@ func (a *app) rewardsCmd() *cobra.Command {
 	}
 	listCmd := &cobra.Command{
 		Use:   "list",
-		Short: "List the reward epochs held for the configured distributor",
+		Short: "List the reward epochs held for the configured distributor, and whether each is posted on chain",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			vs, err := call0(cmd.Context(), a, (*daemon.API).RewardsEpochs)
-			if err != nil {
-				return err
+	}
+	epochPage := pageFlags(listCmd)
+	listCmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		vs, err := call1(cmd.Context(), a, (*daemon.API).RewardsEpochs, epochPage)
+		if err != nil {
+			return err
+		}
+		return a.emit(vs, func(w io.Writer) {
+			for _, v := range vs {
+				fmt.Fprintf(w, "epoch %d  %s  root %s  %d records  %d accounts  total %s wei  %s\n",
+					v.Number, v.CID, v.Root, v.Records, v.Accounts, v.Total, postedText(v))
 			}
-			return a.emit(vs, func(w io.Writer) {
-				for _, v := range vs {
-					fmt.Fprintf(w, "epoch %d  %s  root %s  %d records  %d accounts  total %s wei\n",
-						v.Number, v.CID, v.Root, v.Records, v.Accounts, v.Total)
-				}
-			})
-		},
+			if len(vs) > 0 {
+				a.nextPage(w, len(vs), epochPage, vs[len(vs)-1].CID)
+			}
+		})
 	}
 	epoch.AddCommand(closeCmd, listCmd)
 	show := &cobra.Command{
@@ -432,6 +436,17 @@ func printEpoch(w io.Writer, v daemon.EpochView) {
 	if v.PostTx != "" {
 		fmt.Fprintf(w, "posted:   %s\n", v.PostTx)
 	}
+}
+
+// postedText says whether an epoch's root is posted on chain.
+func postedText(v daemon.EpochView) string {
+	switch {
+	case v.Posted == nil:
+		return "posted: unknown (chain not reachable)"
+	case *v.Posted:
+		return "posted in " + v.PostTx
+	}
+	return "not posted"
 }
 
 func printClaim(w io.Writer, v daemon.ClaimView) {
