@@ -305,13 +305,14 @@ type DatanetDetail struct {
 	Contributions []ContributionInfo `json:"contributions"`
 }
 
-// ContributionInfo summarises a contribution as the index holds it.
+// ContributionInfo summarises a contribution as the index holds it;
+// Approve and Reject are sums of curator weights, decimal strings in JSON.
 type ContributionInfo struct {
 	CID     string         `json:"cid"`
 	Status  datanet.Status `json:"status"`
 	Size    uint64         `json:"size"`
-	Approve uint64         `json:"approve"`
-	Reject  uint64         `json:"reject"`
+	Approve uint64         `json:"approve,string"`
+	Reject  uint64         `json:"reject,string"`
 	Created time.Time      `json:"created"`
 }
 

@@ -62,16 +62,19 @@ type VoteResult struct {
 }
 
 // TallyView is the verdict on a contribution and the votes behind it.
+// Weights (approve, reject, cast, quorum, total_weight) are sums of
+// curator weights, any uint64: decimal strings in JSON, as the Datanet's
+// are.
 type TallyView struct {
 	Contribution string             `json:"contribution"`
 	Datanet      string             `json:"datanet"`
 	Status       curation.Status    `json:"status"`
-	Approve      uint64             `json:"approve"`
-	Reject       uint64             `json:"reject"`
-	Cast         uint64             `json:"cast"`
-	Quorum       uint64             `json:"quorum"`
+	Approve      uint64             `json:"approve,string"`
+	Reject       uint64             `json:"reject,string"`
+	Cast         uint64             `json:"cast,string"`
+	Quorum       uint64             `json:"quorum,string"`
 	ThresholdBps uint32             `json:"threshold_bps"`
-	TotalWeight  uint64             `json:"total_weight"`
+	TotalWeight  uint64             `json:"total_weight,string"`
 	Created      time.Time          `json:"created"`
 	WindowEnds   *time.Time         `json:"window_ends,omitempty"`
 	Counted      []*datanet.Vote    `json:"counted"`
