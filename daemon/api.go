@@ -48,12 +48,40 @@ func (n *Node) apis() []apiNamespace {
 	}
 }
 
+// Bounds of the JSON-RPC server, the same on every transport.
+const (
+	// rpcBodyLimit bounds the body of one HTTP request.
+	rpcBodyLimit = 1 << 20
+	// rpcBatchItems bounds the calls of one batch; a larger batch is
+	// refused whole ("batch too large", code -32600).
+	rpcBatchItems = 100
+	// rpcBatchReplyBytes bounds the replies of one batch: once they pass
+	// it, the batch's remaining calls are not run and answer "response too
+	// large" (go-ethereum's code -32003).
+	rpcBatchReplyBytes = 16 << 20
+)
+
+// Byte budgets of a page of a list that has a next cursor: a page holds at
+// most its limit of items and stops early once past the budget (with at
+// least one item), and next says where it goes on. Items of those lists
+// multiply (files by their shards, entries by their votes), so a page of
+// 1,000 could otherwise reach gigabytes.
+const (
+	// pageShards bounds the shard CIDs of a page of files (content_ls):
+	// 65,536 CIDs are about 4 MiB of JSON.
+	pageShards = 1 << 16
+	// pageVotes bounds the votes of a page of snapshot entries
+	// (snapshot_entries): 8,192 votes are about 4 MiB of JSON.
+	pageVotes = 1 << 13
+)
+
 // newRPCServer registers the API namespaces on a new JSON-RPC server whose
 // methods check the permission table with g. The same service code answers
 // the unix socket, HTTP and in-process clients.
 func (n *Node) newRPCServer(g guard) (*rpc.Server, error) {
 	srv := rpc.NewServer()
-	srv.SetHTTPBodyLimit(1 << 20)
+	srv.SetHTTPBodyLimit(rpcBodyLimit)
+	srv.SetBatchLimits(rpcBatchItems, rpcBatchReplyBytes)
 	for _, a := range n.apis() {
 		svc, err := service(a.impl, g)
 		if err == nil {
@@ -577,6 +605,7 @@ func (n *Node) lsSnapshot(ctx context.Context, sc cid.Cid, s *datanet.Snapshot, 
 		}
 	}
 	errFull := errors.New("page full")
+	shards := 0
 	err := n.registry.SnapshotEntriesFrom(ctx, s, from, func(o uint64, e *datanet.SnapshotEntry) error {
 		k, err := n.registry.Contribution(ctx, e.Contribution)
 		if err != nil {
@@ -587,11 +616,12 @@ func (n *Node) lsSnapshot(ctx context.Context, sc cid.Cid, s *datanet.Snapshot, 
 			first = fileFrom
 		}
 		for i := first; i < uint64(len(k.Files)); i++ {
-			if len(out.Files) == limit {
+			if len(out.Files) == limit || shards >= pageShards {
 				out.Next = fmt.Sprintf("@%d/%d", o, i)
 				return errFull
 			}
 			f := k.Files[i]
+			shards += len(f.Shards)
 			f.Path = e.Contribution.String() + "/" + f.Path
 			out.Files = append(out.Files, fileViews([]datanet.File{f})...)
 			out.Size += f.Size
@@ -629,9 +659,14 @@ func lsResult(res *datanet.Resolved, page *PageArgs) (*LsResult, error) {
 				files = files[i+1:]
 			}
 		}
-		out.Files = fileViews(files[:min(len(files), limit)])
-		if len(files) > limit {
-			out.Next = files[limit-1].Path
+		end, shards := 0, 0
+		for end < len(files) && end < limit && (end == 0 || shards < pageShards) {
+			shards += len(files[end].Shards)
+			end++
+		}
+		out.Files = fileViews(files[:end])
+		if end < len(files) {
+			out.Next = files[end-1].Path
 		}
 	default:
 		obj, err := json.Marshal(res.Object)
@@ -729,17 +764,26 @@ func (a *contentAPI) Unpin(ctx context.Context, c string) error {
 	return a.n.store.Unpin(ctx, id)
 }
 
-// Pins lists pinned CIDs.
-func (a *contentAPI) Pins(ctx context.Context) ([]string, error) {
-	pins, err := a.n.store.Pins(ctx)
+// Pins lists a page of the pinned CIDs, in CID byte order; page.After is
+// the previous page's last CID.
+func (a *contentAPI) Pins(ctx context.Context, page *PageArgs) ([]string, error) {
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(pins))
-	for i, p := range pins {
-		out[i] = p.String()
+	pins, err := a.n.store.PinsPage(ctx, after, datanet.PageLimit(limit))
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return cidStrings(pins), nil
+}
+
+func cidStrings(cs []cid.Cid) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.String()
+	}
+	return out
 }
 
 // repoAPI is the repo_* namespace: maintenance of the node's store.

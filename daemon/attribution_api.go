@@ -146,15 +146,27 @@ func (a *modelAPI) Show(ctx context.Context, model string) (*ModelView, error) {
 	return &v, err
 }
 
-// List returns the model records held here, oldest first.
-func (a *modelAPI) List(ctx context.Context) ([]ModelView, error) {
-	refs, err := a.n.registry.Models(ctx)
+// List returns a page of the model records held here, in CID byte order;
+// page.After is the previous page's last CID.
+func (a *modelAPI) List(ctx context.Context, page *PageArgs) ([]ModelView, error) {
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ModelView, 0, len(refs))
-	for _, r := range refs {
-		v, err := a.n.modelView(ctx, r.CID, r.Model)
+	ids, err := a.n.registry.ObjectsOfKind(ctx, datanet.KindModel, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ModelView, 0, len(ids))
+	for _, c := range ids {
+		m, err := a.n.registry.Model(ctx, c)
+		if datanet.IsNotFound(err) {
+			continue // collected
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := a.n.modelView(ctx, c, m)
 		if err != nil {
 			return nil, err
 		}
@@ -312,28 +324,28 @@ func (a *attributionAPI) Get(ctx context.Context, record string) (*AttributionVi
 	return recordView(rc, r, output), nil
 }
 
-// Records lists the CIDs of the attribution records of a model held here,
-// or of every model for "".
-func (a *attributionAPI) Records(ctx context.Context, model string) ([]string, error) {
+// Records lists a page of the CIDs of the attribution records of a model
+// held here, or of every model for "", in CID byte order; page.After is
+// the previous page's last CID.
+func (a *attributionAPI) Records(ctx context.Context, model string, page *PageArgs) ([]string, error) {
+	after, limit, err := page.cursor()
+	if err != nil {
+		return nil, err
+	}
 	var ids []cid.Cid
-	var err error
 	if model == "" {
-		ids, err = a.n.registry.AllAttributionRecords(ctx)
+		ids, err = a.n.registry.ObjectsOfKind(ctx, datanet.KindAttribution, after, limit)
 	} else {
 		var mc cid.Cid
 		if mc, err = parseCID(model); err != nil {
 			return nil, err
 		}
-		ids, err = a.n.registry.AttributionRecords(ctx, mc)
+		ids, err = a.n.registry.AttributionRecordsPage(ctx, mc, after, datanet.PageLimit(limit))
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(ids))
-	for i, c := range ids {
-		out[i] = c.String()
-	}
-	return out, nil
+	return cidStrings(ids), nil
 }
 
 // recordAndOutput reads a record and its output, fetching either if it is

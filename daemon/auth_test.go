@@ -38,7 +38,9 @@ func httpCall(t *testing.T, n *Node, token, body string) (int, string) {
 // replaced by hand is picked up the same way.
 func TestAuthRotate(t *testing.T) {
 	n, repo := testNode(t, nil)
-	api := NewAPI(n.InProc())
+	rc := n.InProc()
+	defer rc.Close()
+	api := NewAPI(rc)
 	ctx := context.Background()
 	const call = `{"jsonrpc":"2.0","id":1,"method":"repo_gc"}`
 	old, err := api.AuthCreateToken(ctx, "admin")

@@ -161,11 +161,12 @@ func (c *API) ContentPin(ctx context.Context, cArg string) error {
 	return c.rpc.CallContext(ctx, nil, "content_pin", cArg)
 }
 
-// ContentPins lists pinned CIDs.
+// ContentPins lists a page of the pinned CIDs, in CID byte order; page.After is
+// the previous page's last CID.
 //
 // It calls content_pins, which needs the read permission.
-func (c *API) ContentPins(ctx context.Context) ([]string, error) {
-	return callRPC[[]string](ctx, c.rpc, "content_pins")
+func (c *API) ContentPins(ctx context.Context, page *PageArgs) ([]string, error) {
+	return callRPC[[]string](ctx, c.rpc, "content_pins", page)
 }
 
 // ContentProviders finds the peers that provide a CID on the DHT.
@@ -354,11 +355,12 @@ func (c *API) ChainStatus(ctx context.Context) (*ChainStatus, error) {
 	return callRPC[*ChainStatus](ctx, c.rpc, "chain_status")
 }
 
-// ModelList returns the model records held here, oldest first.
+// ModelList returns a page of the model records held here, in CID byte order;
+// page.After is the previous page's last CID.
 //
 // It calls model_list, which needs the read permission.
-func (c *API) ModelList(ctx context.Context) ([]ModelView, error) {
-	return callRPC[[]ModelView](ctx, c.rpc, "model_list")
+func (c *API) ModelList(ctx context.Context, page *PageArgs) ([]ModelView, error) {
+	return callRPC[[]ModelView](ctx, c.rpc, "model_list", page)
 }
 
 // ModelRegister signs a model record: its name, base model, the snapshots it
@@ -411,12 +413,13 @@ func (c *API) AttributionIndexProgress(ctx context.Context, events chan<- IndexE
 	return c.rpc.Subscribe(ctx, "attribution", events, "indexProgress", snapshot)
 }
 
-// AttributionRecords lists the CIDs of the attribution records of a model held here,
-// or of every model for "".
+// AttributionRecords lists a page of the CIDs of the attribution records of a model
+// held here, or of every model for "", in CID byte order; page.After is
+// the previous page's last CID.
 //
 // It calls attribution_records, which needs the read permission.
-func (c *API) AttributionRecords(ctx context.Context, model string) ([]string, error) {
-	return callRPC[[]string](ctx, c.rpc, "attribution_records", model)
+func (c *API) AttributionRecords(ctx context.Context, model string, page *PageArgs) ([]string, error) {
+	return callRPC[[]string](ctx, c.rpc, "attribution_records", model, page)
 }
 
 // AttributionVerify recomputes an attribution record on this node from the model's

@@ -594,11 +594,13 @@ func (a *snapshotAPI) Entries(ctx context.Context, c string, page *PageArgs) (*E
 	}
 	out := &EntriesPage{Snapshot: c, Entries: []datanet.SnapshotEntry{}}
 	errFull := errors.New("page full")
+	votes := 0
 	err = a.n.registry.SnapshotEntriesFrom(ctx, s, from, func(o uint64, e *datanet.SnapshotEntry) error {
-		if len(out.Entries) == limit {
+		if len(out.Entries) == limit || votes >= pageVotes {
 			out.Next = strconv.FormatUint(o, 10)
 			return errFull
 		}
+		votes += len(e.Votes)
 		out.Entries = append(out.Entries, *e)
 		return nil
 	})

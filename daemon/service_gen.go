@@ -148,8 +148,8 @@ func (s *contentService) Pin(ctx context.Context, cArg string) error {
 	return serveErr(ctx, s.g, "content_pin", func() error { return s.api.Pin(ctx, cArg) })
 }
 
-func (s *contentService) Pins(ctx context.Context) ([]string, error) {
-	return serve(ctx, s.g, "content_pins", func() ([]string, error) { return s.api.Pins(ctx) })
+func (s *contentService) Pins(ctx context.Context, page *PageArgs) ([]string, error) {
+	return serve(ctx, s.g, "content_pins", func() ([]string, error) { return s.api.Pins(ctx, page) })
 }
 
 func (s *contentService) Providers(ctx context.Context, cArg string) ([]ProviderView, error) {
@@ -286,8 +286,8 @@ type modelService struct {
 	g   guard
 }
 
-func (s *modelService) List(ctx context.Context) ([]ModelView, error) {
-	return serve(ctx, s.g, "model_list", func() ([]ModelView, error) { return s.api.List(ctx) })
+func (s *modelService) List(ctx context.Context, page *PageArgs) ([]ModelView, error) {
+	return serve(ctx, s.g, "model_list", func() ([]ModelView, error) { return s.api.List(ctx, page) })
 }
 
 func (s *modelService) Register(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
@@ -320,8 +320,8 @@ func (s *attributionService) IndexProgress(ctx context.Context, snapshot string)
 	return serve(ctx, s.g, "attribution_indexProgress", func() (*rpc.Subscription, error) { return s.api.IndexProgress(ctx, snapshot) })
 }
 
-func (s *attributionService) Records(ctx context.Context, model string) ([]string, error) {
-	return serve(ctx, s.g, "attribution_records", func() ([]string, error) { return s.api.Records(ctx, model) })
+func (s *attributionService) Records(ctx context.Context, model string, page *PageArgs) ([]string, error) {
+	return serve(ctx, s.g, "attribution_records", func() ([]string, error) { return s.api.Records(ctx, model, page) })
 }
 
 func (s *attributionService) Verify(ctx context.Context, record string) (*AttributionVerdict, error) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -385,12 +386,26 @@ func (r *Registry) Models(ctx context.Context) ([]ModelRef, error) {
 // in CID byte order. It reads the reverse link index, and of each record
 // only its kind and model.
 func (r *Registry) AttributionRecords(ctx context.Context, model cid.Cid) ([]cid.Cid, error) {
+	return r.AttributionRecordsPage(ctx, model, cid.Undef, math.MaxInt)
+}
+
+// AttributionRecordsPage lists up to limit attribution records of a model
+// held here, in CID byte order, starting after the CID after (cid.Undef:
+// from the first).
+func (r *Registry) AttributionRecordsPage(ctx context.Context, model, after cid.Cid, limit int) ([]cid.Cid, error) {
 	cd, err := codecs()
 	if err != nil {
 		return nil, err
 	}
 	var out []cid.Cid
+	errFull := errors.New("page full")
 	err = r.store.ForEachBacklink(ctx, model, func(c cid.Cid) error {
+		if after.Defined() && bytes.Compare(c.Bytes(), after.Bytes()) <= 0 {
+			return nil
+		}
+		if len(out) == limit {
+			return errFull
+		}
 		data, err := r.store.GetObject(ctx, c)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil // collected meanwhile
@@ -412,6 +427,9 @@ func (r *Registry) AttributionRecords(ctx context.Context, model cid.Cid) ([]cid
 		}
 		return nil
 	})
+	if errors.Is(err, errFull) {
+		err = nil
+	}
 	return out, err
 }
 

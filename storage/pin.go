@@ -94,6 +94,39 @@ func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
 	return pins, nil
 }
 
+// PinsPage returns up to limit pinned CIDs in byte order, starting after
+// the CID after (cid.Undef: from the first): a page reads only its keys.
+func (s *Store) PinsPage(ctx context.Context, after cid.Cid, limit int) ([]cid.Cid, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, fmt.Errorf("list pins: %w", err)
+	}
+	defer s.end()
+	prefix := []byte{prefixPin}
+	start := prefix
+	if after.Defined() {
+		start = append(pinKey(after), 0)
+	}
+	var pins []cid.Cid
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.PrefetchValues = prefix, false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(start); it.ValidForPrefix(prefix) && len(pins) < limit; it.Next() {
+			c, err := cidFromKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			pins = append(pins, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pins: %w", err)
+	}
+	return pins, nil
+}
+
 // IsPinned reports whether c itself is pinned (is a root). Content that is
 // only reachable from a pin is kept by GC but is not reported as pinned.
 func (s *Store) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {

@@ -68,20 +68,24 @@ func (a *app) modelCmd() *cobra.Command {
 	}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List the model records held here",
+		Short: "List a page of the model records held here (in CID order)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			vs, err := call0(cmd.Context(), a, (*daemon.API).ModelList)
-			if err != nil {
-				return err
+	}
+	modelPage := pageFlags(list)
+	list.RunE = func(cmd *cobra.Command, _ []string) error {
+		vs, err := call1(cmd.Context(), a, (*daemon.API).ModelList, modelPage)
+		if err != nil {
+			return err
+		}
+		return a.emit(vs, func(w io.Writer) {
+			for _, v := range vs {
+				fmt.Fprintf(w, "%s  %s  base %q  %d snapshots  %d artifacts  %d records\n",
+					v.CID, v.Name, v.Base, len(v.Snapshots), len(v.Artifacts), v.Records)
 			}
-			return a.emit(vs, func(w io.Writer) {
-				for _, v := range vs {
-					fmt.Fprintf(w, "%s  %s  base %q  %d snapshots  %d artifacts  %d records\n",
-						v.CID, v.Name, v.Base, len(v.Snapshots), len(v.Artifacts), v.Records)
-				}
-			})
-		},
+			if len(vs) > 0 {
+				a.nextPage(w, len(vs), modelPage, vs[len(vs)-1].CID)
+			}
+		})
 	}
 	cmd.AddCommand(register, show, list)
 	return cmd
@@ -124,19 +128,23 @@ func (a *app) attributionCmd() *cobra.Command {
 	}
 	records := &cobra.Command{
 		Use:   "records [MODEL]",
-		Short: "List the CIDs of the attribution records held here (of one model)",
+		Short: "List a page of the CIDs of the attribution records held here (of one model), in CID order",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			model := ""
-			if len(pos) == 1 {
-				model = pos[0]
+	}
+	recordPage := pageFlags(records)
+	records.RunE = func(cmd *cobra.Command, pos []string) error {
+		ids, err := call2(cmd.Context(), a, (*daemon.API).AttributionRecords, optArg(pos), recordPage)
+		if err != nil {
+			return err
+		}
+		return a.emit(ids, func(w io.Writer) {
+			for _, id := range ids {
+				fmt.Fprintln(w, id)
 			}
-			ids, err := call1(cmd.Context(), a, (*daemon.API).AttributionRecords, model)
-			if err != nil {
-				return err
+			if len(ids) > 0 {
+				a.nextPage(w, len(ids), recordPage, ids[len(ids)-1])
 			}
-			return a.emit(ids, func(w io.Writer) { fmt.Fprintln(w, strings.Join(ids, "\n")) })
-		},
+		})
 	}
 	cmd.AddCommand(index, records)
 	return cmd

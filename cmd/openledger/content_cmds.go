@@ -484,6 +484,22 @@ func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, 
 
 func (a *app) pinCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "pin", Short: "Keep content from garbage collection"}
+	pinLs := &cobra.Command{Use: "ls", Short: "List a page of the pins (in CID order)", Args: cobra.NoArgs}
+	pinPage := pageFlags(pinLs)
+	pinLs.RunE = func(cmd *cobra.Command, _ []string) error {
+		pins, err := call1(cmd.Context(), a, (*daemon.API).ContentPins, pinPage)
+		if err != nil {
+			return err
+		}
+		return a.emit(pins, func(w io.Writer) {
+			for _, p := range pins {
+				fmt.Fprintln(w, p)
+			}
+			if len(pins) > 0 {
+				a.nextPage(w, len(pins), pinPage, pins[len(pins)-1])
+			}
+		})
+	}
 	cmd.AddCommand(
 		&cobra.Command{
 			Use: "add CID", Short: "Pin an object or shard and everything it links to", Args: cobra.ExactArgs(1),
@@ -503,20 +519,7 @@ func (a *app) pinCmd() *cobra.Command {
 				return a.emit(map[string]string{"cid": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "unpinned %s\n", args[0]) })
 			},
 		},
-		&cobra.Command{
-			Use: "ls", Short: "List pins", Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				pins, err := call0(cmd.Context(), a, (*daemon.API).ContentPins)
-				if err != nil {
-					return err
-				}
-				return a.emit(pins, func(w io.Writer) {
-					for _, p := range pins {
-						fmt.Fprintln(w, p)
-					}
-				})
-			},
-		},
+		pinLs,
 	)
 	return cmd
 }
