@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -396,7 +395,9 @@ type contentAPI struct {
 // AddArgs are the arguments of content_add.
 type AddArgs struct {
 	// Paths are absolute paths of files and directories on the daemon's
-	// machine; the daemon reads them with its own permissions.
+	// machine; the daemon reads them with its own permissions, never
+	// inside its repo, and for a caller below admin only under config
+	// api.add_roots.
 	Paths     []string          `json:"paths"`
 	Datanet   string            `json:"datanet"`
 	ChunkSize int               `json:"chunk_size,omitempty"`
@@ -435,19 +436,28 @@ type EventErr struct {
 	Message string `json:"message"`
 }
 
-// Add adds files to a Datanet as one signed contribution.
+// Add adds files to a Datanet as one signed contribution. The daemon reads
+// the paths with its own permissions, never inside its repo, and for a
+// caller below admin only under config api.add_roots.
 func (a *contentAPI) Add(ctx context.Context, args AddArgs) (*AddResult, error) {
-	res, err := a.n.add(ctx, args, nil)
-	return res, err
+	pol, err := a.n.readPolicy(callerPerm(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return a.n.add(ctx, pol, args, nil)
 }
 
 // AddProgress is content_add with progress: subscribe with
 // content_subscribe("addProgress", args). Unsubscribing or dropping the
 // connection aborts the add, and nothing of it is kept.
 func (a *contentAPI) AddProgress(ctx context.Context, args AddArgs) (*rpc.Subscription, error) {
+	pol, err := a.n.readPolicy(callerPerm(ctx))
+	if err != nil {
+		return nil, err
+	}
 	return a.n.subscribeWork(ctx, func(ctx context.Context, notify func(any)) {
 		var last time.Time
-		res, err := a.n.add(ctx, args, func(done, total int64) {
+		res, err := a.n.add(ctx, pol, args, func(done, total int64) {
 			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
 				last = now
 				notify(AddEvent{Done: done, Total: total})
@@ -492,14 +502,14 @@ func eventErr(err error) *EventErr {
 	return &EventErr{Code: e.code, Name: e.name, Message: e.Error()}
 }
 
-func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total int64)) (*AddResult, error) {
+func (n *Node) add(ctx context.Context, pol *readPolicy, args AddArgs, progress func(done, total int64)) (*AddResult, error) {
 	dn, err := parseCID(args.Datanet)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range args.Paths {
-		if !filepath.IsAbs(p) {
-			return nil, fmt.Errorf("%w: path %q is not absolute", errBadRequest, p)
+		if err := pol.checkPath(p); err != nil {
+			return nil, err
 		}
 	}
 	signer, err := n.Signer()
@@ -513,6 +523,7 @@ func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total 
 	start := time.Now()
 	c, k, err := n.registry.Add(ctx, args.Paths, datanet.AddOptions{
 		Datanet: dn, ChunkSize: chunk, License: args.License, Metadata: args.Metadata, Progress: progress,
+		CheckFile: pol.checkFile,
 	}, signer, n.opts.Now())
 	if err != nil {
 		n.metrics.addErrors.Inc()

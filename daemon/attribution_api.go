@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -28,7 +27,7 @@ type RegisterModelArgs struct {
 	Snapshots []string `json:"snapshots"`
 	// Artifacts are absolute paths on the daemon's machine (adapters,
 	// weights), stored as content so anyone can fetch them by the model's
-	// CID.
+	// CID; they are read as content_add's paths are.
 	Artifacts []string          `json:"artifacts,omitempty"`
 	ChunkSize int               `json:"chunk_size,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
@@ -79,21 +78,26 @@ func (n *Node) modelView(ctx context.Context, c cid.Cid, m *datanet.ModelRecord)
 // Register signs a model record: its name, base model, the snapshots it
 // was trained on and its artifacts (stored as content). The record is
 // stored, gossiped on the topic of its first Datanet, provided and anchored.
+// Artifacts are read as content_add reads its paths.
 func (a *modelAPI) Register(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
-	v, err := a.n.registerModel(ctx, args)
-	return v, err
+	pol, err := a.n.readPolicy(callerPerm(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return a.n.registerModel(ctx, pol, args)
 }
 
-func (n *Node) registerModel(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
+func (n *Node) registerModel(ctx context.Context, pol *readPolicy, args RegisterModelArgs) (*ModelView, error) {
 	if len(args.Snapshots) == 0 {
 		return nil, fmt.Errorf("%w: a model names at least one snapshot it was trained on", errBadRequest)
 	}
 	for _, p := range args.Artifacts {
-		if !filepath.IsAbs(p) {
-			return nil, fmt.Errorf("%w: artifact path %q is not absolute", errBadRequest, p)
+		if err := pol.checkPath(p); err != nil {
+			return nil, fmt.Errorf("artifact: %w", err)
 		}
 	}
-	spec := datanet.ModelSpec{Name: args.Name, Base: args.Base, Metadata: args.Metadata, ChunkSize: args.ChunkSize}
+	spec := datanet.ModelSpec{Name: args.Name, Base: args.Base, Metadata: args.Metadata, ChunkSize: args.ChunkSize,
+		CheckFile: pol.checkFile}
 	if spec.ChunkSize == 0 {
 		spec.ChunkSize = n.repo.Config.Storage.ChunkSize
 	}

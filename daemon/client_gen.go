@@ -112,7 +112,9 @@ func (c *API) DatanetUpdate(ctx context.Context, id string, u datanet.DatanetUpd
 	return callRPC[*DatanetView](ctx, c.rpc, "datanet_update", id, u)
 }
 
-// ContentAdd adds files to a Datanet as one signed contribution.
+// ContentAdd adds files to a Datanet as one signed contribution. The daemon reads
+// the paths with its own permissions, never inside its repo, and for a
+// caller below admin only under config api.add_roots.
 //
 // It calls content_add, which needs the sign permission.
 func (c *API) ContentAdd(ctx context.Context, args AddArgs) (*AddResult, error) {
@@ -366,6 +368,7 @@ func (c *API) ModelList(ctx context.Context, page *PageArgs) ([]ModelView, error
 // ModelRegister signs a model record: its name, base model, the snapshots it
 // was trained on and its artifacts (stored as content). The record is
 // stored, gossiped on the topic of its first Datanet, provided and anchored.
+// Artifacts are read as content_add reads its paths.
 //
 // It calls model_register, which needs the sign permission.
 func (c *API) ModelRegister(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {

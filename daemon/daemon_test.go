@@ -138,17 +138,19 @@ func TestConfigValidate(t *testing.T) {
 		mutate func(*Config)
 		want   string
 	}{
-		"default":          {func(*Config) {}, ""},
-		"quota units":      {func(c *Config) { c.Storage.Quota = "2 TiB" }, ""},
-		"bad quota":        {func(c *Config) { c.Storage.Quota = "lots" }, "storage.quota"},
-		"small chunk":      {func(c *Config) { c.Storage.ChunkSize = 10 }, "chunk_size"},
-		"big chunk":        {func(c *Config) { c.Storage.ChunkSize = 8 << 20 }, "chunk_size"},
-		"public api":       {func(c *Config) { c.API.Address = "0.0.0.0:5180" }, "loopback"},
-		"bad api":          {func(c *Config) { c.API.Address = "nonsense" }, "api.address"},
-		"bad level":        {func(c *Config) { c.Log.Level = "loud" }, "log.level"},
-		"zero chain":       {func(c *Config) { c.Chain.ID = 0 }, "chain.id"},
-		"localhost is ok":  {func(c *Config) { c.API.Address = "localhost:1" }, ""},
-		"ipv6 loopback ok": {func(c *Config) { c.API.Address = "[::1]:1" }, ""},
+		"default":           {func(*Config) {}, ""},
+		"quota units":       {func(c *Config) { c.Storage.Quota = "2 TiB" }, ""},
+		"bad quota":         {func(c *Config) { c.Storage.Quota = "lots" }, "storage.quota"},
+		"small chunk":       {func(c *Config) { c.Storage.ChunkSize = 10 }, "chunk_size"},
+		"big chunk":         {func(c *Config) { c.Storage.ChunkSize = 8 << 20 }, "chunk_size"},
+		"public api":        {func(c *Config) { c.API.Address = "0.0.0.0:5180" }, "loopback"},
+		"bad api":           {func(c *Config) { c.API.Address = "nonsense" }, "api.address"},
+		"bad level":         {func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+		"zero chain":        {func(c *Config) { c.Chain.ID = 0 }, "chain.id"},
+		"localhost is ok":   {func(c *Config) { c.API.Address = "localhost:1" }, ""},
+		"ipv6 loopback ok":  {func(c *Config) { c.API.Address = "[::1]:1" }, ""},
+		"add roots":         {func(c *Config) { c.API.AddRoots = []string{"/srv/data"} }, ""},
+		"relative add root": {func(c *Config) { c.API.AddRoots = []string{"data"} }, "api.add_roots"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := DefaultConfig()

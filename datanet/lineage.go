@@ -53,6 +53,9 @@ type ModelSpec struct {
 	// ChunkSize is the bytes per shard of the artifacts; unused without
 	// artifacts.
 	ChunkSize int
+	// CheckFile, when set, is called with every artifact file found
+	// before a byte is written; an error refuses the registration.
+	CheckFile func(storage.InputFile) error
 }
 
 // RegisterModel chunks and stores the artifact files and directories at
@@ -81,6 +84,9 @@ func (r *Registry) RegisterModel(ctx context.Context, spec ModelSpec, paths []st
 		}
 		var err error
 		if files, total, err = storage.ScanFiles(paths); err != nil {
+			return cid.Undef, nil, err
+		}
+		if err := checkInputs(files, spec.CheckFile); err != nil {
 			return cid.Undef, nil, err
 		}
 		m.ChunkSize = uint64(spec.ChunkSize)
