@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/ipfs/go-cid"
@@ -73,25 +74,7 @@ func (s *Store) Unpin(ctx context.Context, c cid.Cid) error {
 
 // Pins returns the pinned CIDs in byte order.
 func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
-	if err := s.begin(ctx); err != nil {
-		return nil, fmt.Errorf("list pins: %w", err)
-	}
-	defer s.end()
-	var pins []cid.Cid
-	err := s.db.View(func(txn *badger.Txn) error {
-		return iterate(txn, []byte{prefixPin}, func(item *badger.Item) error {
-			c, err := cidFromKey(item.Key())
-			if err != nil {
-				return err
-			}
-			pins = append(pins, c)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list pins: %w", err)
-	}
-	return pins, nil
+	return s.PinsPage(ctx, cid.Undef, math.MaxInt)
 }
 
 // PinsPage returns up to limit pinned CIDs in byte order, starting after

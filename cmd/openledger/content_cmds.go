@@ -484,22 +484,12 @@ func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, 
 
 func (a *app) pinCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "pin", Short: "Keep content from garbage collection"}
-	pinLs := &cobra.Command{Use: "ls", Short: "List a page of the pins (in CID order)", Args: cobra.NoArgs}
-	pinPage := pageFlags(pinLs)
-	pinLs.RunE = func(cmd *cobra.Command, _ []string) error {
-		pins, err := call1(cmd.Context(), a, (*daemon.API).ContentPins, pinPage)
-		if err != nil {
-			return err
-		}
-		return a.emit(pins, func(w io.Writer) {
-			for _, p := range pins {
-				fmt.Fprintln(w, p)
-			}
-			if len(pins) > 0 {
-				a.nextPage(w, len(pins), pinPage, pins[len(pins)-1])
-			}
-		})
-	}
+	pinLs := pageList(a, &cobra.Command{Use: "ls", Short: "List a page of the pins (in CID order)", Args: cobra.NoArgs},
+		func(ctx context.Context, _ []string, page *daemon.PageArgs) ([]string, error) {
+			return call1(ctx, a, (*daemon.API).ContentPins, page)
+		},
+		func(w io.Writer, c string) { fmt.Fprintln(w, c) },
+		func(c string) string { return c })
 	cmd.AddCommand(
 		&cobra.Command{
 			Use: "add CID", Short: "Pin an object or shard and everything it links to", Args: cobra.ExactArgs(1),

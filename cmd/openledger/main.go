@@ -210,6 +210,29 @@ func (a *app) nextPage(w io.Writer, n int, p *daemon.PageArgs, last string) {
 	fmt.Fprintf(w, "(more: --after %s)\n", last)
 }
 
+// pageList sets cmd to print a page of a list: --after and --limit
+// choose it, get fetches it (with the command's arguments), line prints an
+// item for people and key names it as the next page's --after.
+func pageList[T any](a *app, cmd *cobra.Command, get func(ctx context.Context, args []string, page *daemon.PageArgs) ([]T, error),
+	line func(io.Writer, T), key func(T) string) *cobra.Command {
+	page := pageFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		items, err := get(cmd.Context(), args, page)
+		if err != nil {
+			return rpcErr(err)
+		}
+		return a.emit(items, func(w io.Writer) {
+			for _, it := range items {
+				line(w, it)
+			}
+			if len(items) > 0 {
+				a.nextPage(w, len(items), page, key(items[len(items)-1]))
+			}
+		})
+	}
+	return cmd
+}
+
 func (a *app) emit(v any, human func(w io.Writer)) error {
 	if a.jsonOut {
 		enc := json.NewEncoder(a.stdout)
