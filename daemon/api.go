@@ -44,6 +44,7 @@ func (n *Node) apis() []apiNamespace {
 		{"model", &modelAPI{n: n}},
 		{"attribution", &attributionAPI{n: n}},
 		{"rewards", &rewardsAPI{n: n}},
+		{"object", &objectAPI{n: n}},
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/openledger/openledger/datanet"
 )
 
 // Client is how the CLI reaches a node, as Kubo does: through the daemon's
@@ -79,7 +81,7 @@ func (c *Client) OpenContent(ctx context.Context, path string) (io.ReadCloser, i
 		resp.Body.Close()
 		return nil, 0, fmt.Errorf("%s", strings.TrimSpace(string(msg)))
 	}
-	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") && resp.Header.Get("X-Content-Type-Options") == "" {
+	if k := resp.Header.Get(KindHeader); k != datanet.ResolvedFile && k != datanet.ResolvedShard {
 		resp.Body.Close()
 		return nil, 0, fmt.Errorf("%s is not a file", path)
 	}

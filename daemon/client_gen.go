@@ -349,6 +349,15 @@ func (c *API) ChainDeploy(ctx context.Context, args DeployArgs) (*DeployResult, 
 	return callRPC[*DeployResult](ctx, c.rpc, "chain_deploy", args)
 }
 
+// ChainRpcUrl returns the JSON-RPC endpoint of the chain this node anchors on,
+// for outside tools: chain.rpc, or for the embedded dev chain the daemon's
+// ChainRPCPath (chain_rpcUrl).
+//
+// It calls chain_rpcUrl, which needs the read permission.
+func (c *API) ChainRpcUrl(ctx context.Context) (string, error) {
+	return callRPC[string](ctx, c.rpc, "chain_rpcUrl")
+}
+
 // ChainStatus reports the configured chain: its ID, head, the operator's balance
 // and whether the anchor registry is deployed.
 //
@@ -486,4 +495,13 @@ func (c *API) RewardsShow(ctx context.Context, address string) (*ClaimView, erro
 // It calls rewards_verify, which needs the read permission.
 func (c *API) RewardsVerify(ctx context.Context, number uint64) (*EpochVerdict, error) {
 	return callRPC[*EpochVerdict](ctx, c.rpc, "rewards_verify", number)
+}
+
+// ObjectGet returns an object with its exact bytes and, for a signed object,
+// every field and its signed EIP-712 document; it is fetched from the
+// network if not held (object_get).
+//
+// It calls object_get, which needs the read permission.
+func (c *API) ObjectGet(ctx context.Context, object string) (*ObjectView, error) {
+	return callRPC[*ObjectView](ctx, c.rpc, "object_get", object)
 }

@@ -62,6 +62,25 @@ type APIConfig struct {
 	// files at all. Admin callers (the CLI, the unix socket, admin
 	// tokens) read anywhere the daemon can. Nobody reads inside the repo.
 	AddRoots []string `toml:"add_roots" json:"add_roots" comment:"absolute directories whose files content_add and model_register may read for an HTTP caller with a sign token (empty = none; the CLI, the unix socket and admin tokens read anywhere outside the repo)"`
+
+	// The HTTP server's bounds and the content gateway's policy
+	// (config_api.go; docs/operations.md, HTTP API).
+
+	// ReadHeaderTimeout bounds the time a client takes to send a request's
+	// headers; a slower one is disconnected.
+	ReadHeaderTimeout string `toml:"read_header_timeout" json:"read_header_timeout" comment:"most time a client may take to send a request's headers, e.g. \"10s\""`
+	// ReadTimeout bounds the time a client takes to send a request's body
+	// (a JSON-RPC call). Responses are not bounded: downloads and long
+	// calls take what they take.
+	ReadTimeout string `toml:"read_timeout" json:"read_timeout" comment:"most time a client may take to send a request's body, e.g. \"30s\" (responses are not bounded)"`
+	// IdleTimeout closes a kept-alive connection that sends no request.
+	IdleTimeout string `toml:"idle_timeout" json:"idle_timeout" comment:"close a kept-alive connection idle this long, e.g. \"2m\""`
+	// MaxConnections bounds the open connections; more wait to be accepted.
+	MaxConnections int `toml:"max_connections" json:"max_connections" comment:"most open HTTP connections; more wait in the listen queue until one closes"`
+	// PublicGateway lets any request for /content/ fetch from the network
+	// what is not held here. Off, only requests from the API's own origin,
+	// from tools that are not browsers, or with a token do.
+	PublicGateway bool `toml:"public_gateway" json:"public_gateway" comment:"let any web page make this node fetch content it does not hold (off: only same-origin, non-browser or token-bearing requests)"`
 }
 
 // P2PConfig configures the node's libp2p host and protocols.
@@ -126,7 +145,7 @@ type LogConfig struct {
 // DefaultConfig is the configuration `openledger init` writes.
 func DefaultConfig() Config {
 	return Config{
-		API:     APIConfig{Address: "127.0.0.1:5180", AddRoots: []string{}},
+		API:     defaultAPIConfig(),
 		Storage: StorageConfig{Quota: "0", ChunkSize: storage.DefaultChunkSize},
 		P2P: P2PConfig{
 			Listen: []string{
@@ -185,8 +204,8 @@ func (c Config) Validate() error {
 	if err := storage.CheckChunkSize(c.Storage.ChunkSize); err != nil {
 		return fmt.Errorf("config storage.chunk_size: %w", err)
 	}
-	if err := checkLoopback(c.API.Address); err != nil {
-		return fmt.Errorf("config api.address: %w", err)
+	if err := c.API.validate(); err != nil {
+		return fmt.Errorf("config api.%w", err)
 	}
 	for _, root := range c.API.AddRoots {
 		if !filepath.IsAbs(root) {

@@ -46,6 +46,9 @@ type netObjects struct {
 }
 
 func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
+	if !topic.Defined() {
+		return o.checkAnnounced(ctx, data)
+	}
 	fromSync := p2p.FromSync(ctx)
 	if fromSync {
 		ctx = datanet.AcceptingStale(ctx)
@@ -66,6 +69,34 @@ func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.
 	default:
 		return cid.Undef, cid.Undef, p2p.Reject, err
 	}
+}
+
+// checkAnnounced judges an object gossiped on the announcements topic,
+// where anyone can push Datanets made with throwaway keys: only Datanet
+// objects belong there, and one is kept only when this node asked for its
+// Datanet (holds a version of it: created, joined or fetched here). The
+// rest is p2p.ErrUnwanted: not kept, not forwarded, its sender charged.
+func (o netObjects) checkAnnounced(ctx context.Context, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
+	ch, err := o.r.Check(ctx, cid.Undef, data)
+	switch {
+	case datanet.CannotJudgeYet(err):
+		// A later version of a Datanet not held: not asked for, and its
+		// previous versions are not fetched on a stranger's word.
+		return cid.Undef, cid.Undef, p2p.Ignore, fmt.Errorf("%w: %w", p2p.ErrUnwanted, err)
+	case err != nil:
+		return cid.Undef, cid.Undef, p2p.Reject, err
+	}
+	if _, ok := ch.Object.(*datanet.Datanet); !ok {
+		return cid.Undef, cid.Undef, p2p.Reject, fmt.Errorf("%w: a %s on the announcements topic", datanet.ErrWrongTopic, ch.Object.Kind())
+	}
+	held, err := o.r.Has(ctx, ch.Datanet)
+	switch {
+	case err != nil:
+		return cid.Undef, cid.Undef, p2p.Ignore, err
+	case !held:
+		return cid.Undef, cid.Undef, p2p.Ignore, fmt.Errorf("%w: datanet %s is not joined here", p2p.ErrUnwanted, ch.Datanet)
+	}
+	return ch.CID, ch.Datanet, p2p.Accept, nil
 }
 
 // underHeldVersion reports whether err refuses an object under the
@@ -105,19 +136,6 @@ func (o netObjects) SyncBuckets(ctx context.Context, dn cid.Cid, from, to int, f
 
 func (o netObjects) SyncKeys(ctx context.Context, dn cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
 	return o.r.SyncKeys(ctx, dn, from, fn)
-}
-
-// Datanets lists the Datanets held, from the index.
-func (o netObjects) Datanets(ctx context.Context) ([]cid.Cid, error) {
-	var out []cid.Cid
-	err := o.r.DatanetIDs(ctx, func(c cid.Cid) (bool, error) {
-		has, err := o.r.Has(ctx, c) // the index may name a collected one
-		if has {
-			out = append(out, c)
-		}
-		return true, err
-	})
-	return out, err
 }
 
 // servedShards is what the shard exchange serves from: stored bytes as they

@@ -145,6 +145,7 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.wg.Go(n.postStoreLoop)
+	n.wg.Go(n.warmIndex)
 	for range depWorkers {
 		n.wg.Go(n.dependencyWorker)
 	}
@@ -224,17 +225,10 @@ func (n *Node) Start() error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	n.httpAddr = ln.Addr().String()
-	n.httpSrv = &http.Server{
-		Handler:           n.httpHandler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return n.ctx },
-		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelDebug),
+	if err := n.serveHTTP(ln); err != nil {
+		ln.Close()
+		return err
 	}
-	n.wg.Go(func() {
-		if err := n.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			n.log.Error("http api stopped", "err", err)
-		}
-	})
 	if err := atomicfile.WriteFile(n.repo.Path(APIFile), apiFileContents(n.httpAddr), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", APIFile, err)
 	}

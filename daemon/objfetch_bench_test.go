@@ -44,11 +44,15 @@ func freshPeer(tb testing.TB, to testPeer) (p testPeer, stop func()) {
 // BenchmarkFetchSnapshot: a fresh node fetches a snapshot of size
 // contributions from the node that cut it (one process, loopback TCP):
 // one provider lookup, then the Datanet, the contributions and the
-// snapshot, each checked and stored. cpu-s/op is the CPU of both nodes.
-// Snapshots of today's format hold at most ~25,000 contributions.
+// snapshot and its chunks, each checked and stored. cpu-s/op is the CPU
+// of both nodes. size=100000 runs only with OPENLEDGER_BIG=1 (building
+// it through the node takes minutes).
 func BenchmarkFetchSnapshot(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprintf("size=%d", n), func(b *testing.B) {
+			if n > 10_000 && os.Getenv("OPENLEDGER_BIG") == "" {
+				b.Skip("set OPENLEDGER_BIG=1")
+			}
 			src := newTestNet(b, 1)[0]
 			data := buildCurated(b, src.n, n)
 			snap := cutSnapshot(b, src, data.dn)

@@ -66,6 +66,7 @@ var methodPerms = map[string]Perm{
 
 	"chain_status": PermRead,
 	"chain_deploy": PermAdmin,
+	"chain_rpcUrl": PermRead,
 
 	"model_register": PermSign,
 	"model_show":     PermRead,
@@ -84,6 +85,8 @@ var methodPerms = map[string]Perm{
 	"rewards_show":       PermRead,
 	"rewards_claim":      PermSign,
 	"rewards_verify":     PermRead,
+
+	"object_get": PermRead,
 }
 
 // guard returns the permission level of the caller of an API method. Each

@@ -35,6 +35,28 @@ func (n *Node) objectStored(ev datanet.Stored) {
 	}
 }
 
+// warmIndex reads every Datanet's counts once at start, in the
+// background, so that no interactive read pays for what a restart forgets:
+// the first sweep of a Datanet scans its pending range from the start,
+// over the keys of every contribution decided since Badger's last
+// compaction (about 0.3 µs each), and learns where its pending
+// contributions begin; later reads start there.
+func (n *Node) warmIndex() {
+	var after cid.Cid
+	for n.ctx.Err() == nil {
+		page, err := n.registry.DatanetsPage(n.ctx, after, datanet.PageLimit(0))
+		if err != nil || len(page) == 0 {
+			return
+		}
+		for _, e := range page {
+			if _, err := n.registry.Counts(n.ctx, e.ID); err != nil && n.ctx.Err() == nil {
+				n.log.Debug("warm the index", "datanet", e.ID.String(), "err", err)
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
 // postStoreLoop gossips and provides the objects made on this node, and
 // indexes the snapshots received, one event at a time and in order.
 func (n *Node) postStoreLoop() {

@@ -44,6 +44,8 @@ func service(impl any, g guard) (any, error) {
 		return &attributionService{a, g}, nil
 	case *rewardsAPI:
 		return &rewardsService{a, g}, nil
+	case *objectAPI:
+		return &objectService{a, g}, nil
 	}
 	return nil, fmt.Errorf("no service for %T", impl)
 }
@@ -276,6 +278,10 @@ func (s *chainService) Deploy(ctx context.Context, args DeployArgs) (*DeployResu
 	return serve(ctx, s.g, "chain_deploy", func(ctx context.Context) (*DeployResult, error) { return s.api.Deploy(ctx, args) })
 }
 
+func (s *chainService) RpcUrl(ctx context.Context) (string, error) {
+	return serve(ctx, s.g, "chain_rpcUrl", func(ctx context.Context) (string, error) { return s.api.RpcUrl(ctx) })
+}
+
 func (s *chainService) Status(ctx context.Context) (*ChainStatus, error) {
 	return serve(ctx, s.g, "chain_status", func(ctx context.Context) (*ChainStatus, error) { return s.api.Status(ctx) })
 }
@@ -356,4 +362,14 @@ func (s *rewardsService) Show(ctx context.Context, address string) (*ClaimView, 
 
 func (s *rewardsService) Verify(ctx context.Context, number uint64) (*EpochVerdict, error) {
 	return serve(ctx, s.g, "rewards_verify", func(ctx context.Context) (*EpochVerdict, error) { return s.api.Verify(ctx, number) })
+}
+
+// objectService serves objectAPI through serve.
+type objectService struct {
+	api *objectAPI
+	g   guard
+}
+
+func (s *objectService) Get(ctx context.Context, object string) (*ObjectView, error) {
+	return serve(ctx, s.g, "object_get", func(ctx context.Context) (*ObjectView, error) { return s.api.Get(ctx, object) })
 }

@@ -45,12 +45,15 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 	if err != nil {
 		return nil, err
 	}
-	if err := obj.Verify(); err != nil {
-		return nil, err
-	}
 	c, err := ObjectCID(data)
 	if err != nil {
 		return nil, err
+	}
+	if !r.verified.Contains(c) {
+		if err := obj.Verify(); err != nil {
+			return nil, err
+		}
+		r.verified.Add(c, struct{}{})
 	}
 	switch o := obj.(type) {
 	case *Datanet:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ipfs/go-cid"
 
 	"github.com/openledger/openledger/storage"
@@ -47,7 +48,15 @@ type Registry struct {
 	floors   map[cid.Cid]pendingFloor   // see pendingFloor
 	headsGen uint64                     // counts drops, so a Head racing a drop doesn't cache
 	updateMu sync.Mutex                 // serialises UpdateDatanet
+	// verified holds the CIDs of objects whose signature and field rules
+	// Check verified lately: what depends on the bytes alone is not
+	// verified again when the same bytes come back (Check, then Put, as
+	// gossip and sync do), and a CID names the bytes.
+	verified *lru.Cache[cid.Cid, struct{}]
 }
+
+// verifiedCacheSize bounds Registry.verified (about 100 bytes an entry).
+const verifiedCacheSize = 1 << 14
 
 // Rules are the curation rules the registry admits votes and snapshots by.
 // Their home is package curation (curation.Rules), which imports this one,
@@ -110,8 +119,12 @@ func NewRegistry(store *storage.Store, cfg Config) (*Registry, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	verified, err := lru.New[cid.Cid, struct{}](verifiedCacheSize)
+	if err != nil {
+		return nil, err
+	}
 	r := &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored,
-		heads: map[cid.Cid]DatanetVersion{}, floors: map[cid.Cid]pendingFloor{}}
+		heads: map[cid.Cid]DatanetVersion{}, floors: map[cid.Cid]pendingFloor{}, verified: verified}
 	if err := r.buildIndex(context.Background()); err != nil {
 		return nil, fmt.Errorf("datanet: build the index: %w", err)
 	}

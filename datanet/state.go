@@ -527,10 +527,24 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if ctx.Value(staleKey{}) != nil {
 		return nil
 	}
-	// The curator's votes held on this contribution: read from the
-	// reverse link index, each decoded only as far as kind, curator and
-	// seq (stored objects passed Check when they came in).
-	return r.store.ForEachBacklink(ctx, v.Contribution, func(oc cid.Cid) error {
+	// The curator's vote the tally counts on this contribution (its
+	// latest admitted), from the index, decoded only as far as kind,
+	// curator and seq (stored objects passed Check when they came in): one
+	// read however many votes the contribution holds. A later vote of the
+	// curator's that the tally does not count is not looked for: the
+	// check only spares storing votes that cannot change the tally.
+	return r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		b, err := tx.Get(ixKey(ixVote, v.Contribution.Bytes(), v.Curator[:]))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		oc, err := cid.Cast(b)
+		if err != nil {
+			return fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+		}
 		if oc.Equals(c) {
 			return nil // the same vote again
 		}

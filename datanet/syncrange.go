@@ -37,21 +37,3 @@ func (r *Registry) SyncBucketRange(ctx context.Context, dn cid.Cid, from, to int
 		})
 	})
 }
-
-// DatanetIDs calls fn with the ID of every Datanet held (its first
-// version), oldest first, until fn returns false; it reads the index
-// only.
-func (r *Registry) DatanetIDs(ctx context.Context, fn func(cid.Cid) (bool, error)) error {
-	return r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		return tx.Scan([]byte{ixDatanets}, nil, false, func(key, _ []byte) (bool, error) {
-			if len(key) < 1+8 {
-				return false, fmt.Errorf("%w: datanet index entry %x", storage.ErrCorrupt, key)
-			}
-			c, err := cid.Cast(key[1+8:])
-			if err != nil {
-				return false, fmt.Errorf("%w: datanet index entry %x: %w", storage.ErrCorrupt, key, err)
-			}
-			return fn(c)
-		})
-	})
-}

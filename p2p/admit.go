@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -149,6 +150,12 @@ func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
 	case Reject:
 		a.reject(c, a.from, err)
 		return nil
+	case Ignore:
+		if errors.Is(err, ErrUnwanted) {
+			a.n.chargeUnwanted(a.from)
+			return nil
+		}
+		fallthrough
 	default:
 		_, err := a.keep(ctx, DeferredObject{CID: c, Set: a.set, From: a.from, Data: data}, err, true)
 		return err

@@ -137,9 +137,14 @@
 // Nothing learned is fetched twice in a pass, and no session holds more
 // than a frame of IDs: the Datanet sets are read from the node's sync
 // index (SyncIndex: bucket sums for whole buckets, keys one by one
-// inside the buckets a range cuts through), not loaded; only the
-// announcements set, whose size is the number of Datanets, is held in
-// memory for a session.
+// inside the buckets a range cuts through), not loaded.
+//
+// The announcements set is not reconciled (Sync refuses it with
+// ErrAnnouncementsNotSynced and a responder answers ERROR 1): a node takes
+// the Datanets it asks for, by fetch or on the topics it joined, and what
+// strangers announce is judged one gossip message at a time (Objects.Check
+// answers ErrUnwanted for a Datanet not asked for; its sender is charged
+// a tenth of an offence, so a peer that pushes hundreds is graylisted).
 //
 // Sessions run on Join, when a peer joins a joined topic, every
 // SyncInterval with two random topic peers per set, after a session

@@ -37,4 +37,13 @@ var (
 	ErrProtocol = errors.New("p2p: sync protocol violation")
 	// ErrBusy reports a peer that refused a sync session for lack of room.
 	ErrBusy = errors.New("p2p: peer busy")
+	// ErrUnwanted is what Objects.Check wraps, with the verdict Ignore, for
+	// a well-formed object this node did not ask for (a Datanet it has not
+	// joined, pushed on the announcements topic). Nothing is kept of it,
+	// and the peer that pushed it is charged unwantedPenalty, so that a
+	// peer pushing many is graylisted however many keys it makes.
+	ErrUnwanted = errors.New("p2p: object not asked for")
+	// ErrAnnouncementsNotSynced reports a sync of the announcements set,
+	// which is gossiped only: a node takes the Datanets it asks for.
+	ErrAnnouncementsNotSynced = errors.New("p2p: the announcements are not reconciled")
 )

@@ -35,9 +35,12 @@ const (
 	// fetchMaxAttempts bounds the peers an object may be asked of before
 	// it is given up.
 	fetchMaxAttempts = 6
-	// fetchBusyRetries is how many times in a row a busy peer is tried
-	// again (after a growing pause) before it is dropped from the fetch.
-	fetchBusyRetries = 4
+	// fetchBusyWait is how long a peer that keeps answering busy (its
+	// sync sessions all taken) is tried again, after pauses growing to
+	// fetchBusyMaxPause, before it is dropped from the fetch: a node
+	// serving many syncs is busy for seconds, and may be the only holder.
+	fetchBusyWait     = 30 * time.Second
+	fetchBusyMaxPause = 2 * time.Second
 	// maxFetchFailures bounds the CIDs a FetchError names; it counts the
 	// rest.
 	maxFetchFailures = 32
@@ -427,7 +430,8 @@ func (f *objectFetch) worker(p peer.ID) {
 
 // serve runs sessions with p while there is work for it.
 func (f *objectFetch) serve(p peer.ID) error {
-	busy := 0
+	var busy int
+	var busySince time.Time
 	for {
 		batch := f.take(p, fetchWantBatch)
 		if len(batch) == 0 {
@@ -440,10 +444,13 @@ func (f *objectFetch) serve(p peer.ID) error {
 		switch {
 		case err == nil:
 			busy = 0
-		case errors.Is(err, ErrBusy) && busy < fetchBusyRetries:
+		case errors.Is(err, ErrBusy) && (busy == 0 || time.Since(busySince) < fetchBusyWait):
+			if busy == 0 {
+				busySince = time.Now()
+			}
 			busy++
 			select {
-			case <-time.After(time.Duration(busy*busy) * 100 * time.Millisecond):
+			case <-time.After(min(time.Duration(busy*busy)*100*time.Millisecond, fetchBusyMaxPause)):
 			case <-f.ctx.Done():
 				return nil
 			}
@@ -457,7 +464,8 @@ func (f *objectFetch) serve(p peer.ID) error {
 // stream, up to perStream objects. A writer goroutine keeps WANT frames
 // ahead of the answers while this one reads them, so neither side's
 // writes wait on the other's (a responder answers a WANT before it reads
-// the next). On failure the objects not answered go to other peers.
+// the next). On failure the objects not answered go to other peers; when
+// p was busy, to any peer, p included: it did not fail them.
 func (f *objectFetch) session(p peer.ID, batch []cid.Cid) (err error) {
 	q := &wantQueue{pending: batch, wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}
 	defer func() {
@@ -466,6 +474,11 @@ func (f *objectFetch) session(p peer.ID, batch []cid.Cid) (err error) {
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if errors.Is(err, ErrBusy) {
+			f.retry = append(f.retry, q.pending...)
+			f.changedLocked()
+			return
+		}
 		running := f.runningLocked()
 		for _, c := range q.pending {
 			f.failedAtLocked(c, p, running)
@@ -476,7 +489,7 @@ func (f *objectFetch) session(p peer.ID, batch []cid.Cid) (err error) {
 	s, err := f.n.host.NewStream(octx, p, SyncProtocol)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("open stream: %w", err)
+		return openStreamError(err)
 	}
 	f.mu.Lock()
 	f.stats.Streams++

@@ -478,6 +478,11 @@ func (n *Node) validate(ctx context.Context, set cid.Cid, from peer.ID, data []b
 	if v == Accept && err == nil && set.Defined() && owner != set {
 		v, err = Reject, fmt.Errorf("object of %s on the topic of %s", owner, set)
 	}
+	if v == Ignore && errors.Is(err, ErrUnwanted) {
+		n.chargeUnwanted(from)
+		log.Debug("gossip not asked for", slog.Any("err", err))
+		return Ignore
+	}
 	if v != Accept || err != nil {
 		if v == Accept {
 			v = Ignore // an error with Accept is a local failure, not the peer's

@@ -227,8 +227,6 @@ func (m *memObjects) IDs(_ context.Context, set cid.Cid) ([]cid.Cid, error) {
 	return out, nil
 }
 
-func (m *memObjects) Datanets(ctx context.Context) ([]cid.Cid, error) { return m.IDs(ctx, cid.Undef) }
-
 // sorted returns the set in key order.
 func (m *memObjects) sorted(ctx context.Context, set cid.Cid) *set {
 	ids, _ := m.IDs(ctx, set)

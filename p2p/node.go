@@ -74,6 +74,7 @@ type Stats struct {
 	GossipAccepted          uint64 // gossip messages accepted and stored
 	GossipRejected          uint64 // gossip messages rejected (sender penalised)
 	GossipIgnored           uint64 // gossip messages ignored
+	GossipUnwanted          uint64 // of those, objects not asked for (ErrUnwanted; the sender is charged)
 	SyncSessions            uint64 // sync sessions run, either side
 	ObjectsFetched          uint64 // objects gained by sync (fetched or pushed to us)
 	ObjectsServed           uint64 // objects sent to peers by sync
@@ -86,6 +87,7 @@ type Stats struct {
 type counters struct {
 	provides, providerRecords                             atomic.Uint64
 	gossipAccepted, gossipRejected, gossipIgnored         atomic.Uint64
+	gossipUnwanted                                        atomic.Uint64
 	syncSessions, objectsFetched, objectsServed, badPeers atomic.Uint64
 	objectsDeferred, syncBytesSent, syncBytesReceived     atomic.Uint64
 }
@@ -363,6 +365,7 @@ func (n *Node) Stats() Stats {
 		GossipAccepted:          n.stats.gossipAccepted.Load(),
 		GossipRejected:          n.stats.gossipRejected.Load(),
 		GossipIgnored:           n.stats.gossipIgnored.Load(),
+		GossipUnwanted:          n.stats.gossipUnwanted.Load(),
 		SyncSessions:            n.stats.syncSessions.Load(),
 		ObjectsFetched:          n.stats.objectsFetched.Load(),
 		ObjectsServed:           n.stats.objectsServed.Load(),

@@ -70,6 +70,11 @@ type Objects interface {
 	// received later can make acceptable: what a Datanet update not held
 	// yet might admit (a vote by a curator it appoints) is Ignore, or
 	// sync would penalise honest peers for the order it meets objects in.
+	//
+	// A well-formed object this node did not ask for (a Datanet it has
+	// not joined, announced on the announcements topic) is Ignore with an
+	// error wrapping ErrUnwanted: it is neither kept nor forwarded, and
+	// its sender is charged a fraction of an offence.
 	Check(ctx context.Context, datanet cid.Cid, data []byte) (c cid.Cid, owner cid.Cid, v Verdict, err error)
 	// Put stores a checked object (idempotent).
 	Put(ctx context.Context, data []byte) (cid.Cid, error)
@@ -95,10 +100,6 @@ type SyncIndex interface {
 	// SyncKeys calls fn, in key order, with the objects of the Datanet's
 	// set whose key is at or above from, until fn returns false.
 	SyncKeys(ctx context.Context, datanet cid.Cid, from [32]byte, fn func(key [32]byte, c cid.Cid) (bool, error)) error
-	// Datanets returns the announcements set: the ID of every Datanet
-	// held, in any order. Sync holds it in memory for a session: it grows
-	// with the number of Datanets, not of objects.
-	Datanets(ctx context.Context) ([]cid.Cid, error)
 }
 
 // MaxWaits bounds DeferredObject.Waits.

@@ -15,6 +15,11 @@ const (
 	syncPenalty = 100.0
 	// penaltyHalfLife is how fast sync penalties are forgiven.
 	penaltyHalfLife = 10 * time.Minute
+	// unwantedPenalty is what one object pushed unasked (ErrUnwanted)
+	// costs: a tenth of an offence, so that an honest peer announcing a
+	// Datanet now and then is not hurt, while one pushing hundreds is
+	// graylisted.
+	unwantedPenalty = syncPenalty / 10
 	// maxPenalised bounds the penalty table.
 	maxPenalised = 4096
 )
@@ -99,6 +104,12 @@ func (n *Node) appScore(p peer.ID) float64 {
 		s += n.cfg.AppScore(p)
 	}
 	return s
+}
+
+// chargeUnwanted records an object p pushed that this node did not ask for.
+func (n *Node) chargeUnwanted(p peer.ID) {
+	n.stats.gossipUnwanted.Add(1)
+	n.scores.penalise(p, unwantedPenalty, time.Now())
 }
 
 // penalise records a provable offence by p.

@@ -75,6 +75,9 @@ type syncReq struct {
 // one is queued already; when the queue is full it is dropped (the
 // periodic sync covers it).
 func (n *Node) scheduleSync(set cid.Cid, p peer.ID) {
+	if !set.Defined() {
+		return // the announcements are gossiped only
+	}
 	req := syncReq{set, p}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -183,6 +186,9 @@ func (n *Node) Sync(ctx context.Context, datanet cid.Cid) (SyncStats, error) {
 		return SyncStats{}, err
 	}
 	defer n.wg.Done()
+	if !datanet.Defined() {
+		return SyncStats{}, ErrAnnouncementsNotSynced
+	}
 	if n.topic(datanet) == nil {
 		return SyncStats{}, fmt.Errorf("p2p: sync %s: %w", TopicName(datanet), ErrNotJoined)
 	}
@@ -294,7 +300,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 		if cerr := ctxErr(ctx); cerr != nil {
 			return st, cerr
 		}
-		return st, fmt.Errorf("open stream: %w", err)
+		return st, openStreamError(err)
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
@@ -680,6 +686,18 @@ func (n *Node) handleSync(s network.Stream) {
 	s.Close()
 }
 
+// openStreamError explains a sync stream that could not be opened. The
+// resource manager's refusal (this node's streams to the peer, or the
+// peer's from this node, all taken: hostLimits allows 4 a peer) is
+// ErrBusy: sessions and fetches in flight end soon, and the caller tries
+// again rather than give up on the peer.
+func openStreamError(err error) error {
+	if errors.Is(err, network.ErrResourceLimitExceeded) {
+		return fmt.Errorf("open stream: %w: %w", ErrBusy, err)
+	}
+	return fmt.Errorf("open stream: %w", err)
+}
+
 // serveSync answers the frames of one session: reconciliation, WANTs,
 // pushed objects, until DONE or the end of the stream.
 func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
@@ -711,7 +729,7 @@ func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
 			if err != nil {
 				return err
 			}
-			if n.topic(set) == nil {
+			if !set.Defined() || n.topic(set) == nil {
 				if err := w.send(frameError, encodeError(codeNotJoined, "not joined: "+TopicName(set))); err != nil {
 					return err
 				}
@@ -823,16 +841,9 @@ func (n *Node) answerRanges(w *wire, rec *reconciler, in []syncRange) error {
 	return w.send(frameRanges, appendRanges(nil, out))
 }
 
-// viewOf returns the view sync reconciles set over: the sync index for a
-// Datanet, the Datanet IDs in memory for the announcements.
+// viewOf returns the view sync reconciles a Datanet's set over: its sync
+// index.
 func (n *Node) viewOf(ctx context.Context, set cid.Cid) (view, error) {
-	if !set.Defined() {
-		ids, err := n.objs.Datanets(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return newSet(ids), nil
-	}
 	return &indexView{ctx: ctx, idx: n.objs, set: set}, nil
 }
 
@@ -885,7 +896,7 @@ func (n *Node) fetchFrom(ctx context.Context, p peer.ID, c cid.Cid) (data []byte
 	defer cancel()
 	s, err := n.host.NewStream(ctx, p, SyncProtocol)
 	if err != nil {
-		return nil, fmt.Errorf("open stream: %w", err)
+		return nil, openStreamError(err)
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()

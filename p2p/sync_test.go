@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -235,10 +237,13 @@ func TestSyncErrors(t *testing.T) {
 	if _, err := n.syncPeer(context.Background(), dn, tn.nodes[1].ID(), true); !errors.Is(err, ErrNotJoined) {
 		t.Errorf("session with a peer not joined: %v", err)
 	}
-	// The announcements set is always joined.
+	// The announcements are gossiped, never reconciled, either side.
 	tn.waitMesh(cid.Undef)
-	if _, err := n.Sync(context.Background(), cid.Undef); err != nil {
+	if _, err := n.Sync(context.Background(), cid.Undef); !errors.Is(err, ErrAnnouncementsNotSynced) {
 		t.Errorf("sync of the announcements: %v", err)
+	}
+	if _, err := n.syncPeer(context.Background(), cid.Undef, tn.nodes[1].ID(), true); !errors.Is(err, ErrNotJoined) {
+		t.Errorf("a session over the announcements: %v, want refused as not joined", err)
 	}
 }
 
@@ -440,4 +445,54 @@ func TestSyncDeferredBounded(t *testing.T) {
 			t.Errorf("liar's penalty %v", p)
 		}
 	})
+}
+
+// TestFetchWhileStreamsTaken: a node whose sync streams to a peer are all
+// taken (the resource manager allows 4 a peer, and sync sessions use
+// them) is told busy, not "not found", and a batch fetch started then
+// waits for a stream and gets the object from that peer, its only holder.
+func TestFetchWhileStreamsTaken(t *testing.T) {
+	dn := testDatanet("inbound")
+	tn := newTestNet(t, 3, []cid.Cid{dn})
+	tn.connect(1, 0)
+	tn.connect(2, 0)
+	server := tn.nodes[0].ID()
+	ctx := context.Background()
+	obj := mkObj(dn, "served")
+	tn.objs[0].add(t, obj)
+	var held []network.Stream
+	for range 4 {
+		s, err := tn.nodes[1].Host().NewStream(ctx, server, SyncProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A WANT answered proves the stream is up on both sides.
+		w := newWire(s, DefaultMaxObjectSize)
+		if err := w.send(frameWant, encodeWant([]cid.Cid{objCID(obj)})); err != nil || w.flush() != nil {
+			t.Fatal(err)
+		}
+		if typ, _, err := w.recv(); err != nil || typ != frameObject {
+			t.Fatalf("held stream: frame %d, %v", typ, err)
+		}
+		held = append(held, s)
+	}
+	if _, err := tn.nodes[1].FetchObject(ctx, objCID(obj), []peer.ID{server}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a fifth stream to the same peer: %v, want busy", err)
+	}
+	if _, err := tn.nodes[2].FetchObject(ctx, objCID(obj), []peer.ID{server}); err != nil {
+		t.Fatalf("another peer is refused: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tn.nodes[1].FetchObjects(ctx, slices.Values([]cid.Cid{objCID(obj)}), []peer.ID{server},
+			func(cid.Cid, []byte) error { return nil })
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	for _, s := range held {
+		s.Reset()
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("a batch fetch while the streams were taken: %v", err)
+	}
 }

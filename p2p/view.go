@@ -25,9 +25,8 @@ type view interface {
 }
 
 // set is an immutable sorted snapshot of a set of object CIDs, with prefix
-// sums of the keys so that any range's fingerprint costs O(1). It is the
-// view of the announcements set, which is as large as the number of
-// Datanets, and of tests.
+// sums of the keys so that any range's fingerprint costs O(1): the
+// reference view the tests check the index view against.
 type set struct {
 	items []item
 	sums  [][4]uint64 // sums[i] = keys of items[:i] summed mod 2^256, big-endian limbs

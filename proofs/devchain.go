@@ -25,8 +25,8 @@ const DevChainID = 1337
 // `geth --dev --datadir DIR` builds one. It seals a block as soon as a
 // transaction arrives, and it survives restarts (unlike
 // ethclient/simulated, which forks back to genesis every time it starts).
-// It has no network: no peers, no listening socket, no RPC endpoint but
-// the in-process client.
+// It has no network: no peers, no listening socket; its JSON-RPC is the
+// in-process client and RPCHandler, which the daemon serves on its API.
 type DevChain struct {
 	stack  *node.Node
 	client *ethclient.Client
@@ -80,6 +80,11 @@ func OpenDevChain(dir string, faucet common.Address) (*DevChain, error) {
 
 // Client returns the in-process client of the chain.
 func (d *DevChain) Client() *ethclient.Client { return d.client }
+
+// RPCHandler returns the chain's JSON-RPC server (every namespace it
+// registers: eth, net, web3, txpool, debug, admin...); its ServeHTTP
+// answers JSON-RPC over HTTP. Whoever serves it chooses the methods.
+func (d *DevChain) RPCHandler() (*rpc.Server, error) { return d.stack.RPCHandler() }
 
 // Close stops the chain; its data stays under its directory.
 func (d *DevChain) Close() error {

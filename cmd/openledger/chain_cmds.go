@@ -216,6 +216,21 @@ func (a *app) chainCmd() *cobra.Command {
 		},
 	}
 	deploy.Flags().StringVar(&token, "token", "", "ERC-20 address rewards are paid in (default: deploy the test OPEN token)")
-	cmd.AddCommand(status, deploy)
+	rpcURL := &cobra.Command{
+		Use:   "rpc-url",
+		Short: "Print the chain's JSON-RPC endpoint for outside tools: chain.rpc, or the daemon's /chain/rpc for the embedded dev chain",
+		Long: "rpc-url prints an endpoint that ethers, wallets, cast and `proofs verify --chain-rpc` can use. The\n" +
+			"embedded dev chain is served by the running daemon at its API address, path /chain/rpc: read\n" +
+			"methods for anyone, the whole eth namespace with an admin token (see docs/api.md).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			u, err := call0(cmd.Context(), a, (*daemon.API).ChainRpcUrl)
+			if err != nil {
+				return err
+			}
+			return a.emit(map[string]string{"rpc_url": u}, func(w io.Writer) { fmt.Fprintln(w, u) })
+		},
+	}
+	cmd.AddCommand(status, deploy, rpcURL)
 	return cmd
 }

@@ -359,22 +359,27 @@ func (a *app) catCmd() *cobra.Command {
 		Short: "Write the verified bytes of a file or shard to stdout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			r, _, err := c.OpenContent(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			if _, err := io.Copy(a.stdout, r); err != nil {
-				return fmt.Errorf("cat %s: %w", args[0], err)
-			}
-			return nil
+			return a.cat(cmd.Context(), args[0])
 		},
 	}
+}
+
+// cat writes the verified bytes of the file or shard at path to stdout.
+func (a *app) cat(ctx context.Context, path string) error {
+	c, err := a.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r, _, err := c.OpenContent(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, err := io.Copy(a.stdout, r); err != nil {
+		return fmt.Errorf("cat %s: %w", path, err)
+	}
+	return nil
 }
 
 func (a *app) getCmd() *cobra.Command {
