@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -49,12 +48,40 @@ func (n *Node) apis() []apiNamespace {
 	}
 }
 
+// Bounds of the JSON-RPC server, the same on every transport.
+const (
+	// rpcBodyLimit bounds the body of one HTTP request.
+	rpcBodyLimit = 1 << 20
+	// rpcBatchItems bounds the calls of one batch; a larger batch is
+	// refused whole ("batch too large", code -32600).
+	rpcBatchItems = 100
+	// rpcBatchReplyBytes bounds the replies of one batch: once they pass
+	// it, the batch's remaining calls are not run and answer "response too
+	// large" (go-ethereum's code -32003).
+	rpcBatchReplyBytes = 16 << 20
+)
+
+// Byte budgets of a page of a list that has a next cursor: a page holds at
+// most its limit of items and stops early once past the budget (with at
+// least one item), and next says where it goes on. Items of those lists
+// multiply (files by their shards, entries by their votes), so a page of
+// 1,000 could otherwise reach gigabytes.
+const (
+	// pageShards bounds the shard CIDs of a page of files (content_ls):
+	// 65,536 CIDs are about 4 MiB of JSON.
+	pageShards = 1 << 16
+	// pageVotes bounds the votes of a page of snapshot entries
+	// (snapshot_entries): 8,192 votes are about 4 MiB of JSON.
+	pageVotes = 1 << 13
+)
+
 // newRPCServer registers the API namespaces on a new JSON-RPC server whose
 // methods check the permission table with g. The same service code answers
 // the unix socket, HTTP and in-process clients.
 func (n *Node) newRPCServer(g guard) (*rpc.Server, error) {
 	srv := rpc.NewServer()
-	srv.SetHTTPBodyLimit(1 << 20)
+	srv.SetHTTPBodyLimit(rpcBodyLimit)
+	srv.SetBatchLimits(rpcBatchItems, rpcBatchReplyBytes)
 	for _, a := range n.apis() {
 		svc, err := service(a.impl, g)
 		if err == nil {
@@ -153,6 +180,18 @@ func (a *authAPI) CreateToken(ctx context.Context, perm string) (string, error) 
 		return "", fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	return a.n.auth.CreateToken(p)
+}
+
+// Rotate replaces keystore/api.secret with a new random secret: every
+// token issued before is refused from the next request on. The unix socket
+// and the in-process API need no token and keep working; make new tokens
+// with auth_createToken.
+func (a *authAPI) Rotate(ctx context.Context) error {
+	if err := a.n.auth.Rotate(); err != nil {
+		return err
+	}
+	a.n.log.Info("api secret rotated: every token issued before is revoked")
+	return nil
 }
 
 // datanetAPI is the datanet_* namespace.
@@ -294,13 +333,14 @@ type DatanetDetail struct {
 	Contributions []ContributionInfo `json:"contributions"`
 }
 
-// ContributionInfo summarises a contribution as the index holds it.
+// ContributionInfo summarises a contribution as the index holds it;
+// Approve and Reject are sums of curator weights, decimal strings in JSON.
 type ContributionInfo struct {
 	CID     string         `json:"cid"`
 	Status  datanet.Status `json:"status"`
 	Size    uint64         `json:"size"`
-	Approve uint64         `json:"approve"`
-	Reject  uint64         `json:"reject"`
+	Approve uint64         `json:"approve,string"`
+	Reject  uint64         `json:"reject,string"`
 	Created time.Time      `json:"created"`
 }
 
@@ -356,7 +396,9 @@ type contentAPI struct {
 // AddArgs are the arguments of content_add.
 type AddArgs struct {
 	// Paths are absolute paths of files and directories on the daemon's
-	// machine; the daemon reads them with its own permissions.
+	// machine; the daemon reads them with its own permissions, never
+	// inside its repo, and for a caller below admin only under config
+	// api.add_roots.
 	Paths     []string          `json:"paths"`
 	Datanet   string            `json:"datanet"`
 	ChunkSize int               `json:"chunk_size,omitempty"`
@@ -395,19 +437,28 @@ type EventErr struct {
 	Message string `json:"message"`
 }
 
-// Add adds files to a Datanet as one signed contribution.
+// Add adds files to a Datanet as one signed contribution. The daemon reads
+// the paths with its own permissions, never inside its repo, and for a
+// caller below admin only under config api.add_roots.
 func (a *contentAPI) Add(ctx context.Context, args AddArgs) (*AddResult, error) {
-	res, err := a.n.add(ctx, args, nil)
-	return res, err
+	pol, err := a.n.readPolicy(callerPerm(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return a.n.add(ctx, pol, args, nil)
 }
 
 // AddProgress is content_add with progress: subscribe with
 // content_subscribe("addProgress", args). Unsubscribing or dropping the
 // connection aborts the add, and nothing of it is kept.
 func (a *contentAPI) AddProgress(ctx context.Context, args AddArgs) (*rpc.Subscription, error) {
+	pol, err := a.n.readPolicy(callerPerm(ctx))
+	if err != nil {
+		return nil, err
+	}
 	return a.n.subscribeWork(ctx, func(ctx context.Context, notify func(any)) {
 		var last time.Time
-		res, err := a.n.add(ctx, args, func(done, total int64) {
+		res, err := a.n.add(ctx, pol, args, func(done, total int64) {
 			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
 				last = now
 				notify(AddEvent{Done: done, Total: total})
@@ -452,14 +503,14 @@ func eventErr(err error) *EventErr {
 	return &EventErr{Code: e.code, Name: e.name, Message: e.Error()}
 }
 
-func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total int64)) (*AddResult, error) {
+func (n *Node) add(ctx context.Context, pol *readPolicy, args AddArgs, progress func(done, total int64)) (*AddResult, error) {
 	dn, err := parseCID(args.Datanet)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range args.Paths {
-		if !filepath.IsAbs(p) {
-			return nil, fmt.Errorf("%w: path %q is not absolute", errBadRequest, p)
+		if err := pol.checkPath(p); err != nil {
+			return nil, err
 		}
 	}
 	signer, err := n.Signer()
@@ -473,6 +524,7 @@ func (n *Node) add(ctx context.Context, args AddArgs, progress func(done, total 
 	start := time.Now()
 	c, k, err := n.registry.Add(ctx, args.Paths, datanet.AddOptions{
 		Datanet: dn, ChunkSize: chunk, License: args.License, Metadata: args.Metadata, Progress: progress,
+		CheckFile: pol.checkFile,
 	}, signer, n.opts.Now())
 	if err != nil {
 		n.metrics.addErrors.Inc()
@@ -565,6 +617,7 @@ func (n *Node) lsSnapshot(ctx context.Context, sc cid.Cid, s *datanet.Snapshot, 
 		}
 	}
 	errFull := errors.New("page full")
+	shards := 0
 	err := n.registry.SnapshotEntriesFrom(ctx, s, from, func(o uint64, e *datanet.SnapshotEntry) error {
 		k, err := n.registry.Contribution(ctx, e.Contribution)
 		if err != nil {
@@ -575,11 +628,12 @@ func (n *Node) lsSnapshot(ctx context.Context, sc cid.Cid, s *datanet.Snapshot, 
 			first = fileFrom
 		}
 		for i := first; i < uint64(len(k.Files)); i++ {
-			if len(out.Files) == limit {
+			if len(out.Files) == limit || shards >= pageShards {
 				out.Next = fmt.Sprintf("@%d/%d", o, i)
 				return errFull
 			}
 			f := k.Files[i]
+			shards += len(f.Shards)
 			f.Path = e.Contribution.String() + "/" + f.Path
 			out.Files = append(out.Files, fileViews([]datanet.File{f})...)
 			out.Size += f.Size
@@ -617,9 +671,14 @@ func lsResult(res *datanet.Resolved, page *PageArgs) (*LsResult, error) {
 				files = files[i+1:]
 			}
 		}
-		out.Files = fileViews(files[:min(len(files), limit)])
-		if len(files) > limit {
-			out.Next = files[limit-1].Path
+		end, shards := 0, 0
+		for end < len(files) && end < limit && (end == 0 || shards < pageShards) {
+			shards += len(files[end].Shards)
+			end++
+		}
+		out.Files = fileViews(files[:end])
+		if end < len(files) {
+			out.Next = files[end-1].Path
 		}
 	default:
 		obj, err := json.Marshal(res.Object)
@@ -717,17 +776,26 @@ func (a *contentAPI) Unpin(ctx context.Context, c string) error {
 	return a.n.store.Unpin(ctx, id)
 }
 
-// Pins lists pinned CIDs.
-func (a *contentAPI) Pins(ctx context.Context) ([]string, error) {
-	pins, err := a.n.store.Pins(ctx)
+// Pins lists a page of the pinned CIDs, in CID byte order; page.After is
+// the previous page's last CID.
+func (a *contentAPI) Pins(ctx context.Context, page *PageArgs) ([]string, error) {
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(pins))
-	for i, p := range pins {
-		out[i] = p.String()
+	pins, err := a.n.store.PinsPage(ctx, after, datanet.PageLimit(limit))
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return cidStrings(pins), nil
+}
+
+func cidStrings(cs []cid.Cid) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.String()
+	}
+	return out
 }
 
 // repoAPI is the repo_* namespace: maintenance of the node's store.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -28,7 +27,7 @@ type RegisterModelArgs struct {
 	Snapshots []string `json:"snapshots"`
 	// Artifacts are absolute paths on the daemon's machine (adapters,
 	// weights), stored as content so anyone can fetch them by the model's
-	// CID.
+	// CID; they are read as content_add's paths are.
 	Artifacts []string          `json:"artifacts,omitempty"`
 	ChunkSize int               `json:"chunk_size,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
@@ -79,21 +78,26 @@ func (n *Node) modelView(ctx context.Context, c cid.Cid, m *datanet.ModelRecord)
 // Register signs a model record: its name, base model, the snapshots it
 // was trained on and its artifacts (stored as content). The record is
 // stored, gossiped on the topic of its first Datanet, provided and anchored.
+// Artifacts are read as content_add reads its paths.
 func (a *modelAPI) Register(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
-	v, err := a.n.registerModel(ctx, args)
-	return v, err
+	pol, err := a.n.readPolicy(callerPerm(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return a.n.registerModel(ctx, pol, args)
 }
 
-func (n *Node) registerModel(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
+func (n *Node) registerModel(ctx context.Context, pol *readPolicy, args RegisterModelArgs) (*ModelView, error) {
 	if len(args.Snapshots) == 0 {
 		return nil, fmt.Errorf("%w: a model names at least one snapshot it was trained on", errBadRequest)
 	}
 	for _, p := range args.Artifacts {
-		if !filepath.IsAbs(p) {
-			return nil, fmt.Errorf("%w: artifact path %q is not absolute", errBadRequest, p)
+		if err := pol.checkPath(p); err != nil {
+			return nil, fmt.Errorf("artifact: %w", err)
 		}
 	}
-	spec := datanet.ModelSpec{Name: args.Name, Base: args.Base, Metadata: args.Metadata, ChunkSize: args.ChunkSize}
+	spec := datanet.ModelSpec{Name: args.Name, Base: args.Base, Metadata: args.Metadata, ChunkSize: args.ChunkSize,
+		CheckFile: pol.checkFile}
 	if spec.ChunkSize == 0 {
 		spec.ChunkSize = n.repo.Config.Storage.ChunkSize
 	}
@@ -146,15 +150,27 @@ func (a *modelAPI) Show(ctx context.Context, model string) (*ModelView, error) {
 	return &v, err
 }
 
-// List returns the model records held here, oldest first.
-func (a *modelAPI) List(ctx context.Context) ([]ModelView, error) {
-	refs, err := a.n.registry.Models(ctx)
+// List returns a page of the model records held here, in CID byte order;
+// page.After is the previous page's last CID.
+func (a *modelAPI) List(ctx context.Context, page *PageArgs) ([]ModelView, error) {
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ModelView, 0, len(refs))
-	for _, r := range refs {
-		v, err := a.n.modelView(ctx, r.CID, r.Model)
+	ids, err := a.n.registry.ObjectsOfKind(ctx, datanet.KindModel, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ModelView, 0, len(ids))
+	for _, c := range ids {
+		m, err := a.n.registry.Model(ctx, c)
+		if datanet.IsNotFound(err) {
+			continue // collected
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := a.n.modelView(ctx, c, m)
 		if err != nil {
 			return nil, err
 		}
@@ -312,28 +328,28 @@ func (a *attributionAPI) Get(ctx context.Context, record string) (*AttributionVi
 	return recordView(rc, r, output), nil
 }
 
-// Records lists the CIDs of the attribution records of a model held here,
-// or of every model for "".
-func (a *attributionAPI) Records(ctx context.Context, model string) ([]string, error) {
+// Records lists a page of the CIDs of the attribution records of a model
+// held here, or of every model for "", in CID byte order; page.After is
+// the previous page's last CID.
+func (a *attributionAPI) Records(ctx context.Context, model string, page *PageArgs) ([]string, error) {
+	after, limit, err := page.cursor()
+	if err != nil {
+		return nil, err
+	}
 	var ids []cid.Cid
-	var err error
 	if model == "" {
-		ids, err = a.n.registry.AllAttributionRecords(ctx)
+		ids, err = a.n.registry.ObjectsOfKind(ctx, datanet.KindAttribution, after, limit)
 	} else {
 		var mc cid.Cid
 		if mc, err = parseCID(model); err != nil {
 			return nil, err
 		}
-		ids, err = a.n.registry.AttributionRecords(ctx, mc)
+		ids, err = a.n.registry.AttributionRecordsPage(ctx, mc, after, datanet.PageLimit(limit))
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(ids))
-	for i, c := range ids {
-		out[i] = c.String()
-	}
-	return out, nil
+	return cidStrings(ids), nil
 }
 
 // recordAndOutput reads a record and its output, fetching either if it is

@@ -269,8 +269,119 @@ func TestAttributionEndToEnd(t *testing.T) {
 	if err := a.rpc.Call(&ev, "rewards_verify", 1); err != nil || !ev.OK {
 		t.Fatalf("rewards_verify 1: %+v %v", ev, err)
 	}
+	closed := epoch
 	if err := a.rpc.Call(&epoch, "rewards_closeEpoch"); rpcName(err) != "nothing_to_pay" {
 		t.Fatalf("second close with no new records: %v (%s)", err, rpcName(err))
+	}
+	checkEpochList(t, a, clock, closed)
+	checkListPages(t, b, model.CID, view.CID, viewB.CID)
+}
+
+// checkListPages checks that attribution_records, model_list and
+// content_pins page: b holds the model and the two records (a's, gossiped,
+// and its own).
+func checkListPages(t *testing.T, b testPeer, model string, records ...string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "a's record to reach b", func() bool {
+		var all []string
+		return b.rpc.Call(&all, "attribution_records", model, nil) == nil && len(all) == len(records)
+	})
+	walk := func(method string, args ...any) []string {
+		var got []string
+		page := PageArgs{Limit: 1}
+		for range 100 {
+			var ids []string
+			switch method {
+			case "model_list":
+				var views []ModelView
+				if err := b.rpc.Call(&views, method, page); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range views {
+					ids = append(ids, v.CID)
+				}
+			default:
+				if err := b.rpc.Call(&ids, method, append(args, page)...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(ids) > 1 {
+				t.Fatalf("%s: a page of limit 1 held %v", method, ids)
+			}
+			if len(ids) == 0 {
+				return got
+			}
+			got = append(got, ids...)
+			page.After = ids[0]
+		}
+		t.Fatalf("%s: no end after 100 pages: %v", method, got)
+		return nil
+	}
+	same := func(a, b []string) bool {
+		a, b = slices.Clone(a), slices.Clone(b)
+		slices.Sort(a)
+		slices.Sort(b)
+		return slices.Equal(a, b)
+	}
+	if got := walk("attribution_records", model); !same(got, records) {
+		t.Errorf("attribution_records of the model, a page at a time: %v, want %v", got, records)
+	}
+	if got := walk("attribution_records", ""); !same(got, records) {
+		t.Errorf("all attribution_records, a page at a time: %v, want %v", got, records)
+	}
+	if got := walk("model_list"); !same(got, []string{model}) {
+		t.Errorf("model_list a page at a time: %v", got)
+	}
+	var all []string
+	if err := b.rpc.Call(&all, "content_pins", nil); err != nil || len(all) < 2 {
+		t.Fatalf("content_pins: %v %v", all, err)
+	}
+	if got := walk("content_pins"); !slices.Equal(got, all) {
+		t.Errorf("content_pins a page at a time: %v, want %v", got, all)
+	}
+}
+
+// checkEpochList checks that rewards_epochs says which epochs are posted:
+// the closed one, with its transaction, and not a signed epoch 2 whose
+// root was never posted; and that it pages.
+func checkEpochList(t *testing.T, a testPeer, clock *fakeClock, closed EpochView) {
+	t.Helper()
+	ctx := context.Background()
+	c1 := mustParse(t, closed.CID)
+	e1, err := a.n.registry.RewardEpoch(ctx, c1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := rewards.NextEpoch(epochOf(e1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := &datanet.RewardEpoch{Number: 2, Prev: c1, Root: next.Root, Balances: next.Balances,
+		Distributor: e1.Distributor, Created: clock.now().Unix()}
+	signer, _ := a.n.Signer()
+	if err := datanet.SignRewardEpoch(e2, e1.ChainID, signer); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := a.n.registry.Submit(ctx, e2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []EpochView
+	if err := a.rpc.Call(&list, "rewards_epochs", nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].CID != closed.CID || list[1].CID != ch.CID.String() {
+		t.Fatalf("rewards_epochs = %+v, want epochs %s and %s", list, closed.CID, ch.CID)
+	}
+	if p := list[0].Posted; p == nil || !*p || list[0].PostTx != closed.PostTx || closed.PostTx == "" {
+		t.Errorf("epoch 1: posted %v in %q, want true in %q", list[0].Posted, list[0].PostTx, closed.PostTx)
+	}
+	if p := list[1].Posted; p == nil || *p || list[1].PostTx != "" {
+		t.Errorf("epoch 2, never posted: posted %v in %q", list[1].Posted, list[1].PostTx)
+	}
+	var page []EpochView
+	if err := a.rpc.Call(&page, "rewards_epochs", PageArgs{After: closed.CID, Limit: 1}); err != nil || len(page) != 1 || page[0].Number != 2 {
+		t.Fatalf("the page after epoch 1: %+v %v", page, err)
 	}
 }
 

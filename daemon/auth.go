@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -66,21 +67,65 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 }
 
-// Authority issues and checks API tokens.
+// Authority issues and checks API tokens. It reads keystore/api.secret
+// again whenever the file changes, so a rotation (Rotate, `openledger auth
+// rotate`, or a new file put there by hand) revokes every token at once,
+// without a restart.
 type Authority struct {
-	secret []byte
+	path string // of api.secret; "" for a fixed secret (tests)
+
+	mu     sync.Mutex
+	secret []byte      // guarded by mu
+	read   os.FileInfo // guarded by mu; the file secret was read from
 }
 
 // LoadAuthority reads the repo's token secret.
 func (r *Repo) LoadAuthority() (*Authority, error) {
-	secret, err := os.ReadFile(r.Path(KeystoreDir, APISecret))
+	a := &Authority{path: r.Path(KeystoreDir, APISecret)}
+	if _, err := a.current(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// current returns the secret, read again if the file is not the one read
+// last (another inode, size or modification time). A missing or short
+// file is an error: no token is valid then.
+func (a *Authority) current() ([]byte, error) {
+	if a.path == "" {
+		return a.secret, nil
+	}
+	st, err := os.Stat(a.path)
+	if err != nil {
+		return nil, fmt.Errorf("read api secret: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.read != nil && os.SameFile(st, a.read) && st.Size() == a.read.Size() && st.ModTime().Equal(a.read.ModTime()) {
+		return a.secret, nil
+	}
+	secret, err := os.ReadFile(a.path)
 	if err != nil {
 		return nil, fmt.Errorf("read api secret: %w", err)
 	}
 	if len(secret) < 32 {
 		return nil, errors.New("api secret is shorter than 32 bytes")
 	}
-	return &Authority{secret: secret}, nil
+	a.secret, a.read = secret, st
+	return secret, nil
+}
+
+// Rotate replaces api.secret with a new random one: every token issued
+// before is refused from now on.
+func (a *Authority) Rotate() error {
+	if a.path == "" {
+		return errors.New("api secret: no file to rotate")
+	}
+	if err := newAPISecret(a.path); err != nil {
+		return err
+	}
+	_, err := a.current()
+	return err
 }
 
 // CreateToken returns a bearer token granting p.
@@ -88,15 +133,23 @@ func (a *Authority) CreateToken(p Perm) (string, error) {
 	if _, ok := permNames[p]; !ok {
 		return "", fmt.Errorf("unknown permission %d", int(p))
 	}
+	secret, err := a.current()
+	if err != nil {
+		return "", err
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, tokenClaims{Perm: p.String()})
-	return t.SignedString(a.secret)
+	return t.SignedString(secret)
 }
 
 // Check returns the permission a bearer token grants.
 func (a *Authority) Check(token string) (Perm, error) {
+	secret, err := a.current()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrPermission, err)
+	}
 	var claims tokenClaims
-	_, err := jwt.ParseWithClaims(strings.TrimSpace(token), &claims, func(*jwt.Token) (any, error) {
-		return a.secret, nil
+	_, err = jwt.ParseWithClaims(strings.TrimSpace(token), &claims, func(*jwt.Token) (any, error) {
+		return secret, nil
 	}, jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}))
 	if err != nil {
 		return 0, fmt.Errorf("%w: invalid token: %w", ErrPermission, err)

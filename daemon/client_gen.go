@@ -48,6 +48,16 @@ func (c *API) AuthCreateToken(ctx context.Context, perm string) (string, error) 
 	return callRPC[string](ctx, c.rpc, "auth_createToken", perm)
 }
 
+// AuthRotate replaces keystore/api.secret with a new random secret: every
+// token issued before is refused from the next request on. The unix socket
+// and the in-process API need no token and keep working; make new tokens
+// with auth_createToken.
+//
+// It calls auth_rotate, which needs the admin permission.
+func (c *API) AuthRotate(ctx context.Context) error {
+	return c.rpc.CallContext(ctx, nil, "auth_rotate")
+}
+
 // DatanetCreate signs and stores a new Datanet owned by the operator.
 //
 // It calls datanet_create, which needs the sign permission.
@@ -102,7 +112,9 @@ func (c *API) DatanetUpdate(ctx context.Context, id string, u datanet.DatanetUpd
 	return callRPC[*DatanetView](ctx, c.rpc, "datanet_update", id, u)
 }
 
-// ContentAdd adds files to a Datanet as one signed contribution.
+// ContentAdd adds files to a Datanet as one signed contribution. The daemon reads
+// the paths with its own permissions, never inside its repo, and for a
+// caller below admin only under config api.add_roots.
 //
 // It calls content_add, which needs the sign permission.
 func (c *API) ContentAdd(ctx context.Context, args AddArgs) (*AddResult, error) {
@@ -151,11 +163,12 @@ func (c *API) ContentPin(ctx context.Context, cArg string) error {
 	return c.rpc.CallContext(ctx, nil, "content_pin", cArg)
 }
 
-// ContentPins lists pinned CIDs.
+// ContentPins lists a page of the pinned CIDs, in CID byte order; page.After is
+// the previous page's last CID.
 //
 // It calls content_pins, which needs the read permission.
-func (c *API) ContentPins(ctx context.Context) ([]string, error) {
-	return callRPC[[]string](ctx, c.rpc, "content_pins")
+func (c *API) ContentPins(ctx context.Context, page *PageArgs) ([]string, error) {
+	return callRPC[[]string](ctx, c.rpc, "content_pins", page)
 }
 
 // ContentProviders finds the peers that provide a CID on the DHT.
@@ -354,16 +367,18 @@ func (c *API) ChainStatus(ctx context.Context) (*ChainStatus, error) {
 	return callRPC[*ChainStatus](ctx, c.rpc, "chain_status")
 }
 
-// ModelList returns the model records held here, oldest first.
+// ModelList returns a page of the model records held here, in CID byte order;
+// page.After is the previous page's last CID.
 //
 // It calls model_list, which needs the read permission.
-func (c *API) ModelList(ctx context.Context) ([]ModelView, error) {
-	return callRPC[[]ModelView](ctx, c.rpc, "model_list")
+func (c *API) ModelList(ctx context.Context, page *PageArgs) ([]ModelView, error) {
+	return callRPC[[]ModelView](ctx, c.rpc, "model_list", page)
 }
 
 // ModelRegister signs a model record: its name, base model, the snapshots it
 // was trained on and its artifacts (stored as content). The record is
 // stored, gossiped on the topic of its first Datanet, provided and anchored.
+// Artifacts are read as content_add reads its paths.
 //
 // It calls model_register, which needs the sign permission.
 func (c *API) ModelRegister(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
@@ -411,12 +426,13 @@ func (c *API) AttributionIndexProgress(ctx context.Context, events chan<- IndexE
 	return c.rpc.Subscribe(ctx, "attribution", events, "indexProgress", snapshot)
 }
 
-// AttributionRecords lists the CIDs of the attribution records of a model held here,
-// or of every model for "".
+// AttributionRecords lists a page of the CIDs of the attribution records of a model
+// held here, or of every model for "", in CID byte order; page.After is
+// the previous page's last CID.
 //
 // It calls attribution_records, which needs the read permission.
-func (c *API) AttributionRecords(ctx context.Context, model string) ([]string, error) {
-	return callRPC[[]string](ctx, c.rpc, "attribution_records", model)
+func (c *API) AttributionRecords(ctx context.Context, model string, page *PageArgs) ([]string, error) {
+	return callRPC[[]string](ctx, c.rpc, "attribution_records", model, page)
 }
 
 // AttributionVerify recomputes an attribution record on this node from the model's
@@ -447,11 +463,14 @@ func (c *API) RewardsCloseEpoch(ctx context.Context) (*EpochView, error) {
 	return callRPC[*EpochView](ctx, c.rpc, "rewards_closeEpoch")
 }
 
-// RewardsEpochs lists the reward epochs held for the configured distributor.
+// RewardsEpochs lists a page of the reward epochs held for the configured
+// distributor, by number (then CID), each with whether its root is posted
+// on chain and in which transaction; posted is left out when the chain
+// cannot be read. page.After is the CID of the previous page's last epoch.
 //
 // It calls rewards_epochs, which needs the read permission.
-func (c *API) RewardsEpochs(ctx context.Context) ([]EpochView, error) {
-	return callRPC[[]EpochView](ctx, c.rpc, "rewards_epochs")
+func (c *API) RewardsEpochs(ctx context.Context, page *PageArgs) ([]EpochView, error) {
+	return callRPC[[]EpochView](ctx, c.rpc, "rewards_epochs", page)
 }
 
 // RewardsParams returns the published fee and split parameters.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -55,6 +56,12 @@ type APIConfig struct {
 	// a loopback address: reads need no token there. Port 0 picks a free port;
 	// the address in use is written to $REPO/api.
 	Address string `toml:"address" json:"address" comment:"HOST:PORT of the local HTTP API (loopback only; port 0 picks one; the address in use goes to $REPO/api)"`
+	// AddRoots are the directories under which content_add and
+	// model_register read files for a caller below admin (an HTTP sign
+	// token). Empty: such callers may not have the daemon read local
+	// files at all. Admin callers (the CLI, the unix socket, admin
+	// tokens) read anywhere the daemon can. Nobody reads inside the repo.
+	AddRoots []string `toml:"add_roots" json:"add_roots" comment:"absolute directories whose files content_add and model_register may read for an HTTP caller with a sign token (empty = none; the CLI, the unix socket and admin tokens read anywhere outside the repo)"`
 
 	// The HTTP server's bounds and the content gateway's policy
 	// (config_api.go; docs/operations.md, HTTP API).
@@ -202,6 +209,11 @@ func (c Config) Validate() error {
 	}
 	if err := c.API.validate(); err != nil {
 		return fmt.Errorf("config api.%w", err)
+	}
+	for _, root := range c.API.AddRoots {
+		if !filepath.IsAbs(root) {
+			return fmt.Errorf("config api.add_roots: %q is not an absolute directory", root)
+		}
 	}
 	if _, err := ParseLogLevel(c.Log.Level); err != nil {
 		return fmt.Errorf("config log.level: %w", err)

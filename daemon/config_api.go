@@ -8,6 +8,7 @@ import (
 func defaultAPIConfig() APIConfig {
 	return APIConfig{
 		Address:           "127.0.0.1:5180",
+		AddRoots:          []string{},
 		ReadHeaderTimeout: "10s",
 		ReadTimeout:       "30s",
 		IdleTimeout:       "2m",

@@ -62,16 +62,19 @@ type VoteResult struct {
 }
 
 // TallyView is the verdict on a contribution and the votes behind it.
+// Weights (approve, reject, cast, quorum, total_weight) are sums of
+// curator weights, any uint64: decimal strings in JSON, as the Datanet's
+// are.
 type TallyView struct {
 	Contribution string             `json:"contribution"`
 	Datanet      string             `json:"datanet"`
 	Status       curation.Status    `json:"status"`
-	Approve      uint64             `json:"approve"`
-	Reject       uint64             `json:"reject"`
-	Cast         uint64             `json:"cast"`
-	Quorum       uint64             `json:"quorum"`
+	Approve      uint64             `json:"approve,string"`
+	Reject       uint64             `json:"reject,string"`
+	Cast         uint64             `json:"cast,string"`
+	Quorum       uint64             `json:"quorum,string"`
 	ThresholdBps uint32             `json:"threshold_bps"`
-	TotalWeight  uint64             `json:"total_weight"`
+	TotalWeight  uint64             `json:"total_weight,string"`
 	Created      time.Time          `json:"created"`
 	WindowEnds   *time.Time         `json:"window_ends,omitempty"`
 	Counted      []*datanet.Vote    `json:"counted"`
@@ -591,11 +594,13 @@ func (a *snapshotAPI) Entries(ctx context.Context, c string, page *PageArgs) (*E
 	}
 	out := &EntriesPage{Snapshot: c, Entries: []datanet.SnapshotEntry{}}
 	errFull := errors.New("page full")
+	votes := 0
 	err = a.n.registry.SnapshotEntriesFrom(ctx, s, from, func(o uint64, e *datanet.SnapshotEntry) error {
-		if len(out.Entries) == limit {
+		if len(out.Entries) == limit || votes >= pageVotes {
 			out.Next = strconv.FormatUint(o, 10)
 			return errFull
 		}
+		votes += len(e.Votes)
 		out.Entries = append(out.Entries, *e)
 		return nil
 	})

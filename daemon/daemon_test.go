@@ -6,11 +6,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -151,17 +153,19 @@ func TestConfigValidate(t *testing.T) {
 		mutate func(*Config)
 		want   string
 	}{
-		"default":          {func(*Config) {}, ""},
-		"quota units":      {func(c *Config) { c.Storage.Quota = "2 TiB" }, ""},
-		"bad quota":        {func(c *Config) { c.Storage.Quota = "lots" }, "storage.quota"},
-		"small chunk":      {func(c *Config) { c.Storage.ChunkSize = 10 }, "chunk_size"},
-		"big chunk":        {func(c *Config) { c.Storage.ChunkSize = 8 << 20 }, "chunk_size"},
-		"public api":       {func(c *Config) { c.API.Address = "0.0.0.0:5180" }, "loopback"},
-		"bad api":          {func(c *Config) { c.API.Address = "nonsense" }, "api.address"},
-		"bad level":        {func(c *Config) { c.Log.Level = "loud" }, "log.level"},
-		"zero chain":       {func(c *Config) { c.Chain.ID = 0 }, "chain.id"},
-		"localhost is ok":  {func(c *Config) { c.API.Address = "localhost:1" }, ""},
-		"ipv6 loopback ok": {func(c *Config) { c.API.Address = "[::1]:1" }, ""},
+		"default":           {func(*Config) {}, ""},
+		"quota units":       {func(c *Config) { c.Storage.Quota = "2 TiB" }, ""},
+		"bad quota":         {func(c *Config) { c.Storage.Quota = "lots" }, "storage.quota"},
+		"small chunk":       {func(c *Config) { c.Storage.ChunkSize = 10 }, "chunk_size"},
+		"big chunk":         {func(c *Config) { c.Storage.ChunkSize = 8 << 20 }, "chunk_size"},
+		"public api":        {func(c *Config) { c.API.Address = "0.0.0.0:5180" }, "loopback"},
+		"bad api":           {func(c *Config) { c.API.Address = "nonsense" }, "api.address"},
+		"bad level":         {func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+		"zero chain":        {func(c *Config) { c.Chain.ID = 0 }, "chain.id"},
+		"localhost is ok":   {func(c *Config) { c.API.Address = "localhost:1" }, ""},
+		"ipv6 loopback ok":  {func(c *Config) { c.API.Address = "[::1]:1" }, ""},
+		"add roots":         {func(c *Config) { c.API.AddRoots = []string{"/srv/data"} }, ""},
+		"relative add root": {func(c *Config) { c.API.AddRoots = []string{"data"} }, "api.add_roots"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -269,54 +273,99 @@ func rpcHTTP(t *testing.T, n *Node, token, method string, result any, args ...an
 	return c.Call(result, method, args...)
 }
 
+// TestPermissions calls every method the servers expose, found by
+// reflection as go-ethereum's rpc package finds them, over HTTP with a
+// token of each level (none is read), and checks that exactly the levels
+// below the one methodPerms gives it are refused: a method added without
+// an entry fails here, and so does a table the server does not apply.
+// Arguments are zero values, so an allowed call fails on them, not on its
+// permission. Subscriptions, which plain HTTP does not carry, are called
+// through the HTTP server's service with the level in their context.
 func TestPermissions(t *testing.T) {
 	n, _ := testNode(t, nil)
-	spec := datanet.DatanetSpec{Name: "perm"}
-	var dv DatanetView
-	if err := rpcHTTP(t, n, "", "datanet_list", new([]DatanetView)); err != nil {
-		t.Fatalf("read without token: %v", err)
+	var calls, subs []rpcMethod
+	for _, a := range n.apis() {
+		for _, m := range exposedMethods(t, a.ns, a.impl) {
+			if _, ok := methodPerms[m.rpcName]; !ok {
+				t.Errorf("%s has no entry in methodPerms", m.rpcName)
+				continue
+			}
+			if m.sub {
+				subs = append(subs, m)
+			} else {
+				calls = append(calls, m)
+			}
+		}
 	}
-	tokens := map[Perm]string{}
-	for _, p := range []Perm{PermRead, PermWrite, PermSign, PermAdmin} {
-		tok, err := n.auth.CreateToken(p)
+	zeroArgs := func(m rpcMethod) []any {
+		args := make([]any, 0, m.fn.NumIn()-1)
+		for i := 1; i < m.fn.NumIn(); i++ {
+			args = append(args, reflect.Zero(m.fn.In(i)).Interface())
+		}
+		return args
+	}
+	denied := func(err error) bool { return rpcName(err) == "permission_denied" }
+	// Admin last: it runs auth_rotate, which revokes the tokens.
+	for _, level := range []Perm{0, PermRead, PermWrite, PermSign, PermAdmin} {
+		var opts []rpc.ClientOption
+		have := PermRead
+		if level != 0 {
+			tok, err := n.auth.CreateToken(level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts = append(opts, rpc.WithHeader("Authorization", "Bearer "+tok))
+			have = level
+		}
+		c, err := rpc.DialOptions(context.Background(), "http://"+n.HTTPAddr()+RPCPath, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tokens[p] = tok
-	}
-	cases := []struct {
-		method string
-		need   Perm
-		args   []any
-	}{
-		{"datanet_create", PermSign, []any{spec}},
-		{"content_pins", PermRead, nil},
-		{"repo_gc", PermAdmin, nil},
-		{"auth_createToken", PermAdmin, []any{"read"}},
-	}
-	for _, tc := range cases {
-		for p, tok := range tokens {
-			var res any
-			err := rpcHTTP(t, n, tok, tc.method, &res, tc.args...)
-			denied := err != nil && strings.Contains(err.Error(), "permission denied")
-			if (p < tc.need) != denied {
-				t.Errorf("%s with %s token: %v", tc.method, p, err)
-			}
-			if denied {
-				var ec rpc.Error
-				if !errors.As(err, &ec) || ec.ErrorCode() != CodePermission {
-					t.Errorf("%s denied without code %d: %v", tc.method, CodePermission, err)
-				}
+		batch := make([]rpc.BatchElem, len(calls))
+		for i, m := range calls {
+			batch[i] = rpc.BatchElem{Method: m.rpcName, Args: zeroArgs(m), Result: new(json.RawMessage)}
+		}
+		if err := c.BatchCall(batch); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		for i, m := range calls {
+			if want := have < methodPerms[m.rpcName]; denied(batch[i].Error) != want {
+				t.Errorf("%s with a %s token: %v; refused should be %v", m.rpcName, have, batch[i].Error, want)
 			}
 		}
 	}
+	svcs := map[string]reflect.Value{}
+	for _, a := range n.apis() {
+		svc, err := service(a.impl, tokenPerm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs[a.ns] = reflect.ValueOf(svc)
+	}
+	for _, m := range subs {
+		for _, have := range []Perm{PermRead, PermWrite, PermSign, PermAdmin} {
+			in := []reflect.Value{reflect.ValueOf(withPerm(context.Background(), have))}
+			for _, a := range zeroArgs(m) {
+				in = append(in, reflect.ValueOf(a))
+			}
+			out := svcs[m.ns].MethodByName(m.goName).Call(in)
+			err, _ := out[len(out)-1].Interface().(error)
+			refused := err != nil && errors.Is(err, ErrPermission)
+			if want := have < methodPerms[m.rpcName]; refused != want {
+				t.Errorf("subscription %s at %s: %v; refused should be %v", m.rpcName, have, err, want)
+			}
+		}
+	}
+
 	// The unix socket and in-process clients are trusted with admin.
 	ipc, err := rpc.Dial(n.repo.Path(IPCFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ipc.Close()
-	if err := ipc.Call(&dv, "datanet_create", spec); err != nil || dv.ID == "" {
+	var dv DatanetView
+	if err := ipc.Call(&dv, "datanet_create", datanet.DatanetSpec{Name: "perm"}); err != nil || dv.ID == "" {
 		t.Fatalf("datanet_create over ipc: %v", err)
 	}
 	info, err := os.Stat(n.repo.Path(IPCFile))

@@ -36,6 +36,7 @@ var errorCodes = []struct {
 	name string
 }{
 	{ErrPermission, CodePermission, "permission_denied"},
+	{ErrPathNotAllowed, CodePermission, "path_not_allowed"},
 	{ErrNotIndexed, CodeNotFound, "not_indexed"},
 	{ErrNothingToPay, CodePolicy, "nothing_to_pay"},
 	{ErrNoEpoch, CodeNotFound, "no_epoch"},

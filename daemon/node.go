@@ -157,7 +157,7 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
-	if n.httpServer, err = n.newRPCServer(requirePerm); err != nil {
+	if n.httpServer, err = n.newRPCServer(tokenPerm); err != nil {
 		n.Close()
 		return nil, err
 	}

@@ -18,6 +18,7 @@ var methodPerms = map[string]Perm{
 	"node_peers":   PermRead,
 
 	"auth_createToken": PermAdmin,
+	"auth_rotate":      PermAdmin,
 
 	"datanet_create": PermSign,
 	"datanet_update": PermSign,
@@ -88,48 +89,66 @@ var methodPerms = map[string]Perm{
 	"object_get": PermRead,
 }
 
-// guard decides whether the caller of an API method holds a permission.
-// Each rpc.Server has its own: the unix socket and in-process server's
-// allows everything (allowAll), the HTTP server's compares the level the
-// HTTP middleware recorded in the request's context (requirePerm).
-type guard func(ctx context.Context, need Perm) error
+// guard returns the permission level of the caller of an API method. Each
+// rpc.Server has its own: the unix socket and in-process server's trusts
+// every caller with admin (allowAll), the HTTP server's returns the level
+// the HTTP middleware recorded in the request's context (tokenPerm).
+type guard func(ctx context.Context) Perm
 
 // allowAll is the guard of the unix socket and in-process server.
-func allowAll(context.Context, Perm) error { return nil }
+func allowAll(context.Context) Perm { return PermAdmin }
 
-// requirePerm is the guard of the HTTP server. A context without a level
+// tokenPerm is the guard of the HTTP server. A context without a level
 // (a request that did not pass the middleware) holds no permission.
+func tokenPerm(ctx context.Context) Perm { return permFrom(ctx) }
+
+// requirePerm refuses a request whose context holds less than need (the
+// HTTP handlers outside JSON-RPC check it).
 func requirePerm(ctx context.Context, need Perm) error {
-	if have := permFrom(ctx); have < need {
+	return needPerm(permFrom(ctx), need)
+}
+
+// needPerm refuses a caller of level have what needs need.
+func needPerm(have, need Perm) error {
+	if have < need {
 		return fmt.Errorf("%w: this call needs a %s token (create one with `openledger auth create-token --perm %s`)", ErrPermission, need, need)
 	}
 	return nil
 }
 
-// allow checks a call of method against the permission table.
-func (g guard) allow(ctx context.Context, method string) error {
-	need, ok := methodPerms[method]
+// allow checks a call of method against the permission table and returns
+// the caller's level.
+func (g guard) allow(ctx context.Context, method string) (Perm, error) {
+	want, ok := methodPerms[method]
 	if !ok {
-		return fmt.Errorf("%w: %s has no entry in the permission table", ErrPermission, method)
+		return 0, fmt.Errorf("%w: %s has no entry in the permission table", ErrPermission, method)
 	}
-	return g(ctx, need)
+	have := g(ctx)
+	return have, needPerm(have, want)
 }
 
 // serve runs one call of an API method for the JSON-RPC server, the one
 // place between the rpc package and the namespaces' code: the caller must
-// hold the permission the table gives method, and an error leaves with its
-// stable code (apiError).
-func serve[R any](ctx context.Context, g guard, method string, call func() (R, error)) (R, error) {
-	if err := g.allow(ctx, method); err != nil {
+// hold the permission the table gives method, call runs with the caller's
+// level in its context (callerPerm), and an error leaves with its stable
+// code (apiError).
+func serve[R any](ctx context.Context, g guard, method string, call func(ctx context.Context) (R, error)) (R, error) {
+	have, err := g.allow(ctx, method)
+	if err != nil {
 		var zero R
 		return zero, apiError(err)
 	}
-	r, err := call()
+	r, err := call(withPerm(ctx, have))
 	return r, apiError(err)
 }
 
 // serveErr is serve for a method without a result.
-func serveErr(ctx context.Context, g guard, method string, call func() error) error {
-	_, err := serve(ctx, g, method, func() (struct{}, error) { return struct{}{}, call() })
+func serveErr(ctx context.Context, g guard, method string, call func(ctx context.Context) error) error {
+	_, err := serve(ctx, g, method, func(ctx context.Context) (struct{}, error) { return struct{}{}, call(ctx) })
 	return err
 }
+
+// callerPerm is the permission level of the caller of the API method
+// running with ctx: admin on the unix socket and in process, the token's
+// level over HTTP.
+func callerPerm(ctx context.Context) Perm { return permFrom(ctx) }

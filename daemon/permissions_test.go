@@ -101,21 +101,21 @@ func TestPermissionTableDocumented(t *testing.T) {
 
 func TestGuardDefaultDeny(t *testing.T) {
 	ctx := context.Background()
-	if err := guard(allowAll).allow(ctx, "node_nope"); !errors.Is(err, ErrPermission) {
+	if _, err := guard(allowAll).allow(ctx, "node_nope"); !errors.Is(err, ErrPermission) {
 		t.Errorf("a method missing from the table, on the trusted server: %v", err)
 	}
-	if err := guard(allowAll).allow(ctx, "auth_createToken"); err != nil {
-		t.Errorf("auth_createToken on the trusted server: %v", err)
+	if have, err := guard(allowAll).allow(ctx, "auth_createToken"); err != nil || have != PermAdmin {
+		t.Errorf("auth_createToken on the trusted server: %v, %v", have, err)
 	}
 	// A context the HTTP middleware did not see holds no permission.
-	if err := guard(requirePerm).allow(ctx, "node_id"); !errors.Is(err, ErrPermission) {
+	if _, err := guard(tokenPerm).allow(ctx, "node_id"); !errors.Is(err, ErrPermission) {
 		t.Errorf("node_id without a level: %v", err)
 	}
 	read := withPerm(ctx, PermRead)
-	if err := guard(requirePerm).allow(read, "node_id"); err != nil {
-		t.Errorf("node_id with read: %v", err)
+	if have, err := guard(tokenPerm).allow(read, "node_id"); err != nil || have != PermRead {
+		t.Errorf("node_id with read: %v, %v", have, err)
 	}
-	if err := guard(requirePerm).allow(read, "datanet_create"); !errors.Is(err, ErrPermission) {
+	if _, err := guard(tokenPerm).allow(read, "datanet_create"); !errors.Is(err, ErrPermission) {
 		t.Errorf("datanet_create with read: %v", err)
 	}
 }

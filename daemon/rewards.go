@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -161,17 +163,19 @@ func (l *rewardsLink) send(ctx context.Context, what string, do func(*bind.Trans
 
 // EpochView summarises a reward epoch.
 type EpochView struct {
-	CID         string    `json:"cid"`
-	Number      uint64    `json:"number"`
-	Root        string    `json:"root"`
-	Records     int       `json:"records"`
-	Accounts    int       `json:"accounts"`
-	Total       string    `json:"total"`
-	Distributor string    `json:"distributor"`
-	Posted      bool      `json:"posted"`
-	PostTx      string    `json:"post_tx,omitempty"`
-	Funded      string    `json:"funded,omitempty"`
-	Created     time.Time `json:"created"`
+	CID         string `json:"cid"`
+	Number      uint64 `json:"number"`
+	Root        string `json:"root"`
+	Records     int    `json:"records"`
+	Accounts    int    `json:"accounts"`
+	Total       string `json:"total"`
+	Distributor string `json:"distributor"`
+	// Posted says whether the epoch's root is posted on chain, PostTx in
+	// which transaction; Posted is left out when the chain cannot be read.
+	Posted  *bool     `json:"posted,omitempty"`
+	PostTx  string    `json:"post_tx,omitempty"`
+	Funded  string    `json:"funded,omitempty"`
+	Created time.Time `json:"created"`
 }
 
 func epochView(c cid.Cid, e *datanet.RewardEpoch) EpochView {
@@ -312,7 +316,8 @@ func (n *Node) closeEpoch(ctx context.Context) (*EpochView, error) {
 		}
 		view.PostTx = r.TxHash.Hex()
 	}
-	view.Posted = true
+	posted := true
+	view.Posted = &posted
 	ch, err := n.registry.Submit(ctx, obj)
 	if err != nil {
 		return nil, err
@@ -366,23 +371,113 @@ func (l *rewardsLink) fund(ctx context.Context, e *rewards.Epoch) (*big.Int, err
 	return short, err
 }
 
-// Epochs lists the reward epochs held for the configured distributor.
-func (a *rewardsAPI) Epochs(ctx context.Context) ([]EpochView, error) {
+// Epochs lists a page of the reward epochs held for the configured
+// distributor, by number (then CID), each with whether its root is posted
+// on chain and in which transaction; posted is left out when the chain
+// cannot be read. page.After is the CID of the previous page's last epoch.
+func (a *rewardsAPI) Epochs(ctx context.Context, page *PageArgs) ([]EpochView, error) {
 	dist := a.n.repo.Config.Chain.RewardsDistributor
 	if dist == "" {
 		return nil, ErrNoDistributor
 	}
-	refs, err := a.n.registry.RewardEpochs(ctx)
+	after, limit, err := page.cursor()
 	if err != nil {
 		return nil, err
 	}
-	out := []EpochView{}
-	for _, r := range refs {
-		if r.Epoch.Distributor == common.HexToAddress(dist) {
-			out = append(out, epochView(r.CID, r.Epoch))
+	// Read one epoch at a time (one can be 15 MiB) and keep its summary.
+	var all []EpochView
+	var keys []cid.Cid
+	from := cid.Undef
+	for {
+		ids, err := a.n.registry.ObjectsOfKind(ctx, datanet.KindRewardEpoch, from, datanet.MaxPage)
+		if err != nil {
+			return nil, err
 		}
+		if len(ids) == 0 {
+			break
+		}
+		for _, c := range ids {
+			e, err := a.n.registry.RewardEpoch(ctx, c)
+			if datanet.IsNotFound(err) {
+				continue // collected
+			}
+			if err != nil {
+				return nil, err
+			}
+			if e.Distributor == common.HexToAddress(dist) {
+				all, keys = append(all, epochView(c, e)), append(keys, c)
+			}
+		}
+		from = ids[len(ids)-1]
+	}
+	order := make([]int, len(all))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		if c := cmp.Compare(all[i].Number, all[j].Number); c != 0 {
+			return c
+		}
+		return bytes.Compare(keys[i].Bytes(), keys[j].Bytes())
+	})
+	start := 0
+	if after.Defined() {
+		i := slices.IndexFunc(order, func(i int) bool { return keys[i].Equals(after) })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: cursor %s is not an epoch of distributor %s held here", errBadRequest, after, dist)
+		}
+		start = i + 1
+	}
+	order = order[start:min(len(order), start+datanet.PageLimit(limit))]
+	out := make([]EpochView, 0, len(order))
+	for _, i := range order {
+		out = append(out, all[i])
+	}
+	if len(out) > 0 {
+		a.n.markPosted(ctx, out)
 	}
 	return out, nil
+}
+
+// markPosted sets Posted and PostTx of epochs of the configured
+// distributor from its RootPosted events: posted when the root posted for
+// an epoch's number is the epoch's root. Without a chain they stay unset.
+func (n *Node) markPosted(ctx context.Context, epochs []EpochView) {
+	l, err := n.rewardsChain(ctx)
+	if err != nil {
+		return
+	}
+	defer l.release()
+	numbers := make([]uint64, len(epochs))
+	for i, e := range epochs {
+		numbers[i] = e.Number
+	}
+	it, err := l.dist.FilterRootPosted(&bind.FilterOpts{Context: ctx}, numbers)
+	if err != nil {
+		n.log.Debug("read posted roots", "err", err)
+		return
+	}
+	defer it.Close()
+	type post struct {
+		root common.Hash
+		tx   string
+	}
+	posted := map[uint64]post{}
+	for it.Next() {
+		posted[it.Event.Epoch] = post{common.Hash(it.Event.Root), it.Event.Raw.TxHash.Hex()}
+	}
+	if err := it.Error(); err != nil {
+		n.log.Debug("read posted roots", "err", err)
+		return
+	}
+	for i := range epochs {
+		p, ok := posted[epochs[i].Number]
+		yes := ok && p.root.Hex() == epochs[i].Root
+		epochs[i].Posted = &yes
+		if yes {
+			epochs[i].PostTx = p.tx
+		}
+	}
 }
 
 // ClaimView is the answer of rewards_show and rewards_claim.

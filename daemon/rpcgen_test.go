@@ -273,11 +273,11 @@ func service(impl any, g guard) (any, error) {
 			call := fmt.Sprintf("s.api.%s(%s)", m.goName, strings.Join(append([]string{"ctx"}, names...), ", "))
 			sig := fmt.Sprintf("func (s *%s) %s(%s)", serviceName(typ), m.goName, strings.Join(append([]string{"ctx context.Context"}, list...), ", "))
 			if m.fn.NumOut() == 1 {
-				fmt.Fprintf(&b, "\n%s error {\n\treturn serveErr(ctx, s.g, %q, func() error { return %s })\n}\n", sig, m.rpcName, call)
+				fmt.Fprintf(&b, "\n%s error {\n\treturn serveErr(ctx, s.g, %q, func(ctx context.Context) error { return %s })\n}\n", sig, m.rpcName, call)
 				continue
 			}
 			res := tn.name(m.fn.Out(0))
-			fmt.Fprintf(&b, "\n%s (%s, error) {\n\treturn serve(ctx, s.g, %q, func() (%s, error) { return %s })\n}\n", sig, res, m.rpcName, res, call)
+			fmt.Fprintf(&b, "\n%s (%s, error) {\n\treturn serve(ctx, s.g, %q, func(ctx context.Context) (%s, error) { return %s })\n}\n", sig, res, m.rpcName, res, call)
 		}
 	}
 	return tn.file(&b)

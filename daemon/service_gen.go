@@ -57,19 +57,19 @@ type nodeService struct {
 }
 
 func (s *nodeService) Connect(ctx context.Context, addr string) (string, error) {
-	return serve(ctx, s.g, "node_connect", func() (string, error) { return s.api.Connect(ctx, addr) })
+	return serve(ctx, s.g, "node_connect", func(ctx context.Context) (string, error) { return s.api.Connect(ctx, addr) })
 }
 
 func (s *nodeService) Id(ctx context.Context) (*IDResult, error) {
-	return serve(ctx, s.g, "node_id", func() (*IDResult, error) { return s.api.Id(ctx) })
+	return serve(ctx, s.g, "node_id", func(ctx context.Context) (*IDResult, error) { return s.api.Id(ctx) })
 }
 
 func (s *nodeService) Peers(ctx context.Context) ([]PeerView, error) {
-	return serve(ctx, s.g, "node_peers", func() ([]PeerView, error) { return s.api.Peers(ctx) })
+	return serve(ctx, s.g, "node_peers", func(ctx context.Context) ([]PeerView, error) { return s.api.Peers(ctx) })
 }
 
 func (s *nodeService) Version(ctx context.Context) (string, error) {
-	return serve(ctx, s.g, "node_version", func() (string, error) { return s.api.Version(ctx) })
+	return serve(ctx, s.g, "node_version", func(ctx context.Context) (string, error) { return s.api.Version(ctx) })
 }
 
 // authService serves authAPI through serve.
@@ -79,7 +79,11 @@ type authService struct {
 }
 
 func (s *authService) CreateToken(ctx context.Context, perm string) (string, error) {
-	return serve(ctx, s.g, "auth_createToken", func() (string, error) { return s.api.CreateToken(ctx, perm) })
+	return serve(ctx, s.g, "auth_createToken", func(ctx context.Context) (string, error) { return s.api.CreateToken(ctx, perm) })
+}
+
+func (s *authService) Rotate(ctx context.Context) error {
+	return serveErr(ctx, s.g, "auth_rotate", func(ctx context.Context) error { return s.api.Rotate(ctx) })
 }
 
 // datanetService serves datanetAPI through serve.
@@ -89,31 +93,31 @@ type datanetService struct {
 }
 
 func (s *datanetService) Create(ctx context.Context, spec datanet.DatanetSpec) (*DatanetView, error) {
-	return serve(ctx, s.g, "datanet_create", func() (*DatanetView, error) { return s.api.Create(ctx, spec) })
+	return serve(ctx, s.g, "datanet_create", func(ctx context.Context) (*DatanetView, error) { return s.api.Create(ctx, spec) })
 }
 
 func (s *datanetService) Join(ctx context.Context, id string) error {
-	return serveErr(ctx, s.g, "datanet_join", func() error { return s.api.Join(ctx, id) })
+	return serveErr(ctx, s.g, "datanet_join", func(ctx context.Context) error { return s.api.Join(ctx, id) })
 }
 
 func (s *datanetService) Joined(ctx context.Context) ([]string, error) {
-	return serve(ctx, s.g, "datanet_joined", func() ([]string, error) { return s.api.Joined(ctx) })
+	return serve(ctx, s.g, "datanet_joined", func(ctx context.Context) ([]string, error) { return s.api.Joined(ctx) })
 }
 
 func (s *datanetService) Leave(ctx context.Context, id string) error {
-	return serveErr(ctx, s.g, "datanet_leave", func() error { return s.api.Leave(ctx, id) })
+	return serveErr(ctx, s.g, "datanet_leave", func(ctx context.Context) error { return s.api.Leave(ctx, id) })
 }
 
 func (s *datanetService) List(ctx context.Context, page *PageArgs) ([]DatanetView, error) {
-	return serve(ctx, s.g, "datanet_list", func() ([]DatanetView, error) { return s.api.List(ctx, page) })
+	return serve(ctx, s.g, "datanet_list", func(ctx context.Context) ([]DatanetView, error) { return s.api.List(ctx, page) })
 }
 
 func (s *datanetService) Show(ctx context.Context, id string, page *PageArgs) (*DatanetDetail, error) {
-	return serve(ctx, s.g, "datanet_show", func() (*DatanetDetail, error) { return s.api.Show(ctx, id, page) })
+	return serve(ctx, s.g, "datanet_show", func(ctx context.Context) (*DatanetDetail, error) { return s.api.Show(ctx, id, page) })
 }
 
 func (s *datanetService) Update(ctx context.Context, id string, u datanet.DatanetUpdate) (*DatanetView, error) {
-	return serve(ctx, s.g, "datanet_update", func() (*DatanetView, error) { return s.api.Update(ctx, id, u) })
+	return serve(ctx, s.g, "datanet_update", func(ctx context.Context) (*DatanetView, error) { return s.api.Update(ctx, id, u) })
 }
 
 // contentService serves contentAPI through serve.
@@ -123,39 +127,39 @@ type contentService struct {
 }
 
 func (s *contentService) Add(ctx context.Context, args AddArgs) (*AddResult, error) {
-	return serve(ctx, s.g, "content_add", func() (*AddResult, error) { return s.api.Add(ctx, args) })
+	return serve(ctx, s.g, "content_add", func(ctx context.Context) (*AddResult, error) { return s.api.Add(ctx, args) })
 }
 
 func (s *contentService) AddProgress(ctx context.Context, args AddArgs) (*rpc.Subscription, error) {
-	return serve(ctx, s.g, "content_addProgress", func() (*rpc.Subscription, error) { return s.api.AddProgress(ctx, args) })
+	return serve(ctx, s.g, "content_addProgress", func(ctx context.Context) (*rpc.Subscription, error) { return s.api.AddProgress(ctx, args) })
 }
 
 func (s *contentService) Fetch(ctx context.Context, path string) (*FetchResult, error) {
-	return serve(ctx, s.g, "content_fetch", func() (*FetchResult, error) { return s.api.Fetch(ctx, path) })
+	return serve(ctx, s.g, "content_fetch", func(ctx context.Context) (*FetchResult, error) { return s.api.Fetch(ctx, path) })
 }
 
 func (s *contentService) FetchProgress(ctx context.Context, path string) (*rpc.Subscription, error) {
-	return serve(ctx, s.g, "content_fetchProgress", func() (*rpc.Subscription, error) { return s.api.FetchProgress(ctx, path) })
+	return serve(ctx, s.g, "content_fetchProgress", func(ctx context.Context) (*rpc.Subscription, error) { return s.api.FetchProgress(ctx, path) })
 }
 
 func (s *contentService) Ls(ctx context.Context, path string, page *PageArgs) (*LsResult, error) {
-	return serve(ctx, s.g, "content_ls", func() (*LsResult, error) { return s.api.Ls(ctx, path, page) })
+	return serve(ctx, s.g, "content_ls", func(ctx context.Context) (*LsResult, error) { return s.api.Ls(ctx, path, page) })
 }
 
 func (s *contentService) Pin(ctx context.Context, cArg string) error {
-	return serveErr(ctx, s.g, "content_pin", func() error { return s.api.Pin(ctx, cArg) })
+	return serveErr(ctx, s.g, "content_pin", func(ctx context.Context) error { return s.api.Pin(ctx, cArg) })
 }
 
-func (s *contentService) Pins(ctx context.Context) ([]string, error) {
-	return serve(ctx, s.g, "content_pins", func() ([]string, error) { return s.api.Pins(ctx) })
+func (s *contentService) Pins(ctx context.Context, page *PageArgs) ([]string, error) {
+	return serve(ctx, s.g, "content_pins", func(ctx context.Context) ([]string, error) { return s.api.Pins(ctx, page) })
 }
 
 func (s *contentService) Providers(ctx context.Context, cArg string) ([]ProviderView, error) {
-	return serve(ctx, s.g, "content_providers", func() ([]ProviderView, error) { return s.api.Providers(ctx, cArg) })
+	return serve(ctx, s.g, "content_providers", func(ctx context.Context) ([]ProviderView, error) { return s.api.Providers(ctx, cArg) })
 }
 
 func (s *contentService) Unpin(ctx context.Context, cArg string) error {
-	return serveErr(ctx, s.g, "content_unpin", func() error { return s.api.Unpin(ctx, cArg) })
+	return serveErr(ctx, s.g, "content_unpin", func(ctx context.Context) error { return s.api.Unpin(ctx, cArg) })
 }
 
 // repoService serves repoAPI through serve.
@@ -165,15 +169,15 @@ type repoService struct {
 }
 
 func (s *repoService) Gc(ctx context.Context) (*GCResult, error) {
-	return serve(ctx, s.g, "repo_gc", func() (*GCResult, error) { return s.api.Gc(ctx) })
+	return serve(ctx, s.g, "repo_gc", func(ctx context.Context) (*GCResult, error) { return s.api.Gc(ctx) })
 }
 
 func (s *repoService) Stat(ctx context.Context) (*StatResult, error) {
-	return serve(ctx, s.g, "repo_stat", func() (*StatResult, error) { return s.api.Stat(ctx) })
+	return serve(ctx, s.g, "repo_stat", func(ctx context.Context) (*StatResult, error) { return s.api.Stat(ctx) })
 }
 
 func (s *repoService) Verify(ctx context.Context, args *VerifyArgs) (*VerifyResult, error) {
-	return serve(ctx, s.g, "repo_verify", func() (*VerifyResult, error) { return s.api.Verify(ctx, args) })
+	return serve(ctx, s.g, "repo_verify", func(ctx context.Context) (*VerifyResult, error) { return s.api.Verify(ctx, args) })
 }
 
 // curationService serves curationAPI through serve.
@@ -183,27 +187,27 @@ type curationService struct {
 }
 
 func (s *curationService) Pending(ctx context.Context, id string, page *PageArgs) ([]PendingItem, error) {
-	return serve(ctx, s.g, "curation_pending", func() ([]PendingItem, error) { return s.api.Pending(ctx, id, page) })
+	return serve(ctx, s.g, "curation_pending", func(ctx context.Context) ([]PendingItem, error) { return s.api.Pending(ctx, id, page) })
 }
 
 func (s *curationService) Show(ctx context.Context, contribution string) (*TallyView, error) {
-	return serve(ctx, s.g, "curation_show", func() (*TallyView, error) { return s.api.Show(ctx, contribution) })
+	return serve(ctx, s.g, "curation_show", func(ctx context.Context) (*TallyView, error) { return s.api.Show(ctx, contribution) })
 }
 
 func (s *curationService) Status(ctx context.Context, id string) (*StatusResult, error) {
-	return serve(ctx, s.g, "curation_status", func() (*StatusResult, error) { return s.api.Status(ctx, id) })
+	return serve(ctx, s.g, "curation_status", func(ctx context.Context) (*StatusResult, error) { return s.api.Status(ctx, id) })
 }
 
 func (s *curationService) SubmitVote(ctx context.Context, args SubmitArgs) (*VoteResult, error) {
-	return serve(ctx, s.g, "curation_submitVote", func() (*VoteResult, error) { return s.api.SubmitVote(ctx, args) })
+	return serve(ctx, s.g, "curation_submitVote", func(ctx context.Context) (*VoteResult, error) { return s.api.SubmitVote(ctx, args) })
 }
 
 func (s *curationService) TypedData(ctx context.Context, args VoteArgs) (json.RawMessage, error) {
-	return serve(ctx, s.g, "curation_typedData", func() (json.RawMessage, error) { return s.api.TypedData(ctx, args) })
+	return serve(ctx, s.g, "curation_typedData", func(ctx context.Context) (json.RawMessage, error) { return s.api.TypedData(ctx, args) })
 }
 
 func (s *curationService) Vote(ctx context.Context, args VoteArgs) (*VoteResult, error) {
-	return serve(ctx, s.g, "curation_vote", func() (*VoteResult, error) { return s.api.Vote(ctx, args) })
+	return serve(ctx, s.g, "curation_vote", func(ctx context.Context) (*VoteResult, error) { return s.api.Vote(ctx, args) })
 }
 
 // snapshotService serves snapshotAPI through serve.
@@ -213,23 +217,23 @@ type snapshotService struct {
 }
 
 func (s *snapshotService) Cut(ctx context.Context, id string) (*SnapshotView, error) {
-	return serve(ctx, s.g, "snapshot_cut", func() (*SnapshotView, error) { return s.api.Cut(ctx, id) })
+	return serve(ctx, s.g, "snapshot_cut", func(ctx context.Context) (*SnapshotView, error) { return s.api.Cut(ctx, id) })
 }
 
 func (s *snapshotService) Entries(ctx context.Context, cArg string, page *PageArgs) (*EntriesPage, error) {
-	return serve(ctx, s.g, "snapshot_entries", func() (*EntriesPage, error) { return s.api.Entries(ctx, cArg, page) })
+	return serve(ctx, s.g, "snapshot_entries", func(ctx context.Context) (*EntriesPage, error) { return s.api.Entries(ctx, cArg, page) })
 }
 
 func (s *snapshotService) Get(ctx context.Context, cArg string) (*datanet.Snapshot, error) {
-	return serve(ctx, s.g, "snapshot_get", func() (*datanet.Snapshot, error) { return s.api.Get(ctx, cArg) })
+	return serve(ctx, s.g, "snapshot_get", func(ctx context.Context) (*datanet.Snapshot, error) { return s.api.Get(ctx, cArg) })
 }
 
 func (s *snapshotService) List(ctx context.Context, id string, page *PageArgs) ([]SnapshotView, error) {
-	return serve(ctx, s.g, "snapshot_list", func() ([]SnapshotView, error) { return s.api.List(ctx, id, page) })
+	return serve(ctx, s.g, "snapshot_list", func(ctx context.Context) ([]SnapshotView, error) { return s.api.List(ctx, id, page) })
 }
 
 func (s *snapshotService) Verify(ctx context.Context, cArg string) (*SnapshotVerdict, error) {
-	return serve(ctx, s.g, "snapshot_verify", func() (*SnapshotVerdict, error) { return s.api.Verify(ctx, cArg) })
+	return serve(ctx, s.g, "snapshot_verify", func(ctx context.Context) (*SnapshotVerdict, error) { return s.api.Verify(ctx, cArg) })
 }
 
 // anchorService serves anchorAPI through serve.
@@ -239,11 +243,11 @@ type anchorService struct {
 }
 
 func (s *anchorService) Flush(ctx context.Context) (*AnchorStatusView, error) {
-	return serve(ctx, s.g, "anchor_flush", func() (*AnchorStatusView, error) { return s.api.Flush(ctx) })
+	return serve(ctx, s.g, "anchor_flush", func(ctx context.Context) (*AnchorStatusView, error) { return s.api.Flush(ctx) })
 }
 
 func (s *anchorService) Status(ctx context.Context) (*AnchorStatusView, error) {
-	return serve(ctx, s.g, "anchor_status", func() (*AnchorStatusView, error) { return s.api.Status(ctx) })
+	return serve(ctx, s.g, "anchor_status", func(ctx context.Context) (*AnchorStatusView, error) { return s.api.Status(ctx) })
 }
 
 // proofsService serves proofsAPI through serve.
@@ -253,15 +257,15 @@ type proofsService struct {
 }
 
 func (s *proofsService) Check(ctx context.Context, p proofs.AnchorProof) (*proofs.AnchorProof, error) {
-	return serve(ctx, s.g, "proofs_check", func() (*proofs.AnchorProof, error) { return s.api.Check(ctx, p) })
+	return serve(ctx, s.g, "proofs_check", func(ctx context.Context) (*proofs.AnchorProof, error) { return s.api.Check(ctx, p) })
 }
 
 func (s *proofsService) Show(ctx context.Context, cArg string) (*proofs.AnchorProof, error) {
-	return serve(ctx, s.g, "proofs_show", func() (*proofs.AnchorProof, error) { return s.api.Show(ctx, cArg) })
+	return serve(ctx, s.g, "proofs_show", func(ctx context.Context) (*proofs.AnchorProof, error) { return s.api.Show(ctx, cArg) })
 }
 
 func (s *proofsService) Verify(ctx context.Context, cArg string) (*proofs.AnchorProof, error) {
-	return serve(ctx, s.g, "proofs_verify", func() (*proofs.AnchorProof, error) { return s.api.Verify(ctx, cArg) })
+	return serve(ctx, s.g, "proofs_verify", func(ctx context.Context) (*proofs.AnchorProof, error) { return s.api.Verify(ctx, cArg) })
 }
 
 // chainService serves chainAPI through serve.
@@ -271,15 +275,15 @@ type chainService struct {
 }
 
 func (s *chainService) Deploy(ctx context.Context, args DeployArgs) (*DeployResult, error) {
-	return serve(ctx, s.g, "chain_deploy", func() (*DeployResult, error) { return s.api.Deploy(ctx, args) })
+	return serve(ctx, s.g, "chain_deploy", func(ctx context.Context) (*DeployResult, error) { return s.api.Deploy(ctx, args) })
 }
 
 func (s *chainService) RpcUrl(ctx context.Context) (string, error) {
-	return serve(ctx, s.g, "chain_rpcUrl", func() (string, error) { return s.api.RpcUrl(ctx) })
+	return serve(ctx, s.g, "chain_rpcUrl", func(ctx context.Context) (string, error) { return s.api.RpcUrl(ctx) })
 }
 
 func (s *chainService) Status(ctx context.Context) (*ChainStatus, error) {
-	return serve(ctx, s.g, "chain_status", func() (*ChainStatus, error) { return s.api.Status(ctx) })
+	return serve(ctx, s.g, "chain_status", func(ctx context.Context) (*ChainStatus, error) { return s.api.Status(ctx) })
 }
 
 // modelService serves modelAPI through serve.
@@ -288,16 +292,16 @@ type modelService struct {
 	g   guard
 }
 
-func (s *modelService) List(ctx context.Context) ([]ModelView, error) {
-	return serve(ctx, s.g, "model_list", func() ([]ModelView, error) { return s.api.List(ctx) })
+func (s *modelService) List(ctx context.Context, page *PageArgs) ([]ModelView, error) {
+	return serve(ctx, s.g, "model_list", func(ctx context.Context) ([]ModelView, error) { return s.api.List(ctx, page) })
 }
 
 func (s *modelService) Register(ctx context.Context, args RegisterModelArgs) (*ModelView, error) {
-	return serve(ctx, s.g, "model_register", func() (*ModelView, error) { return s.api.Register(ctx, args) })
+	return serve(ctx, s.g, "model_register", func(ctx context.Context) (*ModelView, error) { return s.api.Register(ctx, args) })
 }
 
 func (s *modelService) Show(ctx context.Context, model string) (*ModelView, error) {
-	return serve(ctx, s.g, "model_show", func() (*ModelView, error) { return s.api.Show(ctx, model) })
+	return serve(ctx, s.g, "model_show", func(ctx context.Context) (*ModelView, error) { return s.api.Show(ctx, model) })
 }
 
 // attributionService serves attributionAPI through serve.
@@ -307,27 +311,27 @@ type attributionService struct {
 }
 
 func (s *attributionService) Attribute(ctx context.Context, args AttributeArgs) (*AttributionView, error) {
-	return serve(ctx, s.g, "attribution_attribute", func() (*AttributionView, error) { return s.api.Attribute(ctx, args) })
+	return serve(ctx, s.g, "attribution_attribute", func(ctx context.Context) (*AttributionView, error) { return s.api.Attribute(ctx, args) })
 }
 
 func (s *attributionService) Get(ctx context.Context, record string) (*AttributionView, error) {
-	return serve(ctx, s.g, "attribution_get", func() (*AttributionView, error) { return s.api.Get(ctx, record) })
+	return serve(ctx, s.g, "attribution_get", func(ctx context.Context) (*AttributionView, error) { return s.api.Get(ctx, record) })
 }
 
 func (s *attributionService) Index(ctx context.Context, snapshot string) (*IndexResult, error) {
-	return serve(ctx, s.g, "attribution_index", func() (*IndexResult, error) { return s.api.Index(ctx, snapshot) })
+	return serve(ctx, s.g, "attribution_index", func(ctx context.Context) (*IndexResult, error) { return s.api.Index(ctx, snapshot) })
 }
 
 func (s *attributionService) IndexProgress(ctx context.Context, snapshot string) (*rpc.Subscription, error) {
-	return serve(ctx, s.g, "attribution_indexProgress", func() (*rpc.Subscription, error) { return s.api.IndexProgress(ctx, snapshot) })
+	return serve(ctx, s.g, "attribution_indexProgress", func(ctx context.Context) (*rpc.Subscription, error) { return s.api.IndexProgress(ctx, snapshot) })
 }
 
-func (s *attributionService) Records(ctx context.Context, model string) ([]string, error) {
-	return serve(ctx, s.g, "attribution_records", func() ([]string, error) { return s.api.Records(ctx, model) })
+func (s *attributionService) Records(ctx context.Context, model string, page *PageArgs) ([]string, error) {
+	return serve(ctx, s.g, "attribution_records", func(ctx context.Context) ([]string, error) { return s.api.Records(ctx, model, page) })
 }
 
 func (s *attributionService) Verify(ctx context.Context, record string) (*AttributionVerdict, error) {
-	return serve(ctx, s.g, "attribution_verify", func() (*AttributionVerdict, error) { return s.api.Verify(ctx, record) })
+	return serve(ctx, s.g, "attribution_verify", func(ctx context.Context) (*AttributionVerdict, error) { return s.api.Verify(ctx, record) })
 }
 
 // rewardsService serves rewardsAPI through serve.
@@ -337,27 +341,27 @@ type rewardsService struct {
 }
 
 func (s *rewardsService) Claim(ctx context.Context, address string) (*ClaimView, error) {
-	return serve(ctx, s.g, "rewards_claim", func() (*ClaimView, error) { return s.api.Claim(ctx, address) })
+	return serve(ctx, s.g, "rewards_claim", func(ctx context.Context) (*ClaimView, error) { return s.api.Claim(ctx, address) })
 }
 
 func (s *rewardsService) CloseEpoch(ctx context.Context) (*EpochView, error) {
-	return serve(ctx, s.g, "rewards_closeEpoch", func() (*EpochView, error) { return s.api.CloseEpoch(ctx) })
+	return serve(ctx, s.g, "rewards_closeEpoch", func(ctx context.Context) (*EpochView, error) { return s.api.CloseEpoch(ctx) })
 }
 
-func (s *rewardsService) Epochs(ctx context.Context) ([]EpochView, error) {
-	return serve(ctx, s.g, "rewards_epochs", func() ([]EpochView, error) { return s.api.Epochs(ctx) })
+func (s *rewardsService) Epochs(ctx context.Context, page *PageArgs) ([]EpochView, error) {
+	return serve(ctx, s.g, "rewards_epochs", func(ctx context.Context) ([]EpochView, error) { return s.api.Epochs(ctx, page) })
 }
 
 func (s *rewardsService) Params(ctx context.Context) (*RewardParamsView, error) {
-	return serve(ctx, s.g, "rewards_params", func() (*RewardParamsView, error) { return s.api.Params(ctx) })
+	return serve(ctx, s.g, "rewards_params", func(ctx context.Context) (*RewardParamsView, error) { return s.api.Params(ctx) })
 }
 
 func (s *rewardsService) Show(ctx context.Context, address string) (*ClaimView, error) {
-	return serve(ctx, s.g, "rewards_show", func() (*ClaimView, error) { return s.api.Show(ctx, address) })
+	return serve(ctx, s.g, "rewards_show", func(ctx context.Context) (*ClaimView, error) { return s.api.Show(ctx, address) })
 }
 
 func (s *rewardsService) Verify(ctx context.Context, number uint64) (*EpochVerdict, error) {
-	return serve(ctx, s.g, "rewards_verify", func() (*EpochVerdict, error) { return s.api.Verify(ctx, number) })
+	return serve(ctx, s.g, "rewards_verify", func(ctx context.Context) (*EpochVerdict, error) { return s.api.Verify(ctx, number) })
 }
 
 // objectService serves objectAPI through serve.
@@ -367,5 +371,5 @@ type objectService struct {
 }
 
 func (s *objectService) Get(ctx context.Context, object string) (*ObjectView, error) {
-	return serve(ctx, s.g, "object_get", func() (*ObjectView, error) { return s.api.Get(ctx, object) })
+	return serve(ctx, s.g, "object_get", func(ctx context.Context) (*ObjectView, error) { return s.api.Get(ctx, object) })
 }

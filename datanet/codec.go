@@ -21,7 +21,11 @@ import (
 // parts, driven by their Go structs. Each field carries its key in the
 // encoding in a `cbor` tag and its key in the JSON view in a `json` tag;
 // nothing else describes an object's shape. The option `cbor:",nullable"`
-// makes an undefined link null (an absent prev) rather than an error.
+// makes an undefined link null (an absent prev) rather than an error. The
+// option `json:",string"`, as in encoding/json, makes an integer a decimal
+// string in the JSON view: every integer whose field rules let it pass
+// 2^53 - 1 (weights, parts of 10^18), which JavaScript's numbers cannot
+// hold; the reader takes it as a string or a number.
 //
 // Fields of the DAG-CBOR kinds are written as such (text, integers, byte
 // strings, lists, maps of text to text, structs as maps), and the types of
@@ -79,6 +83,7 @@ type codecField struct {
 	key      string
 	jsonKey  string
 	nullable bool
+	quoted   bool // json:",string": a decimal string in the JSON view
 	t        *codecType
 }
 
@@ -161,7 +166,7 @@ func (ct *codecType) buildFields() error {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		key, opt, _ := strings.Cut(f.Tag.Get("cbor"), ",")
-		jsonKey, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		jsonKey, jsonOpt, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if key == "" || jsonKey == "" || !f.IsExported() {
 			return fmt.Errorf("datanet: codec: field %s.%s needs cbor and json tags", t, f.Name)
 		}
@@ -173,7 +178,11 @@ func (ct *codecType) buildFields() error {
 		if nullable && ft.kind != kLink {
 			return fmt.Errorf("datanet: codec: field %s.%s: only a link is nullable", t, f.Name)
 		}
-		ct.fields = append(ct.fields, codecField{index: i, key: key, jsonKey: jsonKey, nullable: nullable, t: ft})
+		quoted := jsonOpt == "string"
+		if quoted && ft.kind != kUint && ft.kind != kInt {
+			return fmt.Errorf("datanet: codec: field %s.%s: only an integer is a JSON string", t, f.Name)
+		}
+		ct.fields = append(ct.fields, codecField{index: i, key: key, jsonKey: jsonKey, nullable: nullable, quoted: quoted, t: ft})
 	}
 	ct.canonical = slices.Clone(ct.fields)
 	if ct.object = reflect.PointerTo(t).Implements(objectType); ct.object {

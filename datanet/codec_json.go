@@ -95,9 +95,15 @@ func appendJSON(b []byte, v reflect.Value, ct *codecType) ([]byte, error) {
 				b = append(b, "null"...)
 				continue
 			}
+			if f.quoted {
+				b = append(b, '"')
+			}
 			var err error
 			if b, err = appendJSON(b, fv, f.t); err != nil {
 				return nil, err
+			}
+			if f.quoted {
+				b = append(b, '"')
 			}
 		}
 		return append(b, '}'), nil
@@ -200,6 +206,23 @@ func readJSON(data []byte, v reflect.Value, ct *codecType) error {
 	return json.Unmarshal(data, v.Addr().Interface())
 }
 
+// unquoteInteger returns the integer of a `json:",string"` field, given as
+// a decimal string or, as older views and hand-written JSON have it, a
+// number.
+func unquoteInteger(data []byte) ([]byte, error) {
+	if len(data) == 0 || data[0] != '"' {
+		return data, nil
+	}
+	s, err := jsonString(data, "a decimal integer")
+	if err != nil {
+		return nil, err
+	}
+	if s == "" || strings.TrimLeft(s, "-0123456789") != "" {
+		return nil, fmt.Errorf("%q is not a decimal integer", s)
+	}
+	return []byte(s), nil
+}
+
 // jsonString reads a JSON string, not null, that should hold what.
 func jsonString(data []byte, what string) (string, error) {
 	var s string
@@ -237,7 +260,14 @@ func readJSONFields(data []byte, v reflect.Value, ct *codecType) error {
 			v.Field(f.index).SetZero()
 			continue
 		}
-		if err := readJSON(m[key], v.Field(f.index), f.t); err != nil {
+		data := m[key]
+		if f.quoted {
+			var err error
+			if data, err = unquoteInteger(data); err != nil {
+				return fieldError(key, f, err)
+			}
+		}
+		if err := readJSON(data, v.Field(f.index), f.t); err != nil {
 			return fieldError(key, f, err)
 		}
 	}
@@ -252,4 +282,76 @@ func readJSONFields(data []byte, v reflect.Value, ct *codecType) error {
 		}
 	}
 	return nil
+}
+
+// Integers of the inputs that may pass 2^53 (curator weights, quorums) are
+// read from encoding/json as a decimal string or a number: JavaScript
+// clients send them as strings, and the views give them as strings.
+
+// UnmarshalJSON reads a curator with its weight as a string or a number.
+func (c *Curator) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Address common.Address `json:"address"`
+		Weight  json.Number    `json:"weight"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	w, err := jsonUint(v.Weight, "weight")
+	if err != nil {
+		return err
+	}
+	*c = Curator{Address: v.Address, Weight: w}
+	return nil
+}
+
+// UnmarshalJSON reads a spec with its quorum (and curator weights) as
+// strings or numbers.
+func (s *DatanetSpec) UnmarshalJSON(data []byte) error {
+	type plain DatanetSpec
+	v := struct {
+		*plain
+		Quorum json.Number `json:"quorum,omitempty"`
+	}{plain: (*plain)(s)}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	q, err := jsonUint(v.Quorum, "quorum")
+	s.Quorum = q
+	return err
+}
+
+// UnmarshalJSON reads an update with its quorum (and curator weights) as
+// strings or numbers.
+func (u *DatanetUpdate) UnmarshalJSON(data []byte) error {
+	type plain DatanetUpdate
+	v := struct {
+		*plain
+		Quorum *json.Number `json:"quorum,omitempty"`
+	}{plain: (*plain)(u)}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	u.Quorum = nil
+	if v.Quorum != nil {
+		q, err := jsonUint(*v.Quorum, "quorum")
+		if err != nil {
+			return err
+		}
+		u.Quorum = &q
+	}
+	return nil
+}
+
+// jsonUint parses an unsigned decimal integer read as a json.Number; ""
+// (absent) is 0.
+func jsonUint(n json.Number, name string) (uint64, error) {
+	if n == "" {
+		return 0, nil
+	}
+	x, err := strconv.ParseUint(string(n), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: want an unsigned decimal integer", name, n)
+	}
+	return x, nil
 }

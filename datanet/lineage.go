@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ type ModelSpec struct {
 	// ChunkSize is the bytes per shard of the artifacts; unused without
 	// artifacts.
 	ChunkSize int
+	// CheckFile, when set, is called with every artifact file found
+	// before a byte is written; an error refuses the registration.
+	CheckFile func(storage.InputFile) error
 }
 
 // RegisterModel chunks and stores the artifact files and directories at
@@ -80,6 +84,9 @@ func (r *Registry) RegisterModel(ctx context.Context, spec ModelSpec, paths []st
 		}
 		var err error
 		if files, total, err = storage.ScanFiles(paths); err != nil {
+			return cid.Undef, nil, err
+		}
+		if err := checkInputs(files, spec.CheckFile); err != nil {
 			return cid.Undef, nil, err
 		}
 		m.ChunkSize = uint64(spec.ChunkSize)
@@ -385,12 +392,26 @@ func (r *Registry) Models(ctx context.Context) ([]ModelRef, error) {
 // in CID byte order. It reads the reverse link index, and of each record
 // only its kind and model.
 func (r *Registry) AttributionRecords(ctx context.Context, model cid.Cid) ([]cid.Cid, error) {
+	return r.AttributionRecordsPage(ctx, model, cid.Undef, math.MaxInt)
+}
+
+// AttributionRecordsPage lists up to limit attribution records of a model
+// held here, in CID byte order, starting after the CID after (cid.Undef:
+// from the first).
+func (r *Registry) AttributionRecordsPage(ctx context.Context, model, after cid.Cid, limit int) ([]cid.Cid, error) {
 	cd, err := codecs()
 	if err != nil {
 		return nil, err
 	}
 	var out []cid.Cid
+	errFull := errors.New("page full")
 	err = r.store.ForEachBacklink(ctx, model, func(c cid.Cid) error {
+		if after.Defined() && bytes.Compare(c.Bytes(), after.Bytes()) <= 0 {
+			return nil
+		}
+		if len(out) == limit {
+			return errFull
+		}
 		data, err := r.store.GetObject(ctx, c)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil // collected meanwhile
@@ -412,6 +433,9 @@ func (r *Registry) AttributionRecords(ctx context.Context, model cid.Cid) ([]cid
 		}
 		return nil
 	})
+	if errors.Is(err, errFull) {
+		err = nil
+	}
 	return out, err
 }
 

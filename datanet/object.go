@@ -150,7 +150,7 @@ type Datanet struct {
 	Curators []Curator `cbor:"curators" json:"curators"`
 	// Quorum is the weight of votes that must be cast on a contribution
 	// for a decision: 1 up to the total curator weight.
-	Quorum uint64 `cbor:"quorum" json:"quorum"`
+	Quorum uint64 `cbor:"quorum" json:"quorum,string"`
 	// ThresholdBps is the share of the cast weight that must approve, in
 	// basis points: 1 to MaxBps (5000 is half).
 	ThresholdBps uint32 `cbor:"threshold_bps" json:"threshold_bps"`
@@ -163,10 +163,12 @@ type Datanet struct {
 	Signature []byte  `cbor:"signature" json:"signature"` // 65 bytes R||S||V, V in {27, 28}; nil until signed
 }
 
-// Curator is a curator of a Datanet and the weight of its votes.
+// Curator is a curator of a Datanet and the weight of its votes. Weights
+// are any uint64 (a stake in wei, say), so the JSON view gives the weight
+// as a decimal string; the readers also take a number.
 type Curator struct {
 	Address common.Address `cbor:"address" json:"address"`
-	Weight  uint64         `cbor:"weight" json:"weight"`
+	Weight  uint64         `cbor:"weight" json:"weight,string"`
 }
 
 // CuratorWeight returns the weight of a's votes, 0 if a is not a curator.

@@ -352,6 +352,9 @@ type AddOptions struct {
 	Metadata  map[string]string
 	// Progress, when set, is called with the bytes stored so far and the total.
 	Progress func(done, total int64)
+	// CheckFile, when set, is called with every file found under the
+	// paths before a byte is written; an error refuses the add.
+	CheckFile func(storage.InputFile) error
 }
 
 // Add chunks and stores the files and directories at paths, and signs,
@@ -368,6 +371,9 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	}
 	files, total, err := storage.ScanFiles(paths)
 	if err != nil {
+		return cid.Undef, nil, err
+	}
+	if err := checkInputs(files, opts.CheckFile); err != nil {
 		return cid.Undef, nil, err
 	}
 	// The Datanet's rules are checked on a draft before a byte is written.
@@ -429,6 +435,19 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	}
 	r.emit(&Checked{CID: c, Datanet: opts.Datanet, Object: contribution}, true)
 	return c, contribution, nil
+}
+
+// checkInputs calls check (if set) with each file.
+func checkInputs(files []storage.InputFile, check func(storage.InputFile) error) error {
+	if check == nil {
+		return nil
+	}
+	for _, f := range files {
+		if err := check(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // filesOf lists added files as a contribution or a model records them,

@@ -16,6 +16,9 @@ type InputFile struct {
 	Path string // on disk, absolute
 	Name string // the relative slash path it is added under
 	Size int64  // when it was found
+	// Info is the file as it was found; AddFiles refuses to read another
+	// file at Path (one moved or linked there since).
+	Info fs.FileInfo
 }
 
 // ScanFiles walks paths and returns the regular files under them, sorted by
@@ -61,7 +64,7 @@ func ScanFiles(paths []string) ([]InputFile, int64, error) {
 				return fmt.Errorf("%w: %w", ErrBadInput, err)
 			}
 			fh.Close()
-			files = append(files, InputFile{Path: fp, Name: filepath.ToSlash(rel), Size: info.Size()})
+			files = append(files, InputFile{Path: fp, Name: filepath.ToSlash(rel), Size: info.Size(), Info: info})
 			return nil
 		})
 		if err != nil {
@@ -85,7 +88,8 @@ func ScanFiles(paths []string) ([]InputFile, int64, error) {
 // AddFiles chunks files into the session, in order, as Chunk does, and
 // returns the shards of each. progress, if not nil, is called with the
 // bytes of each chunk stored. A file that cannot be opened, or whose size
-// is no longer the one ScanFiles found, fails with ErrBadInput.
+// is no longer the one ScanFiles found (another file at its path, or
+// another size), fails with ErrBadInput.
 func (ss *Session) AddFiles(ctx context.Context, files []InputFile, chunkSize int, progress func(n int64)) ([][]ShardRef, error) {
 	out := make([][]ShardRef, len(files))
 	for i, f := range files {
@@ -104,6 +108,15 @@ func (ss *Session) addFile(ctx context.Context, f InputFile, chunkSize int, prog
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	defer fh.Close()
+	if f.Info != nil {
+		st, err := fh.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+		}
+		if !os.SameFile(st, f.Info) {
+			return nil, fmt.Errorf("%w: %s is no longer the file that was found there", ErrBadInput, f.Path)
+		}
+	}
 	refs, err := ss.Chunk(ctx, fh, chunkSize, progress)
 	if err != nil {
 		return nil, fmt.Errorf("add %s: %w", f.Path, err)

@@ -122,6 +122,18 @@ func TestAddFiles(t *testing.T) {
 	if _, err := ss.AddFiles(ctx, files[1:], MinChunkSize, nil); !errors.Is(err, ErrBadInput) {
 		t.Errorf("grown file: %v, want ErrBadInput", err)
 	}
+	// Another file of the same size put at the path (a rename, a link) is
+	// refused too: what is read is what was found.
+	other := filepath.Join(t.TempDir(), "other.bin")
+	if err := os.WriteFile(other, randBytes(8, len(big)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, filepath.Join(root, "big.bin")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.AddFiles(ctx, files[:1], MinChunkSize, nil); !errors.Is(err, ErrBadInput) {
+		t.Errorf("another file at the path: %v, want ErrBadInput", err)
+	}
 	if err := os.Remove(filepath.Join(root, "big.bin")); err != nil {
 		t.Fatal(err)
 	}

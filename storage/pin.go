@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/ipfs/go-cid"
@@ -73,20 +74,35 @@ func (s *Store) Unpin(ctx context.Context, c cid.Cid) error {
 
 // Pins returns the pinned CIDs in byte order.
 func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
+	return s.PinsPage(ctx, cid.Undef, math.MaxInt)
+}
+
+// PinsPage returns up to limit pinned CIDs in byte order, starting after
+// the CID after (cid.Undef: from the first): a page reads only its keys.
+func (s *Store) PinsPage(ctx context.Context, after cid.Cid, limit int) ([]cid.Cid, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, fmt.Errorf("list pins: %w", err)
 	}
 	defer s.end()
+	prefix := []byte{prefixPin}
+	start := prefix
+	if after.Defined() {
+		start = append(pinKey(after), 0)
+	}
 	var pins []cid.Cid
 	err := s.db.View(func(txn *badger.Txn) error {
-		return iterate(txn, []byte{prefixPin}, func(item *badger.Item) error {
-			c, err := cidFromKey(item.Key())
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.PrefetchValues = prefix, false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(start); it.ValidForPrefix(prefix) && len(pins) < limit; it.Next() {
+			c, err := cidFromKey(it.Item().Key())
 			if err != nil {
 				return err
 			}
 			pins = append(pins, c)
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list pins: %w", err)

@@ -289,6 +289,17 @@ func TestPins(t *testing.T) {
 		if !slices.EqualFunc(pins, want, cid.Cid.Equals) {
 			t.Fatalf("Pins = %v, want %v", pins, want)
 		}
+		first, err := s.PinsPage(ctx, cid.Undef, 1)
+		if err != nil || !slices.EqualFunc(first, want[:1], cid.Cid.Equals) {
+			t.Fatalf("PinsPage(first, 1) = %v, %v; want %v", first, err, want[:1])
+		}
+		rest, err := s.PinsPage(ctx, first[0], 10)
+		if err != nil || !slices.EqualFunc(rest, want[1:], cid.Cid.Equals) {
+			t.Fatalf("PinsPage(after %s) = %v, %v; want %v", first[0], rest, err, want[1:])
+		}
+		if end, err := s.PinsPage(ctx, want[1], 10); err != nil || len(end) != 0 {
+			t.Fatalf("PinsPage after the last = %v, %v", end, err)
+		}
 		if ok, err := s.IsPinned(ctx, obj); !ok || err != nil {
 			t.Fatalf("IsPinned = %v, %v", ok, err)
 		}

@@ -17,10 +17,11 @@ const Scale uint64 = 1_000_000_000_000_000_000
 // ErrNoScore means shares were asked of scores that are all zero.
 var ErrNoScore = errors.New("rewards: no positive score to share")
 
-// Share is an account's part of a whole, in units of 1/Scale.
+// Share is an account's part of a whole, in units of 1/Scale. Parts pass
+// 2^53, so JSON gives them as a decimal string, as amounts are.
 type Share struct {
 	Address common.Address `cbor:"address" json:"address"`
-	Parts   uint64         `cbor:"parts" json:"parts"`
+	Parts   uint64         `cbor:"parts" json:"parts,string"`
 }
 
 // Score is an account's unnormalised claim on a whole, such as the summed

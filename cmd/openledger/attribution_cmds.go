@@ -66,23 +66,15 @@ func (a *app) modelCmd() *cobra.Command {
 			return a.emit(v, func(w io.Writer) { printModel(w, *v) })
 		},
 	}
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the model records held here",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			vs, err := call0(cmd.Context(), a, (*daemon.API).ModelList)
-			if err != nil {
-				return err
-			}
-			return a.emit(vs, func(w io.Writer) {
-				for _, v := range vs {
-					fmt.Fprintf(w, "%s  %s  base %q  %d snapshots  %d artifacts  %d records\n",
-						v.CID, v.Name, v.Base, len(v.Snapshots), len(v.Artifacts), v.Records)
-				}
-			})
+	list := pageList(a, &cobra.Command{Use: "list", Short: "List a page of the model records held here (in CID order)", Args: cobra.NoArgs},
+		func(ctx context.Context, _ []string, page *daemon.PageArgs) ([]daemon.ModelView, error) {
+			return call1(ctx, a, (*daemon.API).ModelList, page)
 		},
-	}
+		func(w io.Writer, v daemon.ModelView) {
+			fmt.Fprintf(w, "%s  %s  base %q  %d snapshots  %d artifacts  %d records\n",
+				v.CID, v.Name, v.Base, len(v.Snapshots), len(v.Artifacts), v.Records)
+		},
+		func(v daemon.ModelView) string { return v.CID })
 	cmd.AddCommand(register, show, list)
 	return cmd
 }
@@ -122,22 +114,18 @@ func (a *app) attributionCmd() *cobra.Command {
 			})
 		},
 	}
-	records := &cobra.Command{
-		Use:   "records [MODEL]",
-		Short: "List the CIDs of the attribution records held here (of one model)",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			model := ""
-			if len(pos) == 1 {
-				model = pos[0]
-			}
-			ids, err := call1(cmd.Context(), a, (*daemon.API).AttributionRecords, model)
-			if err != nil {
-				return err
-			}
-			return a.emit(ids, func(w io.Writer) { fmt.Fprintln(w, strings.Join(ids, "\n")) })
+	var model string
+	records := pageList(a, &cobra.Command{
+		Use:    "records [MODEL]",
+		Short:  "List a page of the CIDs of the attribution records held here (of one model), in CID order",
+		Args:   cobra.MaximumNArgs(1),
+		PreRun: func(_ *cobra.Command, pos []string) { model = optArg(pos) },
+	},
+		func(ctx context.Context, _ []string, page *daemon.PageArgs) ([]string, error) {
+			return call2(ctx, a, (*daemon.API).AttributionRecords, model, page)
 		},
-	}
+		func(w io.Writer, c string) { fmt.Fprintln(w, c) },
+		func(c string) string { return c })
 	cmd.AddCommand(index, records)
 	return cmd
 }
@@ -340,23 +328,15 @@ func (a *app) rewardsCmd() *cobra.Command {
 			return a.emit(v, func(w io.Writer) { printEpoch(w, *v) })
 		},
 	}
-	listCmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the reward epochs held for the configured distributor",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			vs, err := call0(cmd.Context(), a, (*daemon.API).RewardsEpochs)
-			if err != nil {
-				return err
-			}
-			return a.emit(vs, func(w io.Writer) {
-				for _, v := range vs {
-					fmt.Fprintf(w, "epoch %d  %s  root %s  %d records  %d accounts  total %s wei\n",
-						v.Number, v.CID, v.Root, v.Records, v.Accounts, v.Total)
-				}
-			})
+	listCmd := pageList(a, &cobra.Command{Use: "list", Short: "List the reward epochs held for the configured distributor, and whether each is posted on chain", Args: cobra.NoArgs},
+		func(ctx context.Context, _ []string, page *daemon.PageArgs) ([]daemon.EpochView, error) {
+			return call1(ctx, a, (*daemon.API).RewardsEpochs, page)
 		},
-	}
+		func(w io.Writer, v daemon.EpochView) {
+			fmt.Fprintf(w, "epoch %d  %s  root %s  %d records  %d accounts  total %s wei  %s\n",
+				v.Number, v.CID, v.Root, v.Records, v.Accounts, v.Total, postedText(v))
+		},
+		func(v daemon.EpochView) string { return v.CID })
 	epoch.AddCommand(closeCmd, listCmd)
 	show := &cobra.Command{
 		Use:   "show [ADDRESS]",
@@ -432,6 +412,17 @@ func printEpoch(w io.Writer, v daemon.EpochView) {
 	if v.PostTx != "" {
 		fmt.Fprintf(w, "posted:   %s\n", v.PostTx)
 	}
+}
+
+// postedText says whether an epoch's root is posted on chain.
+func postedText(v daemon.EpochView) string {
+	switch {
+	case v.Posted == nil:
+		return "posted: unknown (chain not reachable)"
+	case *v.Posted:
+		return "posted in " + v.PostTx
+	}
+	return "not posted"
 }
 
 func printClaim(w io.Writer, v daemon.ClaimView) {

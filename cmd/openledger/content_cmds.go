@@ -496,6 +496,12 @@ func (a *app) fetchFile(ctx context.Context, c *daemon.Client, src, dst string, 
 
 func (a *app) pinCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "pin", Short: "Keep content from garbage collection"}
+	pinLs := pageList(a, &cobra.Command{Use: "ls", Short: "List a page of the pins (in CID order)", Args: cobra.NoArgs},
+		func(ctx context.Context, _ []string, page *daemon.PageArgs) ([]string, error) {
+			return call1(ctx, a, (*daemon.API).ContentPins, page)
+		},
+		func(w io.Writer, c string) { fmt.Fprintln(w, c) },
+		func(c string) string { return c })
 	cmd.AddCommand(
 		&cobra.Command{
 			Use: "add CID", Short: "Pin an object or shard and everything it links to", Args: cobra.ExactArgs(1),
@@ -515,20 +521,7 @@ func (a *app) pinCmd() *cobra.Command {
 				return a.emit(map[string]string{"cid": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "unpinned %s\n", args[0]) })
 			},
 		},
-		&cobra.Command{
-			Use: "ls", Short: "List pins", Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				pins, err := call0(cmd.Context(), a, (*daemon.API).ContentPins)
-				if err != nil {
-					return err
-				}
-				return a.emit(pins, func(w io.Writer) {
-					for _, p := range pins {
-						fmt.Fprintln(w, p)
-					}
-				})
-			},
-		},
+		pinLs,
 	)
 	return cmd
 }

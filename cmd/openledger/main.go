@@ -167,6 +167,12 @@ func call2[A, B, R any](ctx context.Context, a *app, m func(*daemon.API, context
 	return withAPI(ctx, a, func(api *daemon.API) (R, error) { return m(api, ctx, arg, arg2) })
 }
 
+// run0 is call0 for a method without a result.
+func run0(ctx context.Context, a *app, m func(*daemon.API, context.Context) error) error {
+	_, err := withAPI(ctx, a, func(api *daemon.API) (struct{}, error) { return struct{}{}, m(api, ctx) })
+	return err
+}
+
 // run1 is call1 for a method without a result.
 func run1[A any](ctx context.Context, a *app, m func(*daemon.API, context.Context, A) error, arg A) error {
 	_, err := withAPI(ctx, a, func(api *daemon.API) (struct{}, error) { return struct{}{}, m(api, ctx, arg) })
@@ -202,6 +208,29 @@ func (a *app) nextPage(w io.Writer, n int, p *daemon.PageArgs, last string) {
 		return
 	}
 	fmt.Fprintf(w, "(more: --after %s)\n", last)
+}
+
+// pageList sets cmd to print a page of a list: --after and --limit
+// choose it, get fetches it (with the command's arguments), line prints an
+// item for people and key names it as the next page's --after.
+func pageList[T any](a *app, cmd *cobra.Command, get func(ctx context.Context, args []string, page *daemon.PageArgs) ([]T, error),
+	line func(io.Writer, T), key func(T) string) *cobra.Command {
+	page := pageFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		items, err := get(cmd.Context(), args, page)
+		if err != nil {
+			return rpcErr(err)
+		}
+		return a.emit(items, func(w io.Writer) {
+			for _, it := range items {
+				line(w, it)
+			}
+			if len(items) > 0 {
+				a.nextPage(w, len(items), page, key(items[len(items)-1]))
+			}
+		})
+	}
+	return cmd
 }
 
 func (a *app) emit(v any, human func(w io.Writer)) error {

@@ -154,7 +154,23 @@ func (a *app) authCmd() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&perm, "perm", "read", "permission: read, write, sign or admin")
-	cmd.AddCommand(create)
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Replace keystore/api.secret: every token issued before is refused at once",
+		Long: "Replace keystore/api.secret with a new random secret. A running daemon refuses every token " +
+			"issued before from its next request on, without a restart; without a daemon the repo's file is replaced. " +
+			"The CLI and the unix socket need no token. Make new tokens with `openledger auth create-token`.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := run0(cmd.Context(), a, (*daemon.API).AuthRotate); err != nil {
+				return err
+			}
+			return a.emit(map[string]bool{"rotated": true}, func(w io.Writer) {
+				fmt.Fprintln(w, "api secret rotated: every token issued before is revoked (make new ones with `openledger auth create-token`)")
+			})
+		},
+	}
+	cmd.AddCommand(create, rotate)
 	return cmd
 }
 
