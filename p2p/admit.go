@@ -76,24 +76,41 @@ func (a *admitter) held(ctx context.Context, c cid.Cid) (bool, error) {
 // stored, not deferred (a deferred object is checked again instead), not
 // being fetched by another session. It claims c when it says yes.
 // checked says c was just found neither stored nor deferred (held).
+//
+// It claims c before it looks whether c is held: a session releases its
+// claim only once the object is stored or deferred, so a claim taken
+// after that release sees it held, and one taken before makes the other
+// session's claim fail. Looking first would let a session that stored c
+// between the look and the claim have c fetched twice.
 func (a *admitter) wantable(ctx context.Context, c cid.Cid, checked bool) (bool, error) {
-	if !checked {
-		if has, err := a.n.objs.Has(ctx, c); err != nil || has {
-			return false, err
-		}
-		o, ok, err := a.n.objs.Deferred(ctx, c)
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			_, _, err := a.recheck(ctx, o)
-			return false, err
-		}
-	}
 	if !a.n.syncs.claim(c) {
 		return false, nil
 	}
+	held, err := a.heldOrRechecked(ctx, c, checked)
+	if err != nil || held {
+		a.n.syncs.unclaim(c)
+		return false, err
+	}
 	a.claimed[c] = struct{}{}
+	return true, nil
+}
+
+// heldOrRechecked is held, checking a deferred object again unless
+// checked (the caller found c neither stored nor deferred a moment ago,
+// before it was claimed).
+func (a *admitter) heldOrRechecked(ctx context.Context, c cid.Cid, checked bool) (bool, error) {
+	if has, err := a.n.objs.Has(ctx, c); err != nil || has {
+		return has, err
+	}
+	o, ok, err := a.n.objs.Deferred(ctx, c)
+	if err != nil || !ok {
+		return false, err
+	}
+	if !checked {
+		if _, _, err := a.recheck(ctx, o); err != nil {
+			return true, err
+		}
+	}
 	return true, nil
 }
 

@@ -139,10 +139,11 @@ type objectFetch struct {
 	puts   chan fetched // verified objects waiting for fn
 
 	mu        sync.Mutex
-	srcDone   bool                  // guarded by mu: src is closed and drained
+	srcDone   bool                  // guarded by mu: the feeder has sent every CID of want
+	drained   bool                  // guarded by mu: src is closed and empty
 	retry     []cid.Cid             // guarded by mu: to ask again, of a peer not in tried
 	tried     map[cid.Cid][]peer.ID // guarded by mu: peers that failed each CID in flight
-	inflight  int                   // guarded by mu: CIDs taken from src, not yet delivered or given up
+	inflight  int                   // guarded by mu: CIDs sent on src, not yet delivered or given up
 	queued    []peer.ID             // guarded by mu: peers not started yet
 	active    int                   // guarded by mu: workers running
 	livePeers int                   // guarded by mu: queued + active
@@ -173,12 +174,27 @@ func (f *objectFetch) run(parent context.Context, want iter.Seq[cid.Cid]) (Fetch
 	f.puts = make(chan fetched, 2*nput)
 
 	var feeder, putters sync.WaitGroup
+	// The feeder counts a CID in flight before it sends it, and marks the
+	// source done after its last send, so that no worker can see the
+	// fetch finished while a CID it took from src is not counted yet.
 	feeder.Go(func() {
 		defer close(f.src)
+		defer func() {
+			f.mu.Lock()
+			f.srcDone = true
+			f.changedLocked()
+			f.mu.Unlock()
+		}()
 		for c := range want {
+			f.mu.Lock()
+			f.inflight++
+			f.mu.Unlock()
 			select {
 			case f.src <- c:
 			case <-f.ctx.Done():
+				f.mu.Lock()
+				f.inflight--
+				f.mu.Unlock()
 				return
 			}
 		}
@@ -222,7 +238,6 @@ func (f *objectFetch) run(parent context.Context, want iter.Seq[cid.Cid]) (Fetch
 		// its end to count it (the feeder goes on until then).
 		for c := range f.src {
 			f.mu.Lock()
-			f.inflight++
 			f.giveUpLocked(c)
 			f.mu.Unlock()
 		}
@@ -343,15 +358,13 @@ func (f *objectFetch) take(p peer.ID, max int) []cid.Cid {
 		f.retry[i] = f.retry[len(f.retry)-1]
 		f.retry = f.retry[:len(f.retry)-1]
 	}
-	for len(out) < max && !f.srcDone {
+	for len(out) < max && !f.drained {
 		select {
 		case c, ok := <-f.src:
 			if !ok {
-				f.srcDone = true
-				f.changedLocked()
+				f.drained = true
 				return out
 			}
-			f.inflight++
 			out = append(out, c)
 		default:
 			return out
@@ -369,14 +382,14 @@ func (f *objectFetch) waitWork(p peer.ID) bool {
 		f.mu.Unlock()
 		return false
 	}
-	if f.srcDone && len(f.retry) > 0 && len(f.queued) > 0 {
+	if f.drained && len(f.retry) > 0 && len(f.queued) > 0 {
 		// What is left p has failed: make room for a peer that has not.
 		f.mu.Unlock()
 		return false
 	}
 	changed := f.changed
 	var src chan cid.Cid
-	if !f.srcDone {
+	if !f.drained {
 		src = f.src
 	}
 	f.mu.Unlock()
@@ -387,10 +400,9 @@ func (f *objectFetch) waitWork(p peer.ID) bool {
 	case c, ok := <-src:
 		f.mu.Lock()
 		if ok {
-			f.inflight++
 			f.retry = append(f.retry, c)
 		} else {
-			f.srcDone = true
+			f.drained = true
 		}
 		f.changedLocked()
 		f.mu.Unlock()
