@@ -85,6 +85,16 @@ func (c *API) DatanetList(ctx context.Context, page *PageArgs) ([]DatanetView, e
 	return callRPC[[]DatanetView](ctx, c.rpc, "datanet_list", page)
 }
 
+// DatanetObjects reports every object of Datanet id stored on this node from now
+// on (all Datanets for ""): new contributions, votes, versions and
+// snapshots, made here or received. Subscribe with
+// datanet_subscribe("objects", id).
+//
+// It subscribes with datanet_subscribe("objects"), which needs the read permission.
+func (c *API) DatanetObjects(ctx context.Context, events chan<- ObjectEvent, id string) (*rpc.ClientSubscription, error) {
+	return c.rpc.Subscribe(ctx, "datanet", events, "objects", id)
+}
+
 // DatanetShow returns a Datanet at its current version, its counts, and a page of
 // its contributions (oldest first). It reads the index: its time does not
 // grow with the Datanet.

@@ -42,13 +42,14 @@ func requireHTTPPerm(need Perm, h http.Handler) http.Handler {
 func (n *Node) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(RPCPath, n.instrument("rpc", n.httpServer))
-	mux.Handle(ContentPath, n.instrument("content", http.HandlerFunc(n.serveContent)))
+	mux.Handle(ContentPath, n.instrument("content", sandboxContent(http.HandlerFunc(n.serveContent))))
 	mux.Handle(MetricsPath, n.instrument("metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})))
 	// Go's profiler, for operators: it can stall the process and reveal
 	// internals, so it needs an admin token.
 	mux.Handle(PprofPath, requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Index)))
 	mux.Handle(PprofPath+"profile", requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Profile)))
 	mux.Handle(PprofPath+"trace", requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Trace)))
+	n.mountConsole(mux)
 	return n.authenticate(mux)
 }
 

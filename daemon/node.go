@@ -88,6 +88,9 @@ type Node struct {
 	depCh      chan depJob
 	depMu      sync.Mutex
 	depPending map[cid.Cid]bool
+	// objects tells subscribers (datanet_subscribe("objects"), the
+	// console's live updates) of every object stored.
+	objects objectFeed
 
 	ctx    context.Context // cancelled by Close; parent of background work
 	cancel context.CancelFunc

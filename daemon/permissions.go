@@ -26,6 +26,8 @@ var methodPerms = map[string]Perm{
 	"datanet_join":   PermWrite,
 	"datanet_leave":  PermWrite,
 	"datanet_joined": PermRead,
+	// A subscription: datanet_subscribe("objects", id).
+	"datanet_objects": PermRead,
 
 	// content_add reads files with the daemon's permissions, as Lotus's
 	// ClientImport does: sign, not write.

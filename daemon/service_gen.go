@@ -106,6 +106,10 @@ func (s *datanetService) List(ctx context.Context, page *PageArgs) ([]DatanetVie
 	return serve(ctx, s.g, "datanet_list", func() ([]DatanetView, error) { return s.api.List(ctx, page) })
 }
 
+func (s *datanetService) Objects(ctx context.Context, id string) (*rpc.Subscription, error) {
+	return serve(ctx, s.g, "datanet_objects", func() (*rpc.Subscription, error) { return s.api.Objects(ctx, id) })
+}
+
 func (s *datanetService) Show(ctx context.Context, id string, page *PageArgs) (*DatanetDetail, error) {
 	return serve(ctx, s.g, "datanet_show", func() (*DatanetDetail, error) { return s.api.Show(ctx, id, page) })
 }
