@@ -247,7 +247,7 @@ export function datanetPage(id) {
     await loadHead();
     await Promise.all([loadQueue(), loadContributions(), loadSnapshots()]);
   };
-  const cut = h('button', {type: 'button', onclick: async () => {
+  const cut = h('button', {type: 'button', id: 'cut', onclick: async () => {
     cut.disabled = true;
     try {
       const s = await rpc.call('snapshot_cut', id);
@@ -286,7 +286,7 @@ function snapshotRow(s) {
     h('p', {class: 'muted'}, `${s.contributions} contributions · ${s.votes} votes · cut by ${s.cutter} · ${time(s.created)}`),
     h('p', {}, 'Root ', h('code', {}, s.root)),
     h('p', {},
-      h('button', {type: 'button', onclick: async () => {
+      h('button', {type: 'button', class: 'verify', onclick: async () => {
         verdict.textContent = 'verifying…';
         try {
           const v = await rpc.call('snapshot_verify', s.cid);
