@@ -41,6 +41,15 @@ func (c *API) NodeVersion(ctx context.Context) (string, error) {
 	return callRPC[string](ctx, c.rpc, "node_version")
 }
 
+// AuthConsoleLink returns a one-time link that opens the web console logged in
+// with permission perm: valid once, for two minutes. It needs the HTTP API
+// running (a daemon).
+//
+// It calls auth_consoleLink, which needs the admin permission.
+func (c *API) AuthConsoleLink(ctx context.Context, perm string) (string, error) {
+	return callRPC[string](ctx, c.rpc, "auth_consoleLink", perm)
+}
+
 // AuthCreateToken returns a bearer token with permission perm.
 //
 // It calls auth_createToken, which needs the admin permission.

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -31,10 +32,12 @@ const (
 // CSRFHeader carries a console session's CSRF token on every POST.
 const CSRFHeader = "X-CSRF-Token"
 
-// Console session bounds: how long a login lasts and how many are kept.
+// Console session bounds: how long a login lasts and how many are kept,
+// and how long a login link (auth_consoleLink) stays valid.
 const (
 	consoleSessionTTL = 12 * time.Hour
 	maxConsoleLogins  = 256
+	consoleLinkTTL    = 2 * time.Minute
 )
 
 // consoleSession is a login of the console: the permission of the token
@@ -53,16 +56,21 @@ type consoleServer struct {
 
 	mu       sync.Mutex
 	sessions map[string]*consoleSession // by cookie value; guarded by mu
+	// links are the login links not used yet: code -> the session each
+	// opens. Guarded by mu.
+	links map[string]*consoleSession
 }
 
 // mountConsole adds the console's routes to the API's mux.
 func (n *Node) mountConsole(mux *http.ServeMux) {
-	c := &consoleServer{n: n, sessions: map[string]*consoleSession{}}
+	c := &consoleServer{n: n, sessions: map[string]*consoleSession{}, links: map[string]*consoleSession{}}
+	n.console.Store(c)
 	assets := console.Handler()
 	mux.Handle("GET /{$}", assets)
 	mux.Handle("GET "+consoleAssetsPath, http.StripPrefix(consoleAssetsPath, assets))
 	mux.HandleFunc("GET "+consoleSessionPath, c.session)
 	mux.HandleFunc("POST "+consoleLoginPath, c.login)
+	mux.HandleFunc("GET "+consoleLoginPath, c.loginLink)
 	mux.HandleFunc("POST "+consoleLogoutPath, c.logout)
 	mux.Handle("POST "+consoleRPCPath, n.instrument("console", http.HandlerFunc(c.rpc)))
 	mux.HandleFunc("GET "+consoleEventsPath, c.events)
@@ -213,14 +221,23 @@ func (c *consoleServer) login(w http.ResponseWriter, r *http.Request) {
 		consoleError(w, http.StatusUnauthorized, "invalid token")
 		return
 	}
+	s, err := c.startSession(w, r, perm)
+	if err != nil {
+		consoleError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, c.view(s))
+}
+
+// startSession opens a session with perm and sets its cookie on w.
+func (c *consoleServer) startSession(w http.ResponseWriter, r *http.Request, perm Perm) (*consoleSession, error) {
 	id, err := randomToken()
 	var csrf string
 	if err == nil {
 		csrf, err = randomToken()
 	}
 	if err != nil {
-		consoleError(w, http.StatusInternalServerError, fmt.Sprintf("new session: %v", err))
-		return
+		return nil, fmt.Errorf("new session: %w", err)
 	}
 	s := &consoleSession{perm: perm, csrf: csrf, expires: c.n.opts.Now().Add(consoleSessionTTL)}
 	c.mu.Lock()
@@ -232,7 +249,50 @@ func (c *consoleServer) login(w http.ResponseWriter, r *http.Request) {
 		MaxAge: int(consoleSessionTTL / time.Second),
 	})
 	c.n.log.Info("console login", "perm", perm.String())
-	writeJSON(w, c.view(s))
+	return s, nil
+}
+
+// link makes a login link: a one-time code, valid for consoleLinkTTL,
+// that opens a session with perm when the browser follows it.
+func (c *consoleServer) link(perm Perm) (string, error) {
+	code, err := randomToken()
+	if err != nil {
+		return "", err
+	}
+	now := c.n.opts.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, l := range c.links {
+		if now.After(l.expires) {
+			delete(c.links, k)
+		}
+	}
+	if len(c.links) >= maxConsoleLogins {
+		return "", fmt.Errorf("%w: too many login links waiting", errBadRequest)
+	}
+	c.links[code] = &consoleSession{perm: perm, expires: now.Add(consoleLinkTTL)}
+	return "http://" + c.n.httpAddr + consoleLoginPath + "?code=" + code, nil
+}
+
+// loginLink follows a login link: it spends the code, opens the session and
+// sends the browser to the console.
+func (c *consoleServer) loginLink(w http.ResponseWriter, r *http.Request) {
+	code := r.URL.Query().Get("code")
+	c.mu.Lock()
+	l := c.links[code]
+	delete(c.links, code)
+	c.mu.Unlock()
+	if l == nil || c.n.opts.Now().After(l.expires) {
+		http.Error(w, "this login link was used or has expired: run openledger console again", http.StatusUnauthorized)
+		return
+	}
+	if _, err := c.startSession(w, r, l.perm); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // evictLocked makes room for one more session: it drops the expired ones
@@ -344,4 +404,19 @@ func (c *consoleServer) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// ConsoleLink returns a one-time link that opens the web console logged in
+// with permission perm: valid once, for two minutes. It needs the HTTP API
+// running (a daemon).
+func (a *authAPI) ConsoleLink(ctx context.Context, perm string) (string, error) {
+	p, err := ParsePerm(perm)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", errBadRequest, err)
+	}
+	c := a.n.console.Load()
+	if c == nil {
+		return "", fmt.Errorf("%w: the console is served by a running daemon", ErrOffline)
+	}
+	return c.link(p)
 }

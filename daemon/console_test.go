@@ -207,3 +207,43 @@ func TestConsoleHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleLoginLink: auth_consoleLink makes a link that logs a browser
+// in once; a second visit is refused.
+func TestConsoleLoginLink(t *testing.T) {
+	n, _ := testNode(t, nil)
+	rc := n.InProc()
+	defer rc.Close()
+	var link string
+	if err := rc.Call(&link, "auth_consoleLink", "sign"); err != nil {
+		t.Fatal(err)
+	}
+	c := newConsoleClient(t, n)
+	resp, err := c.http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		t.Fatalf("following the link: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	resp, err = c.http.Get(c.base + consoleSessionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v SessionView
+	err = json.NewDecoder(resp.Body).Decode(&v)
+	resp.Body.Close()
+	if err != nil || v.Perm != "sign" || v.CSRF == "" {
+		t.Fatalf("session after the link: %+v %v", v, err)
+	}
+	other := newConsoleClient(t, n)
+	resp, err = other.http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a second visit of the link: %d", resp.StatusCode)
+	}
+}

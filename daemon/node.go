@@ -91,6 +91,8 @@ type Node struct {
 	// objects tells subscribers (datanet_subscribe("objects"), the
 	// console's live updates) of every object stored.
 	objects objectFeed
+	// console is the web console's server, once the HTTP API runs.
+	console atomic.Pointer[consoleServer]
 
 	ctx    context.Context // cancelled by Close; parent of background work
 	cancel context.CancelFunc

@@ -18,6 +18,7 @@ var methodPerms = map[string]Perm{
 	"node_peers":   PermRead,
 
 	"auth_createToken": PermAdmin,
+	"auth_consoleLink": PermAdmin,
 
 	"datanet_create": PermSign,
 	"datanet_update": PermSign,

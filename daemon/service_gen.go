@@ -76,6 +76,10 @@ type authService struct {
 	g   guard
 }
 
+func (s *authService) ConsoleLink(ctx context.Context, perm string) (string, error) {
+	return serve(ctx, s.g, "auth_consoleLink", func() (string, error) { return s.api.ConsoleLink(ctx, perm) })
+}
+
 func (s *authService) CreateToken(ctx context.Context, perm string) (string, error) {
 	return serve(ctx, s.g, "auth_createToken", func() (string, error) { return s.api.CreateToken(ctx, perm) })
 }
