@@ -112,7 +112,12 @@ func (b *tab) do(d time.Duration, what string, actions ...chromedp.Action[chrome
 	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		b.shot("failed-" + strings.Map(func(r rune) rune {
+			if r == ' ' || r == '/' || r == '#' {
+				return '-'
+			}
+			return r
+		}, what))
 		status, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById('status')?.textContent || ''`))
 		b.t.Fatalf("%s: %v (status line: %q)", what, err, status)
 	}
@@ -141,7 +146,7 @@ func (b *tab) until(d time.Duration, what, cond string) {
 
 func (b *tab) open(route string) {
 	b.t.Helper()
-	b.do(20*time.Second, "open "+route, chromedp.Navigate(b.base+route), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.do(20*time.Second, "open "+route, chromedp.Navigate(b.base+route), chromedp.WaitVisible(chromedp.CSS(`main[aria-busy=false] h1`)))
 }
 
 func (b *tab) shot(name string) {
@@ -364,6 +369,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	cur.login(token(a, PermSign), "sign")
 	cur.until(10*time.Second, "the Datanets list", fmt.Sprintf(`!!document.querySelector('#datanets a[href="#/datanet/%s"]')`, dn.ID))
 	cur.shot("datanets")
+
+	// The owner creates a Datanet from the page, then adds a curator.
+	cur.do(20*time.Second, "create a Datanet",
+		chromedp.SendKeys(chromedp.CSS(`#create-name`), "made in the console"),
+		chromedp.Click(chromedp.CSS(`#create button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main[aria-busy=false] #update`)))
+	made := strings.TrimPrefix(eval[string](cur, `location.hash`), "#/datanet/")
+	cur.do(20*time.Second, "update the policy",
+		chromedp.SendKeys(chromedp.CSS(`#update-add`), w.addr.Hex()+":2"),
+		chromedp.Click(chromedp.CSS(`#update button[type=submit]`)))
+	cur.until(10*time.Second, "the update recorded", `document.getElementById('status').textContent.startsWith('Policy updated: version 1')`)
+	var shown DatanetDetail
+	if err := a.rpc.Call(&shown, "datanet_show", made, nil); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Datanet.Name != "made in the console" || shown.Datanet.Seq != 1 || len(shown.Datanet.Curators) != 2 || shown.Datanet.CuratorWeight(w.addr) != 2 {
+		t.Fatalf("the Datanet made and updated in the console: %+v", shown.Datanet.Datanet)
+	}
 	cur.open("#/datanet/" + dn.ID)
 	item := fmt.Sprintf(`article.item[data-cid=%q]`, k)
 	cur.do(20*time.Second, "fetch the files to preview",
@@ -507,7 +530,6 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Every page: inputs are labelled, and Tab reaches every control.
 	for _, route := range []string{"", "#/datanet/" + dn.ID, "#/contribution/" + k, "#/models", "#/rewards", "#/node"} {
 		cur.open(route)
-		cur.do(5*time.Second, "settle "+route, chromedp.Sleep(300*time.Millisecond))
 		checkKeyboard(t, cur, route)
 	}
 	cur.open("#/node")

@@ -179,12 +179,10 @@ func TestConsoleSession(t *testing.T) {
 // TestConsoleHeaders: the page is served with its Content-Security-Policy
 // and no framing; contributed content is sandboxed.
 func TestConsoleHeaders(t *testing.T) {
-	n, _ := testNode(t, nil)
-	c := n.InProc()
-	defer c.Close()
-	p := testPeer{n: n, rpc: c}
+	p := newTestNet(t, 1)[0]
+	n := p.n
 	var dn DatanetView
-	if err := c.Call(&dn, "datanet_create", map[string]any{"name": "h"}); err != nil {
+	if err := p.rpc.Call(&dn, "datanet_create", map[string]any{"name": "h"}); err != nil {
 		t.Fatal(err)
 	}
 	k := p.addText(t, dn.ID, "page.html", "<script>alert(1)</script>")

@@ -34,6 +34,7 @@ async function route() {
     const m = re.exec(hash);
     if (!m) continue;
     page = null;
+    main.setAttribute('aria-busy', 'true');
     replace(main, h('p', {}, 'Loading…'));
     try {
       const p = make(m);
@@ -42,6 +43,8 @@ async function route() {
       await p.refresh();
     } catch (e) {
       replace(main, h('p', {class: 'error'}, e.message));
+    } finally {
+      main.setAttribute('aria-busy', 'false');
     }
     return;
   }

@@ -78,7 +78,7 @@ function curatorsOf(text) {
 }
 
 function createForm() {
-  const name = h('input', {type: 'text', required: true});
+  const name = h('input', {type: 'text', required: true, id: 'create-name'});
   const desc = h('input', {type: 'text'});
   const license = h('input', {type: 'text', placeholder: 'CC-BY-4.0'});
   const kinds = h('input', {type: 'text', placeholder: 'txt, md, csv'});
@@ -86,7 +86,7 @@ function createForm() {
   const quorum = h('input', {type: 'number', min: 0});
   const threshold = h('input', {type: 'number', min: 0.01, max: 100, step: 0.01, placeholder: '50.01'});
   const windowH = h('input', {type: 'number', min: 0, placeholder: '0 = none'});
-  const form = h('form', {class: 'card', onsubmit: async (e) => {
+  const form = h('form', {class: 'card', id: 'create', onsubmit: async (e) => {
     e.preventDefault();
     const spec = {name: name.value, description: desc.value, license: license.value,
       kinds: kinds.value.split(/[\s,]+/).filter(Boolean), curators: curatorsOf(curators.value)};
@@ -140,9 +140,9 @@ function updateForm(id, onDone) {
   const quorum = h('input', {type: 'number', min: 0});
   const threshold = h('input', {type: 'number', min: 0.01, max: 100, step: 0.01});
   const windowH = h('input', {type: 'number', min: 0});
-  const add = h('input', {type: 'text', placeholder: '0xADDRESS:weight'});
+  const add = h('input', {type: 'text', placeholder: '0xADDRESS:weight', id: 'update-add'});
   const remove = h('input', {type: 'text', placeholder: '0xADDRESS'});
-  return h('form', {class: 'card', onsubmit: async (e) => {
+  return h('form', {class: 'card', id: 'update', onsubmit: async (e) => {
     e.preventDefault();
     const u = {};
     if (quorum.value) u.quorum = Number(quorum.value);

@@ -25,10 +25,14 @@ export function rewardsPage() {
     } catch (err) {
       replace(params, h('p', {class: 'muted'}, err.message));
     }
-    const es = await rpc.call('rewards_epochs');
-    replace(epochs, es.length ? table(null, ['Epoch', 'Records', 'Accounts', 'Total (wei)', 'Posted', 'Created'], es.map(e => [
-      String(e.number), String(e.records), String(e.accounts), e.total, e.posted ? h('code', {title: e.post_tx}, short(e.post_tx)) : 'no', time(e.created)]))
-      : h('p', {class: 'muted'}, 'No reward epoch yet.'));
+    try {
+      const es = await rpc.call('rewards_epochs');
+      replace(epochs, es.length ? table(null, ['Epoch', 'Records', 'Accounts', 'Total (wei)', 'Posted', 'Created'], es.map(e => [
+        String(e.number), String(e.records), String(e.accounts), e.total, e.posted ? h('code', {title: e.post_tx}, short(e.post_tx)) : 'no', time(e.created)]))
+        : h('p', {class: 'muted'}, 'No reward epoch yet.'));
+    } catch (err) {
+      replace(epochs, h('p', {class: 'muted'}, err.message));
+    }
   };
   const addr = () => account.value.trim() || wallet.connected() || '';
 
