@@ -29,6 +29,9 @@ import (
 	"github.com/openledger/openledger/datanet"
 )
 
+// queuePage is the console's review queue page size (datanets.js).
+const queuePage = 10
+
 // startBrowser starts one headless Chromium for a test and returns its
 // context; tabs are chromedp.NewContext children of it. Without a Chromium
 // the test is skipped, unless OPENLEDGER_REQUIRE_CHROMIUM is set (CI).
@@ -337,7 +340,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		})
 	}
 	var added AddResult
-	if err := c.rpc.Call(&added, "content_add", AddArgs{Paths: []string{writeSample(t)}, Datanet: dn.ID}); err != nil {
+	sample := writeSample(t)
+	if err := c.rpc.Call(&added, "content_add", AddArgs{Paths: []string{sample}, Datanet: dn.ID}); err != nil {
 		t.Fatal(err)
 	}
 	k := added.CID
@@ -387,6 +391,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	if shown.Datanet.Name != "made in the console" || shown.Datanet.Seq != 1 || len(shown.Datanet.Curators) != 2 || shown.Datanet.CuratorWeight(w.addr) != 2 {
 		t.Fatalf("the Datanet made and updated in the console: %+v", shown.Datanet.Datanet)
 	}
+	// Its review queue, a page at a time: contributions added while the
+	// page is open appear without a reload.
+	for i := range queuePage + 1 {
+		a.addText(t, made, fmt.Sprintf("k%02d.txt", i), fmt.Sprintf("contribution %d\n", i))
+	}
+	cur.until(20*time.Second, "a full first page of the queue", fmt.Sprintf(`document.querySelectorAll('#queue article.item').length === %d`, queuePage))
+	cur.do(10*time.Second, "the next page of the queue",
+		chromedp.Click(chromedp.CSS(`#queue-next`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue-previous:enabled`)))
+	cur.until(10*time.Second, "the last contribution alone on page 2", `document.querySelectorAll('#queue article.item').length === 1`)
 	cur.open("#/datanet/" + dn.ID)
 	item := fmt.Sprintf(`article.item[data-cid=%q]`, k)
 	cur.do(20*time.Second, "fetch the files to preview",
@@ -476,6 +490,20 @@ func TestConsoleInBrowser(t *testing.T) {
 	var verdict SnapshotVerdict
 	if err := c.rpc.Call(&verdict, "snapshot_verify", snap); err != nil || !verdict.OK || verdict.Contributions != 1 {
 		t.Fatalf("the snapshot on c: %+v %v", verdict, err)
+	}
+
+	// A copy of accepted content, contributed while the queue is open,
+	// appears flagged as a duplicate.
+	notes, err := os.ReadFile(filepath.Join(sample, "notes.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := b.addText(t, dn.ID, "copied.md", string(notes))
+	dupItem := fmt.Sprintf(`article.item[data-cid=%q]`, dup)
+	cur.do(20*time.Second, "the copy in a's queue, flagged",
+		chromedp.WaitVisible(chromedp.CSS(dupItem+` p.dup`)))
+	if flag := eval[string](cur, `document.querySelector('`+dupItem+` p.dup').textContent`); !strings.HasPrefix(flag, "Duplicate") {
+		t.Errorf("the copy is flagged %q", flag)
 	}
 
 	// An attribution: c's line in a model output, highlighted and credited.

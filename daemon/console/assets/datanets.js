@@ -150,9 +150,14 @@ function updateForm(id, onDone) {
     if (windowH.value) u.window = Math.round(Number(windowH.value) * 3600);
     if (add.value.trim()) u.set_curators = curatorsOf(add.value);
     if (remove.value.trim()) u.remove_curators = remove.value.split(/[\s,]+/).filter(Boolean);
+    if (!Object.keys(u).length) {
+      say('Nothing to update: fill in a field.', true);
+      return;
+    }
     try {
       const d = await rpc.call('datanet_update', id, u);
       say(`Policy updated: version ${d.seq}.`);
+      for (const x of [quorum, threshold, windowH, add, remove]) x.value = '';
       onDone();
     } catch (err) {
       say('Update failed: ' + err.message, true);
@@ -165,38 +170,47 @@ function updateForm(id, onDone) {
   h('button', {type: 'submit'}, 'Sign and publish the update'));
 }
 
-// queueItem is one pending contribution of the review queue.
+// queueItem is one pending contribution of the review queue:
+// {el, update(item)}. An update redraws the tally and the previews and
+// keeps the vote form, so live updates never wipe what a curator types.
 function queueItem(d, item, reload) {
-  const t = item.tally;
-  const dup = item.repeats > 0
-    ? h('p', {class: 'dup', role: 'note'}, item.repeats >= 0.999
-      ? 'Duplicate: all of its bytes are in accepted contributions.'
-      : `Near duplicate: ${(item.repeats * 100).toFixed(0)} % of its bytes are in accepted contributions.`)
-    : null;
-  // A node holds a contribution's object as soon as it is announced, its
-  // files only once fetched.
-  const missing = item.files.filter(f => !f.local).reduce((n, f) => n + f.size, 0);
-  const fetchButton = missing ? h('button', {type: 'button', class: 'fetch', onclick: async () => {
-    fetchButton.disabled = true;
-    try {
-      await rpc.call('content_fetch', t.contribution);
-      await reload();
-    } catch (err) {
-      say('Fetch failed: ' + err.message, true);
-      fetchButton.disabled = false;
-    }
-  }}, `Fetch the files to preview (${bytes(missing)})`) : null;
-  return h('article', {class: 'item', dataset: {cid: t.contribution}},
-    h('h3', {}, h('a', {href: '#/contribution/' + encodeURIComponent(t.contribution)}, short(t.contribution)),
-      ' ', badge(t.status)),
-    h('p', {class: 'muted'}, `by ${item.contributor} · ${bytes(item.size)} · ${time(t.created)} · ` +
-      `approve ${t.approve} / reject ${t.reject} of quorum ${t.quorum}`),
-    dup,
-    fetchButton,
-    item.files.map(f => h('figure', {},
+  const c = item.tally.contribution;
+  const status = h('span');
+  const meta = h('p', {class: 'muted'});
+  const body = h('div');
+  const update = (item) => {
+    const t = item.tally;
+    replace(status, badge(t.status));
+    meta.textContent = `by ${item.contributor} · ${bytes(item.size)} · ${time(t.created)} · ` +
+      `approve ${t.approve} / reject ${t.reject} of quorum ${t.quorum}`;
+    const dup = item.repeats > 0
+      ? h('p', {class: 'dup', role: 'note'}, item.repeats >= 0.999
+        ? 'Duplicate: all of its bytes are in accepted contributions.'
+        : `Near duplicate: ${(item.repeats * 100).toFixed(0)} % of its bytes are in accepted contributions.`)
+      : null;
+    // A node holds a contribution's object as soon as it is announced, its
+    // files only once fetched.
+    const missing = item.files.filter(f => !f.local).reduce((n, f) => n + f.size, 0);
+    const fetchButton = missing ? h('button', {type: 'button', class: 'fetch', onclick: async () => {
+      fetchButton.disabled = true;
+      try {
+        await rpc.call('content_fetch', c);
+        await reload();
+      } catch (err) {
+        say('Fetch failed: ' + err.message, true);
+        fetchButton.disabled = false;
+      }
+    }}, `Fetch the files to preview (${bytes(missing)})`) : null;
+    replace(body, dup, fetchButton, item.files.map(f => h('figure', {},
       h('figcaption', {}, `${f.path} · ${f.kind || 'file'} · ${bytes(f.size)}`),
-      preview(t.contribution, f))),
-    voteForm(t.contribution, d, reload));
+      preview(c, f))));
+  };
+  update(item);
+  const el = h('article', {class: 'item', dataset: {cid: c}},
+    h('h3', {}, h('a', {href: '#/contribution/' + encodeURIComponent(c)}, short(c)), ' ', status),
+    meta, body,
+    voteForm(c, d, reload));
+  return {el, update};
 }
 
 export function datanetPage(id) {
@@ -212,15 +226,28 @@ export function datanetPage(id) {
   let cursors = [''], at = 0;
   const qsize = 10;
 
+  // The items shown, by contribution CID, kept across refreshes.
+  let shown = new Map();
   const loadQueue = async () => {
     const items = await rpc.call('curation_pending', id, {after: cursors[at], limit: qsize});
-    replace(queue, items.length ? items.map(it => queueItem(d, it, loadAll)) : h('p', {class: 'muted'}, 'Nothing awaits a decision.'));
+    const next = new Map();
+    for (const it of items) {
+      const c = it.tally.contribution;
+      const q = shown.get(c);
+      if (q) q.update(it);
+      next.set(c, q || queueItem(d, it, loadAll));
+    }
+    const same = next.size === shown.size && [...next.keys()].every((c, i) => [...shown.keys()][i] === c);
+    shown = next;
+    if (!same || !items.length) {
+      replace(queue, items.length ? [...next.values()].map(q => q.el) : h('p', {class: 'muted'}, 'Nothing awaits a decision.'));
+    }
     cursors.length = at + 1;
     if (items.length === qsize) cursors.push(items[items.length - 1].tally.contribution);
     replace(nav,
-      h('button', {type: 'button', disabled: at === 0, onclick: () => { at--; loadQueue(); }}, 'Previous page'),
+      h('button', {type: 'button', id: 'queue-previous', disabled: at === 0, onclick: () => { at--; loadQueue(); }}, 'Previous page'),
       ` page ${at + 1} `,
-      h('button', {type: 'button', disabled: cursors.length <= at + 1, onclick: () => { at++; loadQueue(); }}, 'Next page'));
+      h('button', {type: 'button', id: 'queue-next', disabled: cursors.length <= at + 1, onclick: () => { at++; loadQueue(); }}, 'Next page'));
   };
   const loadContributions = async () => {
     const show = await rpc.call('datanet_show', id, {limit: pageSize});
@@ -238,10 +265,16 @@ export function datanetPage(id) {
     replace(snapshots, snaps.length ? snaps.map(s => snapshotRow(s)) : h('p', {class: 'muted'}, 'No snapshot yet.'));
   };
   const loadHead = async () => {
+    const prev = d;
     d = await rpc.call('datanet_show', id, {limit: 1}).then(x => x.datanet);
+    // A new version may change who curates: rebuild the vote forms.
+    if (prev && prev.seq !== d.seq) shown = new Map();
     replace(head, h('h1', {}, d.name || '(unnamed)'), h('p', {}, d.description || ''),
       h('p', {class: 'muted'}, 'ID ', h('code', {}, id), ' ', copyButton(id, 'Copy ID')), policy(d));
-    replace(update, mine().some(a => same(a, d.owner)) ? updateForm(id, loadAll) : null);
+    // Built once: a refresh must not wipe what the owner is typing.
+    const owner = mine().some(a => same(a, d.owner));
+    if (!owner) replace(update);
+    else if (!update.firstChild) replace(update, updateForm(id, loadAll));
   };
   const loadAll = async () => {
     await loadHead();
