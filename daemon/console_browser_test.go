@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,13 +177,15 @@ func (b *tab) login(token, perm string) {
 
 // testWallet is an EIP-1193 provider injected into a page, as MetaMask
 // injects one: window.ethereum.request goes to a Go function that answers
-// eth_requestAccounts with its account and signs eth_signTypedData_v4 with
-// its key, through go-ethereum's apitypes, as a wallet does.
+// eth_requestAccounts with its account, switches chains, and signs
+// eth_signTypedData_v4 with its key through go-ethereum's apitypes, as a
+// wallet does, only for the active chain. It starts on chain 1.
 type testWallet struct {
 	key  *ecdsa.PrivateKey
 	addr common.Address
 
 	mu     sync.Mutex
+	chain  uint64               // the active chain; guarded by mu
 	signed []apitypes.TypedData // guarded by mu
 }
 
@@ -202,6 +205,20 @@ func (w *testWallet) request(_ context.Context, req walletRequest) (any, error) 
 	switch req.Method {
 	case "eth_requestAccounts", "eth_accounts":
 		return []string{w.addr.Hex()}, nil
+	case "eth_chainId":
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return hexutil.EncodeUint64(w.chain), nil
+	case "wallet_switchEthereumChain":
+		arg, _ := req.Params[0].(map[string]any)
+		id, err := hexutil.DecodeUint64(fmt.Sprint(arg["chainId"]))
+		if err != nil {
+			return nil, fmt.Errorf("wallet_switchEthereumChain: %w", err)
+		}
+		w.mu.Lock()
+		w.chain = id
+		w.mu.Unlock()
+		return nil, nil
 	case "eth_signTypedData_v4":
 		if len(req.Params) != 2 {
 			return nil, fmt.Errorf("eth_signTypedData_v4: %d params", len(req.Params))
@@ -214,6 +231,13 @@ func (w *testWallet) request(_ context.Context, req walletRequest) (any, error) 
 		var td apitypes.TypedData
 		if err := json.Unmarshal([]byte(doc), &td); err != nil {
 			return nil, fmt.Errorf("eth_signTypedData_v4: %w", err)
+		}
+		w.mu.Lock()
+		active := w.chain
+		w.mu.Unlock()
+		if td.Domain.ChainId == nil || (*big.Int)(td.Domain.ChainId).Uint64() != active {
+			// As MetaMask refuses it.
+			return nil, fmt.Errorf("provided chainId %v must match the active chainId %d", td.Domain.ChainId, active)
 		}
 		hash, _, err := apitypes.TypedDataAndHash(td)
 		if err != nil {
@@ -323,7 +347,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &testWallet{key: key, addr: crypto.PubkeyToAddress(key.PublicKey)}
+	w := &testWallet{key: key, addr: crypto.PubkeyToAddress(key.PublicKey), chain: 1}
 	var dn DatanetView
 	spec := datanet.DatanetSpec{Name: "fen survey", Description: "field notes from the fen",
 		Curators: []datanet.Curator{{Address: a.account(t), Weight: 1}, {Address: w.addr, Weight: 1}}, Quorum: 2, ThresholdBps: 5001}
@@ -453,10 +477,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form.vote button[type=submit]`)))
 	cur2.until(10*time.Second, "the wallet vote recorded", `document.getElementById('status').textContent.startsWith('Vote recorded (approve)')`)
 	w.mu.Lock()
-	signed := w.signed
+	signed, chain := w.signed, w.chain
 	w.mu.Unlock()
 	if len(signed) != 1 || signed[0].PrimaryType != "Vote" || !strings.EqualFold(fmt.Sprint(signed[0].Message["curator"]), w.addr.Hex()) {
 		t.Fatalf("the wallet signed %+v", signed)
+	}
+	if chain != dn.ChainID {
+		t.Fatalf("the wallet is on chain %d, the Datanet's is %d", chain, dn.ChainID)
 	}
 	cur2.until(10*time.Second, "b's contribution page shows accepted", `!!document.querySelector('#tally span.status[data-status=accepted]')`)
 	cur2.shot("contribution")

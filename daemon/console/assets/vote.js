@@ -74,6 +74,7 @@ export function voteForm(contribution, d, onVoted) {
       } else {
         args.curator = wallet.connected();
         const doc = await rpc.callRaw('curation_typedData', JSON.stringify([args]));
+        await wallet.ensureChain(JSON.parse(doc).domain.chainId);
         const sig = await wallet.signTypedData(doc);
         res = JSON.parse(await rpc.callRaw('curation_submitVote',
           `[{"typed_data":${doc},"signature":${JSON.stringify(sig)}}]`));

@@ -27,6 +27,20 @@ export function disconnect() {
   changed();
 }
 
+// ensureChain asks the wallet to switch to chainId (a number) when its
+// active chain is another: wallets refuse to sign typed data whose domain
+// names a chain other than the active one.
+export async function ensureChain(chainId) {
+  const want = '0x' + Number(chainId).toString(16);
+  const have = await window.ethereum.request({method: 'eth_chainId'});
+  if (String(have).toLowerCase() === want) return;
+  try {
+    await window.ethereum.request({method: 'wallet_switchEthereumChain', params: [{chainId: want}]});
+  } catch (err) {
+    throw new Error(`switch your wallet to chain ${chainId}, the Datanet's: ${err.message}`);
+  }
+}
+
 // signTypedData asks the wallet to sign the EIP-712 document docJSON (a
 // JSON text) with eth_signTypedData_v4; it returns the 65-byte signature
 // as 0x-hex.
