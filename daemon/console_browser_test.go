@@ -554,6 +554,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		!strings.Contains(attributedLine, strings.TrimSpace(marks[0]["text"])) || len(marks[0]["text"]) < 32 {
 		t.Fatalf("highlighted spans %+v, want c's line credited to %s", marks, c.account(t).Hex())
 	}
+	cur.do(60*time.Second, "verify the record",
+		chromedp.Click(chromedp.CSS(`.record button.verify`)),
+		chromedp.WaitVisible(chromedp.CSS(`.record .verdict[data-ok=true]`)))
 	cur.shot("attribution")
 
 	// Contributed HTML and SVG, opened from the console in the curator's

@@ -52,7 +52,10 @@ export function contributionPage(c) {
     replace(files,
       h('p', {class: 'muted'}, `${list.length} files · ${bytes(ls.size)}` + (ls.next ? ' (first page)' : '')),
       table(null, ['File', 'Size', 'Shards', 'Raw'], list.map(f => [
-        f.path, bytes(f.size), String(f.shards.length),
+        f.path, bytes(f.size),
+        h('details', {}, h('summary', {}, String(f.shards.length)),
+          h('ol', {start: 0}, f.shards.slice(0, 100).map(s => h('li', {}, h('code', {}, s)))),
+          f.shards.length > 100 ? h('p', {class: 'muted'}, `and ${f.shards.length - 100} more`) : null),
         // Contributed files open as sandboxed documents of their own
         // origin (Content-Security-Policy: sandbox): no script, no session.
         h('a', {href: contentURL(c, f.path), target: '_blank', rel: 'noopener noreferrer', class: 'raw'}, 'open')])),

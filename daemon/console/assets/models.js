@@ -53,7 +53,25 @@ function recordView(view, output) {
       (view.texts || [])[i] || '', h('a', {href: '#/contribution/' + encodeURIComponent(cidOf(s.contribution))}, short(cidOf(s.contribution))),
       h('code', {}, short(s.contributor)), `${s.start}–${s.end}`, String(s.count)])),
     table('Payouts', ['Address', 'Role', 'Amount (wei)'], (r.payouts || []).map(p => [h('code', {}, p.address), p.role, String(p.amount)])),
-    h('details', {}, h('summary', {}, 'The signed record and its proofs (JSON)'), h('pre', {}, JSON.stringify(r, null, 2))));
+    h('details', {}, h('summary', {}, 'The signed record and its proofs (JSON)'), h('pre', {}, JSON.stringify(r, null, 2))),
+    verifyButton(view.cid));
+}
+
+// verifyButton recomputes the record on this node (attribution_verify,
+// write): the same spans and weights, byte for byte, and valid proofs.
+function verifyButton(cid) {
+  const verdict = h('span', {class: 'verdict', 'aria-live': 'polite'});
+  return h('p', {}, h('button', {type: 'button', class: 'verify', onclick: async () => {
+    verdict.textContent = 'recomputing…';
+    try {
+      const v = await rpc.call('attribution_verify', cid);
+      verdict.dataset.ok = v.ok;
+      verdict.textContent = v.ok ? `recomputed here, identical: ${v.checked}` : `FAILED: ${v.problem}`;
+    } catch (err) {
+      verdict.dataset.ok = false;
+      verdict.textContent = 'verify failed: ' + err.message;
+    }
+  }}, 'Recompute and verify here'), ' ', verdict);
 }
 
 export function modelsPage() {
