@@ -387,6 +387,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	watcher := newTab(t, browser, c.n, shots)
 	watcher.open("#/datanet/" + dn.ID)
 	watcher.until(10*time.Second, "c's page lists the contribution as pending", statusIs("pending"))
+	// Read-only: no account can sign here, and the form says so.
+	readOnly := eval[map[string]any](watcher, fmt.Sprintf(`(() => {
+	  const f = document.querySelector('article.item[data-cid=%q] form.vote');
+	  return {disabled: f.querySelector('button[type=submit]').disabled, signer: f.querySelector('p.signer').dataset.account};
+	})()`, k))
+	if readOnly["disabled"] != true || readOnly["signer"] != "" {
+		t.Fatalf("the read-only console offers to vote: %v", readOnly)
+	}
 
 	// The first curator, on a, with the node's key.
 	cur := newTab(t, browser, a.n, shots)
