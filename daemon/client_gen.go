@@ -41,6 +41,15 @@ func (c *API) NodeVersion(ctx context.Context) (string, error) {
 	return callRPC[string](ctx, c.rpc, "node_version")
 }
 
+// AuthConsoleLink returns a one-time link that opens the web console logged in
+// with permission perm: valid once, for two minutes. It needs the HTTP API
+// running (a daemon).
+//
+// It calls auth_consoleLink, which needs the admin permission.
+func (c *API) AuthConsoleLink(ctx context.Context, perm string) (string, error) {
+	return callRPC[string](ctx, c.rpc, "auth_consoleLink", perm)
+}
+
 // AuthCreateToken returns a bearer token with permission perm.
 //
 // It calls auth_createToken, which needs the admin permission.
@@ -93,6 +102,16 @@ func (c *API) DatanetLeave(ctx context.Context, id string) error {
 // It calls datanet_list, which needs the read permission.
 func (c *API) DatanetList(ctx context.Context, page *PageArgs) ([]DatanetView, error) {
 	return callRPC[[]DatanetView](ctx, c.rpc, "datanet_list", page)
+}
+
+// DatanetObjects reports every object of Datanet id stored on this node from now
+// on (all Datanets for ""): new contributions, votes, versions and
+// snapshots, made here or received. Subscribe with
+// datanet_subscribe("objects", id).
+//
+// It subscribes with datanet_subscribe("objects"), which needs the read permission.
+func (c *API) DatanetObjects(ctx context.Context, events chan<- ObjectEvent, id string) (*rpc.ClientSubscription, error) {
+	return c.rpc.Subscribe(ctx, "datanet", events, "objects", id)
 }
 
 // DatanetShow returns a Datanet at its current version, its counts, and a page of

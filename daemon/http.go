@@ -59,6 +59,7 @@ func (n *Node) httpHandler(l httpLimits) http.Handler {
 	mux.Handle(PprofPath, ownPagesOnly(requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Index))))
 	mux.Handle(PprofPath+"profile", ownPagesOnly(requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Profile))))
 	mux.Handle(PprofPath+"trace", ownPagesOnly(requireHTTPPerm(PermAdmin, http.HandlerFunc(pprof.Trace))))
+	n.mountConsole(mux)
 	return n.authenticate(readBodyWithin(l.read, mux))
 }
 

@@ -88,6 +88,11 @@ type Node struct {
 	depCh      chan depJob
 	depMu      sync.Mutex
 	depPending map[cid.Cid]bool
+	// objects tells subscribers (datanet_subscribe("objects"), the
+	// console's live updates) of every object stored.
+	objects objectFeed
+	// console is the web console's server, once the HTTP API runs.
+	console atomic.Pointer[consoleServer]
 
 	ctx    context.Context // cancelled by Close; parent of background work
 	cancel context.CancelFunc

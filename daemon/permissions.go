@@ -19,6 +19,7 @@ var methodPerms = map[string]Perm{
 
 	"auth_createToken": PermAdmin,
 	"auth_rotate":      PermAdmin,
+	"auth_consoleLink": PermAdmin,
 
 	"datanet_create": PermSign,
 	"datanet_update": PermSign,
@@ -27,6 +28,8 @@ var methodPerms = map[string]Perm{
 	"datanet_join":   PermWrite,
 	"datanet_leave":  PermWrite,
 	"datanet_joined": PermRead,
+	// A subscription: datanet_subscribe("objects", id).
+	"datanet_objects": PermRead,
 
 	// content_add reads files with the daemon's permissions, as Lotus's
 	// ClientImport does: sign, not write.

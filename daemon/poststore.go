@@ -24,6 +24,7 @@ const publishTimeout = 30 * time.Second
 // waits on the network, is the post-store loop's: objects made here, and
 // snapshots received (to index).
 func (n *Node) objectStored(ev datanet.Stored) {
+	n.objects.publish(objectEvent(ev))
 	if ev.Local {
 		n.anchorObject(n.ctx, ev.CID)
 	} else if _, ok := ev.Object.(*datanet.Snapshot); !ok {

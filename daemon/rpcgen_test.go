@@ -28,6 +28,7 @@ var subscriptionEvents = map[string]any{
 	"content_addProgress":       AddEvent{},
 	"content_fetchProgress":     FetchEvent{},
 	"attribution_indexProgress": IndexEvent{},
+	"datanet_objects":           ObjectEvent{},
 }
 
 // rpcMethod is a method the JSON-RPC server exposes.

@@ -78,6 +78,10 @@ type authService struct {
 	g   guard
 }
 
+func (s *authService) ConsoleLink(ctx context.Context, perm string) (string, error) {
+	return serve(ctx, s.g, "auth_consoleLink", func(ctx context.Context) (string, error) { return s.api.ConsoleLink(ctx, perm) })
+}
+
 func (s *authService) CreateToken(ctx context.Context, perm string) (string, error) {
 	return serve(ctx, s.g, "auth_createToken", func(ctx context.Context) (string, error) { return s.api.CreateToken(ctx, perm) })
 }
@@ -110,6 +114,10 @@ func (s *datanetService) Leave(ctx context.Context, id string) error {
 
 func (s *datanetService) List(ctx context.Context, page *PageArgs) ([]DatanetView, error) {
 	return serve(ctx, s.g, "datanet_list", func(ctx context.Context) ([]DatanetView, error) { return s.api.List(ctx, page) })
+}
+
+func (s *datanetService) Objects(ctx context.Context, id string) (*rpc.Subscription, error) {
+	return serve(ctx, s.g, "datanet_objects", func(ctx context.Context) (*rpc.Subscription, error) { return s.api.Objects(ctx, id) })
 }
 
 func (s *datanetService) Show(ctx context.Context, id string, page *PageArgs) (*DatanetDetail, error) {

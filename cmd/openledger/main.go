@@ -86,7 +86,7 @@ func (a *app) root() *cobra.Command {
 		a.initCmd(), a.daemonCmd(), a.idCmd(), a.datanetCmd(), a.addCmd(), a.lsCmd(), a.catCmd(), a.getCmd(),
 		a.pinCmd(), a.repoCmd(), a.authCmd(), a.configCmd(), a.devnetCmd(),
 		a.connectCmd(), a.peersCmd(), a.providersCmd(), a.curateCmd(), a.snapshotCmd(), a.anchorCmd(), a.proofsCmd(), a.chainCmd(),
-		a.modelCmd(), a.attributionCmd(), a.attributeCmd(), a.rewardsCmd(), a.objectCmd(),
+		a.modelCmd(), a.attributionCmd(), a.attributeCmd(), a.rewardsCmd(), a.objectCmd(), a.consoleCmd(),
 	)
 	return root
 }

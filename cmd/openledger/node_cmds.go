@@ -96,6 +96,7 @@ func (a *app) daemonCmd() *cobra.Command {
 			}
 			log.Info("daemon ready", "repo", dir, "peer_id", repo.Config.Identity.PeerID,
 				"account", repo.Config.Identity.Account, "api", "http://"+node.HTTPAddr())
+			fmt.Fprintf(a.stderr, "console: http://%s/ (openledger console opens it logged in)\n", node.HTTPAddr())
 			<-cmd.Context().Done()
 			log.Info("shutting down")
 			if err := node.Close(); err != nil {
