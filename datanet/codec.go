@@ -452,12 +452,10 @@ type cborDecoder struct {
 	stored bool
 }
 
-// unmarshalCBOR decodes data, one object's encoding, into the Object obj.
-// The kind and version keys are skipped: Decode has read them.
-func unmarshalCBOR(cd *codec, data []byte, obj Object) error {
-	return unmarshalWith(cd, data, obj, false)
-}
-
+// unmarshalWith decodes data, one object's encoding, into the Object obj.
+// The kind and version keys are skipped: decodeFields has read them.
+// stored (bytes from this node's store) decodes embedded votes with
+// decodeStored, not Decode.
 func unmarshalWith(cd *codec, data []byte, obj Object, stored bool) error {
 	if err := cd.dec.Wellformed(data); err != nil {
 		return err

@@ -74,34 +74,15 @@ func Decode(data []byte) (Object, error) {
 	if len(data) > MaxObjectSize {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(data), MaxObjectSize)
 	}
-	cd, err := codecs()
+	obj, kind, err := decodeFields(data, false)
 	if err != nil {
 		return nil, err
-	}
-	var head struct {
-		Kind string `cbor:"kind"`
-		V    uint64 `cbor:"v"`
-	}
-	if err := cd.head.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	// A new kind adds a case to newObject, an EIP-712 type in
-	// eip712Types, and a Sign function.
-	obj, err := newObject(head.Kind)
-	if err != nil {
-		return nil, err
-	}
-	if head.V != EncodingVersion {
-		return nil, fmt.Errorf("%w %d", ErrUnsupportedVersion, head.V)
-	}
-	if err := unmarshalCBOR(cd, data, obj); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, head.Kind, err)
 	}
 	if err := obj.Validate(); err != nil {
 		return nil, err
 	}
 	if re, err := marshalCBOR(obj); err != nil || !bytes.Equal(re, data) {
-		return nil, fmt.Errorf("%w: %s", ErrNonCanonical, head.Kind)
+		return nil, fmt.Errorf("%w: %s", ErrNonCanonical, kind)
 	}
 	return obj, nil
 }
@@ -112,28 +93,37 @@ func Decode(data []byte) (Object, error) {
 // the canonical form are not checked again: what a hot path (a cut, a
 // check of a snapshot, the index) saves on each of a million objects.
 func decodeStored(data []byte) (Object, error) {
+	obj, _, err := decodeFields(data, true)
+	return obj, err
+}
+
+// decodeFields reads an object's kind and version, then its fields into a
+// new object of that kind; stored skips the checks decodeStored explains.
+func decodeFields(data []byte, stored bool) (Object, string, error) {
 	cd, err := codecs()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var head struct {
 		Kind string `cbor:"kind"`
 		V    uint64 `cbor:"v"`
 	}
 	if err := cd.head.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
+	// A new kind adds a case to newObject, an EIP-712 type in
+	// eip712Types, and a Sign function.
 	obj, err := newObject(head.Kind)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if head.V != EncodingVersion {
-		return nil, fmt.Errorf("%w %d", ErrUnsupportedVersion, head.V)
+		return nil, "", fmt.Errorf("%w %d", ErrUnsupportedVersion, head.V)
 	}
-	if err := unmarshalWith(cd, data, obj, true); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, head.Kind, err)
+	if err := unmarshalWith(cd, data, obj, stored); err != nil {
+		return nil, "", fmt.Errorf("%w: %s: %w", ErrMalformed, head.Kind, err)
 	}
-	return obj, nil
+	return obj, head.Kind, nil
 }
 
 // newObject returns a new, empty object of kind.
