@@ -45,6 +45,8 @@ type netObjects struct {
 	*deferredStore
 }
 
+var _ p2p.ManyObjects = netObjects{}
+
 func (o netObjects) Check(ctx context.Context, topic cid.Cid, data []byte) (cid.Cid, cid.Cid, p2p.Verdict, error) {
 	if !topic.Defined() {
 		return o.checkAnnounced(ctx, data)
@@ -121,6 +123,29 @@ func (o netObjects) Put(ctx context.Context, data []byte) (cid.Cid, error) {
 		return cid.Undef, err
 	}
 	return ch.CID, nil
+}
+
+// Preverify is p2p.ManyObjects': the registry's.
+func (o netObjects) Preverify(data [][]byte) { o.r.Preverify(data) }
+
+// PutMany is p2p.ManyObjects': Put for a batch (datanet.Registry.PutMany).
+func (o netObjects) PutMany(ctx context.Context, data [][]byte) ([]error, error) {
+	if p2p.FromSync(ctx) {
+		ctx = datanet.AcceptingStale(ctx)
+	}
+	res, err := o.r.PutMany(ctx, data)
+	errs := make([]error, len(data))
+	for i, r := range res {
+		switch {
+		case r.Err != nil:
+			errs[i] = r.Err
+		case r.Checked != nil:
+			if uerr := o.Undefer(ctx, r.Checked.CID); uerr != nil && err == nil {
+				err = uerr
+			}
+		}
+	}
+	return errs, err
 }
 
 func (o netObjects) Has(ctx context.Context, c cid.Cid) (bool, error) { return o.r.Has(ctx, c) }

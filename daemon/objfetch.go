@@ -183,6 +183,51 @@ func (f *objectFetch) put(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
+	f.stored(data)
+	return nil
+}
+
+// putMany stores objects fetched, as put does each, and returns each one's
+// error (nil when stored). The error is a storage failure that stopped it.
+func (f *objectFetch) putMany(ctx context.Context, data [][]byte) ([]error, error) {
+	ctx = datanet.AcceptingStale(ctx)
+	errs := make([]error, len(data))
+	todo := make([]int, len(data))
+	for i := range todo {
+		todo[i] = i
+	}
+	for attempt := 0; len(todo) > 0; attempt++ {
+		batch := make([][]byte, len(todo))
+		for j, i := range todo {
+			batch[j] = data[i]
+		}
+		res, err := f.n.registry.PutMany(ctx, batch)
+		if err != nil && (!errors.Is(err, badger.ErrConflict) || attempt >= maxConflictRetries) {
+			return nil, err
+		}
+		var again []int
+		for j, r := range res {
+			i := todo[j]
+			switch {
+			case r.Checked != nil:
+				f.stored(data[i])
+			case r.Err != nil:
+				errs[i] = r.Err
+			default:
+				again = append(again, i) // not reached before the conflict
+			}
+		}
+		if err != nil {
+			f.n.metrics.fetchConflicts.Inc()
+		}
+		todo = again
+	}
+	return errs, nil
+}
+
+// stored counts an object stored by this fetch and logs the progress of a
+// long one.
+func (f *objectFetch) stored(data []byte) {
 	f.objects.Add(1)
 	f.bytes.Add(int64(len(data)))
 	f.n.metrics.fetchedObjects.Inc()
@@ -196,8 +241,13 @@ func (f *objectFetch) put(ctx context.Context, data []byte) error {
 		}
 		f.lastLog = now
 	}
-	return nil
 }
+
+// Bounds of the batches a fetch stores at once (registry.PutMany).
+const (
+	putBatchObjects = 256
+	putBatchBytes   = 4 << 20
+)
 
 // level fetches and stores the objects need yields that are not stored
 // yet, many at once and in any order; those that cannot be stored yet are
@@ -228,14 +278,9 @@ func (f *objectFetch) level(ctx context.Context, need iter.Seq2[cid.Cid, error],
 			}
 		}
 	}
-	_, err := f.n.net.p2p.FetchObjects(ctx, want, f.peers, func(c cid.Cid, data []byte) error {
-		err := f.put(ctx, data)
-		if err == nil {
-			return nil
-		}
-		if !datanet.CannotJudgeYet(err) {
-			return fmt.Errorf("store %s: %w", c, err)
-		}
+	// What cannot be stored yet is kept for settle (in memory up to
+	// maxDeferredBytes, then as CIDs to fetch again).
+	keep := func(c cid.Cid, data []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
@@ -248,7 +293,53 @@ func (f *objectFetch) level(ctx context.Context, need iter.Seq2[cid.Cid, error],
 			return fmt.Errorf("store %s: %w (%d)", c, errTooManyDeferred, len(later)+len(refetch))
 		}
 		return nil
+	}
+	// Objects are stored a batch at a time, each batch by the goroutine
+	// that fills it while the others go on fetching.
+	var (
+		bmu      sync.Mutex
+		buf      []deferredObject // guarded by bmu
+		bufBytes int              // guarded by bmu
+	)
+	flush := func(batch []deferredObject) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		data := make([][]byte, len(batch))
+		for i, o := range batch {
+			data[i] = o.data
+		}
+		errs, err := f.putMany(ctx, data)
+		if err != nil {
+			return fmt.Errorf("store %d objects: %w", len(batch), err)
+		}
+		for i, err := range errs {
+			switch {
+			case err == nil:
+			case !datanet.CannotJudgeYet(err):
+				return fmt.Errorf("store %s: %w", batch[i].c, err)
+			default:
+				if err := keep(batch[i].c, batch[i].data); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	_, err := f.n.net.p2p.FetchObjects(ctx, want, f.peers, func(c cid.Cid, data []byte) error {
+		bmu.Lock()
+		buf = append(buf, deferredObject{c, data})
+		bufBytes += len(data)
+		var batch []deferredObject
+		if len(buf) >= putBatchObjects || bufBytes >= putBatchBytes {
+			batch, buf, bufBytes = buf, nil, 0
+		}
+		bmu.Unlock()
+		return flush(batch)
 	})
+	if err == nil {
+		err = flush(buf) // FetchObjects has returned: no callback runs
+	}
 	// FetchObjects has waited for want's goroutine: seqErr is set.
 	if seqErr != nil {
 		return fmt.Errorf("list objects to fetch: %w", seqErr)

@@ -318,7 +318,7 @@ func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet
 	if rec.Status == notAdmitted {
 		return nil
 	}
-	votes, err := r.countedVotes(ctx, tx, k)
+	votes, err := r.countedVotes(ctx, tx, k, d.Curators)
 	if err != nil {
 		return err
 	}
@@ -335,28 +335,64 @@ func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet
 	return r.moveContribution(tx, k, rec, st)
 }
 
-// countedVotes loads the votes the index holds as counted for k.
-func (r *Registry) countedVotes(ctx context.Context, tx *storage.IndexTxn, k cid.Cid) ([]*Vote, error) {
+// maxCuratorGets bounds the curators whose counted votes countedVotes
+// reads key by key rather than by a scan.
+const maxCuratorGets = 64
+
+// countedVotes loads the votes the index holds as counted for k. Given the
+// curators of the Datanet version the index is tallied under (only their
+// votes count), it reads their entries key by key: in a transaction that
+// has written much (PutMany), Badger sorts every pending write for each
+// new iterator, so a scan there costs O(writes) and a get does not.
+func (r *Registry) countedVotes(ctx context.Context, tx *storage.IndexTxn, k cid.Cid, curators []Curator) ([]*Vote, error) {
 	var ids []cid.Cid
-	err := tx.Scan(ixKey(ixVote, k.Bytes()), nil, false, func(_, v []byte) (bool, error) {
+	add := func(v []byte) error {
 		c, err := cid.Cast(v)
 		if err != nil {
-			return false, fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+			return fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
 		}
 		ids = append(ids, c)
-		return true, nil
-	})
-	if err != nil {
-		return nil, err
+		return nil
 	}
+	if len(curators) > 0 && len(curators) <= maxCuratorGets {
+		for _, cu := range curators {
+			v, err := tx.Get(ixKey(ixVote, k.Bytes(), cu.Address[:]))
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
+			}
+			if err == nil {
+				err = add(v)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		err := tx.Scan(ixKey(ixVote, k.Bytes()), nil, false, func(_, v []byte) (bool, error) {
+			return true, add(v)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// Read in tx: a vote stored earlier in the same transaction (PutMany)
+	// counts too.
 	votes := make([]*Vote, 0, len(ids)+1)
 	for _, c := range ids {
-		v, err := objectOf[*Vote](ctx, r, c)
+		data, err := tx.Object(c)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // collected
 		}
 		if err != nil {
 			return nil, err
+		}
+		obj, err := decodeStored(data)
+		if err != nil {
+			return nil, fmt.Errorf("decode object %s: %w", c, err)
+		}
+		v, ok := obj.(*Vote)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s is a %s, not a vote", ErrWrongKind, c, obj.Kind())
 		}
 		votes = append(votes, v)
 	}

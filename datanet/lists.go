@@ -218,7 +218,7 @@ func (r *Registry) CountedVotes(ctx context.Context, c cid.Cid) ([]*Vote, error)
 	var votes []*Vote
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
 		var err error
-		votes, err = r.countedVotes(ctx, tx, c)
+		votes, err = r.countedVotes(ctx, tx, c, nil)
 		return err
 	})
 	return votes, err

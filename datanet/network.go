@@ -55,6 +55,13 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 		}
 		r.verified.Add(c, struct{}{})
 	}
+	return r.checkIn(ctx, topic, c, obj)
+}
+
+// checkIn is Check of an object decoded and verified: whether it fits its
+// Datanet and what it depends on.
+func (r *Registry) checkIn(ctx context.Context, topic, c cid.Cid, obj Object) (*Checked, error) {
+	var err error
 	switch o := obj.(type) {
 	case *Datanet:
 		id := c

@@ -266,13 +266,19 @@ func (r *Registry) putIndexed(ctx context.Context, c cid.Cid, obj Object, set ci
 // lockSet takes the write stripe of the Datanet set (of c when set is
 // undefined: a new Datanet's own) and returns its release.
 func (r *Registry) lockSet(set, c cid.Cid) func() {
+	mu := &r.setMu[r.stripe(set, c)]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// stripe returns the index in setMu of the Datanet set (of c when set is
+// undefined).
+func (r *Registry) stripe(set, c cid.Cid) int {
 	if !set.Defined() {
 		set = c
 	}
 	b := set.Bytes()
-	mu := &r.setMu[int(b[len(b)-1])%len(r.setMu)]
-	mu.Lock()
-	return mu.Unlock
+	return int(b[len(b)-1]) % len(r.setMu)
 }
 
 // Object loads and decodes any stored signed object.

@@ -587,9 +587,12 @@ type contributionFields struct {
 // contributionHead reads a stored contribution's Datanet and creation time
 // without decoding its file list, which may hold a million shard links.
 func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributionFields, error) {
-	data, err := r.store.GetObject(ctx, c)
-	if err != nil {
-		return nil, err
+	data, ok := pendingObject(ctx, c)
+	if !ok {
+		var err error
+		if data, err = r.store.GetObject(ctx, c); err != nil {
+			return nil, err
+		}
 	}
 	cd, err := codecs()
 	if err != nil {

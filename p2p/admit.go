@@ -39,13 +39,32 @@ type admitter struct {
 
 	stored, rejected, deferred int
 	heldSeen                   int // objects found held (deferred) rather than fetched
+
+	// many is the node's Objects as ManyObjects, if it is one: objects
+	// Check accepts then wait in pending, and are stored a batch at a
+	// time (flush).
+	many       ManyObjects
+	pending    []received
+	pendingSet map[cid.Cid]struct{}
 }
 
+// received is an object a session received.
+type received struct {
+	c    cid.Cid
+	data []byte
+}
+
+// putBatch bounds the accepted objects a session stores at once.
+const putBatch = 256
+
 func (n *Node) newAdmitter(set cid.Cid, from peer.ID, initiator bool) *admitter {
+	many, _ := n.objs.(ManyObjects)
 	return &admitter{
 		n: n, set: set, from: from, initiator: initiator,
-		depSeen: make(map[cid.Cid]struct{}),
-		claimed: make(map[cid.Cid]struct{}),
+		depSeen:    make(map[cid.Cid]struct{}),
+		claimed:    make(map[cid.Cid]struct{}),
+		many:       many,
+		pendingSet: make(map[cid.Cid]struct{}),
 	}
 }
 
@@ -151,15 +170,59 @@ func (a *admitter) recheckCID(ctx context.Context, c cid.Cid) (found, stored, ch
 	return true, stored, changed, err
 }
 
+// admitGroup admits objects received together, in order: their
+// signatures verified on every core first when the node can (ManyObjects),
+// and those accepted stored a batch at a time. Every object of group is
+// stored, deferred or dropped when it returns without error, and its claim
+// released.
+func (a *admitter) admitGroup(ctx context.Context, group []received) error {
+	if a.many != nil && len(group) > 1 {
+		data := make([][]byte, 0, len(group))
+		for _, g := range group {
+			if hashMatches(g.c, g.data) {
+				data = append(data, g.data)
+			}
+		}
+		a.many.Preverify(data)
+	}
+	for _, g := range group {
+		err := a.admit(ctx, g.c, g.data)
+		if _, waits := a.pendingSet[g.c]; !waits {
+			a.unclaim(g.c) // stored or deferred now: other sessions see it held
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return a.flush(ctx)
+}
+
 // admit handles one object received for c. It fails on bytes that do not
 // match c (the session is then abandoned) and on local storage failures.
+// With ManyObjects, an object accepted waits in pending until flush.
 func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
 	if !hashMatches(c, data) {
 		a.n.penalise(a.from)
 		return fmt.Errorf("object %s from %s: %w", c, a.from, ErrHashMismatch)
 	}
-	switch v, err := a.check(ctx, a.set, c, data); v {
+	v, err := a.check(ctx, a.set, c, data)
+	if v == Ignore && len(a.pending) > 0 && a.waitsForPending(err) {
+		// It needs an object accepted a moment ago, not stored yet.
+		if err := a.flush(ctx); err != nil {
+			return err
+		}
+		v, err = a.check(ctx, a.set, c, data)
+	}
+	switch v {
 	case Accept:
+		if a.many != nil {
+			a.pending = append(a.pending, received{c, data})
+			a.pendingSet[c] = struct{}{}
+			if len(a.pending) >= putBatch {
+				return a.flush(ctx)
+			}
+			return nil
+		}
 		if err := a.put(ctx, c, data); err != nil {
 			return err
 		}
@@ -192,6 +255,53 @@ func (a *admitter) check(ctx context.Context, set, c cid.Cid, data []byte) (Verd
 		return Reject, fmt.Errorf("object of %s sent as one of %s", owner, set)
 	}
 	return Accept, nil
+}
+
+// waitsForPending reports whether err names as missing an object that
+// waits in pending.
+func (a *admitter) waitsForPending(err error) bool {
+	for _, m := range missingOf(err) {
+		if _, ok := a.pendingSet[m]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// flush stores the objects waiting in pending (ManyObjects.PutMany),
+// releases their claims and wakes what waits for them.
+func (a *admitter) flush(ctx context.Context) error {
+	if len(a.pending) == 0 {
+		return nil
+	}
+	batch := a.pending
+	a.pending = nil
+	clear(a.pendingSet)
+	data := make([][]byte, len(batch))
+	for i, r := range batch {
+		data[i] = r.data
+	}
+	errs, err := a.many.PutMany(syncContext(ctx), data)
+	defer func() {
+		for _, r := range batch {
+			a.unclaim(r.c)
+		}
+	}()
+	if err != nil {
+		return fmt.Errorf("store %d objects: %w", len(batch), err)
+	}
+	for i, r := range batch {
+		if errs[i] != nil {
+			return fmt.Errorf("store %s: %w", r.c, errs[i])
+		}
+		a.stored++
+	}
+	for _, r := range batch {
+		if err := a.wake(ctx, r.c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (a *admitter) put(ctx context.Context, c cid.Cid, data []byte) error {

@@ -584,6 +584,12 @@ func (f *fetcher) drain(ctx context.Context) error {
 func (f *fetcher) answers(ctx context.Context) error {
 	batch := f.inFlight[0]
 	f.inFlight = f.inFlight[1:]
+	// Objects are admitted in groups, bounded in bytes, so that their
+	// signatures are verified together on every core.
+	var (
+		group []received
+		size  int
+	)
 	for _, it := range batch {
 		data, err := readObject(f.w, it.c)
 		if errors.Is(err, ErrNotFound) {
@@ -599,14 +605,20 @@ func (f *fetcher) answers(ctx context.Context) error {
 			return err
 		}
 		f.received++
-		err = f.a.admit(ctx, it.c, data)
-		f.a.unclaim(it.c) // stored or deferred now: other sessions see it held
-		if err != nil {
-			return err
+		group = append(group, received{it.c, data})
+		if size += len(data); size >= admitGroupBytes {
+			if err := f.a.admitGroup(ctx, group); err != nil {
+				return err
+			}
+			group, size = nil, 0
 		}
 	}
-	return nil
+	return f.a.admitGroup(ctx, group)
 }
+
+// admitGroupBytes bounds the bytes of the objects a session holds to admit
+// together (a WANT frame's answers, at most maxWantPerFrame objects).
+const admitGroupBytes = 4 << 20
 
 // countBytes adds what went through w to the node's counters.
 func (n *Node) countBytes(w *wire) {
@@ -806,7 +818,7 @@ func (n *Node) serveSync(ctx context.Context, w *wire, from peer.ID) error {
 				return fmt.Errorf("has %s: %w", c, err)
 			}
 			if !has {
-				if err := a.admit(ctx, c, data); err != nil {
+				if err := a.admitGroup(ctx, []received{{c, data}}); err != nil {
 					return err
 				}
 			}

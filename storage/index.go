@@ -111,27 +111,79 @@ func (s *Store) UpdateIndex(ctx context.Context, fn func(*IndexTxn) error) error
 	return s.update(func(txn *badger.Txn) error { return fn(&IndexTxn{txn: txn}) })
 }
 
+// Object returns the bytes of object c as this transaction sees them (an
+// object written earlier in it included), checked against c, or an error
+// wrapping ErrNotFound.
+func (t *IndexTxn) Object(c cid.Cid) ([]byte, error) {
+	item, err := t.txn.Get(objectDataKey(c))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("object %s: %w", c, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStoredObject(c, data); err != nil {
+		return nil, fmt.Errorf("object %s: %w", c, err)
+	}
+	return data, nil
+}
+
+// ObjectPut is one object of PutObjectsIndexed.
+type ObjectPut struct {
+	CID   cid.Cid
+	Data  []byte
+	Links []cid.Cid
+	Pin   bool
+}
+
+// PutObjectsIndexed stores many objects and the index writes of fn in one
+// transaction: all of them or none. fn may run more than once (see
+// UpdateIndex). A transaction holds a bounded number of writes: it fails
+// with an error wrapping badger.ErrTxnTooBig when they do not fit, and the
+// caller writes fewer at a time.
+func (s *Store) PutObjectsIndexed(ctx context.Context, puts []ObjectPut, fn func(*IndexTxn) error) error {
+	if err := s.putObjects(ctx, puts, fn); err != nil {
+		return fmt.Errorf("put %d objects: %w", len(puts), err)
+	}
+	return nil
+}
+
 // PutObjectIndexed is PutObject, pinning c too when pin is set, with the
 // index writes of fn in the same transaction: the object and its index
 // entries are stored together or not at all. fn may run more than once
 // (see UpdateIndex).
 func (s *Store) PutObjectIndexed(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool, fn func(*IndexTxn) error) error {
-	if err := checkObject(c, data, links); err != nil {
-		return fmt.Errorf("put object: %w", err)
+	if err := s.putObjects(ctx, []ObjectPut{{CID: c, Data: data, Links: links, Pin: pin}}, fn); err != nil {
+		return fmt.Errorf("put object %s: %w", c, err)
+	}
+	return nil
+}
+
+func (s *Store) putObjects(ctx context.Context, puts []ObjectPut, fn func(*IndexTxn) error) error {
+	for _, p := range puts {
+		if err := checkObject(p.CID, p.Data, p.Links); err != nil {
+			return err
+		}
 	}
 	if err := s.begin(ctx); err != nil {
-		return fmt.Errorf("put object %s: %w", c, err)
+		return err
 	}
 	defer s.end()
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
-	err := s.update(func(txn *badger.Txn) error {
-		if err := putObject(txn, c, data, links); err != nil {
-			return err
-		}
-		if pin {
-			if err := txn.Set(pinKey(c), nil); err != nil {
+	return s.update(func(txn *badger.Txn) error {
+		for _, p := range puts {
+			if err := putObject(txn, p.CID, p.Data, p.Links); err != nil {
 				return err
+			}
+			if p.Pin {
+				if err := txn.Set(pinKey(p.CID), nil); err != nil {
+					return err
+				}
 			}
 		}
 		if fn != nil {
@@ -139,8 +191,4 @@ func (s *Store) PutObjectIndexed(ctx context.Context, c cid.Cid, data []byte, li
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("put object %s: %w", c, err)
-	}
-	return nil
 }

@@ -353,11 +353,65 @@ func Objects(tb testing.TB, n int, opts Options) (*Net, []Item) {
 // the network (Registry.Put: checked, stored, pinned), and returns it.
 // With the default options that is three curators and 2n approving votes.
 // It never holds the objects all at once.
+//
+// Objects are stored a batch at a time (Registry.PutMany), each batch by
+// the worker that fills it; an object whose dependency is in a batch not
+// stored yet is stored with a later batch.
 func Build(tb testing.TB, reg *datanet.Registry, n int, opts Options) *Net {
 	tb.Helper()
 	ctx := context.Background()
-	return Generate(tb, n, opts, func(it Item) error {
-		_, err := reg.Put(ctx, it.Data)
-		return err
+	var (
+		mu    sync.Mutex
+		buf   [][]byte // guarded by mu
+		later [][]byte // guarded by mu
+	)
+	put := func(batch [][]byte) error {
+		res, err := reg.PutMany(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for i, r := range res {
+			switch {
+			case r.Err == nil:
+			case datanet.CannotJudgeYet(r.Err):
+				mu.Lock()
+				later = append(later, batch[i])
+				mu.Unlock()
+			default:
+				return r.Err
+			}
+		}
+		return nil
+	}
+	net := Generate(tb, n, opts, func(it Item) error {
+		if it.Contribution < 0 {
+			_, err := reg.Put(ctx, it.Data) // a version of the Datanet: alone, first
+			return err
+		}
+		mu.Lock()
+		buf = append(buf, it.Data)
+		var batch [][]byte
+		if len(buf) >= buildBatch {
+			batch, buf = buf, nil
+		}
+		mu.Unlock()
+		if batch == nil {
+			return nil
+		}
+		return put(batch)
 	})
+	for round := 0; len(buf)+len(later) > 0; round++ {
+		if round > 16 {
+			tb.Fatalf("bignet: %d objects could not be stored", len(later))
+		}
+		batch := append(buf, later...)
+		buf, later = nil, nil
+		if err := put(batch); err != nil {
+			tb.Fatalf("bignet: %v", err)
+		}
+	}
+	return net
 }
+
+// buildBatch is how many objects Build stores at once.
+const buildBatch = 1024
