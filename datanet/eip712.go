@@ -137,8 +137,11 @@ func TypedDataJSON(obj Object) ([]byte, error) {
 // keccak256("\x19\x01" || domainSeparator || hashStruct(message)), as
 // apitypes.TypedDataAndHash computes it.
 func SigningHash(obj Object) ([32]byte, error) {
-	if v, ok := obj.(*Vote); ok {
-		return voteSigningHash(v)
+	switch o := obj.(type) {
+	case *Vote:
+		return voteSigningHash(o)
+	case *Contribution:
+		return contributionSigningHash(o)
 	}
 	td, err := TypedData(obj)
 	if err != nil {

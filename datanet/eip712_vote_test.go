@@ -70,3 +70,60 @@ func BenchmarkVoteSigningHash(b *testing.B) {
 		}
 	})
 }
+
+// TestContributionSigningHash checks the direct contribution hash is
+// apitypes' for the golden contribution and for random ones (files,
+// metadata, licenses, sizes, times and chains).
+func TestContributionSigningHash(t *testing.T) {
+	k := signedContribution(t)
+	if got, want := mustContributionHash(t, k), apitypesHash(t, k); got != want {
+		t.Fatalf("golden contribution: %x, apitypes %x", got, want)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	licenses := []string{"", "MIT", "CC-BY-4.0 OR Apache-2.0", "日本語", string(make([]byte, 300))}
+	for i := range 300 {
+		w := *k
+		w.Files = k.Files[:rng.IntN(len(k.Files)+1)]
+		w.Metadata = map[string]string{}
+		for j := range rng.IntN(4) {
+			w.Metadata[fmt.Sprint("key", j)] = fmt.Sprint("value ", i, j)
+		}
+		if rng.IntN(3) == 0 {
+			w.Metadata = nil
+		}
+		w.License = licenses[rng.IntN(len(licenses))]
+		w.Size, w.ChunkSize = rng.Uint64(), rng.Uint64()
+		w.Created = rng.Int64N(1 << 62)
+		w.ChainID = []uint64{1, 1337, 1612, 161201, rng.Uint64()}[rng.IntN(5)]
+		w.Root[rng.IntN(32)] ^= byte(rng.Uint32())
+		w.Contributor[rng.IntN(20)] ^= byte(rng.Uint32())
+		if got, want := mustContributionHash(t, &w), apitypesHash(t, &w); got != want {
+			t.Fatalf("contribution %d: %x, apitypes %x", i, got, want)
+		}
+	}
+}
+
+func mustContributionHash(t testing.TB, k *Contribution) [32]byte {
+	t.Helper()
+	h, err := contributionSigningHash(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func BenchmarkContributionSigningHash(b *testing.B) {
+	k := signedContribution(b)
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			contributionSigningHash(k)
+		}
+	})
+	b.Run("apitypes", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			apitypesHash(b, k)
+		}
+	})
+}
