@@ -194,15 +194,17 @@ func BenchmarkScale(b *testing.B) {
 				b.ReportMetric(float64(time.Since(t).Microseconds())/1000, "list-ms")
 
 				before := heapMB()
+				stopProfile := profileTo(b, os.Getenv("OPENLEDGER_CUT_PROFILE"))
 				t = time.Now()
 				s, _, stats, err := w.r.CutSnapshot(ctx, w.id, ownerSigner(b), stateClock)
+				stopProfile()
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.ReportMetric(time.Since(t).Seconds(), "cut-s")
 				b.ReportMetric(float64(stats.Leaves), "leaves")
 
-				stopProfile := profileTo(b, os.Getenv("OPENLEDGER_VERIFY_PROFILE"))
+				stopProfile = profileTo(b, os.Getenv("OPENLEDGER_VERIFY_PROFILE"))
 				t = time.Now()
 				rep, err := w.r.VerifySnapshot(ctx, s)
 				stopProfile()

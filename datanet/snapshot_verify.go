@@ -70,6 +70,11 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 			}
 		}
 	}
+	if made, ok := ctx.Value(cutLeavesKey{}).(map[cid.Cid]bool); ok && !full {
+		for c := range made {
+			known[c] = true
+		}
+	}
 	refs, err := r.snapshotLeaves(ctx, s)
 	if err != nil {
 		return rep, err

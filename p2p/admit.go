@@ -290,16 +290,104 @@ func (a *admitter) flush(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store %d objects: %w", len(batch), err)
 	}
+	stored := make([]cid.Cid, len(batch))
 	for i, r := range batch {
 		if errs[i] != nil {
 			return fmt.Errorf("store %s: %w", r.c, errs[i])
 		}
 		a.stored++
+		stored[i] = r.c
 	}
-	for _, r := range batch {
-		if err := a.wake(ctx, r.c); err != nil {
+	return a.wakeMany(ctx, stored)
+}
+
+// wakeMany is wake for objects stored together, with ManyObjects: the
+// deferred objects waiting for any of them are checked again, those
+// accepted stored together, and so on for what waits for those, up to
+// maxWake objects.
+func (a *admitter) wakeMany(ctx context.Context, stored []cid.Cid) error {
+	woken := 0
+	for len(stored) > 0 && woken < maxWake {
+		var (
+			next       []cid.Cid // stored in this round: what waits for them is next
+			ready      []DeferredObject
+			readyBytes int
+		)
+		store := func() error {
+			if len(ready) == 0 {
+				return nil
+			}
+			data := make([][]byte, len(ready))
+			for i, o := range ready {
+				data[i] = o.Data
+			}
+			errs, err := a.many.PutMany(syncContext(ctx), data)
+			if err != nil {
+				return fmt.Errorf("store %d objects: %w", len(ready), err)
+			}
+			for i, o := range ready {
+				if errs[i] != nil {
+					return fmt.Errorf("store %s: %w", o.CID, errs[i])
+				}
+				a.stored++
+				if err := a.n.objs.Undefer(ctx, o.CID); err != nil {
+					return fmt.Errorf("undefer %s: %w", o.CID, err)
+				}
+				next = append(next, o.CID)
+			}
+			ready, readyBytes = nil, 0
+			return nil
+		}
+		seen := map[cid.Cid]struct{}{}
+		for _, x := range stored {
+			if woken >= maxWake {
+				break
+			}
+			var waiting []cid.Cid
+			err := a.n.objs.Waiting(ctx, x, func(d cid.Cid) (bool, error) {
+				waiting = append(waiting, d)
+				return woken+len(waiting) < maxWake, nil
+			})
+			if err != nil {
+				return fmt.Errorf("deferred objects waiting for %s: %w", x, err)
+			}
+			for _, d := range waiting {
+				if _, dup := seen[d]; dup {
+					continue
+				}
+				seen[d] = struct{}{}
+				o, ok, err := a.n.objs.Deferred(ctx, d)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				woken++
+				switch v, cerr := a.check(ctx, o.Set, o.CID, o.Data); v {
+				case Accept:
+					ready = append(ready, o)
+					if readyBytes += len(o.Data); len(ready) >= putBatch || readyBytes >= admitGroupBytes {
+						if err := store(); err != nil {
+							return err
+						}
+					}
+				case Reject:
+					a.reject(o.CID, o.From, cerr)
+					if err := a.n.objs.Undefer(ctx, o.CID); err != nil {
+						return fmt.Errorf("undefer %s: %w", o.CID, err)
+					}
+				default:
+					if _, err := a.keep(ctx, o, cerr, false); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if err := store(); err != nil {
 			return err
 		}
+		stored = next
 	}
 	return nil
 }
