@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/openledger/openledger/internal/benchprof"
 )
 
 // cpuTime is the CPU time (user + system) this process has used.
@@ -45,13 +45,16 @@ func freshPeer(tb testing.TB, to testPeer) (p testPeer, stop func()) {
 // contributions from the node that cut it (one process, loopback TCP):
 // one provider lookup, then the Datanet, the contributions and the
 // snapshot and its chunks, each checked and stored. cpu-s/op is the CPU
-// of both nodes. size=100000 runs only with OPENLEDGER_BIG=1 (building
-// it through the node takes minutes).
+// of both nodes. size=100000 runs only with OPENLEDGER_BIG=1 and
+// size=1000000 only with OPENLEDGER_BIG=2 (building it takes minutes).
 func BenchmarkFetchSnapshot(b *testing.B) {
-	for _, n := range []int{1000, 10000, 100000} {
+	for _, n := range []int{1000, 10000, 100000, 1000000} {
 		b.Run(fmt.Sprintf("size=%d", n), func(b *testing.B) {
 			if n > 10_000 && os.Getenv("OPENLEDGER_BIG") == "" {
 				b.Skip("set OPENLEDGER_BIG=1")
+			}
+			if n > 100_000 && os.Getenv("OPENLEDGER_BIG") != "2" {
+				b.Skip("set OPENLEDGER_BIG=2")
 			}
 			src := newTestNet(b, 1)[0]
 			data := buildCurated(b, src.n, n)
@@ -96,7 +99,7 @@ func benchFetch(b *testing.B, src testPeer, fetch func(testPeer) (*objectFetch, 
 		p, stop := freshPeer(b, src)
 		b.StartTimer()
 		cpu0 := cpuTime(b)
-		stopProfile := profileFetch(b)
+		stopProfile := benchprof.Start(b, os.Getenv("OPENLEDGER_FETCH_PROFILE")) // the fetch alone, not the building of the data
 		f, err := fetch(p)
 		stopProfile()
 		cpu += cpuTime(b) - cpu0
@@ -112,24 +115,4 @@ func benchFetch(b *testing.B, src testPeer, fetch func(testPeer) (*objectFetch, 
 	b.SetBytes(bytes / int64(b.N))
 	b.ReportMetric(float64(objects)/b.Elapsed().Seconds(), "objects/s")
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
-}
-
-// profileFetch writes a CPU profile of the fetch alone, without the
-// building of the data, to $OPENLEDGER_FETCH_PROFILE if it is set.
-func profileFetch(b *testing.B) (stop func()) {
-	path := os.Getenv("OPENLEDGER_FETCH_PROFILE")
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
 }

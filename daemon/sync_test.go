@@ -400,13 +400,17 @@ func TestSyncLateJoinerLargeDatanet(t *testing.T) {
 
 // BenchmarkLateJoiner: a node joins a Datanet of size contributions and
 // 2·size votes held by one peer, and syncs until it holds it all.
-// Sizes above 10,000 run only with OPENLEDGER_BIG=1 (building the Datanet
+// Sizes above 10,000 run only with OPENLEDGER_BIG=1, and 10^6 only with
+// OPENLEDGER_BIG=2 (building the Datanet
 // takes about 0.5 ms an object).
 func BenchmarkLateJoiner(b *testing.B) {
-	for _, size := range []int{1000, 10_000, 100_000} {
+	for _, size := range []int{1000, 10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
 			if size > 10_000 && os.Getenv("OPENLEDGER_BIG") == "" {
 				b.Skip("set OPENLEDGER_BIG=1")
+			}
+			if size > 100_000 && os.Getenv("OPENLEDGER_BIG") != "2" {
+				b.Skip("set OPENLEDGER_BIG=2")
 			}
 			src := newSyncNode(b, syncNodeOpts{})
 			net := bignet.Build(b, src.reg, size, bignet.Options{Seed: 12})

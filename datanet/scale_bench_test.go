@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/openledger/openledger/internal/benchprof"
 )
 
 // scaleSizes are the Datanet sizes of BenchmarkScale: contributions, each
@@ -132,24 +132,6 @@ func newScaleWorldBulk(b *testing.B, n int) *scaleWorld {
 	return w
 }
 
-// profileTo writes a CPU profile to path, if set, until stop is called.
-func profileTo(b *testing.B, path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-}
-
 // heapMB is the live heap after a GC, in MiB.
 func heapMB() float64 {
 	runtime.GC()
@@ -194,7 +176,7 @@ func BenchmarkScale(b *testing.B) {
 				b.ReportMetric(float64(time.Since(t).Microseconds())/1000, "list-ms")
 
 				before := heapMB()
-				stopProfile := profileTo(b, os.Getenv("OPENLEDGER_CUT_PROFILE"))
+				stopProfile := benchprof.Start(b, os.Getenv("OPENLEDGER_CUT_PROFILE"))
 				t = time.Now()
 				s, _, stats, err := w.r.CutSnapshot(ctx, w.id, ownerSigner(b), stateClock)
 				stopProfile()
@@ -204,7 +186,7 @@ func BenchmarkScale(b *testing.B) {
 				b.ReportMetric(time.Since(t).Seconds(), "cut-s")
 				b.ReportMetric(float64(stats.Leaves), "leaves")
 
-				stopProfile = profileTo(b, os.Getenv("OPENLEDGER_VERIFY_PROFILE"))
+				stopProfile = benchprof.Start(b, os.Getenv("OPENLEDGER_VERIFY_PROFILE"))
 				t = time.Now()
 				rep, err := w.r.VerifySnapshot(ctx, s)
 				stopProfile()
