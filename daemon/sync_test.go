@@ -417,8 +417,19 @@ func BenchmarkLateJoiner(b *testing.B) {
 			b.ReportAllocs()
 			var took time.Duration
 			var moved, peak uint64
+			// OPENLEDGER_DEFERRED_BYTES bounds the joiner's deferred store
+			// (default DefaultDeferredBytes), to see how convergence
+			// depends on it.
+			opts := syncNodeOpts{}
+			if v := os.Getenv("OPENLEDGER_DEFERRED_BYTES"); v != "" {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts.deferredBytes = n
+			}
 			for b.Loop() {
-				took, moved, peak = lateJoin(b, src, net, syncNodeOpts{})
+				took, moved, peak = lateJoin(b, src, net, opts)
 			}
 			b.SetBytes(net.Bytes)
 			b.ReportMetric(took.Seconds(), "s-to-converge")
