@@ -23,6 +23,7 @@ import (
 
 	"github.com/openledger/openledger/curation"
 	"github.com/openledger/openledger/datanet"
+	"github.com/openledger/openledger/internal/benchprof"
 	"github.com/openledger/openledger/internal/bignet"
 	"github.com/openledger/openledger/p2p"
 	"github.com/openledger/openledger/storage"
@@ -328,6 +329,24 @@ func lateJoin(tb testing.TB, src *syncNode, net *bignet.Net, o syncNodeOpts) (to
 		}
 	})
 	defer func() { close(stop); wg.Wait() }()
+	// OPENLEDGER_JOIN_PROFILE=path profiles 60 s of the join, starting
+	// OPENLEDGER_JOIN_PROFILE_AFTER (a duration, default 0) into it.
+	if path := os.Getenv("OPENLEDGER_JOIN_PROFILE"); path != "" {
+		after, _ := time.ParseDuration(os.Getenv("OPENLEDGER_JOIN_PROFILE_AFTER"))
+		wg.Go(func() {
+			select {
+			case <-stop:
+				return
+			case <-time.After(after):
+			}
+			end := benchprof.Start(tb, path)
+			defer end()
+			select {
+			case <-stop:
+			case <-time.After(time.Minute):
+			}
+		})
+	}
 	start := time.Now()
 	ctx := context.Background()
 	if err := src.p2p.Join(ctx, net.ID); err != nil {
