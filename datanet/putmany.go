@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
@@ -102,7 +101,10 @@ func (r *Registry) PutMany(ctx context.Context, data [][]byte) ([]PutResult, err
 // again, with its reason, by the Check that follows. Give it at most a few
 // thousand objects at a time: what it remembers is bounded.
 func (r *Registry) Preverify(data [][]byte) {
-	r.prepare(data)
+	_, ready := r.prepareAhead(data)
+	for i := range data {
+		ready(i)
+	}
 }
 
 // prepared is an object of PutMany decoded, its CID computed and its
@@ -141,13 +143,6 @@ func (r *Registry) prepareAhead(data [][]byte) (items []prepared, ready func(i i
 	return items, func(i int) { <-done[i/prepareGroup] }
 }
 
-// prepare decodes and verifies data on every core.
-func (r *Registry) prepare(data [][]byte) []prepared {
-	items := make([]prepared, len(data))
-	parallel(len(data), func(i int) { r.prepareOne(&items[i], data[i]) })
-	return items
-}
-
 // prepareOne decodes data into it, computes its CID and verifies its
 // signature.
 func (r *Registry) prepareOne(it *prepared, data []byte) {
@@ -165,20 +160,6 @@ func (r *Registry) prepareOne(it *prepared, data []byte) {
 	if it.err = it.obj.Verify(); it.err == nil {
 		r.verified.Add(it.c, struct{}{})
 	}
-}
-
-// parallel calls fn(i) for every i in [0, n), on every core.
-func parallel(n int, fn func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(n, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // manyWriter collects the objects of PutMany that passed their checks and

@@ -329,10 +329,7 @@ func (a *admitter) wakeMany(ctx context.Context, stored []cid.Cid) error {
 				if errs[i] != nil {
 					return fmt.Errorf("store %s: %w", o.CID, errs[i])
 				}
-				a.stored++
-				if err := a.n.objs.Undefer(ctx, o.CID); err != nil {
-					return fmt.Errorf("undefer %s: %w", o.CID, err)
-				}
+				a.stored++ // and undeferred by PutMany
 				next = append(next, o.CID)
 			}
 			ready, readyBytes = nil, 0

@@ -101,8 +101,9 @@ type ManyObjects interface {
 	// cost less. It judges nothing: Check still does.
 	Preverify(data [][]byte)
 	// PutMany stores objects Check accepted, as Put does each, in order;
-	// errs[i] is the error of data[i], nil when it is stored. err is a
-	// failure that stopped the call, leaving the rest not stored.
+	// errs[i] is the error of data[i], nil when it is stored. An object
+	// stored is no longer deferred (DeferredStore). err is a failure that
+	// stopped the call, leaving the rest not stored.
 	PutMany(ctx context.Context, data [][]byte) (errs []error, err error)
 }
 
