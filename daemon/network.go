@@ -153,9 +153,9 @@ func (o netObjects) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
 	return o.r.Get(ctx, c)
 }
 
-func (o netObjects) SyncBuckets(ctx context.Context, dn cid.Cid, from, to int, fn func(int, [32]byte, uint64) error) error {
-	return o.r.SyncBucketRange(ctx, dn, from, to, func(b uint16, sb datanet.SyncBucket) error {
-		return fn(int(b), sb.Sum, sb.Count)
+func (o netObjects) SyncBuckets(ctx context.Context, dn cid.Cid, level, from, to int, fn func(int, [32]byte, uint64) error) error {
+	return o.r.SyncBucketRange(ctx, dn, level, from, to, func(b int, sb datanet.SyncBucket) error {
+		return fn(b, sb.Sum, sb.Count)
 	})
 }
 

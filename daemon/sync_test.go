@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	crand "crypto/rand"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,13 +43,17 @@ type syncNode struct {
 
 // syncNodeOpts shape a syncNode.
 type syncNodeOpts struct {
-	maxObjects    int   // p2p.Config.SyncMaxObjects (0: the default)
-	deferredBytes int64 // the deferred store's bound (0: the default)
+	maxObjects    int    // p2p.Config.SyncMaxObjects (0: the default)
+	deferredBytes int64  // the deferred store's bound (0: the default)
+	dir           string // the store's directory (empty: a temp dir)
 }
 
 func newSyncNode(tb testing.TB, o syncNodeOpts) *syncNode {
 	tb.Helper()
-	store, err := storage.Open(storage.DefaultConfig(filepath.Join(tb.TempDir(), "store")))
+	if o.dir == "" {
+		o.dir = filepath.Join(tb.TempDir(), "store")
+	}
+	store, err := storage.Open(storage.DefaultConfig(o.dir))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -72,7 +78,11 @@ func newSyncNode(tb testing.TB, o syncNodeOpts) *syncNode {
 	if o.maxObjects > 0 {
 		cfg.SyncMaxObjects = o.maxObjects
 	}
-	if os.Getenv("DBG") != "" {
+	switch os.Getenv("DBG") {
+	case "":
+	case "sessions": // one line a session, not one an object
+		cfg.Logger = slog.New(sessionsOnly{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})
+	default:
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if n.p2p, err = p2p.New(cfg, n.objs); err != nil {
@@ -100,6 +110,24 @@ func (n *syncNode) connect(tb testing.TB, to *syncNode) {
 	if _, err := n.p2p.Connect(ctx, to.p2p.Addrs()[0].String()); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// sessionsOnly drops the debug records of single objects (DBG=sessions).
+type sessionsOnly struct{ slog.Handler }
+
+func (h sessionsOnly) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level <= slog.LevelDebug && strings.HasPrefix(r.Message, "sync object") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h sessionsOnly) WithAttrs(as []slog.Attr) slog.Handler {
+	return sessionsOnly{h.Handler.WithAttrs(as)}
+}
+
+func (h sessionsOnly) WithGroup(name string) slog.Handler {
+	return sessionsOnly{h.Handler.WithGroup(name)}
 }
 
 // keys returns the sync set of dn, in key order.
@@ -422,6 +450,50 @@ func TestSyncLateJoinerLargeDatanet(t *testing.T) {
 // Sizes above 10,000 run only with OPENLEDGER_BIG=1, and 10^6 only with
 // OPENLEDGER_BIG=2 (building the Datanet
 // takes about 0.5 ms an object).
+// joinSource returns the source node of BenchmarkLateJoiner, holding a
+// Datanet of size contributions. OPENLEDGER_JOIN_SOURCE=dir keeps it in
+// dir/<size> and takes it from there the next time (a build of 10^6 takes
+// minutes): the store, and what Build said of it in net.json.
+func joinSource(b *testing.B, size int) (*syncNode, *bignet.Net) {
+	b.Helper()
+	keep := os.Getenv("OPENLEDGER_JOIN_SOURCE")
+	if keep == "" {
+		src := newSyncNode(b, syncNodeOpts{})
+		return src, bignet.Build(b, src.reg, size, bignet.Options{Seed: 12})
+	}
+	dir := filepath.Join(keep, strconv.Itoa(size))
+	meta := filepath.Join(dir, "net.json")
+	if _, err := os.Stat(meta); err != nil {
+		_ = os.RemoveAll(dir) // a build that did not finish
+	}
+	src := newSyncNode(b, syncNodeOpts{dir: filepath.Join(dir, "store")})
+	var kept struct {
+		ID      string
+		Objects int
+		Bytes   int64
+	}
+	if data, err := os.ReadFile(meta); err == nil {
+		if err := json.Unmarshal(data, &kept); err != nil {
+			b.Fatalf("%s: %v", meta, err)
+		}
+		id, err := cid.Decode(kept.ID)
+		if err != nil {
+			b.Fatalf("%s: %v", meta, err)
+		}
+		return src, &bignet.Net{ID: id, Objects: kept.Objects, Bytes: kept.Bytes}
+	}
+	net := bignet.Build(b, src.reg, size, bignet.Options{Seed: 12})
+	kept.ID, kept.Objects, kept.Bytes = net.ID.String(), net.Objects, net.Bytes
+	data, err := json.Marshal(kept)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(meta, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return src, net
+}
+
 func BenchmarkLateJoiner(b *testing.B) {
 	for _, size := range []int{1000, 10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
@@ -431,8 +503,7 @@ func BenchmarkLateJoiner(b *testing.B) {
 			if size > 100_000 && os.Getenv("OPENLEDGER_BIG") != "2" {
 				b.Skip("set OPENLEDGER_BIG=2")
 			}
-			src := newSyncNode(b, syncNodeOpts{})
-			net := bignet.Build(b, src.reg, size, bignet.Options{Seed: 12})
+			src, net := joinSource(b, size)
 			b.ReportAllocs()
 			var took time.Duration
 			var moved, peak uint64

@@ -10,3 +10,6 @@ import (
 func (r *Registry) WriteEntryTree(ctx context.Context, entries []SnapshotEntry) (ChunkRef, [32]byte, error) {
 	return r.writeEntryTree(ctx, entries)
 }
+
+// AddSum is add256 for the external tests: a+b mod 2^256, big-endian.
+func AddSum(a, b [32]byte) [32]byte { return add256(a, b) }

@@ -24,7 +24,9 @@ import (
 //
 //	#                                    → index version (uvarint); absent:
 //	                                       built from the stored objects at
-//	                                       NewRegistry
+//	                                       NewRegistry; 1: upgraded there
+//	                                       (version 2 added the sync sets'
+//	                                       first-level buckets, X)
 //	K <kind> 0 <cid>                     → empty: objects by kind
 //	D <created> <datanet id>             → empty: Datanets (first versions)
 //	                                       by creation time
@@ -52,7 +54,7 @@ import (
 // the end of its window, applied by sweep before a read). A contribution
 // the current version's rules (kinds, size) no longer admit is filed under
 // status notAdmitted and is in no list.
-const indexVersion = 1
+const indexVersion = 2
 
 // Key prefixes of the index, under the store's index key space.
 const (
@@ -593,10 +595,20 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 		return err
 	}
 	if version != nil {
-		if v, n := binary.Uvarint(version); n <= 0 || v != indexVersion {
-			return fmt.Errorf("datanet: index version %x, this build reads %d", version, indexVersion)
+		v, n := binary.Uvarint(version)
+		switch {
+		case n > 0 && v == indexVersion:
+			return nil
+		case n > 0 && v == 1:
+			// Version 1 lacks the first level of the sync buckets.
+			if err := r.addCoarseBuckets(ctx); err != nil {
+				return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
+			}
+			return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+				return tx.Set([]byte{ixVersion}, binary.AppendUvarint(nil, indexVersion))
+			})
 		}
-		return nil
+		return fmt.Errorf("datanet: index version %x, this build reads %d", version, indexVersion)
 	}
 	// Datanets first (their heads decide the rest), then every other
 	// object whose set is known without a check.

@@ -323,6 +323,23 @@ func TestIndexAgreesWithTally(t *testing.T) {
 			if c2 := check(t, r2); c2 != c1 {
 				t.Fatalf("counts of the rebuilt index %+v, want %+v", c2, c1)
 			}
+			// An index of version 1 (no first-level sync buckets) is
+			// upgraded when a registry opens it.
+			if err := r.deletePrefix(ctx, []byte{ixSyncCoarse}); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+				return tx.Set([]byte{ixVersion}, []byte{1})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			r3, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c3 := check(t, r3); c3 != c1 {
+				t.Fatalf("counts of the upgraded index %+v, want %+v", c3, c1)
+			}
 		})
 	}
 }
@@ -373,5 +390,22 @@ func checkSyncSet(t *testing.T, r *Registry, dn cid.Cid) {
 	})
 	if err != nil || got != len(buckets) {
 		t.Fatalf("%d buckets (%v), want %d", got, err, len(buckets))
+	}
+	coarse := map[int]SyncBucket{}
+	for k := range want {
+		b := coarse[int(k[0])]
+		b.Sum, b.Count = add256(b.Sum, k), b.Count+1
+		coarse[int(k[0])] = b
+	}
+	got = 0
+	err = r.SyncBucketRange(ctx, dn, SyncCoarse, 0, 256, func(bucket int, b SyncBucket) error {
+		if coarse[bucket] != b {
+			t.Fatalf("first-level bucket %02x = %+v, want %+v", bucket, b, coarse[bucket])
+		}
+		got++
+		return nil
+	})
+	if err != nil || got != len(coarse) {
+		t.Fatalf("%d first-level buckets (%v), want %d", got, err, len(coarse))
 	}
 }

@@ -35,11 +35,11 @@ func TestSyncBucketRange(t *testing.T) {
 	}
 	for _, rg := range [][2]int{{0, 1 << 16}, {0, 0}, {100, 30000}, {30000, 1 << 16}, {-5, 1 << 20}, {65535, 65536}} {
 		got := map[int]datanet.SyncBucket{}
-		err := r.SyncBucketRange(ctx, a.ID, rg[0], rg[1], func(bk uint16, sb datanet.SyncBucket) error {
-			if _, dup := got[int(bk)]; dup {
+		err := r.SyncBucketRange(ctx, a.ID, datanet.SyncFine, rg[0], rg[1], func(bk int, sb datanet.SyncBucket) error {
+			if _, dup := got[bk]; dup {
 				t.Errorf("range %v: bucket %d twice", rg, bk)
 			}
-			got[int(bk)] = sb
+			got[bk] = sb
 			return nil
 		})
 		if err != nil {
@@ -54,5 +54,34 @@ func TestSyncBucketRange(t *testing.T) {
 		if len(got) > len(all) {
 			t.Errorf("range %v: %d buckets, the set has %d", rg, len(got), len(all))
 		}
+	}
+	// The first level: each bucket sums the second-level buckets under it.
+	coarse := map[int]datanet.SyncBucket{}
+	for bk, sb := range all {
+		c := coarse[bk>>8]
+		c.Sum, c.Count = datanet.AddSum(c.Sum, sb.Sum), c.Count+sb.Count
+		coarse[bk>>8] = c
+	}
+	for _, rg := range [][2]int{{0, 256}, {0, 0}, {3, 200}, {200, 1 << 16}, {-5, 1 << 20}, {255, 256}} {
+		got := map[int]datanet.SyncBucket{}
+		err := r.SyncBucketRange(ctx, a.ID, datanet.SyncCoarse, rg[0], rg[1], func(bk int, sb datanet.SyncBucket) error {
+			if _, dup := got[bk]; dup || bk > 255 {
+				t.Errorf("range %v: first-level bucket %d twice or out of range", rg, bk)
+			}
+			got[bk] = sb
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for bk, sb := range coarse {
+			in := bk >= rg[0] && bk < rg[1]
+			if g, ok := got[bk]; ok != in || (in && g != sb) {
+				t.Errorf("range %v, first-level bucket %d: got %v %v, want in=%v %v", rg, bk, g, ok, in, sb)
+			}
+		}
+	}
+	if err := r.SyncBucketRange(ctx, a.ID, 3, 0, 1, nil); err == nil {
+		t.Error("level 3 read without an error")
 	}
 }

@@ -1,6 +1,7 @@
 package datanet
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -15,14 +16,19 @@ import (
 // The sync set of a Datanet (what IDs lists: its versions, contributions,
 // votes, snapshots, and the models trained on its snapshots) is indexed in
 // the order the sync protocol reconciles it, by SyncKey, with the sum and
-// count of the keys of each of the 65,536 buckets named by a key's first
-// two bytes. A range's fingerprint is a sum and a count, so the sync
-// protocol answers any range from the bucket sums and at most two partial
-// buckets, without holding the set in memory.
+// count of the keys of each bucket at two levels: the 256 buckets named by
+// a key's first byte, and the 65,536 named by its first two bytes. A
+// range's fingerprint is a sum and a count, so the sync protocol answers
+// any range from at most 256 sums of the first level, 2×255 of the second
+// and the keys of at most two buckets it cuts through, without holding the
+// set in memory and whatever the size of the set.
 //
 //	Y <datanet> <key>    → CID bytes of the object whose SyncKey is <key>
 //	Z <datanet> <bucket> → 32-byte sum (mod 2^256, big-endian) then uint64
-//	                       big-endian count of the keys of the bucket
+//	                       big-endian count of the keys of the bucket (the
+//	                       key's first two bytes)
+//	X <datanet> <bucket> → the same for the bucket named by the key's first
+//	                       byte (the index's version 2 on)
 
 // SyncKey is an object's place in its set's sync order: sha256 of its
 // binary CID.
@@ -31,6 +37,15 @@ func SyncKey(c cid.Cid) [32]byte { return sha256.Sum256(c.Bytes()) }
 const (
 	ixSyncKey    = 'Y'
 	ixSyncBucket = 'Z'
+	ixSyncCoarse = 'X'
+)
+
+// The levels of a sync set's buckets (SyncBucketRange): a bucket of
+// SyncCoarse is named by a key's first byte, one of SyncFine by its first
+// two.
+const (
+	SyncCoarse = 1
+	SyncFine   = 2
 )
 
 // SyncBucket is the sum mod 2^256 and the count of the keys of one bucket.
@@ -44,6 +59,8 @@ func syncKeyKey(set cid.Cid, k [32]byte) []byte { return ixKey(ixSyncKey, set.By
 func syncBucketKey(set cid.Cid, b uint16) []byte {
 	return ixKey(ixSyncBucket, set.Bytes(), binary.BigEndian.AppendUint16(nil, b))
 }
+
+func syncCoarseKey(set cid.Cid, b uint8) []byte { return ixKey(ixSyncCoarse, set.Bytes(), []byte{b}) }
 
 // syncSets returns the sets obj belongs to, stored as c in set (what
 // Check found): a model belongs to each of its Datanets'.
@@ -77,24 +94,88 @@ func addToSyncSets(tx *storage.IndexTxn, c cid.Cid, sets []cid.Cid) error {
 		if err := tx.Set(syncKeyKey(set, k), c.Bytes()); err != nil {
 			return err
 		}
-		bk := syncBucketKey(set, binary.BigEndian.Uint16(k[:2]))
-		var b SyncBucket
-		v, err := tx.Get(bk)
-		switch {
-		case err == nil:
-			if b, err = decodeBucket(v); err != nil {
-				return err
-			}
-		case !IsNotFound(err):
+		one := SyncBucket{Sum: k, Count: 1}
+		if err := addToBucket(tx, syncBucketKey(set, binary.BigEndian.Uint16(k[:2])), one); err != nil {
 			return err
 		}
-		b.Sum = add256(b.Sum, k)
-		b.Count++
-		if err := tx.Set(bk, append(b.Sum[:], be64(b.Count)...)); err != nil {
+		if err := addToBucket(tx, syncCoarseKey(set, k[0]), one); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addToBucket adds d to the bucket stored at key.
+func addToBucket(tx *storage.IndexTxn, key []byte, d SyncBucket) error {
+	var b SyncBucket
+	v, err := tx.Get(key)
+	switch {
+	case err == nil:
+		if b, err = decodeBucket(v); err != nil {
+			return err
+		}
+	case !IsNotFound(err):
+		return err
+	}
+	b.Sum = add256(b.Sum, d.Sum)
+	b.Count += d.Count
+	return tx.Set(key, append(b.Sum[:], be64(b.Count)...))
+}
+
+// addCoarseBuckets writes the first level of every sync set's buckets
+// from the second: what an index of version 1 lacks. It writes in batches,
+// each level-one bucket whole in one (it adds up what it writes, so a
+// bucket written twice would count twice).
+func (r *Registry) addCoarseBuckets(ctx context.Context) error {
+	type coarse struct {
+		key []byte
+		b   SyncBucket
+	}
+	var (
+		batch []coarse
+		cur   *coarse
+	)
+	flush := func() error {
+		err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+			for _, c := range batch {
+				if err := tx.Set(c.key, append(c.b.Sum[:], be64(c.b.Count)...)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		return tx.Scan([]byte{ixSyncBucket}, nil, false, func(key, v []byte) (bool, error) {
+			// Z <set> <two bytes>: the set's key with the first byte.
+			if len(key) < 4 {
+				return false, fmt.Errorf("%w: sync bucket key %x", storage.ErrCorrupt, key)
+			}
+			b, err := decodeBucket(v)
+			if err != nil {
+				return false, err
+			}
+			ck := append([]byte{ixSyncCoarse}, key[1:len(key)-1]...)
+			if cur == nil || !bytes.Equal(cur.key, ck) {
+				if len(batch) >= rebuildBatch {
+					if err := flush(); err != nil {
+						return false, err
+					}
+				}
+				batch = append(batch, coarse{key: ck})
+				cur = &batch[len(batch)-1]
+			}
+			cur.b.Sum = add256(cur.b.Sum, b.Sum)
+			cur.b.Count += b.Count
+			return true, nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 func decodeBucket(v []byte) (SyncBucket, error) {

@@ -233,7 +233,7 @@ func (m *memObjects) sorted(ctx context.Context, set cid.Cid) *set {
 	return newSet(ids)
 }
 
-func (m *memObjects) SyncBuckets(ctx context.Context, set cid.Cid, from, to int, fn func(int, [32]byte, uint64) error) error {
+func (m *memObjects) SyncBuckets(ctx context.Context, set cid.Cid, level, from, to int, fn func(int, [32]byte, uint64) error) error {
 	var (
 		cur = -1
 		a   acc
@@ -249,7 +249,7 @@ func (m *memObjects) SyncBuckets(ctx context.Context, set cid.Cid, from, to int,
 		return fn(cur, sum, uint64(a.n))
 	}
 	for _, it := range m.sorted(ctx, set).items {
-		b := int(binary.BigEndian.Uint16(it.k[:]))
+		b := bucketAt(it.k, level)
 		if b < from || b >= to {
 			continue
 		}

@@ -87,11 +87,6 @@ type Objects interface {
 	DeferredStore
 }
 
-// SyncIndex is the sets as sync reconciles them, read by key range so that
-// a session never holds a set in memory. A Datanet's set is what belongs
-// to it (every version of the Datanet object, its contributions, votes,
-// snapshots, and models), each object at key sha256(CID bytes); bucket b
-// holds the keys whose first two bytes are b (NumBuckets of them).
 // ManyObjects is what an Objects may also do to take the objects of a
 // sync session a batch at a time, at a fraction of the cost per object;
 // sync uses it when the node's Objects has it.
@@ -107,11 +102,20 @@ type ManyObjects interface {
 	PutMany(ctx context.Context, data [][]byte) (errs []error, err error)
 }
 
+// SyncIndex is the sets as sync reconciles them, read by key range so that
+// a session never holds a set in memory. A Datanet's set is what belongs
+// to it (every version of the Datanet object, its contributions, votes,
+// snapshots, and models), each object at key sha256(CID bytes); bucket b
+// holds the keys whose first two bytes are b (NumBuckets of them), and a
+// bucket of the first level those whose first byte is b.
 type SyncIndex interface {
 	// SyncBuckets calls fn, in bucket order, with the sum mod 2^256
 	// (32 bytes big-endian) and the count of the keys of every non-empty
-	// bucket b of the Datanet's set with from <= b < to.
-	SyncBuckets(ctx context.Context, datanet cid.Cid, from, to int, fn func(b int, sum [32]byte, count uint64) error) error
+	// bucket b of the Datanet's set at level with from <= b < to. A
+	// bucket of level 1 holds the keys whose first byte is b (256 of
+	// them); one of level 2 those whose first two bytes are b
+	// (NumBuckets of them).
+	SyncBuckets(ctx context.Context, datanet cid.Cid, level, from, to int, fn func(b int, sum [32]byte, count uint64) error) error
 	// SyncKeys calls fn, in key order, with the objects of the Datanet's
 	// set whose key is at or above from, until fn returns false.
 	SyncKeys(ctx context.Context, datanet cid.Cid, from [32]byte, fn func(key [32]byte, c cid.Cid) (bool, error)) error

@@ -20,9 +20,9 @@ import (
 // registryIndex is the SyncIndex of a real registry, as the daemon's.
 type registryIndex struct{ r *datanet.Registry }
 
-func (x registryIndex) SyncBuckets(ctx context.Context, dn cid.Cid, from, to int, fn func(int, [32]byte, uint64) error) error {
-	return x.r.SyncBucketRange(ctx, dn, from, to, func(b uint16, sb datanet.SyncBucket) error {
-		return fn(int(b), sb.Sum, sb.Count)
+func (x registryIndex) SyncBuckets(ctx context.Context, dn cid.Cid, level, from, to int, fn func(int, [32]byte, uint64) error) error {
+	return x.r.SyncBucketRange(ctx, dn, level, from, to, func(b int, sb datanet.SyncBucket) error {
+		return fn(b, sb.Sum, sb.Count)
 	})
 }
 

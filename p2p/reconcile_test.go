@@ -21,11 +21,12 @@ func testCIDs(start, n int) []cid.Cid {
 	return out
 }
 
-// sliceIndex is a SyncIndex over a set in memory, with the buckets summed
-// once, for reconciliations of the index view without a store.
+// sliceIndex is a SyncIndex over a set in memory, with the buckets of
+// both levels summed once, for reconciliations of the index view without
+// a store.
 type sliceIndex struct {
 	s       *set
-	buckets []bucketSum // non-empty buckets, in order
+	buckets [levelFine + 1][]bucketSum // by level: non-empty buckets, in order
 }
 
 type bucketSum struct {
@@ -33,21 +34,34 @@ type bucketSum struct {
 	a acc
 }
 
+// bucketAt is k's bucket at level (levelCoarse: its first byte;
+// levelFine: its first two).
+func bucketAt(k key, level int) int {
+	if level == levelCoarse {
+		return int(k[0])
+	}
+	return int(binary.BigEndian.Uint16(k[:]))
+}
+
 func newSliceIndex(cids []cid.Cid) *sliceIndex {
 	x := &sliceIndex{s: newSet(cids)}
 	for _, it := range x.s.items {
-		b := int(binary.BigEndian.Uint16(it.k[:]))
-		if len(x.buckets) == 0 || x.buckets[len(x.buckets)-1].b != b {
-			x.buckets = append(x.buckets, bucketSum{b: b})
+		for level := levelCoarse; level <= levelFine; level++ {
+			bs, b := x.buckets[level], bucketAt(it.k, level)
+			if len(bs) == 0 || bs[len(bs)-1].b != b {
+				bs = append(bs, bucketSum{b: b})
+			}
+			bs[len(bs)-1].a.add(it.k)
+			x.buckets[level] = bs
 		}
-		x.buckets[len(x.buckets)-1].a.add(it.k)
 	}
 	return x
 }
 
-func (x *sliceIndex) SyncBuckets(_ context.Context, _ cid.Cid, from, to int, fn func(int, [32]byte, uint64) error) error {
-	i, _ := slices.BinarySearchFunc(x.buckets, from, func(b bucketSum, from int) int { return b.b - from })
-	for _, b := range x.buckets[i:] {
+func (x *sliceIndex) SyncBuckets(_ context.Context, _ cid.Cid, level, from, to int, fn func(int, [32]byte, uint64) error) error {
+	bs := x.buckets[level]
+	i, _ := slices.BinarySearchFunc(bs, from, func(b bucketSum, from int) int { return b.b - from })
+	for _, b := range bs[i:] {
 		if b.b >= to {
 			break
 		}
@@ -411,4 +425,119 @@ func benchReconcile(b *testing.B, mine, theirs view) {
 	}
 	b.ReportMetric(float64(rounds), "rounds")
 	b.ReportMetric(float64(n), "wire-bytes")
+}
+
+// TestIndexViewMatchesSet: over a set large enough that first-level
+// buckets hold many second-level ones, the index view's summary, scan and
+// split of random ranges (bucket-aligned or not, up to +inf) agree with
+// the reference set's, and a split's sub-ranges tile the range.
+func TestIndexViewMatchesSet(t *testing.T) {
+	cids := testCIDs(0, 40_000)
+	for _, i := range denseBucket {
+		cids = append(cids, testCIDs(i, 1)...)
+	}
+	ref := newSet(cids)
+	iv := &indexView{ctx: context.Background(), idx: newSliceIndex(cids), set: testDatanet("view")}
+	rng := rand.New(rand.NewPCG(3, 4))
+	randomBound := func() bound {
+		var b bound
+		switch rng.IntN(6) {
+		case 0:
+			return infBound
+		case 1: // a first-level bucket's start
+			b.n, b.k[0] = 1, byte(rng.IntN(256))
+		case 2: // a second-level bucket's start
+			b.n = 2
+			binary.BigEndian.PutUint16(b.k[:], uint16(rng.IntN(NumBuckets)))
+		case 3: // a key of the set
+			b.n, b.k = keySize, ref.items[rng.IntN(ref.len())].k
+		default:
+			b.n = 1 + rng.IntN(keySize)
+			for i := range b.n {
+				b.k[i] = byte(rng.Uint32())
+			}
+		}
+		return b
+	}
+	fixed := [][2]bound{ // the dense bucket, alone and within others
+		{bucketStart(0), bucketStart(1)}, {bound{}, bucketStart(1)}, {coarseStart(0), coarseStart(1)},
+		{bound{}, infBound}, {bucketStart(0), bucketStart(2)},
+	}
+	for i := range 2000 {
+		lo, hi := randomBound(), randomBound()
+		if i < len(fixed) {
+			lo, hi = fixed[i][0], fixed[i][1]
+		}
+		if lo.inf {
+			lo = bound{}
+		}
+		if cmpBound(lo, hi) > 0 {
+			lo, hi = hi, lo
+		}
+		want, _ := ref.summary(lo, hi)
+		got, err := iv.summary(lo, hi)
+		if err != nil || got != want {
+			t.Fatalf("range %d [%s, %s): summary %d keys (%v), want %d", i, lo, hi, got.n, err, want.n)
+		}
+		n := 0
+		if err := iv.scan(lo, hi, func(item) (bool, error) { n++; return true, nil }); err != nil || n != want.n {
+			t.Fatalf("range %d: scanned %d keys (%v), want %d", i, n, err, want.n)
+		}
+		parts, prev, total := 0, lo, acc{}
+		err = iv.split(lo, hi, got, splitFanout, func(ub bound, sub acc) {
+			parts++
+			if cmpBound(ub, prev) < 0 {
+				t.Fatalf("range %d: sub-range up to %s below %s", i, ub, prev)
+			}
+			if w, _ := ref.summary(prev, ub); w != sub {
+				t.Fatalf("range %d: sub-range [%s, %s) summed %d keys, holds %d", i, prev, ub, sub.n, w.n)
+			}
+			total.addAcc(sub)
+			prev = ub
+		})
+		if err != nil || cmpBound(prev, hi) != 0 || total != want || parts > splitFanout {
+			t.Fatalf("range %d: split into %d parts up to %s (%v), summing %d keys of %d", i, parts, prev, err, total.n, want.n)
+		}
+		if want.n >= idListThreshold && parts < 2 {
+			t.Fatalf("range %d [%s, %s) of %d keys: split into itself", i, lo, hi, want.n)
+		}
+	}
+}
+
+// denseBucket are the numbers i whose testCIDs(i, 1) has its key in
+// second-level bucket 0000: one bucket that holds more keys than an ID
+// list does (at 10^6 contributions every bucket holds about 46).
+var denseBucket = []int{40719, 229223, 281455, 302006, 322728, 388044, 500011, 512123, 617927,
+	672803, 773509, 807188, 836460, 862788, 911853, 1169638, 1357279, 1408615, 1436070, 1506881,
+	1680193, 1784853, 1832297, 1966242, 2115761, 2137084, 2203848, 2246457, 2250751, 2308631,
+	2359303, 2372031, 2418339, 2447699, 2466685, 2474943, 2663875, 2822920, 2857191, 2932356}
+
+// TestReconcileDenseBucket: sets that differ inside a bucket of more keys
+// than an ID list holds converge. The index view once split such a range
+// into itself, so the two sides sent each other the same fingerprint until
+// the round limit, and every later session stopped there.
+func TestReconcileDenseBucket(t *testing.T) {
+	var dense []cid.Cid
+	for _, i := range denseBucket {
+		c := testCIDs(i, 1)[0]
+		if k := keyOf(c); k[0] != 0 || k[1] != 0 {
+			t.Fatalf("testCIDs(%d, 1) is not in bucket 0000", i)
+		}
+		dense = append(dense, c)
+	}
+	common := append(testCIDs(0, 2000), dense[:20]...)
+	onlyA, onlyB := dense[20:30], dense[30:]
+	for _, v := range views {
+		t.Run(v.name, func(t *testing.T) {
+			a := append(slices.Clone(common), onlyA...)
+			b := append(slices.Clone(common), onlyB...)
+			have, need, rounds, _ := runReconcileOn(t, v.make(a), v.make(b), rangeBudget)
+			if !slices.Equal(sortedKeys(have), sortedKeys(onlyA)) || !slices.Equal(sortedKeys(need), sortedKeys(onlyB)) {
+				t.Errorf("have %d need %d, want %d and %d", len(have), len(need), len(onlyA), len(onlyB))
+			}
+			if rounds > 8 {
+				t.Errorf("%d rounds", rounds)
+			}
+		})
+	}
 }

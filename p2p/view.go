@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
 	"slices"
 
 	"github.com/ipfs/go-cid"
@@ -102,15 +105,24 @@ func (s *set) split(lo, hi bound, _ acc, parts int, fn func(bound, acc)) error {
 	return nil
 }
 
-// NumBuckets is the number of buckets of a sync index: a key's bucket is
-// its first two bytes.
+// NumBuckets is the number of buckets of a sync index's second level: a
+// key's bucket is its first two bytes. Its first level has numCoarse
+// buckets, by a key's first byte, each the sum of 256 of the second.
 const NumBuckets = 1 << 16
 
+const (
+	numCoarse   = 1 << 8
+	levelCoarse = 1 // SyncIndex.SyncBuckets' level of the buckets by first byte
+	levelFine   = 2 // and by first two bytes
+)
+
 // indexView is the view of a Datanet's set over the node's sync index
-// (SyncIndex): whole buckets are read as their stored sums, and only the
-// keys of the buckets a range cuts through are read one by one. It holds
-// nothing between calls, so a session costs no memory in the size of the
-// set.
+// (SyncIndex): the buckets a range covers whole are read as their stored
+// sums (those of the first level where the range covers them, else of the
+// second), and only the keys of the at most two buckets it cuts through
+// are read one by one. A range's summary thus reads at most 256 + 2·255
+// sums and two buckets' keys, however large the set. It holds nothing
+// between calls, so a session costs no memory in the size of the set.
 type indexView struct {
 	ctx context.Context
 	idx SyncIndex
@@ -124,6 +136,17 @@ func bucketStart(b int) bound {
 	}
 	bd := bound{n: 2}
 	binary.BigEndian.PutUint16(bd.k[:], uint16(b))
+	return bd
+}
+
+// coarseStart is the bound where first-level bucket c starts (c =
+// numCoarse: +inf).
+func coarseStart(c int) bound {
+	if c >= numCoarse {
+		return infBound
+	}
+	bd := bound{n: 1}
+	bd.k[0] = byte(c)
 	return bd
 }
 
@@ -142,10 +165,16 @@ func bucketOf(b bound) (int, bool) {
 	return int(binary.BigEndian.Uint16(b.k[:])), true
 }
 
-// walk calls bucket with every whole bucket of [lo, hi) and key with the
-// keys of the buckets the range cuts through, in key order, until one
-// returns false.
-func (v *indexView) walk(lo, hi bound, bucket func(b int, a acc) bool, key func(it item) bool) error {
+// errEnough stops a read of the index early.
+var errEnough = errors.New("enough")
+
+// walk calls bucket with the buckets [lo, hi) covers whole, each with the
+// bounds it spans, and key with the keys of the buckets the range cuts
+// through, in key order, until one returns false. A bucket of more than
+// most keys is not a piece: walk goes into it instead (the buckets of the
+// next level, or its keys), so that split can cut a range whose keys sit
+// in one bucket.
+func (v *indexView) walk(lo, hi bound, most int, bucket func(start, end bound, a acc) bool, key func(it item) bool) error {
 	if cmpBound(lo, hi) >= 0 {
 		return nil
 	}
@@ -163,18 +192,65 @@ func (v *indexView) walk(lo, hi bound, bucket func(b int, a acc) bool, key func(
 		}
 		first = bl + 1
 	}
-	more := true
-	err := v.idx.SyncBuckets(v.ctx, v.set, first, bh, func(b int, sum [32]byte, count uint64) error {
-		if !more {
-			return nil
-		}
-		more = bucket(b, acc{sum: limbs(sum), n: int(count)})
-		return nil
-	})
+	more, err := v.buckets(first, bh, most, bucket, key)
 	if err != nil || !more || hiStart {
 		return err
 	}
 	return v.keys(bucketStart(bh), hi, key)
+}
+
+// buckets walks the second-level buckets [first, last): as first-level
+// buckets where they make whole ones (see walk for most).
+func (v *indexView) buckets(first, last, most int, bucket func(start, end bound, a acc) bool, key func(item) bool) (bool, error) {
+	up := (first + numCoarse - 1) &^ (numCoarse - 1) // the first first-level bucket start at or after first
+	down := last &^ (numCoarse - 1)                  // the last at or before last
+	if up >= down {
+		return v.level(levelFine, first, last, most, bucket, key)
+	}
+	for _, part := range []struct{ level, from, to int }{
+		{levelFine, first, up},
+		{levelCoarse, up / numCoarse, down / numCoarse},
+		{levelFine, down, last},
+	} {
+		if more, err := v.level(part.level, part.from, part.to, most, bucket, key); err != nil || !more {
+			return more, err
+		}
+	}
+	return true, nil
+}
+
+// level walks the buckets [from, to) of level (see walk for most).
+func (v *indexView) level(level, from, to, most int, bucket func(start, end bound, a acc) bool, key func(item) bool) (bool, error) {
+	if from >= to {
+		return true, nil
+	}
+	start := bucketStart
+	if level == levelCoarse {
+		start = coarseStart
+	}
+	more := true
+	err := v.idx.SyncBuckets(v.ctx, v.set, level, from, to, func(b int, sum [32]byte, count uint64) error {
+		if b < from || b >= to {
+			return fmt.Errorf("%w: bucket %d of level %d read for [%d, %d)", ErrProtocol, b, level, from, to)
+		}
+		var err error
+		switch {
+		case count <= uint64(most):
+			more = bucket(start(b), start(b+1), acc{sum: limbs(sum), n: int(count)})
+		case level == levelCoarse:
+			more, err = v.level(levelFine, b*numCoarse, (b+1)*numCoarse, most, bucket, key)
+		default:
+			err = v.keys(start(b), start(b+1), func(it item) bool { more = key(it); return more })
+		}
+		if err == nil && !more {
+			err = errEnough
+		}
+		return err
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
+	return more, err
 }
 
 // keys calls fn with the keys in [lo, hi) read one by one.
@@ -189,8 +265,8 @@ func (v *indexView) keys(lo, hi bound, fn func(item) bool) error {
 
 func (v *indexView) summary(lo, hi bound) (acc, error) {
 	var a acc
-	err := v.walk(lo, hi,
-		func(_ int, b acc) bool { a.addAcc(b); return true },
+	err := v.walk(lo, hi, math.MaxInt,
+		func(_, _ bound, b acc) bool { a.addAcc(b); return true },
 		func(it item) bool { a.add(it.k); return true })
 	return a, err
 }
@@ -211,15 +287,18 @@ func (v *indexView) scan(lo, hi bound, fn func(item) (bool, error)) error {
 // split cuts at bucket boundaries where a range spans buckets, and between
 // keys inside the buckets it cuts through: a cut falls after the piece
 // (bucket or key) that reaches the next share of a's count, at the start
-// of the next piece.
+// of the next piece. A piece is never more than a share (walk goes into a
+// larger bucket), so a range of more than parts keys is always cut, however
+// its keys lie, and its parts are about even.
 func (v *indexView) split(lo, hi bound, a acc, parts int, fn func(bound, acc)) error {
 	var (
-		sub     acc
-		seen    int
-		cut     = 1 // the next share to reach
-		pending bool
-		prevKey key // the last piece, if a key
-		prevB   = -1
+		sub      acc
+		seen     int
+		cut      = 1 // the next share to reach
+		pending  bool
+		prevKey  key   // the last piece, if a key
+		prevEnd  bound // the last piece's end, if a bucket
+		prevKeyd bool  // the last piece was a key
 	)
 	emit := func(next bound) {
 		fn(next, sub)
@@ -233,26 +312,26 @@ func (v *indexView) split(lo, hi bound, a acc, parts int, fn func(bound, acc)) e
 			pending = true
 		}
 	}
-	err := v.walk(lo, hi,
-		func(b int, ba acc) bool {
+	err := v.walk(lo, hi, max(a.n/parts, 1),
+		func(start, end bound, ba acc) bool {
 			if pending {
-				emit(bucketStart(b))
+				emit(start)
 			}
 			sub.addAcc(ba)
-			prevB = b
+			prevEnd, prevKeyd = end, false
 			piece(ba.n)
 			return true
 		},
 		func(it item) bool {
 			if pending {
-				if prevB >= 0 {
-					emit(bucketStart(prevB + 1))
-				} else {
+				if prevKeyd {
 					emit(boundBetween(prevKey, it.k))
+				} else {
+					emit(prevEnd)
 				}
 			}
 			sub.add(it.k)
-			prevKey, prevB = it.k, -1
+			prevKey, prevKeyd = it.k, true
 			piece(1)
 			return true
 		})
