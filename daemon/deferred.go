@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,11 @@ type deferredStore struct {
 	count    atomic.Int64
 	counted  sync.Once
 	countErr error
+	// names has every CID a record is kept under or waits for (filled
+	// when counted), so that Deferred and Waiting read the store only for
+	// the CIDs that may have an entry: most objects stored were never
+	// deferred, and nothing waits for most.
+	names *cidFilter
 	// swept is when Defer last dropped what had waited too long, and
 	// oldest the arrival time no record kept is older than (as far as
 	// this process knows): Defer reads the time index only to make room or
@@ -84,7 +90,61 @@ const (
 )
 
 func newDeferredStore(s *storage.Store, limit int64) *deferredStore {
-	return &deferredStore{s: s, limit: limit, ttl: DeferredTTL, now: time.Now}
+	return &deferredStore{s: s, limit: limit, ttl: DeferredTTL, now: time.Now, names: newCIDFilter(limit)}
+}
+
+// cidFilter is a counting filter over CIDs in fixed memory: has(c) is
+// true while c was added more times than removed, and sometimes
+// otherwise (another CID shares its counter). A counter that reaches its
+// top stays there. Its hash is seeded at random, so that peers cannot
+// choose CIDs that share counters.
+type cidFilter struct {
+	seed   maphash.Seed
+	mu     sync.Mutex
+	counts []uint8 // guarded by mu
+}
+
+// newCIDFilter returns a filter sized for the records of a deferred
+// store of limit bytes: a counter for every 16 bytes (a record costs more
+// than 150), at least 2^16, a power of two.
+func newCIDFilter(limit int64) *cidFilter {
+	n := 1 << 16
+	for int64(n) < limit/16 && n < 1<<26 {
+		n <<= 1
+	}
+	return &cidFilter{seed: maphash.MakeSeed(), counts: make([]uint8, n)}
+}
+
+func (f *cidFilter) slot(c cid.Cid) uint64 {
+	return maphash.String(f.seed, c.KeyString()) & uint64(len(f.counts)-1)
+}
+
+// add counts every name of r: its CID and what it waits for.
+func (f *cidFilter) add(r *deferredRecord) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range r.names() {
+		if i := f.slot(c); f.counts[i] < math.MaxUint8 {
+			f.counts[i]++
+		}
+	}
+}
+
+// remove undoes add(r).
+func (f *cidFilter) remove(r *deferredRecord) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range r.names() {
+		if i := f.slot(c); f.counts[i] > 0 && f.counts[i] < math.MaxUint8 {
+			f.counts[i]--
+		}
+	}
+}
+
+func (f *cidFilter) has(c cid.Cid) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts[f.slot(c)] > 0
 }
 
 func dfKey(kind byte, parts ...[]byte) []byte {
@@ -187,6 +247,11 @@ func (r *deferredRecord) cost(rec []byte) int64 {
 	return int64(n)
 }
 
+// names returns the CIDs r is kept under or waits for.
+func (r *deferredRecord) names() []cid.Cid {
+	return append([]cid.Cid{r.CID}, r.Waits...)
+}
+
 // keys returns the time and wait keys of r.
 func (r *deferredRecord) keys() [][]byte {
 	c := r.CID.Bytes()
@@ -262,9 +327,11 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 		delta     int64
 		sweep     bool
 		newOldest int64
+		dropped   []*deferredRecord // the records the transaction deletes
 	)
+	d.names.add(r) // before it can be read: undone below if it is not kept
 	err := d.s.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
-		kept, sweep, newOldest = false, false, 0
+		kept, sweep, newOldest, dropped = false, false, 0, dropped[:0]
 		total, err := readCount(tx)
 		if err != nil {
 			return err
@@ -281,6 +348,7 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 			}
 			total -= freed
 			delta--
+			dropped = append(dropped, old)
 		}
 		// The oldest first: those past their time, then as many as the
 		// new object needs room for.
@@ -341,11 +409,18 @@ func (d *deferredStore) Defer(ctx context.Context, o p2p.DeferredObject) (bool, 
 			}
 			total -= freed
 			delta--
+			dropped = append(dropped, v.r)
 		}
 		return d.keep(tx, o, r, rec, size, total, &kept, &delta)
 	})
+	if err != nil || !kept {
+		d.names.remove(r)
+	}
 	if err != nil {
 		return false, fmt.Errorf("defer %s: %w", o.CID, err)
+	}
+	for _, v := range dropped {
+		d.names.remove(v)
 	}
 	if sweep {
 		d.swept = now
@@ -386,7 +461,17 @@ func (d *deferredStore) any(ctx context.Context) bool {
 	d.counted.Do(func() {
 		var n int64
 		d.countErr = d.s.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-			return tx.Scan(dfKey(dfObject), nil, false, func([]byte, []byte) (bool, error) {
+			prefix := dfKey(dfObject)
+			return tx.Scan(prefix, nil, false, func(key, v []byte) (bool, error) {
+				c, err := cid.Cast(key[len(prefix):])
+				if err != nil {
+					return false, fmt.Errorf("%w: deferred object key %x", storage.ErrCorrupt, key)
+				}
+				r, err := decodeDeferred(c, v)
+				if err != nil {
+					return false, err
+				}
+				d.names.add(r)
 				n++
 				return true, nil
 			})
@@ -396,8 +481,17 @@ func (d *deferredStore) any(ctx context.Context) bool {
 	return d.count.Load() > 0 || d.countErr != nil
 }
 
+// mayHold reports whether a record may be kept under c or wait for c: it
+// is false for most CIDs without a read.
+func (d *deferredStore) mayHold(ctx context.Context, c cid.Cid) bool {
+	return d.any(ctx) && (d.countErr != nil || d.names.has(c))
+}
+
 // Deferred returns the object kept under c, unless it has waited too long.
 func (d *deferredStore) Deferred(ctx context.Context, c cid.Cid) (p2p.DeferredObject, bool, error) {
+	if !d.mayHold(ctx, c) {
+		return p2p.DeferredObject{}, false, nil
+	}
 	var r *deferredRecord
 	err := d.s.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
 		var err error
@@ -412,6 +506,9 @@ func (d *deferredStore) Deferred(ctx context.Context, c cid.Cid) (p2p.DeferredOb
 
 // Waiting calls fn with the objects kept that wait for c.
 func (d *deferredStore) Waiting(ctx context.Context, c cid.Cid, fn func(cid.Cid) (bool, error)) error {
+	if !d.mayHold(ctx, c) {
+		return nil
+	}
 	prefix := dfKey(dfWait, c.Bytes())
 	return d.s.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
 		return tx.Scan(prefix, nil, false, func(key, _ []byte) (bool, error) {
@@ -434,14 +531,14 @@ func (d *deferredStore) Undefer(ctx context.Context, c cid.Cid) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	dropped := false
+	var dropped *deferredRecord
 	err := d.s.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
-		dropped = false
+		dropped = nil
 		r, rec, err := getDeferred(tx, c)
 		if err != nil || r == nil {
 			return err
 		}
-		dropped = true
+		dropped = r
 		total, err := readCount(tx)
 		if err != nil {
 			return err
@@ -452,8 +549,9 @@ func (d *deferredStore) Undefer(ctx context.Context, c cid.Cid) error {
 		}
 		return tx.Set(dfKey(dfBytes), be64(uint64(max(total-freed, 0))))
 	})
-	if err == nil && dropped {
+	if err == nil && dropped != nil {
 		d.count.Add(-1)
+		d.names.remove(dropped)
 	}
 	return err
 }

@@ -136,3 +136,68 @@ func TestDeferredStore(t *testing.T) {
 		t.Errorf("%d expired objects still waiting", len(w))
 	}
 }
+
+// TestDeferredStoreNames: a store opened again finds what was kept before
+// (its filter of names is filled from disk), and once every object is
+// undeferred or evicted the filter holds no name, so reads of objects that
+// were never deferred cost nothing.
+func TestDeferredStoreNames(t *testing.T) {
+	ctx := context.Background()
+	d, _ := newTestDeferred(t, 64<<10)
+	var objs []p2p.DeferredObject
+	for i := range 100 {
+		objs = append(objs, p2p.DeferredObject{
+			CID: testObjectCID(t, fmt.Sprint("object ", i)), Data: []byte("bytes"),
+			Waits: []cid.Cid{testObjectCID(t, fmt.Sprint("dependency ", i))},
+		})
+		if kept, err := d.Defer(ctx, objs[i]); err != nil || !kept {
+			t.Fatalf("defer %d: %v %v", i, kept, err)
+		}
+	}
+	again := newDeferredStore(d.s, d.limit)
+	again.now = d.now
+	for i, o := range objs {
+		if _, ok, err := again.Deferred(ctx, o.CID); err != nil || !ok {
+			t.Fatalf("object %d not found by the store opened again (%v)", i, err)
+		}
+		if w := waiting(t, again, o.Waits[0]); len(w) != 1 {
+			t.Fatalf("object %d: %d waiting in the store opened again", i, len(w))
+		}
+	}
+	// Half undeferred, then some evicted by an object too large for what
+	// is left, the others undeferred.
+	for _, o := range objs[:50] {
+		if err := again.Undefer(ctx, o.CID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := p2p.DeferredObject{CID: testObjectCID(t, "big"), Data: make([]byte, 60<<10)}
+	if kept, err := again.Defer(ctx, big); err != nil || !kept {
+		t.Fatalf("defer the big one: %v %v", kept, err)
+	}
+	if err := again.Undefer(ctx, big.CID); err != nil {
+		t.Fatal(err)
+	}
+	evicted := 0
+	for _, o := range objs[50:] { // those the big one did not evict
+		if _, ok, _ := again.Deferred(ctx, o.CID); !ok {
+			evicted++
+		}
+		if err := again.Undefer(ctx, o.CID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if evicted == 0 {
+		t.Fatal("the big object evicted nothing")
+	}
+	for i, o := range objs {
+		for _, c := range (&deferredRecord{DeferredObject: o}).names() {
+			if again.names.has(c) {
+				t.Fatalf("object %d: %s still in the filter with nothing kept", i, c)
+			}
+		}
+	}
+	if n := again.count.Load(); n != 0 {
+		t.Errorf("%d objects counted with nothing kept", n)
+	}
+}

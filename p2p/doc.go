@@ -91,7 +91,9 @@
 // it holds fewer than 16 objects in the range, else 16 fingerprinted
 // sub-ranges of about equal counts (in memory: at the shortest bound
 // between neighbouring keys; over the sync index: at bucket boundaries
-// where a range spans buckets, between keys inside one); an ID list → for
+// where a range spans buckets, between keys inside one, a bucket of more
+// than a sixteenth of the range's keys taken apart so that a range is
+// always cut, however its keys lie); an ID list → for
 // the initiator, it now knows both differences in the range (skip); for
 // the responder, its own ID list of the range, or skip if it is the same
 // list. A side aims for frames under 256 KiB, and puts at most 16 KiB of
@@ -136,8 +138,9 @@
 // when a window had room left; a pass ends at the top of the key space.
 // Nothing learned is fetched twice in a pass, and no session holds more
 // than a frame of IDs: the Datanet sets are read from the node's sync
-// index (SyncIndex: bucket sums for whole buckets, keys one by one
-// inside the buckets a range cuts through), not loaded.
+// index (SyncIndex: sums of the 256 buckets by a key's first byte and of
+// the 65,536 by its first two for whole buckets, keys one by one inside
+// the buckets a range cuts through), not loaded.
 //
 // The announcements set is not reconciled (Sync refuses it with
 // ErrAnnouncementsNotSynced and a responder answers ERROR 1): a node takes
