@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -539,5 +540,47 @@ func TestReconcileDenseBucket(t *testing.T) {
 				t.Errorf("%d rounds", rounds)
 			}
 		})
+	}
+}
+
+// TestWindowWidths: a session that stops inside its window sets the next
+// window to what it took; one that goes through with room left widens it
+// towards nine tenths of the bound (not by a whole factor: a window that
+// took 56 % of the bound grows by 1.6, not 1), at most four times, and up
+// to the rest of the key space.
+func TestWindowWidths(t *testing.T) {
+	var s syncState
+	req := syncReq{testDatanet("widths"), "peer"}
+	from, end := s.window(req)
+	if from != (bound{}) || !end.inf {
+		t.Fatalf("first window [%s, %s), want the whole key space", from, end)
+	}
+	const unit = uint64(1) << 50
+	s.advance(req, from, end, bound64(unit), bound64(unit), true, 10_000, 10_000)
+	for _, tc := range []struct {
+		learned int
+		grow    float64
+	}{{5_600, 0.9 / 0.56}, {9_500, 1}, {100, 4}, {0, 4}} {
+		from, end = s.window(req)
+		width := prefix64(end) - prefix64(from)
+		s.advance(req, from, end, end, end, true, tc.learned, 10_000)
+		next, nextEnd := s.window(req)
+		if cmpBound(next, end) != 0 {
+			t.Fatalf("next window starts at %s, want %s", next, end)
+		}
+		got := float64(prefix64(nextEnd)-prefix64(next)) / float64(width)
+		if math.Abs(got-tc.grow) > 0.001 {
+			t.Errorf("learned %d of 10000: the window grew by %.3f, want %.3f", tc.learned, got, tc.grow)
+		}
+	}
+	for range 40 { // past the top of the key space: the rest of it
+		from, end = s.window(req)
+		if end.inf {
+			break
+		}
+		s.advance(req, from, end, end, end, true, 0, 10_000)
+	}
+	if _, end = s.window(req); !end.inf {
+		t.Errorf("the window never reached the end of the key space: %s", end)
 	}
 }

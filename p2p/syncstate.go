@@ -168,15 +168,18 @@ func (s *syncState) advance(req syncReq, from, end, to, reached bound, stopped b
 		// Stopped inside the window: a bound's worth of objects.
 		c.width = max(prefix64(reached)-prefix64(from), 1)
 	case c.width != 0:
-		// Went through the window with room left: a wider one.
-		grow := uint64(4)
+		// Went through the window with room left: a wider one, aimed at
+		// nine tenths of the bound (at most four times as wide), so that
+		// the next session takes about a bound's worth and few stop short
+		// of their window.
+		grow := 4.0
 		if learned > 0 {
-			grow = min(max(uint64(quota/learned), 1), 4)
+			grow = min(max(0.9*float64(quota)/float64(learned), 1), 4)
 		}
-		if c.width > math.MaxUint64/grow {
+		if w := float64(c.width) * grow; w >= math.MaxUint64 {
 			c.width = 0 // the rest of the key space
 		} else {
-			c.width *= grow
+			c.width = uint64(w)
 		}
 	}
 	c.at = to
