@@ -42,10 +42,21 @@ type admitter struct {
 
 	// many is the node's Objects as ManyObjects, if it is one: objects
 	// Check accepts then wait in pending, and are stored a batch at a
-	// time (flush).
+	// time (flush), while the session goes on (flying, until land).
+	// pendingSet holds the CIDs of both, until they are stored.
 	many       ManyObjects
 	pending    []received
 	pendingSet map[cid.Cid]struct{}
+	flying     *flight
+}
+
+// flight is a batch of accepted objects being stored (ManyObjects.PutMany)
+// while the session checks what comes next.
+type flight struct {
+	batch []received
+	errs  []error
+	err   error
+	done  chan struct{} // closed when PutMany has returned
 }
 
 // received is an object a session received.
@@ -140,8 +151,14 @@ func (a *admitter) unclaim(c cid.Cid) {
 	}
 }
 
-// release gives up the claims of a session that ends.
+// release gives up the claims of a session that ends, once the batch in
+// flight, if any, is written (what it did is not looked at: a session that
+// ends with an error stops there).
 func (a *admitter) release() {
+	if a.flying != nil {
+		<-a.flying.done
+		a.flying = nil
+	}
 	for c := range a.claimed {
 		a.unclaim(c)
 	}
@@ -173,8 +190,9 @@ func (a *admitter) recheckCID(ctx context.Context, c cid.Cid) (found, stored, ch
 // admitGroup admits objects received together, in order: their
 // signatures verified on every core first when the node can (ManyObjects),
 // and those accepted stored a batch at a time. Every object of group is
-// stored, deferred or dropped when it returns without error, and its claim
-// released.
+// stored (or, with ManyObjects, being stored: see land), deferred or
+// dropped when it returns without error, and its claim released once it is
+// stored.
 func (a *admitter) admitGroup(ctx context.Context, group []received) error {
 	if a.many != nil && len(group) > 1 {
 		data := make([][]byte, 0, len(group))
@@ -206,9 +224,9 @@ func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
 		return fmt.Errorf("object %s from %s: %w", c, a.from, ErrHashMismatch)
 	}
 	v, err := a.check(ctx, a.set, c, data)
-	if v == Ignore && len(a.pending) > 0 && a.waitsForPending(err) {
+	if v == Ignore && len(a.pendingSet) > 0 && a.waitsForPending(err) {
 		// It needs an object accepted a moment ago, not stored yet.
-		if err := a.flush(ctx); err != nil {
+		if err := a.settle(ctx); err != nil {
 			return err
 		}
 		v, err = a.check(ctx, a.set, c, data)
@@ -268,37 +286,69 @@ func (a *admitter) waitsForPending(err error) bool {
 	return false
 }
 
-// flush stores the objects waiting in pending (ManyObjects.PutMany),
-// releases their claims and wakes what waits for them.
+// flush starts storing the objects waiting in pending (ManyObjects.PutMany)
+// while the session goes on, once the batch stored before has landed: one
+// batch is in flight at a time, so that the checks of the next objects
+// (and their signatures, on the other core) overlap the store.
 func (a *admitter) flush(ctx context.Context) error {
+	if err := a.land(ctx); err != nil {
+		return err
+	}
 	if len(a.pending) == 0 {
 		return nil
 	}
-	batch := a.pending
+	f := &flight{batch: a.pending, done: make(chan struct{})}
 	a.pending = nil
-	clear(a.pendingSet)
-	data := make([][]byte, len(batch))
-	for i, r := range batch {
+	data := make([][]byte, len(f.batch))
+	for i, r := range f.batch {
 		data[i] = r.data
 	}
-	errs, err := a.many.PutMany(syncContext(ctx), data)
+	a.flying = f
+	go func() {
+		defer close(f.done)
+		f.errs, f.err = a.many.PutMany(syncContext(ctx), data)
+	}()
+	return nil
+}
+
+// land waits for the batch in flight, if any, then releases its claims
+// and wakes what waits for its objects.
+func (a *admitter) land(ctx context.Context) error {
+	f := a.flying
+	if f == nil {
+		return nil
+	}
+	<-f.done
+	a.flying = nil
+	for _, r := range f.batch {
+		delete(a.pendingSet, r.c)
+	}
 	defer func() {
-		for _, r := range batch {
+		for _, r := range f.batch {
 			a.unclaim(r.c)
 		}
 	}()
-	if err != nil {
-		return fmt.Errorf("store %d objects: %w", len(batch), err)
+	if f.err != nil {
+		return fmt.Errorf("store %d objects: %w", len(f.batch), f.err)
 	}
-	stored := make([]cid.Cid, len(batch))
-	for i, r := range batch {
-		if errs[i] != nil {
-			return fmt.Errorf("store %s: %w", r.c, errs[i])
+	stored := make([]cid.Cid, len(f.batch))
+	for i, r := range f.batch {
+		if f.errs[i] != nil {
+			return fmt.Errorf("store %s: %w", r.c, f.errs[i])
 		}
 		a.stored++
 		stored[i] = r.c
 	}
 	return a.wakeMany(ctx, stored)
+}
+
+// settle stores what is pending or in flight, and wakes what waits for
+// it: then every object admitted so far is stored, deferred or dropped.
+func (a *admitter) settle(ctx context.Context) error {
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	return a.land(ctx)
 }
 
 // wakeMany is wake for objects stored together, with ManyObjects: the
@@ -516,10 +566,14 @@ func (a *admitter) wake(ctx context.Context, c cid.Cid) error {
 	return nil
 }
 
-// finish checks again, while that makes progress, the objects deferred in
+// finish stores what is pending or in flight, then checks again, while
+// that makes progress, the objects deferred in
 // this session with nothing named to wait for (judged under a Datanet
 // version that objects of the same session may have updated).
 func (a *admitter) finish(ctx context.Context) error {
+	if err := a.settle(ctx); err != nil {
+		return err
+	}
 	for pass := 0; pass < 3 && a.stored > 0 && len(a.unwaited) > 0; pass++ {
 		before := a.stored
 		retry := a.unwaited
