@@ -231,7 +231,7 @@ func (v *indexView) level(level, from, to, most int, bucket func(start, end boun
 	more := true
 	err := v.idx.SyncBuckets(v.ctx, v.set, level, from, to, func(b int, sum [32]byte, count uint64) error {
 		if b < from || b >= to {
-			return fmt.Errorf("%w: bucket %d of level %d read for [%d, %d)", ErrProtocol, b, level, from, to)
+			return fmt.Errorf("sync index: bucket %d of level %d read for [%d, %d)", b, level, from, to)
 		}
 		var err error
 		switch {
