@@ -523,11 +523,8 @@ func (d *deferredStore) Waiting(ctx context.Context, c cid.Cid, fn func(cid.Cid)
 
 // Undefer forgets the object kept under c.
 func (d *deferredStore) Undefer(ctx context.Context, c cid.Cid) error {
-	if !d.any(ctx) {
-		return nil
-	}
 	if _, ok, err := d.Deferred(ctx, c); err != nil || !ok {
-		return err // most objects stored were never deferred: no write
+		return err // most objects stored were never deferred: no read, no write
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -119,13 +119,13 @@ func addToBucket(tx *storage.IndexTxn, key []byte, d SyncBucket) error {
 	}
 	b.Sum = add256(b.Sum, d.Sum)
 	b.Count += d.Count
-	return tx.Set(key, append(b.Sum[:], be64(b.Count)...))
+	return tx.Set(key, b.encode())
 }
 
 // addCoarseBuckets writes the first level of every sync set's buckets
-// from the second: what an index of version 1 lacks. It writes in batches,
-// each level-one bucket whole in one (it adds up what it writes, so a
-// bucket written twice would count twice).
+// from the second: what an index of version 1 lacks. It sums each
+// first-level bucket whole before it writes it, a batch of them at a time,
+// so a run cut short is simply run again.
 func (r *Registry) addCoarseBuckets(ctx context.Context) error {
 	type coarse struct {
 		key []byte
@@ -138,7 +138,7 @@ func (r *Registry) addCoarseBuckets(ctx context.Context) error {
 	flush := func() error {
 		err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 			for _, c := range batch {
-				if err := tx.Set(c.key, append(c.b.Sum[:], be64(c.b.Count)...)); err != nil {
+				if err := tx.Set(c.key, c.b.encode()); err != nil {
 					return err
 				}
 			}
@@ -177,6 +177,9 @@ func (r *Registry) addCoarseBuckets(ctx context.Context) error {
 	}
 	return flush()
 }
+
+// encode is the stored form of b, as decodeBucket reads it.
+func (b SyncBucket) encode() []byte { return append(b.Sum[:], be64(b.Count)...) }
 
 func decodeBucket(v []byte) (SyncBucket, error) {
 	var b SyncBucket
