@@ -53,6 +53,9 @@ type Registry struct {
 	// verified again when the same bytes come back (Check, then Put, as
 	// gossip and sync do), and a CID names the bytes.
 	verified *lru.Cache[cid.Cid, struct{}]
+	// signerKeys holds signers' public keys, for signatures checked
+	// together (verifyObjects).
+	signerKeys signerKeys
 }
 
 // verifiedCacheSize bounds Registry.verified (about 100 bytes an entry).

@@ -153,17 +153,52 @@ func (d *Datanet) Verify() error { return verifyObject(d, d.Signature) }
 func (c *Contribution) Verify() error { return verifyObject(c, c.Signature) }
 
 func verifyObject(obj Object, sig []byte) error {
-	if len(sig) == 0 {
-		return fmt.Errorf("verify %s: %w", obj.Kind(), ErrUnsigned)
-	}
-	hash, err := SigningHash(obj)
+	c, err := signatureCheck(obj, sig)
 	if err != nil {
 		return err
 	}
-	if err := verifyHash(hash, sig, obj.Signer()); err != nil {
+	if err := verifyHash(c.hash, c.sig, c.want); err != nil {
 		return fmt.Errorf("verify %s: %w", obj.Kind(), err)
 	}
 	return nil
+}
+
+// signatureCheck returns what checking sig as obj's signature takes.
+func signatureCheck(obj Object, sig []byte) (sigCheck, error) {
+	if len(sig) == 0 {
+		return sigCheck{}, fmt.Errorf("verify %s: %w", obj.Kind(), ErrUnsigned)
+	}
+	hash, err := SigningHash(obj)
+	if err != nil {
+		return sigCheck{}, err
+	}
+	return sigCheck{hash: hash, sig: sig, want: obj.Signer()}, nil
+}
+
+// verifyObjects verifies sigs[i] as objs[i]'s signature, as verifyObject
+// does, and returns what it would return for each. The signatures are
+// checked together (verifyHashes): give it hundreds at a time, mostly by
+// few signers, from one goroutine each.
+func (r *Registry) verifyObjects(objs []Object, sigs [][]byte) []error {
+	errs := make([]error, len(objs))
+	checks := make([]sigCheck, 0, len(objs))
+	at := make([]int, 0, len(objs))
+	for i, obj := range objs {
+		c, err := signatureCheck(obj, sigs[i])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		checks = append(checks, c)
+		at = append(at, i)
+	}
+	res, _ := verifyHashes(checks, &r.signerKeys)
+	for k, err := range res {
+		if err != nil {
+			errs[at[k]] = fmt.Errorf("verify %s: %w", objs[at[k]].Kind(), err)
+		}
+	}
+	return errs
 }
 
 // secp256k1 group order and its half: an S above the half is the malleable
@@ -176,6 +211,13 @@ func curveOrder() (n, halfN *big.Int) {
 // verifyHash checks that sig is a canonical signature (65 bytes, V in {27,
 // 28}, low S) of hash by want.
 func verifyHash(hash [32]byte, sig []byte, want common.Address) error {
+	_, err := recoverSigner(hash, sig, want)
+	return err
+}
+
+// checkSignatureForm checks what verifyHash asks of sig before any curve
+// arithmetic: 65 bytes, V in {27, 28}, R and S in range, low S.
+func checkSignatureForm(sig []byte) error {
 	if len(sig) != SignatureLen {
 		return fmt.Errorf("%w: %d bytes, want %d", ErrBadSignature, len(sig), SignatureLen)
 	}
@@ -190,19 +232,28 @@ func verifyHash(hash [32]byte, sig []byte, want common.Address) error {
 	if !crypto.ValidateSignatureValues(v-27, r, s, true) {
 		return fmt.Errorf("%w: R or S out of range", ErrBadSignature)
 	}
+	return nil
+}
+
+// recoverSigner does what verifyHash does and returns the public key it
+// recovered (65 bytes, uncompressed), which is want's.
+func recoverSigner(hash [32]byte, sig []byte, want common.Address) ([]byte, error) {
+	if err := checkSignatureForm(sig); err != nil {
+		return nil, err
+	}
 	var rsv [SignatureLen]byte
 	copy(rsv[:], sig)
-	rsv[64] = v - 27
+	rsv[64] = sig[64] - 27
 	pub, err := crypto.Ecrecover(hash[:], rsv[:])
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSignature, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadSignature, err)
 	}
 	var got common.Address
 	copy(got[:], crypto.Keccak256(pub[1:])[12:])
 	if got != want {
-		return fmt.Errorf("%w: signed by %s, want %s", ErrBadSignature, got, want)
+		return nil, fmt.Errorf("%w: signed by %s, want %s", ErrBadSignature, got, want)
 	}
-	return nil
+	return pub, nil
 }
 
 // NormalizeSignature returns sig in the one form objects hold: V 0 or 1

@@ -1,9 +1,11 @@
 package datanet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,5 +234,90 @@ func TestVerifyDuplicateAcrossLeaves(t *testing.T) {
 	f.r.rules = uncheckedSnapshots{f.r.rules}
 	if _, err := f.r.VerifySnapshot(ctx, s); !errors.Is(err, ErrBadSnapshot) || !strings.Contains(err.Error(), "listed twice") || !strings.Contains(err.Error(), f.k.String()) {
 		t.Fatalf("VerifySnapshot = %v, want ErrBadSnapshot naming %s listed twice", err, f.k)
+	}
+}
+
+// TestVerifyBadEvidenceSignature checks that a leaf whose evidence votes
+// are checked together (twelve by each of two curators) still names the
+// first entry whose vote does not check, whichever way it is wrong, and
+// passes when every vote is its curator's.
+func TestVerifyBadEvidenceSignature(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t)
+	f.r.rules = uncheckedSnapshots{f.r.rules}
+	var entries []SnapshotEntry
+	for i := range 12 {
+		k := mustSubmit(t, f.r, memContribution(t, f.id, contributorSigner(t), stateContributed, i+1))
+		c, err := f.r.Contribution(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		votes := []*Vote{
+			signedVoteOn(t, f.id, k, ownerSigner(t), Approve, 0, stateVoted),
+			signedVoteOn(t, f.id, k, curatorSigner(t), Approve, 0, stateVoted),
+		}
+		slices.SortFunc(votes, func(a, b *Vote) int { return bytes.Compare(a.Curator[:], b.Curator[:]) })
+		entries = append(entries, SnapshotEntry{Contribution: k, Root: common.Hash(c.Root), Votes: votes})
+	}
+	slices.SortFunc(entries, func(a, b SnapshotEntry) int { return bytes.Compare(a.Contribution.Bytes(), b.Contribution.Bytes()) })
+	// the curator's vote of each entry (the other is the owner's)
+	cur := slices.IndexFunc(entries[0].Votes, func(v *Vote) bool { return v.Curator == curatorSigner(t).Address() })
+	snapshotOf := func(entries []SnapshotEntry) *Snapshot {
+		t.Helper()
+		leaf := &SnapshotChunk{Entries: entries}
+		if err := f.r.putChunk(ctx, leaf); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := refOfChunk(leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node := &SnapshotChunk{Level: 1, Chunks: []ChunkRef{ref}}
+		if err := f.r.putChunk(ctx, node); err != nil {
+			t.Fatal(err)
+		}
+		root, err := SnapshotRoot(entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Snapshot{Datanet: f.id, Policy: f.id, Version: 1, Root: root, Count: uint64(len(entries)),
+			Votes: uint64(2 * len(entries)), Entries: mustCID(t, node), Created: stateClock.Unix()}
+		if err := SignSnapshot(s, testChainID, ownerSigner(t)); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rep, err := f.r.VerifySnapshot(ctx, snapshotOf(entries))
+	if err != nil || rep.Signatures != 24 {
+		t.Fatalf("all votes good: %+v %v", rep, err)
+	}
+	// A vote whose V is flipped, and one signed by the other curator in
+	// its name.
+	flipped := *entries[7].Votes[cur]
+	flipped.Signature = append([]byte(nil), flipped.Signature...)
+	flipped.Signature[64] = 27 + 28 - flipped.Signature[64]
+	forged := *signedVoteOn(t, f.id, entries[3].Contribution, ownerSigner(t), Approve, 0, stateVoted)
+	forged.Curator = curatorSigner(t).Address()
+	for _, tc := range []struct {
+		name  string
+		bad   map[int]*Vote
+		first int
+	}{
+		{"V flipped", map[int]*Vote{7: &flipped}, 7},
+		{"signed by another curator", map[int]*Vote{3: &forged}, 3},
+		{"both: the first is named", map[int]*Vote{7: &flipped, 3: &forged}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			es := append([]SnapshotEntry(nil), entries...)
+			for i, v := range tc.bad {
+				es[i].Votes = slices.Clone(es[i].Votes)
+				es[i].Votes[cur] = v
+			}
+			_, err := f.r.VerifySnapshot(ctx, snapshotOf(es))
+			want := fmt.Sprintf("contribution %s: evidence vote by %s", es[tc.first].Contribution, curatorSigner(t).Address())
+			if !errors.Is(err, ErrBadSnapshot) || !errors.Is(err, ErrBadSignature) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("VerifySnapshot = %v, want ErrBadSnapshot and ErrBadSignature naming %q", err, want)
+			}
+		})
 	}
 }

@@ -134,14 +134,18 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 				return leafResult{err: err}
 			}
 		}
+		proven := func(i int) bool { return fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i]) }
+		badVotes, sigs, err := r.evidenceSignatures(ctx, c.Entries, proven, full)
+		out.sigs = sigs
+		if err != nil {
+			return leafResult{err: err}
+		}
 		for i := range c.Entries {
-			if fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i]) {
+			if proven(i) {
 				out.fromIndex++
 				continue
 			}
-			sigs, err := r.verifyEntry(ctx, policy, s, &c.Entries[i], full, missing, &mu)
-			out.sigs += sigs
-			if err != nil {
+			if err := r.verifyEntry(ctx, policy, s, &c.Entries[i], badVotes[i], missing, &mu); err != nil {
 				return leafResult{err: err}
 			}
 		}
@@ -222,10 +226,55 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 	return rep, nil
 }
 
+// badVote is an evidence vote whose signature does not check, and why.
+type badVote struct {
+	vote *Vote
+	err  error
+}
+
+// evidenceSignatures checks together (Registry.verifyObjects) the
+// signatures of the evidence votes of the entries not proven, all of them
+// when full and otherwise those not held here (checked when stored). It
+// returns, by entry, its first vote that fails, and how many signatures
+// it checked.
+func (r *Registry) evidenceSignatures(ctx context.Context, entries []SnapshotEntry, proven func(int) bool, full bool) (map[int]badVote, int, error) {
+	var objs []Object
+	var sigs [][]byte
+	var owner []int
+	for i := range entries {
+		if proven(i) {
+			continue
+		}
+		for _, v := range entries[i].Votes {
+			if !full {
+				vc, err := v.CID()
+				if err != nil {
+					return nil, 0, err
+				}
+				if held, err := r.store.HasObject(ctx, vc); err != nil {
+					return nil, 0, err
+				} else if held {
+					continue // checked when it was stored
+				}
+			}
+			objs = append(objs, v)
+			sigs = append(sigs, v.Signature)
+			owner = append(owner, i)
+		}
+	}
+	bad := map[int]badVote{}
+	for k, err := range r.verifyObjects(objs, sigs) {
+		if _, seen := bad[owner[k]]; err != nil && !seen {
+			bad[owner[k]] = badVote{objs[k].(*Vote), err}
+		}
+	}
+	return bad, len(objs), nil
+}
+
 // verifyEntry checks one entry: its contribution (added to missing when
-// not held), its votes' signatures (those not held here, or all when full),
-// and the curation rules. It returns the signatures it checked.
-func (r *Registry) verifyEntry(ctx context.Context, policy *Datanet, s *Snapshot, e *SnapshotEntry, full bool, missing *MissingError, mu *sync.Mutex) (int, error) {
+// not held), its votes' signatures (bad is the first that failed, from
+// evidenceSignatures), and the curation rules.
+func (r *Registry) verifyEntry(ctx context.Context, policy *Datanet, s *Snapshot, e *SnapshotEntry, bad badVote, missing *MissingError, mu *sync.Mutex) error {
 	k, err := r.Contribution(ctx, e.Contribution)
 	if errors.Is(err, storage.ErrNotFound) {
 		mu.Lock()
@@ -233,28 +282,13 @@ func (r *Registry) verifyEntry(ctx context.Context, policy *Datanet, s *Snapshot
 			missing.CIDs = append(missing.CIDs, e.Contribution)
 		}
 		mu.Unlock()
-		return 0, nil
+		return nil
 	}
 	if err != nil {
-		return 0, err
+		return err
 	}
-	sigs := 0
-	for _, v := range e.Votes {
-		if !full {
-			vc, err := v.CID()
-			if err != nil {
-				return sigs, err
-			}
-			if held, err := r.store.HasObject(ctx, vc); err != nil {
-				return sigs, err
-			} else if held {
-				continue // checked when it was stored
-			}
-		}
-		sigs++
-		if err := v.Verify(); err != nil {
-			return sigs, fmt.Errorf("%w: contribution %s: evidence vote by %s: %w", ErrBadSnapshot, e.Contribution, v.Curator, err)
-		}
+	if bad.err != nil {
+		return fmt.Errorf("%w: contribution %s: evidence vote by %s: %w", ErrBadSnapshot, e.Contribution, bad.vote.Curator, bad.err)
 	}
-	return sigs, r.rules.VerifyEntry(policy, s, k, e)
+	return r.rules.VerifyEntry(policy, s, k, e)
 }
