@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	mrand "math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/secp256k1/fp"
@@ -187,6 +188,72 @@ func TestVerifyHashesMatchesVerifyHash(t *testing.T) {
 			}
 		}
 	})
+	t.Run("two bad that cancel with equal weights", func(t *testing.T) {
+		// Digests shifted by +d·s1 and -d·s2 leave the sum of the two
+		// unweighted equations at zero: only the random weights catch it.
+		n, _ := curveOrder()
+		shift := func(c sigCheck, sign int64) sigCheck {
+			e := new(big.Int).SetBytes(c.hash[:])
+			d := new(big.Int).Mul(big.NewInt(987654321*sign), new(big.Int).SetBytes(c.sig[32:64]))
+			e.Add(e, d).Mod(e, n).FillBytes(c.hash[:])
+			return c
+		}
+		checks := append([]sigCheck(nil), valid...)
+		checks[1], checks[2] = shift(checks[1], 1), shift(checks[2], -1)
+		errs, st := verifyHashes(checks, keys)
+		sameVerdicts(t, checks, errs)
+		if !st.failed || errs[1] == nil || errs[2] == nil {
+			t.Errorf("cancelling pair: stats %+v, errors %v, %v", st, errs[1], errs[2])
+		}
+	})
+	t.Run("digests above the group order, duplicates", func(t *testing.T) {
+		k := curators[0]
+		var checks []sigCheck
+		for i := range 6 {
+			var c sigCheck
+			for j := range c.hash {
+				c.hash[j] = 0xff
+			}
+			c.hash[31] = byte(i) // all above n: recovery takes them mod n
+			sig, err := crypto.Sign(c.hash[:], k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.sig, _ = NormalizeSignature(sig)
+			c.want = crypto.PubkeyToAddress(k.PublicKey)
+			checks = append(checks, c, c) // each twice
+		}
+		errs, st := verifyHashes(checks, keys)
+		sameVerdicts(t, checks, errs)
+		if st.failed || st.batched != len(checks) {
+			t.Errorf("stats %+v, want all %d batched and the equation holding", st, len(checks))
+		}
+		// a signature beside its twin with V flipped (the same R negated)
+		twin, _ := corrupt(t, checks[0], 0, other)
+		checks = append(checks, twin)
+		errs, st = verifyHashes(checks, keys)
+		sameVerdicts(t, checks, errs)
+		if !st.failed || errs[len(checks)-1] == nil {
+			t.Errorf("V-flipped twin: stats %+v, error %v", st, errs[len(checks)-1])
+		}
+	})
+	t.Run("concurrent, shared keys", func(t *testing.T) {
+		shared := &signerKeys{}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				checks := append([]sigCheck(nil), valid...)
+				checks[g], _ = corrupt(t, checks[g], g, other)
+				errs, _ := verifyHashes(checks, shared)
+				for i, err := range errs {
+					if (err == nil) != (i != g) {
+						t.Errorf("goroutine %d, check %d: %v", g, i, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	})
 	t.Run("keys are bounded", func(t *testing.T) {
 		var ks signerKeys
 		pub := crypto.FromECDSAPub(&curators[0].PublicKey)
@@ -197,6 +264,37 @@ func TestVerifyHashesMatchesVerifyHash(t *testing.T) {
 			t.Errorf("%d keys held, bound %d", len(ks.keys), signerKeysMax)
 		}
 	})
+}
+
+// TestVerifyHashesLarge checks a batch big enough for MultiExp's
+// batch-affine buckets (above 4,096 points), good and with one bad.
+func TestVerifyHashesLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("signs 5,000 digests")
+	}
+	rng := mrand.New(mrand.NewPCG(7, 8))
+	ks := testKeys(t, 2)
+	checks := signedChecks(t, rng, ks, 2500)
+	keys := &signerKeys{}
+	errs, st := verifyHashes(checks, keys)
+	if st.failed || st.batched != len(checks)-2 {
+		t.Fatalf("stats %+v, want %d batched and the equation holding", st, len(checks)-2)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+	}
+	checks[4000], _ = corrupt(t, checks[4000], 0, common.Address{})
+	errs, st = verifyHashes(checks, keys)
+	if !st.failed || errs[4000] == nil {
+		t.Fatalf("one bad in 5,000: stats %+v, error %v", st, errs[4000])
+	}
+	for i, err := range errs {
+		if i != 4000 && err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+	}
 }
 
 // FuzzVerifyHashes changes one byte of one of twelve signatures (or of its
