@@ -97,6 +97,56 @@ func decodeStored(data []byte) (Object, error) {
 	return obj, err
 }
 
+// storedHead reads "kind" and "v" of an object's encoding read from this
+// node's store, walking the top-level keys until it has both. The head
+// decoder would walk the whole map into a struct (for a snapshot chunk,
+// every vote in it), which was half of the decoding of a stored object.
+// ok is false on anything but a definite map with a text kind and an
+// unsigned v, each once before the other is found; the caller then asks
+// the head decoder, which says what is wrong. What follows the two keys is
+// left to the full decode (well-formedness included).
+func storedHead(data []byte) (kind string, v uint64, ok bool) {
+	major, pairs, n, err := readAnyHead(data)
+	if err != nil || major != 5 {
+		return "", 0, false
+	}
+	d := &cborDecoder{data: data}
+	off := n
+	var haveKind, haveV bool
+	for range pairs {
+		major, klen, n, err := readAnyHead(data[off:])
+		if err != nil || major != 3 || klen > uint64(len(data)-off-n) {
+			return "", 0, false
+		}
+		key := data[off+n : off+n+int(klen)]
+		off += n + int(klen)
+		switch string(key) {
+		case "kind":
+			major, vlen, n, err := readAnyHead(data[off:])
+			if haveKind || err != nil || major != 3 || vlen > uint64(len(data)-off-n) {
+				return "", 0, false
+			}
+			kind, haveKind = string(data[off+n:off+n+int(vlen)]), true
+			off += n + int(vlen)
+		case "v":
+			major, arg, n, err := readAnyHead(data[off:])
+			if haveV || err != nil || major != 0 {
+				return "", 0, false
+			}
+			v, haveV = arg, true
+			off += n
+		default:
+			if off, err = d.skip(off); err != nil {
+				return "", 0, false
+			}
+		}
+		if haveKind && haveV {
+			return kind, v, true
+		}
+	}
+	return "", 0, false
+}
+
 // decodeFields reads an object's kind and version, then its fields into a
 // new object of that kind; stored skips the checks decodeStored explains.
 func decodeFields(data []byte, stored bool) (Object, string, error) {
@@ -108,8 +158,14 @@ func decodeFields(data []byte, stored bool) (Object, string, error) {
 		Kind string `cbor:"kind"`
 		V    uint64 `cbor:"v"`
 	}
-	if err := cd.head.Unmarshal(data, &head); err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
+	var ok bool
+	if stored {
+		head.Kind, head.V, ok = storedHead(data)
+	}
+	if !ok {
+		if err := cd.head.Unmarshal(data, &head); err != nil {
+			return nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
 	}
 	// A new kind adds a case to newObject, an EIP-712 type in
 	// eip712Types, and a Sign function.
