@@ -184,37 +184,50 @@ func TestPutManyMatchesPut(t *testing.T) {
 // signature or bytes that are not an object fails alone, with the error
 // Put gives it, and the rest is stored.
 func TestPutManyRefusesBadObjects(t *testing.T) {
-	_, items := bignet.Objects(t, 5, bignet.Options{Seed: 8})
+	// 40 contributions by 4 contributors and 80 votes by 3 curators: the
+	// signatures of a group of 64 are checked together (verifyObjects).
+	_, items := bignet.Objects(t, 40, bignet.Options{Seed: 8})
 	ctx := context.Background()
 	r := newBulkRegistry(t, nil)
 	data := make([][]byte, 0, len(items)+2)
 	for _, it := range items {
 		data = append(data, it.Data)
 	}
-	// The last vote with a flipped byte of its signature (the last bytes
-	// of its encoding), and garbage.
-	bad := slices.Clone(data[len(data)-1])
-	bad[len(bad)-5] ^= 1
-	data = append(data[:len(data)-1], bad, []byte("not an object"), items[len(items)-1].Data)
+	// A vote and a contribution in the first group, and the last vote,
+	// each with a flipped byte of its signature (the last bytes of its
+	// encoding); then garbage.
+	flip := func(i int) {
+		data[i] = slices.Clone(data[i])
+		data[i][len(data[i])-5] ^= 1
+	}
+	firstVote := slices.IndexFunc(items[1:], func(it bignet.Item) bool { return it.Vote >= 0 }) + 1
+	lastContrib := slices.IndexFunc(items[30:], func(it bignet.Item) bool { return it.Vote < 0 && it.Contribution >= 0 }) + 30
+	flip(firstVote)
+	flip(lastContrib)
+	flip(len(data) - 1)
+	bad := map[int]bool{firstVote: true, lastContrib: true, len(data) - 1: true}
+	data = append(data, []byte("not an object"), items[len(items)-1].Data)
 	res, err := r.PutMany(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, putErr := newBulkRegistry(t, nil).Put(ctx, bad)
 	for i, x := range res {
-		switch i {
-		case len(data) - 3:
+		switch {
+		case bad[i]:
+			_, putErr := newBulkRegistry(t, nil).Put(ctx, data[i])
 			if x.Err == nil || x.Err.Error() != putErr.Error() {
-				t.Errorf("broken signature: %v, Put says %v", x.Err, putErr)
+				t.Errorf("object %d, broken signature: %v, Put says %v", i, x.Err, putErr)
 			}
-		case len(data) - 2:
+		case i == len(data)-2:
 			if x.Err == nil {
 				t.Error("garbage stored")
 			}
-		default:
-			if x.Err != nil {
-				t.Errorf("object %d: %v", i, x.Err)
+		case i < len(items) && items[i].Vote >= 0 && items[i].Contribution == items[lastContrib].Contribution:
+			if x.Err == nil { // a vote on the refused contribution
+				t.Errorf("object %d: a vote on a refused contribution stored", i)
 			}
+		case x.Err != nil:
+			t.Errorf("object %d: %v", i, x.Err)
 		}
 	}
 }

@@ -175,6 +175,28 @@ func signatureCheck(obj Object, sig []byte) (sigCheck, error) {
 	return sigCheck{hash: hash, sig: sig, want: obj.Signer()}, nil
 }
 
+// objectSignature returns the signature obj's Verify checks, for the kinds
+// verifyObject verifies; ok is false for any other.
+func objectSignature(obj Object) (sig []byte, ok bool) {
+	switch o := obj.(type) {
+	case *Vote:
+		return o.Signature, true
+	case *Contribution:
+		return o.Signature, true
+	case *Datanet:
+		return o.Signature, true
+	case *Snapshot:
+		return o.Signature, true
+	case *ModelRecord:
+		return o.Signature, true
+	case *AttributionRecord:
+		return o.Signature, true
+	case *RewardEpoch:
+		return o.Signature, true
+	}
+	return nil, false
+}
+
 // verifyObjects verifies sigs[i] as objs[i]'s signature, as verifyObject
 // does, and returns what it would return for each. The signatures are
 // checked together (verifyHashes): give it hundreds at a time, mostly by
