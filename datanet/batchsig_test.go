@@ -321,13 +321,13 @@ func FuzzVerifyHashes(f *testing.F) {
 	})
 }
 
-// BenchmarkVerifyHashes checks 2,048 signatures by three signers on one
+// BenchmarkVerifyHashes checks n signatures by a few signers on one
 // goroutine: one recovery each, against the batch equation.
 func BenchmarkVerifyHashes(b *testing.B) {
 	rng := mrand.New(mrand.NewPCG(5, 6))
-	for _, signers := range []int{1, 3, 16} {
-		checks := signedChecks(b, rng, testKeys(b, signers), 2048/signers)
-		b.Run(fmt.Sprintf("signers=%d/recover", signers), func(b *testing.B) {
+	for _, sz := range []struct{ n, signers int }{{64, 1}, {128, 1}, {256, 1}, {2048, 1}, {2048, 3}, {2048, 16}} {
+		checks := signedChecks(b, rng, testKeys(b, sz.signers), sz.n/sz.signers)
+		b.Run(fmt.Sprintf("n=%d/signers=%d/recover", sz.n, sz.signers), func(b *testing.B) {
 			for b.Loop() {
 				for _, c := range checks {
 					if err := verifyHash(c.hash, c.sig, c.want); err != nil {
@@ -337,7 +337,7 @@ func BenchmarkVerifyHashes(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(checks)), "ns/sig")
 		})
-		b.Run(fmt.Sprintf("signers=%d/batch", signers), func(b *testing.B) {
+		b.Run(fmt.Sprintf("n=%d/signers=%d/batch", sz.n, sz.signers), func(b *testing.B) {
 			keys := &signerKeys{}
 			b.ReportAllocs()
 			for b.Loop() {

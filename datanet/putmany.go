@@ -119,7 +119,7 @@ type prepared struct {
 // prepareGroup is how many objects prepareAhead hands a worker at once:
 // their signatures are checked together (verifyObjects), which pays from
 // a few signatures by one signer and more with more.
-const prepareGroup = 64
+const prepareGroup = 128
 
 // prepareAhead decodes and verifies data on every core, in the
 // background, in order; ready(i) waits until item i is done. It lets the

@@ -185,7 +185,7 @@ func TestPutManyMatchesPut(t *testing.T) {
 // Put gives it, and the rest is stored.
 func TestPutManyRefusesBadObjects(t *testing.T) {
 	// 40 contributions by 4 contributors and 80 votes by 3 curators: the
-	// signatures of a group of 64 are checked together (verifyObjects).
+	// signatures of a group of 128 are checked together (verifyObjects).
 	_, items := bignet.Objects(t, 40, bignet.Options{Seed: 8})
 	ctx := context.Background()
 	r := newBulkRegistry(t, nil)
