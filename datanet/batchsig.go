@@ -118,9 +118,9 @@ type batchStats struct {
 func verifyHashes(checks []sigCheck, keys *signerKeys) ([]error, batchStats) {
 	errs := make([]error, len(checks))
 	var st batchStats
-	one := func(i int) ([]byte, error) {
+	one := func(i int) ([]byte, error) { // for checks whose form passed
 		st.recovered++
-		return recoverSigner(checks[i].hash, checks[i].sig, checks[i].want)
+		return recoverFormed(checks[i].hash, checks[i].sig, checks[i].want)
 	}
 	bySigner := map[common.Address][]int{}
 	var order []common.Address

@@ -269,9 +269,6 @@ func TestVerifyHashesMatchesVerifyHash(t *testing.T) {
 // TestVerifyHashesLarge checks a batch big enough for MultiExp's
 // batch-affine buckets (above 4,096 points), good and with one bad.
 func TestVerifyHashesLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("signs 5,000 digests")
-	}
 	rng := mrand.New(mrand.NewPCG(7, 8))
 	ks := testKeys(t, 2)
 	checks := signedChecks(t, rng, ks, 2500)

@@ -263,6 +263,11 @@ func recoverSigner(hash [32]byte, sig []byte, want common.Address) ([]byte, erro
 	if err := checkSignatureForm(sig); err != nil {
 		return nil, err
 	}
+	return recoverFormed(hash, sig, want)
+}
+
+// recoverFormed is recoverSigner for a sig that passed checkSignatureForm.
+func recoverFormed(hash [32]byte, sig []byte, want common.Address) ([]byte, error) {
 	var rsv [SignatureLen]byte
 	copy(rsv[:], sig)
 	rsv[64] = sig[64] - 27

@@ -134,14 +134,17 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 				return leafResult{err: err}
 			}
 		}
-		proven := func(i int) bool { return fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i]) }
+		proven := make([]bool, len(c.Entries)) // proves hashes the votes: once an entry
+		for i := range c.Entries {
+			proven[i] = fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i])
+		}
 		badVotes, sigs, err := r.evidenceSignatures(ctx, c.Entries, proven, full)
 		out.sigs = sigs
 		if err != nil {
 			return leafResult{err: err}
 		}
 		for i := range c.Entries {
-			if proven(i) {
+			if proven[i] {
 				out.fromIndex++
 				continue
 			}
@@ -237,12 +240,12 @@ type badVote struct {
 // when full and otherwise those not held here (checked when stored). It
 // returns, by entry, its first vote that fails, and how many signatures
 // it checked.
-func (r *Registry) evidenceSignatures(ctx context.Context, entries []SnapshotEntry, proven func(int) bool, full bool) (map[int]badVote, int, error) {
+func (r *Registry) evidenceSignatures(ctx context.Context, entries []SnapshotEntry, proven []bool, full bool) (map[int]badVote, int, error) {
 	var objs []Object
 	var sigs [][]byte
 	var owner []int
 	for i := range entries {
-		if proven(i) {
+		if proven[i] {
 			continue
 		}
 		for _, v := range entries[i].Votes {
