@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ipfs/go-cid"
 
 	"github.com/openledger/openledger/storage"
@@ -26,7 +27,9 @@ import (
 //	                                       built from the stored objects at
 //	                                       NewRegistry; 1: upgraded there
 //	                                       (version 2 added the sync sets'
-//	                                       first-level buckets, X)
+//	                                       first-level buckets, X; version
+//	                                       3 moved the counted votes from
+//	                                       V keys into the C record)
 //	K <kind> 0 <cid>                     → empty: objects by kind
 //	D <created> <datanet id>             → empty: Datanets (first versions)
 //	                                       by creation time
@@ -34,14 +37,13 @@ import (
 //	                                       whose prev is <prev>
 //	C <contribution>                     → contribution record (see
 //	                                       contribRecord): its Datanet,
-//	                                       creation time, size, status and
-//	                                       counted weights
+//	                                       creation time, size, status,
+//	                                       counted weights and counted
+//	                                       votes (the tally's Counted)
 //	A <datanet> <created> <contribution> → empty: contributions by time
 //	S <datanet> <status> <created> <contribution>
 //	                                     → empty: contributions by status,
 //	                                       then time
-//	V <contribution> <curator>           → CID of the curator's counted
-//	                                       vote (the tally's Counted)
 //	N <datanet> <counter>                → uint64 big-endian: a count (a
 //	                                       status byte, or 'v' votes, 'b'
 //	                                       bytes, 's' snapshots)
@@ -54,7 +56,7 @@ import (
 // the end of its window, applied by sweep before a read). A contribution
 // the current version's rules (kinds, size) no longer admit is filed under
 // status notAdmitted and is in no list.
-const indexVersion = 2
+const indexVersion = 3
 
 // Key prefixes of the index, under the store's index key space.
 const (
@@ -65,7 +67,6 @@ const (
 	ixContrib  = 'C'
 	ixAll      = 'A'
 	ixStatus   = 'S'
-	ixVote     = 'V'
 	ixCount    = 'N'
 	ixSnapshot = 'P'
 	ixTallied  = 'T'
@@ -125,8 +126,27 @@ type contribRecord struct {
 	Status  Status
 	Approve uint64
 	Reject  uint64
+	// Counted are the votes the tally counts (TallyState.Counted), one
+	// per curator, sorted by curator address (index version 3; version 2
+	// kept them under V keys).
+	Counted []countedRef
 }
 
+// countedRef is a counted vote as a contribution's record names it.
+type countedRef struct {
+	Curator common.Address
+	Vote    cid.Cid
+}
+
+// maxCountedRefs bounds the counted votes a record decodes (a Datanet has
+// at most MaxCurators curators).
+const maxCountedRefs = MaxCurators
+
+// encode is the record's stored form: uvarint(len) and the Datanet's CID,
+// created (8 bytes big-endian), root (32 bytes), uvarint size, status
+// (1 byte), uvarint approve, uvarint reject, then, when there are counted
+// votes, uvarint(n) and n × (curator (20 bytes), uvarint(len), vote CID).
+// A record without counted votes is the same in versions 2 and 3.
 func (k contribRecord) encode() []byte {
 	b := binary.AppendUvarint(nil, uint64(len(k.Datanet.Bytes())))
 	b = append(b, k.Datanet.Bytes()...)
@@ -135,41 +155,108 @@ func (k contribRecord) encode() []byte {
 	b = binary.AppendUvarint(b, k.Size)
 	b = append(b, byte(k.Status))
 	b = binary.AppendUvarint(b, k.Approve)
-	return binary.AppendUvarint(b, k.Reject)
+	b = binary.AppendUvarint(b, k.Reject)
+	if len(k.Counted) == 0 {
+		return b
+	}
+	b = binary.AppendUvarint(b, uint64(len(k.Counted)))
+	for _, c := range k.Counted {
+		b = append(b, c.Curator[:]...)
+		vb := c.Vote.Bytes()
+		b = binary.AppendUvarint(b, uint64(len(vb)))
+		b = append(b, vb...)
+	}
+	return b
 }
 
 func decodeContribRecord(b []byte) (contribRecord, error) {
 	var k contribRecord
 	bad := fmt.Errorf("%w: contribution index record", storage.ErrCorrupt)
-	n, w := binary.Uvarint(b)
-	if w <= 0 || uint64(len(b)-w) < n {
-		return k, bad
+	uvarint := func() (uint64, bool) {
+		x, w := binary.Uvarint(b)
+		if w <= 0 {
+			return 0, false
+		}
+		b = b[w:]
+		return x, true
 	}
-	b = b[w:]
-	dn, err := cid.Cast(b[:n])
-	if err != nil {
-		return k, bad
+	cidOf := func() (cid.Cid, bool) {
+		n, ok := uvarint()
+		if !ok || uint64(len(b)) < n {
+			return cid.Undef, false
+		}
+		c, err := cid.Cast(b[:n])
+		b = b[n:]
+		return c, err == nil
 	}
-	k.Datanet, b = dn, b[n:]
-	if len(b) < 8 {
+	var ok bool
+	if k.Datanet, ok = cidOf(); !ok || len(b) < 8+32 {
 		return k, bad
 	}
 	k.Created, b = int64(binary.BigEndian.Uint64(b)), b[8:]
-	if len(b) < 32 {
-		return k, bad
-	}
 	k.Root, b = [32]byte(b[:32]), b[32:]
-	if k.Size, w = binary.Uvarint(b); w <= 0 || len(b) == w {
+	if k.Size, ok = uvarint(); !ok || len(b) == 0 {
 		return k, bad
 	}
-	k.Status, b = Status(b[w]), b[w+1:]
-	if k.Approve, w = binary.Uvarint(b); w <= 0 {
+	k.Status, b = Status(b[0]), b[1:]
+	if k.Approve, ok = uvarint(); !ok {
 		return k, bad
 	}
-	if k.Reject, w = binary.Uvarint(b[w:]); w <= 0 {
+	if k.Reject, ok = uvarint(); !ok {
+		return k, bad
+	}
+	if len(b) == 0 {
+		return k, nil
+	}
+	n, ok := uvarint()
+	if !ok || n == 0 || n > maxCountedRefs {
+		return k, bad
+	}
+	k.Counted = make([]countedRef, n)
+	for i := range k.Counted {
+		if len(b) < common.AddressLength {
+			return k, bad
+		}
+		k.Counted[i].Curator, b = common.Address(b[:common.AddressLength]), b[common.AddressLength:]
+		if k.Counted[i].Vote, ok = cidOf(); !ok {
+			return k, bad
+		}
+	}
+	if len(b) != 0 {
 		return k, bad
 	}
 	return k, nil
+}
+
+// voteIDs returns the CIDs of the counted votes, by curator.
+func (k contribRecord) voteIDs() []cid.Cid {
+	ids := make([]cid.Cid, len(k.Counted))
+	for i, c := range k.Counted {
+		ids[i] = c.Vote
+	}
+	return ids
+}
+
+// countedOf returns the record's counted votes for the tally's counted
+// votes, whose CIDs are in ids (a vote missing there is hashed).
+func countedOf(counted []*Vote, ids map[*Vote]cid.Cid) ([]countedRef, error) {
+	out := make([]countedRef, 0, len(counted))
+	for _, v := range counted {
+		c, ok := ids[v]
+		if !ok {
+			var err error
+			if c, err = v.CID(); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, countedRef{Curator: v.Curator, Vote: c})
+	}
+	slices.SortFunc(out, func(a, b countedRef) int { return bytes.Compare(a.Curator[:], b.Curator[:]) })
+	return out, nil
+}
+
+func sameCounted(a, b []countedRef) bool {
+	return slices.EqualFunc(a, b, func(x, y countedRef) bool { return x.Curator == y.Curator && x.Vote.Equals(y.Vote) })
 }
 
 func getCount(tx *storage.IndexTxn, key []byte) (uint64, error) {
@@ -287,7 +374,7 @@ func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.C
 			if err := addCount(tx, countKey(o.Datanet, countVotes), 1); err != nil {
 				return err
 			}
-			return r.retally(ctx, tx, head.Datanet, o.Contribution, o, r.now())
+			return r.retally(ctx, tx, head.Datanet, o.Contribution, o, c, r.now())
 		}), nil
 	case *Snapshot:
 		return once(func(tx *storage.IndexTxn) error {
@@ -301,11 +388,11 @@ func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.C
 }
 
 // retally decides contribution k again under the Datanet version d as of
-// now, from its counted votes and v (nil for none), and moves it in the
-// index if its status or weights changed. The tally picks the counted votes
-// (the latest per curator inside the window), so this package keeps no copy
-// of that rule.
-func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet, k cid.Cid, v *Vote, now time.Time) error {
+// now, from its counted votes and v (nil for none) whose CID is vc, and
+// moves it in the index if its status, weights or counted votes changed.
+// The tally picks the counted votes (the latest per curator inside the
+// window), so this package keeps no copy of that rule.
+func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet, k cid.Cid, v *Vote, vc cid.Cid, now time.Time) error {
 	rb, err := tx.Get(ixKey(ixContrib, k.Bytes()))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil // not indexed: a rebuild will decide it
@@ -320,111 +407,58 @@ func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet
 	if rec.Status == notAdmitted {
 		return nil
 	}
-	votes, err := r.countedVotes(ctx, tx, k, d.Curators)
+	votes, ids, err := r.countedVotes(ctx, tx, rec.Counted)
 	if err != nil {
 		return err
 	}
 	if v != nil {
 		votes = append(votes, v)
+		ids[v] = vc
 	}
 	st, err := r.rules.Tally(d, k, rec.Created, votes, now)
 	if err != nil {
 		return err
 	}
-	if err := setCounted(tx, k, votes, st.Counted); err != nil {
+	counted, err := countedOf(st.Counted, ids)
+	if err != nil {
 		return err
 	}
-	return r.moveContribution(tx, k, rec, st)
+	return r.moveContribution(tx, k, rec, st, counted)
 }
 
-// maxCuratorGets bounds the curators whose counted votes countedVotes
-// reads key by key rather than by a scan.
-const maxCuratorGets = 64
-
-// countedVotes loads the votes the index holds as counted for k. Given the
-// curators of the Datanet version the index is tallied under (only their
-// votes count), it reads their entries key by key: in a transaction that
-// has written much (PutMany), Badger sorts every pending write for each
-// new iterator, so a scan there costs O(writes) and a get does not.
-func (r *Registry) countedVotes(ctx context.Context, tx *storage.IndexTxn, k cid.Cid, curators []Curator) ([]*Vote, error) {
-	var ids []cid.Cid
-	add := func(v []byte) error {
-		c, err := cid.Cast(v)
-		if err != nil {
-			return fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
-		}
-		ids = append(ids, c)
-		return nil
-	}
-	if len(curators) > 0 && len(curators) <= maxCuratorGets {
-		for _, cu := range curators {
-			v, err := tx.Get(ixKey(ixVote, k.Bytes(), cu.Address[:]))
-			if errors.Is(err, storage.ErrNotFound) {
-				continue
-			}
-			if err == nil {
-				err = add(v)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-	} else {
-		err := tx.Scan(ixKey(ixVote, k.Bytes()), nil, false, func(_, v []byte) (bool, error) {
-			return true, add(v)
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	// Read in tx: a vote stored earlier in the same transaction (PutMany)
-	// counts too.
-	votes := make([]*Vote, 0, len(ids)+1)
-	for _, c := range ids {
-		data, err := tx.Object(c)
+// countedVotes loads the counted votes a record names, and their CIDs. It
+// reads them in tx: a vote stored earlier in the same transaction
+// (PutMany) counts too. A vote no longer held (collected) is left out.
+func (r *Registry) countedVotes(ctx context.Context, tx *storage.IndexTxn, refs []countedRef) ([]*Vote, map[*Vote]cid.Cid, error) {
+	votes := make([]*Vote, 0, len(refs)+1)
+	ids := make(map[*Vote]cid.Cid, len(refs)+1)
+	for _, ref := range refs {
+		data, err := tx.Object(ref.Vote)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // collected
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		obj, err := decodeStored(data)
 		if err != nil {
-			return nil, fmt.Errorf("decode object %s: %w", c, err)
+			return nil, nil, fmt.Errorf("decode object %s: %w", ref.Vote, err)
 		}
 		v, ok := obj.(*Vote)
 		if !ok {
-			return nil, fmt.Errorf("%w: %s is a %s, not a vote", ErrWrongKind, c, obj.Kind())
+			return nil, nil, fmt.Errorf("%w: %s is a %s, not a vote", ErrWrongKind, ref.Vote, obj.Kind())
 		}
 		votes = append(votes, v)
+		ids[v] = ref.Vote
 	}
-	return votes, nil
+	return votes, ids, nil
 }
 
-// setCounted replaces k's V entries by counted; before are the votes its
-// entries named.
-func setCounted(tx *storage.IndexTxn, k cid.Cid, before, counted []*Vote) error {
-	for _, v := range before {
-		if err := tx.Delete(ixKey(ixVote, k.Bytes(), v.Curator[:])); err != nil {
-			return err
-		}
-	}
-	for _, v := range counted {
-		c, err := v.CID()
-		if err != nil {
-			return err
-		}
-		if err := tx.Set(ixKey(ixVote, k.Bytes(), v.Curator[:]), c.Bytes()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// moveContribution records st as k's status and weights, moving its status
-// entry and counts when the status changes.
-func (r *Registry) moveContribution(tx *storage.IndexTxn, k cid.Cid, rec contribRecord, st TallyState) error {
-	if rec.Status == st.Status && rec.Approve == st.Approve && rec.Reject == st.Reject {
+// moveContribution records st as k's status and weights and counted as
+// its counted votes, moving its status entry and counts when the status
+// changes.
+func (r *Registry) moveContribution(tx *storage.IndexTxn, k cid.Cid, rec contribRecord, st TallyState, counted []countedRef) error {
+	if rec.Status == st.Status && rec.Approve == st.Approve && rec.Reject == st.Reject && sameCounted(rec.Counted, counted) {
 		return nil
 	}
 	if rec.Status != st.Status {
@@ -444,7 +478,7 @@ func (r *Registry) moveContribution(tx *storage.IndexTxn, k cid.Cid, rec contrib
 			return err
 		}
 	}
-	rec.Status, rec.Approve, rec.Reject = st.Status, st.Approve, st.Reject
+	rec.Status, rec.Approve, rec.Reject, rec.Counted = st.Status, st.Approve, st.Reject, counted
 	return tx.Set(ixKey(ixContrib, k.Bytes()), rec.encode())
 }
 
@@ -565,7 +599,7 @@ func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 		unlock := r.lockSet(dn, dn)
 		err = r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 			for _, k := range due {
-				if err := r.retally(ctx, tx, head.Datanet, k, nil, now); err != nil {
+				if err := r.retally(ctx, tx, head.Datanet, k, nil, cid.Undef, now); err != nil {
 					return err
 				}
 			}
@@ -576,6 +610,89 @@ func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 			return err
 		}
 	}
+}
+
+// ixVoteV2 is the prefix under which index versions 1 and 2 kept each
+// contribution's counted votes: V <contribution> <curator> → the vote's
+// CID. Version 3 keeps them in the contribution's record.
+const ixVoteV2 = 'V'
+
+// moveCountedVotes moves the counted votes of an index of version 1 or 2
+// into the contributions' records, a batch of contributions a
+// transaction, deleting the V keys with the record's rewrite: cut short,
+// it carries on from the V keys left.
+func (r *Registry) moveCountedVotes(ctx context.Context) error {
+	type moved struct {
+		c    cid.Cid
+		refs []countedRef
+		keys [][]byte
+	}
+	var batch []moved
+	flush := func() error {
+		err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+			for _, m := range batch {
+				for _, k := range m.keys {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+				}
+				b, err := tx.Get(ixKey(ixContrib, m.c.Bytes()))
+				if errors.Is(err, storage.ErrNotFound) {
+					continue // not indexed: its entries were stale
+				}
+				if err != nil {
+					return err
+				}
+				rec, err := decodeContribRecord(b)
+				if err != nil {
+					return err
+				}
+				rec.Counted = m.refs
+				slices.SortFunc(rec.Counted, func(a, b countedRef) int { return bytes.Compare(a.Curator[:], b.Curator[:]) })
+				if err := tx.Set(ixKey(ixContrib, m.c.Bytes()), rec.encode()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		return tx.Scan([]byte{ixVoteV2}, nil, false, func(key, v []byte) (bool, error) {
+			// V <contribution> <curator (20 bytes)>
+			if len(key) < 1+common.AddressLength+1 {
+				return false, fmt.Errorf("%w: vote index key %x", storage.ErrCorrupt, key)
+			}
+			c, err := cid.Cast(key[1 : len(key)-common.AddressLength])
+			if err != nil {
+				return false, fmt.Errorf("%w: vote index key %x: %w", storage.ErrCorrupt, key, err)
+			}
+			vc, err := cid.Cast(v)
+			if err != nil {
+				return false, fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+			}
+			if len(batch) == 0 || !batch[len(batch)-1].c.Equals(c) {
+				if len(batch) >= rebuildBatch {
+					if err := flush(); err != nil {
+						return false, err
+					}
+				}
+				batch = append(batch, moved{c: c})
+			}
+			m := &batch[len(batch)-1]
+			if len(m.refs) >= maxCountedRefs {
+				return false, fmt.Errorf("%w: more than %d counted votes on %s", storage.ErrCorrupt, maxCountedRefs, c)
+			}
+			m.refs = append(m.refs, countedRef{Curator: common.Address(key[len(key)-common.AddressLength:]), Vote: vc})
+			m.keys = append(m.keys, slices.Clone(key))
+			return true, nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 // buildIndex indexes every stored object of a store that has no index yet
@@ -596,19 +713,25 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 	}
 	if version != nil {
 		v, n := binary.Uvarint(version)
-		switch {
-		case n > 0 && v == indexVersion:
+		if n <= 0 || v == 0 || v > indexVersion {
+			return fmt.Errorf("datanet: index version %x, this build reads %d", version, indexVersion)
+		}
+		if v == indexVersion {
 			return nil
-		case n > 0 && v == 1:
+		}
+		if v == 1 {
 			// Version 1 lacks the first level of the sync buckets.
 			if err := r.addCoarseBuckets(ctx); err != nil {
 				return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
 			}
-			return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
-				return tx.Set([]byte{ixVersion}, binary.AppendUvarint(nil, indexVersion))
-			})
 		}
-		return fmt.Errorf("datanet: index version %x, this build reads %d", version, indexVersion)
+		// Versions 1 and 2 keep the counted votes under V keys.
+		if err := r.moveCountedVotes(ctx); err != nil {
+			return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
+		}
+		return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+			return tx.Set([]byte{ixVersion}, binary.AppendUvarint(nil, indexVersion))
+		})
 	}
 	// Datanets first (their heads decide the rest), then every other
 	// object whose set is known without a check.
@@ -750,7 +873,7 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 			c       cid.Cid
 			k       *Contribution
 			st      TallyState
-			counted []cid.Cid
+			counted []countedRef
 		}
 		var out []decided
 		for _, c := range batch {
@@ -769,27 +892,16 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 			if head.Datanet.Admits(k) != nil {
 				st.Status, st.Counted = notAdmitted, nil
 			}
-			d := decided{c: c, k: k, st: st}
-			for _, v := range st.Counted {
-				vc, err := v.CID()
-				if err != nil {
-					return err
-				}
-				d.counted = append(d.counted, vc)
+			counted, err := countedOf(st.Counted, nil)
+			if err != nil {
+				return err
 			}
-			out = append(out, d)
+			out = append(out, decided{c: c, k: k, st: st, counted: counted})
 		}
 		err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 			for _, d := range out {
-				if err := deletePrefixTx(tx, ixKey(ixVote, d.c.Bytes())); err != nil {
-					return err
-				}
-				for i, v := range d.st.Counted {
-					if err := tx.Set(ixKey(ixVote, d.c.Bytes(), v.Curator[:]), d.counted[i].Bytes()); err != nil {
-						return err
-					}
-				}
-				rec := contribRecord{Datanet: dn, Created: d.k.Created, Root: d.k.Root, Size: d.k.Size, Status: d.st.Status, Approve: d.st.Approve, Reject: d.st.Reject}
+				rec := contribRecord{Datanet: dn, Created: d.k.Created, Root: d.k.Root, Size: d.k.Size,
+					Status: d.st.Status, Approve: d.st.Approve, Reject: d.st.Reject, Counted: d.counted}
 				if err := tx.Set(ixKey(ixContrib, d.c.Bytes()), rec.encode()); err != nil {
 					return err
 				}

@@ -1,14 +1,18 @@
 package datanet
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ipfs/go-cid"
 
@@ -275,6 +279,13 @@ func TestIndexAgreesWithTally(t *testing.T) {
 					if want.Status == Pending {
 						wantPending[k] = true
 					}
+					counted, err := r.CountedVotes(ctx, k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want.Status != notAdmitted && !sameVoteSet(t, counted, want.Counted) {
+						t.Fatalf("%s: index counts %d votes, tally %d", k, len(counted), len(want.Counted))
+					}
 				}
 				// The pending list, a page of 3 at a time, twice (the
 				// second read starts at the floor the first learned).
@@ -340,8 +351,100 @@ func TestIndexAgreesWithTally(t *testing.T) {
 			if c3 := check(t, r3); c3 != c1 {
 				t.Fatalf("counts of the upgraded index %+v, want %+v", c3, c1)
 			}
+			// An index of version 2 (counted votes under V keys) is
+			// upgraded when a registry opens it.
+			moved := downgradeCounted(t, store)
+			if moved == 0 {
+				t.Fatal("no counted vote to move")
+			}
+			r4, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c4 := check(t, r4); c4 != c1 {
+				t.Fatalf("counts of the upgraded index %+v, want %+v", c4, c1)
+			}
+			if n := countPrefix(t, store, []byte{ixVoteV2}); n != 0 {
+				t.Fatalf("%d V keys left after the upgrade", n)
+			}
 		})
 	}
+}
+
+// sameVoteSet reports whether a and b hold the same votes (by CID).
+func sameVoteSet(t *testing.T, a, b []*Vote) bool {
+	t.Helper()
+	ids := func(vs []*Vote) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, mustCID(t, v).KeyString())
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(ids(a), ids(b))
+}
+
+// downgradeCounted rewrites the index of store as version 2 kept it: each
+// contribution's counted votes under V <contribution> <curator> keys, not
+// in its record. It returns how many V keys it wrote.
+func downgradeCounted(t *testing.T, store *storage.Store) int {
+	t.Helper()
+	ctx := context.Background()
+	type rec struct {
+		key []byte
+		r   contribRecord
+	}
+	var recs []rec
+	err := store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+		return tx.Scan([]byte{ixContrib}, nil, false, func(key, v []byte) (bool, error) {
+			r, err := decodeContribRecord(v)
+			if err != nil {
+				return false, err
+			}
+			recs = append(recs, rec{slices.Clone(key), r})
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+		for _, x := range recs {
+			for _, c := range x.r.Counted {
+				if err := tx.Set(slices.Concat([]byte{ixVoteV2}, x.key[1:], c.Curator[:]), c.Vote.Bytes()); err != nil {
+					return err
+				}
+				n++
+			}
+			x.r.Counted = nil
+			if err := tx.Set(x.key, x.r.encode()); err != nil {
+				return err
+			}
+		}
+		return tx.Set([]byte{ixVersion}, []byte{2})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// countPrefix counts the index keys under prefix.
+func countPrefix(t *testing.T, store *storage.Store, prefix []byte) int {
+	t.Helper()
+	n := 0
+	err := store.ViewIndex(context.Background(), func(tx *storage.IndexTxn) error {
+		return tx.Scan(prefix, nil, false, func(_, _ []byte) (bool, error) {
+			n++
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // checkSyncSet checks the sync index of dn holds exactly what IDs lists,
@@ -408,4 +511,33 @@ func checkSyncSet(t *testing.T, r *Registry, dn cid.Cid) {
 	if err != nil || got != len(coarse) {
 		t.Fatalf("%d first-level buckets (%v), want %d", got, err, len(coarse))
 	}
+}
+
+// FuzzContribRecord: decoding any bytes as a contribution's record never
+// panics, and a record that decodes encodes to bytes that decode to the
+// same record (the encoding is minimal, the decoder accepts non-minimal
+// uvarints as Go's does: records are this node's own).
+func FuzzContribRecord(f *testing.F) {
+	dn := cid.MustParse("bafyreigehq7zrloi2r5xhoqjxsmncuvu5lqwuothtr4kfidqsgi72par3e")
+	vote := cid.MustParse("bafyreicdl6gypzvoanqbtkqhujsv3utbmd6fqf6dyg4q54p5lzu7j3bskq")
+	base := contribRecord{Datanet: dn, Created: 1_700_000_000, Root: [32]byte{1, 2, 3}, Size: 1 << 20, Status: Accepted, Approve: 3, Reject: 1}
+	f.Add(base.encode())
+	base.Counted = []countedRef{{Curator: common.Address{1}, Vote: vote}, {Curator: common.Address{2}, Vote: dn}}
+	f.Add(base.encode())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec, err := decodeContribRecord(b)
+		if err != nil {
+			if !errors.Is(err, storage.ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		again, err := decodeContribRecord(rec.encode())
+		if err != nil {
+			t.Fatalf("%x decodes, its encoding %x does not: %v", b, rec.encode(), err)
+		}
+		if !reflect.DeepEqual(again, rec) || !bytes.Equal(again.encode(), rec.encode()) {
+			t.Fatalf("%x decodes as %+v, its encoding as %+v", b, rec, again)
+		}
+	})
 }

@@ -217,8 +217,18 @@ func (r *Registry) CountedVotes(ctx context.Context, c cid.Cid) ([]*Vote, error)
 	defer r.indexMu.RUnlock()
 	var votes []*Vote
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		var err error
-		votes, err = r.countedVotes(ctx, tx, c, nil)
+		b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil // not indexed: no vote counted yet
+		}
+		if err != nil {
+			return err
+		}
+		rec, err := decodeContribRecord(b)
+		if err != nil {
+			return err
+		}
+		votes, _, err = r.countedVotes(ctx, tx, rec.Counted)
 		return err
 	})
 	return votes, err

@@ -44,7 +44,7 @@ func (r *Registry) CutSnapshot(ctx context.Context, dn cid.Cid, signer Signer, n
 	if prev != nil {
 		s.Version, s.Prev = prev.Version+1, prevCID
 	}
-	cut := &cutter{r: r, ctx: ctx, placed: map[[32]byte]struct{}{}, curators: head.Datanet.Curators}
+	cut := &cutter{r: r, ctx: ctx, placed: map[[32]byte]struct{}{}}
 	if prev != nil {
 		if err := cut.carryAll(prev); err != nil {
 			return nil, cid.Undef, CutStats{}, fmt.Errorf("previous snapshot %s: %w", prevCID, err)
@@ -125,8 +125,6 @@ type cutter struct {
 	merkle []proofs.Hash         // the Merkle leaves of every entry
 	placed map[[32]byte]struct{} // digests of the contributions in a leaf
 	stats  CutStats
-	// curators are the head's, sorted by address.
-	curators []Curator
 }
 
 // indexed is a contribution as the index holds it now: accepted (and
@@ -145,11 +143,9 @@ func (x indexed) proves(dn cid.Cid, e *SnapshotEntry) bool {
 	return x.ok && x.datanet.Equals(dn) && x.root == [32]byte(e.Root) && sameVotes(e.Votes, x.voteIDs)
 }
 
-// indexedEntries reads the index's record and counted votes of each of cs
-// (curators are the head's, sorted), and the bytes of those accepted, in
-// one read transaction. The counted votes are read by key, one per
-// curator, rather than by a scan, which Badger makes costly per call.
-func (r *Registry) indexedEntries(ctx context.Context, curators []Curator, cs []cid.Cid) ([]indexed, uint64, error) {
+// indexedEntries reads the index's record of each of cs, which names its
+// counted votes, and the bytes of those accepted, in one read transaction.
+func (r *Registry) indexedEntries(ctx context.Context, cs []cid.Cid) ([]indexed, uint64, error) {
 	out := make([]indexed, len(cs))
 	var size uint64
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
@@ -168,36 +164,7 @@ func (r *Registry) indexedEntries(ctx context.Context, curators []Curator, cs []
 			if rec.Status != Accepted {
 				continue
 			}
-			x := indexed{datanet: rec.Datanet, root: rec.Root}
-			add := func(v []byte) error {
-				vc, err := cid.Cast(v)
-				if err != nil {
-					return fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
-				}
-				x.voteIDs = append(x.voteIDs, vc)
-				return nil
-			}
-			if len(curators) <= 16 {
-				for _, cur := range curators { // sorted: the ids come by curator
-					v, err := tx.Get(ixKey(ixVote, c.Bytes(), cur.Address[:]))
-					if errors.Is(err, storage.ErrNotFound) {
-						continue
-					}
-					if err != nil {
-						return err
-					}
-					if err := add(v); err != nil {
-						return err
-					}
-				}
-			} else {
-				err = tx.Scan(ixKey(ixVote, c.Bytes()), nil, false, func(_, v []byte) (bool, error) {
-					return true, add(v)
-				})
-				if err != nil {
-					return err
-				}
-			}
+			x := indexed{datanet: rec.Datanet, root: rec.Root, voteIDs: rec.voteIDs()}
 			if x.ok = len(x.voteIDs) > 0; x.ok {
 				size += rec.Size
 			}
@@ -306,7 +273,7 @@ func (cut *cutter) carry(ctx context.Context, ref ChunkRef) carried {
 	for i, e := range c.Entries {
 		cs[i] = e.Contribution
 	}
-	states, size, err := cut.r.indexedEntries(ctx, cut.curators, cs)
+	states, size, err := cut.r.indexedEntries(ctx, cs)
 	if err != nil {
 		return carried{err: err}
 	}
@@ -375,7 +342,7 @@ func (cut *cutter) appendNew(dn cid.Cid) error {
 				ch <- cutBatch{err: ctx.Err()}
 				return
 			}
-			states, size, err := cut.r.indexedEntries(ctx, cut.curators, batch)
+			states, size, err := cut.r.indexedEntries(ctx, batch)
 			if err != nil {
 				ch <- cutBatch{err: err}
 				return

@@ -55,10 +55,10 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 	// taken from it: under the policy s names, the index holds the
 	// contribution accepted from exactly the entry's votes (checked when
 	// they were stored).
-	var indexPolicy []Curator
+	fromIndex := false
 	if !full {
 		if under, err := r.talliedUnder(ctx, s.Datanet); err == nil && under.Equals(s.Policy) {
-			indexPolicy = policy.Curators
+			fromIndex = true
 		}
 	}
 	known := map[cid.Cid]bool{}
@@ -124,19 +124,19 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 			return out
 		}
 		out.checked = true
-		var fromIndex []indexed
-		if indexPolicy != nil {
+		var indexedAs []indexed
+		if fromIndex {
 			cs := make([]cid.Cid, len(c.Entries))
 			for i, e := range c.Entries {
 				cs[i] = e.Contribution
 			}
-			if fromIndex, _, err = r.indexedEntries(ctx, indexPolicy, cs); err != nil {
+			if indexedAs, _, err = r.indexedEntries(ctx, cs); err != nil {
 				return leafResult{err: err}
 			}
 		}
 		proven := make([]bool, len(c.Entries)) // proves hashes the votes: once an entry
 		for i := range c.Entries {
-			proven[i] = fromIndex != nil && fromIndex[i].proves(s.Datanet, &c.Entries[i])
+			proven[i] = indexedAs != nil && indexedAs[i].proves(s.Datanet, &c.Entries[i])
 		}
 		badVotes, sigs, err := r.evidenceSignatures(ctx, c.Entries, proven, full)
 		out.sigs = sigs

@@ -534,17 +534,22 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	// curator's that the tally does not count is not looked for: the
 	// check only spares storing votes that cannot change the tally.
 	return r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		b, err := tx.Get(ixKey(ixVote, v.Contribution.Bytes(), v.Curator[:]))
+		b, err := tx.Get(ixKey(ixContrib, v.Contribution.Bytes()))
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		oc, err := cid.Cast(b)
+		rec, err := decodeContribRecord(b)
 		if err != nil {
-			return fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
+			return err
 		}
+		i := slices.IndexFunc(rec.Counted, func(x countedRef) bool { return x.Curator == v.Curator })
+		if i < 0 {
+			return nil
+		}
+		oc := rec.Counted[i].Vote
 		if oc.Equals(c) {
 			return nil // the same vote again
 		}
