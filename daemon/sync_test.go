@@ -288,6 +288,67 @@ func TestSyncConvergenceProperty(t *testing.T) {
 	}
 }
 
+// TestSyncHoldsWaitingObjectsInMemory: with the registry's objects, a
+// joiner's sessions hold in memory the objects they cannot judge yet
+// because they wait for objects the session fetches (a vote before its
+// contribution), and converge: in one session, and in sessions too small
+// to fetch all that they wait for (those left waiting go to the deferred
+// store at a session's end), with votes by an appointed curator, which
+// wait for an update they cannot name. p2p's TestSyncHoldsWaitingInMemory
+// counts what goes to the deferred store, on a network where only the
+// joiner's sessions bring objects.
+func TestSyncHoldsWaitingObjectsInMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		maxObjects int
+		update     bool
+	}{
+		{"one session", 0, false},
+		{"small sessions", 40, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			net, items := bignet.Objects(t, 150, bignet.Options{Seed: 7, Update: tc.update})
+			src := newSyncNode(t, syncNodeOpts{})
+			src.put(t, items)
+			joiner := newSyncNode(t, syncNodeOpts{maxObjects: tc.maxObjects})
+			joiner.connect(t, src)
+			for _, n := range []*syncNode{src, joiner} {
+				if err := n.p2p.Join(ctx, net.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitTopic(t, []*syncNode{joiner, src}, net.ID)
+			for range 60 {
+				if same(t, []*syncNode{joiner, src}, net.ID) {
+					break
+				}
+				if _, err := joiner.p2p.Sync(ctx, net.ID); err != nil {
+					t.Log(err)
+				}
+			}
+			if !same(t, []*syncNode{joiner, src}, net.ID) {
+				t.Fatalf("the joiner holds %d of %d objects", len(joiner.keys(t, net.ID)), net.Objects)
+			}
+			st := joiner.p2p.Stats()
+			t.Logf("%d objects waited in memory, %d deferred", st.ObjectsWaited, st.ObjectsDeferred)
+			if st.ObjectsWaited == 0 {
+				t.Error("no object waited in memory")
+			}
+			if b, err := joiner.objs.bytes(ctx); err != nil || b != 0 {
+				t.Errorf("the joiner keeps %d deferred bytes (%v) once converged", b, err)
+			}
+			want, err := src.reg.Counts(ctx, net.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := joiner.reg.Counts(ctx, net.ID); err != nil || got != want {
+				t.Errorf("the joiner counts %+v (%v), the source %+v", got, err, want)
+			}
+		})
+	}
+}
+
 // subset picks a random share of items that a node could hold: a vote
 // only with its contribution, anything only with the Datanet, a vote by
 // the appointed curator only with the update; in dependency order. Some

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -39,6 +40,7 @@ type admitter struct {
 
 	stored, rejected, deferred int
 	heldSeen                   int // objects found held (deferred) rather than fetched
+	heldWaiting                int // objects held in memory (waiting) while they waited
 
 	// many is the node's Objects as ManyObjects, if it is one: objects
 	// Check accepts then wait in pending, and are stored a batch at a
@@ -48,6 +50,74 @@ type admitter struct {
 	pending    []received
 	pendingSet map[cid.Cid]struct{}
 	flying     *flight
+
+	// waiting holds, with ManyObjects, the objects of an initiator's
+	// session that Check could not judge yet and that wait for objects
+	// the session asks its peer for (a vote before its contribution): in
+	// memory, up to sessionWaitBytes, rather than written to the
+	// DeferredStore and read back a moment later. Each stays claimed
+	// until it is stored, and what still waits when the session finishes
+	// goes to the DeferredStore.
+	waiting waitList
+}
+
+// sessionWaitBytes bounds the bytes of the objects a session holds in
+// memory while they wait (admitter.waiting); beyond it they are deferred
+// on disk.
+const sessionWaitBytes = 16 << 20
+
+// waitList is the objects a session holds in memory while they wait.
+type waitList struct {
+	objs  map[cid.Cid]DeferredObject
+	by    map[cid.Cid][]cid.Cid // a dependency → the objects waiting for it
+	bytes int
+}
+
+// hold adds o, which waits for o.Waits.
+func (w *waitList) hold(o DeferredObject) {
+	if w.objs == nil {
+		w.objs = make(map[cid.Cid]DeferredObject)
+		w.by = make(map[cid.Cid][]cid.Cid)
+	}
+	w.objs[o.CID] = o
+	w.bytes += len(o.Data)
+	for _, d := range o.Waits {
+		w.by[d] = append(w.by[d], o.CID)
+	}
+}
+
+// take removes and returns the objects waiting for d.
+func (w *waitList) take(d cid.Cid) []DeferredObject {
+	ids, ok := w.by[d]
+	if !ok {
+		return nil
+	}
+	delete(w.by, d)
+	var out []DeferredObject
+	for _, c := range ids {
+		if o, ok := w.objs[c]; ok {
+			out = append(out, w.remove(c, o))
+		}
+	}
+	return out
+}
+
+// remove drops o, held under c, and returns it.
+func (w *waitList) remove(c cid.Cid, o DeferredObject) DeferredObject {
+	delete(w.objs, c)
+	w.bytes -= len(o.Data)
+	return o
+}
+
+// all removes and returns every object held.
+func (w *waitList) all() []DeferredObject {
+	out := make([]DeferredObject, 0, len(w.objs))
+	for c, o := range w.objs {
+		out = append(out, w.remove(c, o))
+	}
+	clear(w.by)
+	slices.SortFunc(out, func(a, b DeferredObject) int { return strings.Compare(a.CID.KeyString(), b.CID.KeyString()) })
+	return out
 }
 
 // flight is a batch of accepted objects being stored (ManyObjects.PutMany)
@@ -159,6 +229,9 @@ func (a *admitter) release() {
 		<-a.flying.done
 		a.flying = nil
 	}
+	// Objects still held in memory are dropped with their claims: the
+	// peer still holds them, and a later session fetches them again.
+	a.waiting.all()
 	for c := range a.claimed {
 		a.unclaim(c)
 	}
@@ -205,7 +278,9 @@ func (a *admitter) admitGroup(ctx context.Context, group []received) error {
 	}
 	for _, g := range group {
 		err := a.admit(ctx, g.c, g.data)
-		if _, waits := a.pendingSet[g.c]; !waits {
+		_, waits := a.pendingSet[g.c]
+		_, held := a.waiting.objs[g.c]
+		if !waits && !held {
 			a.unclaim(g.c) // stored or deferred now: other sessions see it held
 		}
 		if err != nil {
@@ -255,9 +330,30 @@ func (a *admitter) admit(ctx context.Context, c cid.Cid, data []byte) error {
 		}
 		fallthrough
 	default:
-		_, err := a.keep(ctx, DeferredObject{CID: c, Set: a.set, From: a.from, Data: data}, err, true)
+		o := DeferredObject{CID: c, Set: a.set, From: a.from, Data: data}
+		if a.hold(o, err) {
+			a.heldWaiting++
+			a.n.stats.objectsWaited.Add(1)
+			return nil
+		}
+		_, err := a.keep(ctx, o, err, true)
 		return err
 	}
+}
+
+// hold keeps o, which Check could not judge for cause, in memory
+// (waiting) if cause names what it waits for, the session asks its peer
+// for that, and the bytes held stay within sessionWaitBytes. It reports
+// whether it did.
+func (a *admitter) hold(o DeferredObject, cause error) bool {
+	missing := missingOf(cause)
+	if a.many == nil || !a.initiator || len(missing) == 0 || a.waiting.bytes+len(o.Data) > sessionWaitBytes {
+		return false
+	}
+	o.Waits = missing[:min(len(missing), MaxWaits)]
+	a.waiting.hold(o)
+	a.wantDeps(missing)
+	return true
 }
 
 func (a *admitter) check(ctx context.Context, set, c cid.Cid, data []byte) (Verdict, error) {
@@ -379,14 +475,51 @@ func (a *admitter) wakeMany(ctx context.Context, stored []cid.Cid) error {
 				if errs[i] != nil {
 					return fmt.Errorf("store %s: %w", o.CID, errs[i])
 				}
-				a.stored++ // and undeferred by PutMany
+				a.stored++       // and undeferred by PutMany
+				a.unclaim(o.CID) // if it was held in memory
 				next = append(next, o.CID)
 			}
 			ready, readyBytes = nil, 0
 			return nil
 		}
+		// consider checks o again: o is in the DeferredStore (onDisk) or
+		// was held in memory.
+		consider := func(o DeferredObject, onDisk bool) error {
+			switch v, cerr := a.check(ctx, o.Set, o.CID, o.Data); v {
+			case Accept:
+				ready = append(ready, o)
+				if readyBytes += len(o.Data); len(ready) >= putBatch || readyBytes >= admitGroupBytes {
+					return store()
+				}
+			case Reject:
+				a.reject(o.CID, o.From, cerr)
+				if !onDisk {
+					a.unclaim(o.CID)
+				} else if err := a.n.objs.Undefer(ctx, o.CID); err != nil {
+					return fmt.Errorf("undefer %s: %w", o.CID, err)
+				}
+			default:
+				if !onDisk && a.hold(o, cerr) {
+					return nil // waits in memory for something else now
+				}
+				if _, err := a.keep(ctx, o, cerr, !onDisk); err != nil {
+					return err
+				}
+				if !onDisk {
+					a.unclaim(o.CID)
+				}
+			}
+			return nil
+		}
 		seen := map[cid.Cid]struct{}{}
 		for _, x := range stored {
+			// What waits in memory for x first: it is not counted in
+			// maxWake, which bounds the reads of the DeferredStore.
+			for _, o := range a.waiting.take(x) {
+				if err := consider(o, false); err != nil {
+					return err
+				}
+			}
 			if woken >= maxWake {
 				break
 			}
@@ -411,23 +544,8 @@ func (a *admitter) wakeMany(ctx context.Context, stored []cid.Cid) error {
 					continue
 				}
 				woken++
-				switch v, cerr := a.check(ctx, o.Set, o.CID, o.Data); v {
-				case Accept:
-					ready = append(ready, o)
-					if readyBytes += len(o.Data); len(ready) >= putBatch || readyBytes >= admitGroupBytes {
-						if err := store(); err != nil {
-							return err
-						}
-					}
-				case Reject:
-					a.reject(o.CID, o.From, cerr)
-					if err := a.n.objs.Undefer(ctx, o.CID); err != nil {
-						return fmt.Errorf("undefer %s: %w", o.CID, err)
-					}
-				default:
-					if _, err := a.keep(ctx, o, cerr, false); err != nil {
-						return err
-					}
+				if err := consider(o, true); err != nil {
+					return err
 				}
 			}
 		}
@@ -574,6 +692,9 @@ func (a *admitter) finish(ctx context.Context) error {
 	if err := a.settle(ctx); err != nil {
 		return err
 	}
+	if err := a.spill(ctx); err != nil {
+		return err
+	}
 	for pass := 0; pass < 3 && a.stored > 0 && len(a.unwaited) > 0; pass++ {
 		before := a.stored
 		retry := a.unwaited
@@ -589,6 +710,52 @@ func (a *admitter) finish(ctx context.Context) error {
 		}
 		if a.stored == before {
 			break
+		}
+	}
+	return nil
+}
+
+// spill checks again, once the session has stored what it fetched, the
+// objects still held in memory: those accepted now are stored (waking
+// what waits for them), the others go to the DeferredStore.
+func (a *admitter) spill(ctx context.Context) error {
+	var (
+		ready []DeferredObject
+		data  [][]byte
+	)
+	for _, o := range a.waiting.all() {
+		switch v, cerr := a.check(ctx, o.Set, o.CID, o.Data); v {
+		case Accept:
+			ready = append(ready, o)
+			data = append(data, o.Data)
+		case Reject:
+			a.reject(o.CID, o.From, cerr)
+			a.unclaim(o.CID)
+		default:
+			if _, err := a.keep(ctx, o, cerr, true); err != nil {
+				return err
+			}
+			a.unclaim(o.CID)
+		}
+	}
+	for len(ready) > 0 {
+		n := min(len(ready), putBatch)
+		errs, err := a.many.PutMany(syncContext(ctx), data[:n])
+		if err != nil {
+			return fmt.Errorf("store %d objects: %w", n, err)
+		}
+		stored := make([]cid.Cid, n)
+		for i, o := range ready[:n] {
+			if errs[i] != nil {
+				return fmt.Errorf("store %s: %w", o.CID, errs[i])
+			}
+			a.stored++
+			a.unclaim(o.CID)
+			stored[i] = o.CID
+		}
+		ready, data = ready[n:], data[n:]
+		if err := a.wakeMany(ctx, stored); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -208,6 +208,19 @@ func (m *memObjects) Get(_ context.Context, c cid.Cid) ([]byte, error) {
 	return bytes.Clone(d), nil
 }
 
+// manyMem is memObjects as ManyObjects: PutMany is Put of each.
+type manyMem struct{ *memObjects }
+
+func (m manyMem) Preverify([][]byte) {}
+
+func (m manyMem) PutMany(ctx context.Context, data [][]byte) ([]error, error) {
+	errs := make([]error, len(data))
+	for i, d := range data {
+		_, errs[i] = m.Put(ctx, d)
+	}
+	return errs, nil
+}
+
 // unknownDatanetErr is what the toy Check says of an object whose Datanet it
 // lacks, naming it as real Objects do.
 type unknownDatanetErr struct{ c cid.Cid }
@@ -439,6 +452,9 @@ type testNet struct {
 	nodes []*Node
 	objs  []*memObjects
 	known []cid.Cid
+	// many gives the nodes added from now on their objects as
+	// ManyObjects (manyMem).
+	many  bool
 	opts  []func(i int, cfg *Config)
 	gate  testGater       // loopback: the pairs that may not connect
 	mn    mocknet.Mocknet // mocknet: the links, the only pairs that may connect
@@ -570,7 +586,11 @@ func (tn *testNet) add() int {
 		o(i, &cfg)
 	}
 	objs := newMemObjects(tn.known...)
-	node, err := New(cfg, objs)
+	var asObjects Objects = objs
+	if tn.many {
+		asObjects = manyMem{objs}
+	}
+	node, err := New(cfg, asObjects)
 	if err != nil {
 		t.Fatal(err)
 	}

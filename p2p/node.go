@@ -78,7 +78,8 @@ type Stats struct {
 	SyncSessions            uint64 // sync sessions run, either side
 	ObjectsFetched          uint64 // objects gained by sync (fetched or pushed to us)
 	ObjectsServed           uint64 // objects sent to peers by sync
-	ObjectsDeferred         uint64 // objects sync received and kept until what they need arrives
+	ObjectsDeferred         uint64 // objects sync received and kept (in the DeferredStore) until what they need arrives
+	ObjectsWaited           uint64 // objects sync received and held in memory while their session fetched what they need
 	SyncBytesSent           uint64 // bytes written to sync streams, either side
 	SyncBytesReceived       uint64 // bytes read from sync streams, either side
 	PeerOffences            uint64 // provable offences by peers on sync (bad bytes, rejected objects)
@@ -89,7 +90,8 @@ type counters struct {
 	gossipAccepted, gossipRejected, gossipIgnored         atomic.Uint64
 	gossipUnwanted                                        atomic.Uint64
 	syncSessions, objectsFetched, objectsServed, badPeers atomic.Uint64
-	objectsDeferred, syncBytesSent, syncBytesReceived     atomic.Uint64
+	objectsDeferred, objectsWaited                        atomic.Uint64
+	syncBytesSent, syncBytesReceived                      atomic.Uint64
 }
 
 // New validates cfg and builds the node's host, which does not listen
@@ -370,6 +372,7 @@ func (n *Node) Stats() Stats {
 		ObjectsFetched:          n.stats.objectsFetched.Load(),
 		ObjectsServed:           n.stats.objectsServed.Load(),
 		ObjectsDeferred:         n.stats.objectsDeferred.Load(),
+		ObjectsWaited:           n.stats.objectsWaited.Load(),
 		SyncBytesSent:           n.stats.syncBytesSent.Load(),
 		SyncBytesReceived:       n.stats.syncBytesReceived.Load(),
 		PeerOffences:            n.stats.badPeers.Load(),

@@ -45,7 +45,11 @@ type SyncStats struct {
 	Fetched       int   // objects received, checked and stored (and deferred ones they unblocked)
 	Pushed        int   // objects sent to peers that lacked them
 	Rejected      int   // objects received that Check rejected (senders penalised)
-	Deferred      int   // objects received that Check could not judge yet, kept for later
+	Deferred      int   // objects received that Check could not judge yet, kept for later in the DeferredStore
+	// Waited counts the objects received that Check could not judge yet
+	// and that the session held in memory while it fetched what they
+	// wait for (those still waiting at its end count in Deferred too).
+	Waited int
 	// Incomplete counts the sessions that stopped at their bound
 	// (Config.SyncMaxObjects, or the round limit): the next session with
 	// that peer goes on from where it stopped.
@@ -63,6 +67,7 @@ func (s *SyncStats) add(o SyncStats) {
 	s.Pushed += o.Pushed
 	s.Rejected += o.Rejected
 	s.Deferred += o.Deferred
+	s.Waited += o.Waited
 	s.Incomplete += o.Incomplete
 }
 
@@ -312,7 +317,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 	defer a.release()
 	defer func() {
 		st.BytesSent, st.BytesReceived = w.out, w.in
-		st.Fetched, st.Rejected, st.Deferred = a.stored, a.rejected, a.deferred
+		st.Fetched, st.Rejected, st.Deferred, st.Waited = a.stored, a.rejected, a.deferred, a.heldWaiting
 		n.countBytes(w)
 		if err != nil {
 			s.Reset()
@@ -437,7 +442,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 		slog.String("from", from.String()), slog.String("end", end.String()),
 		slog.Bool("stopped", rec.stopped), slog.String("to", rec.cursor.String()),
 		slog.Int("need", rec.learnedNeed), slog.Int("have", rec.learnedHave), slog.Int("held", a.heldSeen),
-		slog.Int("fetched", a.stored), slog.Int("deferred", a.deferred))
+		slog.Int("fetched", a.stored), slog.Int("waited", a.heldWaiting), slog.Int("deferred", a.deferred))
 	return st, nil
 }
 

@@ -333,6 +333,77 @@ func TestSyncFetchesDependenciesFirst(t *testing.T) {
 	})
 }
 
+// TestSyncHoldsWaitingInMemory: with ManyObjects, the objects a session
+// cannot judge until the Datanet it asks for arrives wait in memory, not
+// in the deferred store, and are stored once it is. With sessions too
+// small to ask for the Datanet, they go to the deferred store when the
+// session finishes, and later sessions fetch the Datanet and store them.
+func TestSyncHoldsWaitingInMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		maxObjects int
+	}{
+		{"the session fetches what they wait for", 0},
+		{"sessions too small to ask for it", 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				dn := testDatanet("held")
+				tn := newMockNet(t, 0, nil, func(i int, cfg *Config) {
+					cfg.noPush = true // what the joiner gets, it fetches in its sessions
+					if i == 1 && tc.maxObjects > 0 {
+						cfg.SyncMaxObjects = tc.maxObjects
+					}
+				})
+				tn.many = true
+				tn.add()
+				tn.add()
+				src, joiner := tn.objs[0], tn.objs[1]
+				src.add(t, mkNet("held"))
+				var cids []cid.Cid
+				for k := range 40 {
+					cids = append(cids, src.add(t, mkObj(dn, fmt.Sprintf("waits for its datanet %d", k))))
+				}
+				tn.connect(0, 1)
+				tn.joinAll(dn)
+				waitFor(t, 20*time.Second, func() bool { return len(tn.nodes[1].topicPeers(dn)) == 1 }, "topic peer")
+				for range 40 {
+					if tn.haveAll([]int{1}, append(cids, dn)) {
+						break
+					}
+					if _, err := tn.nodes[1].Sync(context.Background(), dn); err != nil {
+						t.Fatal(err)
+					}
+				}
+				synctest.Wait()
+				if !tn.haveAll([]int{1}, append(cids, dn)) {
+					t.Fatal("the joiner lacks objects")
+				}
+				st := tn.nodes[1].Stats()
+				joiner.mu.Lock()
+				defers := joiner.defers
+				joiner.mu.Unlock()
+				t.Logf("%d waited in memory, %d deferred, %d Defer calls", st.ObjectsWaited, st.ObjectsDeferred, defers)
+				if st.ObjectsWaited == 0 {
+					t.Error("no object waited in memory")
+				}
+				if tc.maxObjects == 0 && defers != 0 {
+					t.Errorf("%d objects went to the deferred store, though the session fetched the Datanet they wait for", defers)
+				}
+				if tc.maxObjects > 0 && defers == 0 {
+					t.Error("nothing went to the deferred store, though the sessions could not ask for the Datanet")
+				}
+				if n := joiner.deferredCount(); n != 0 {
+					t.Errorf("%d objects still deferred", n)
+				}
+				if got := tn.served(0); got != 41 {
+					t.Errorf("the source served %d objects, want 41: each once", got)
+				}
+			})
+		})
+	}
+}
+
 // TestSyncWindowsAdvance: with sessions of 7 objects, the two sides of
 // 100 and 20 objects still converge, session after session each going on
 // from where the last stopped, every object sent once.
