@@ -118,7 +118,13 @@
 // in bytes), with the objects Check names as missing, which the initiator
 // asks the same peer for next, so that a Datanet comes before its
 // contributions and a contribution before its votes. Every object stored
-// rechecks the deferred objects waiting for it. Objects stored or
+// rechecks the deferred objects waiting for it. With ManyObjects, an
+// initiator holds such an object in memory instead (up to 16 MiB a
+// session, still claimed so no other session fetches it) while it asks for
+// what it waits for, and stores it once that is stored: a vote that comes
+// before its contribution is not written to disk and read back; what
+// still waits when the session finishes is checked once more and goes to
+// the DeferredStore. Objects stored or
 // deferred here, or being fetched by another session, are never asked
 // for. The responder checks pushed objects the same way, keeping at most
 // Config.SyncMaxObjects of them a session. Then DONE, answered by DONE
