@@ -508,7 +508,7 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if err := r.rules.AdmitVote(d, v.Created, v); err != nil {
 		return err
 	}
-	k, err := r.contributionHead(ctx, v.Contribution)
+	k, rec, err := r.contributionHead(ctx, v.Contribution)
 	if errors.Is(err, storage.ErrNotFound) {
 		return missingObject("contribution", v.Contribution)
 	}
@@ -528,57 +528,49 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 		return nil
 	}
 	// The curator's vote the tally counts on this contribution (its
-	// latest admitted), from the index, decoded only as far as kind,
-	// curator and seq (stored objects passed Check when they came in): one
-	// read however many votes the contribution holds. A later vote of the
-	// curator's that the tally does not count is not looked for: the
-	// check only spares storing votes that cannot change the tally.
-	return r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		b, err := tx.Get(ixKey(ixContrib, v.Contribution.Bytes()))
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rec, err := decodeContribRecord(b)
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(rec.Counted, func(x countedRef) bool { return x.Curator == v.Curator })
-		if i < 0 {
-			return nil
-		}
-		oc := rec.Counted[i].Vote
-		if oc.Equals(c) {
-			return nil // the same vote again
-		}
-		data, err := r.store.GetObject(ctx, oc)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var old struct {
-			Kind     string `cbor:"kind"`
-			Curator  []byte `cbor:"curator"`
-			Decision string `cbor:"decision"`
-			Seq      uint64 `cbor:"seq"`
-		}
-		cd, err := codecs()
-		if err != nil {
-			return err
-		}
-		if err := cd.head.Unmarshal(data, &old); err != nil || old.Kind != KindVote {
-			return nil
-		}
-		if !bytes.Equal(old.Curator, v.Curator[:]) || old.Seq < v.Seq {
-			return nil
-		}
-		return fmt.Errorf("%w: %s already voted %s with seq %d on %s; vote again with seq %d",
-			ErrStaleVote, v.Curator, old.Decision, old.Seq, v.Contribution, old.Seq+1)
-	})
+	// latest admitted), named by the contribution's index record, decoded
+	// only as far as kind, curator and seq (stored objects passed Check
+	// when they came in): one read however many votes the contribution
+	// holds. A later vote of the curator's that the tally does not count
+	// is not looked for: the check only spares storing votes that cannot
+	// change the tally. A contribution without a record (in the batch
+	// being stored, or not indexed) has no counted vote.
+	if rec == nil {
+		return nil
+	}
+	i := slices.IndexFunc(rec.Counted, func(x countedRef) bool { return x.Curator == v.Curator })
+	if i < 0 {
+		return nil
+	}
+	oc := rec.Counted[i].Vote
+	if oc.Equals(c) {
+		return nil // the same vote again
+	}
+	data, err := r.store.GetObject(ctx, oc)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var old struct {
+		Kind     string `cbor:"kind"`
+		Curator  []byte `cbor:"curator"`
+		Decision string `cbor:"decision"`
+		Seq      uint64 `cbor:"seq"`
+	}
+	cd, err := codecs()
+	if err != nil {
+		return err
+	}
+	if err := cd.head.Unmarshal(data, &old); err != nil || old.Kind != KindVote {
+		return nil
+	}
+	if !bytes.Equal(old.Curator, v.Curator[:]) || old.Seq < v.Seq {
+		return nil
+	}
+	return fmt.Errorf("%w: %s already voted %s with seq %d on %s; vote again with seq %d",
+		ErrStaleVote, v.Curator, old.Decision, old.Seq, v.Contribution, old.Seq+1)
 }
 
 // contributionFields are the fields of a stored contribution a vote is
@@ -590,27 +582,44 @@ type contributionFields struct {
 }
 
 // contributionHead reads a stored contribution's Datanet and creation time
-// without decoding its file list, which may hold a million shard links.
-func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributionFields, error) {
+// without decoding its file list, which may hold a million shard links:
+// from the contribution's index record (returned too) when there is one,
+// else from the object (one in the batch being stored, or not indexed).
+func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributionFields, *contribRecord, error) {
 	data, ok := pendingObject(ctx, c)
 	if !ok {
-		var err error
+		var rec *contribRecord
+		err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+			b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
+			if err != nil {
+				return err
+			}
+			x, err := decodeContribRecord(b)
+			rec = &x
+			return err
+		})
+		switch {
+		case err == nil:
+			return &contributionFields{Kind: KindContribution, Datanet: link{rec.Datanet}, Created: rec.Created}, rec, nil
+		case !errors.Is(err, storage.ErrNotFound):
+			return nil, nil, err
+		}
 		if data, err = r.store.GetObject(ctx, c); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	cd, err := codecs()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var k contributionFields
 	if err := cd.head.Unmarshal(data, &k); err != nil {
-		return nil, fmt.Errorf("%w: object %s: %w", ErrMalformed, c, err)
+		return nil, nil, fmt.Errorf("%w: object %s: %w", ErrMalformed, c, err)
 	}
 	if k.Kind != KindContribution {
-		return nil, fmt.Errorf("%w: %w: %s is a %s, not a contribution", ErrNotAdmitted, ErrWrongKind, c, k.Kind)
+		return nil, nil, fmt.Errorf("%w: %w: %s is a %s, not a contribution", ErrNotAdmitted, ErrWrongKind, c, k.Kind)
 	}
-	return &k, nil
+	return &k, nil, nil
 }
 
 // checkSnapshot checks that a snapshot's policy version and previous
