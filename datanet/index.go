@@ -240,6 +240,9 @@ func (k contribRecord) voteIDs() []cid.Cid {
 // countedOf returns the record's counted votes for the tally's counted
 // votes, whose CIDs are in ids (a vote missing there is hashed).
 func countedOf(counted []*Vote, ids map[*Vote]cid.Cid) ([]countedRef, error) {
+	if len(counted) > maxCountedRefs {
+		return nil, fmt.Errorf("%w: %d counted votes, a record holds at most %d", ErrInvalid, len(counted), maxCountedRefs)
+	}
 	out := make([]countedRef, 0, len(counted))
 	for _, v := range counted {
 		c, ok := ids[v]
@@ -617,6 +620,15 @@ func (r *Registry) sweep(ctx context.Context, dn cid.Cid) error {
 // CID. Version 3 keeps them in the contribution's record.
 const ixVoteV2 = 'V'
 
+// moveBatchKeys bounds the V keys moveCountedVotes moves in one
+// transaction (each deleted, and its vote added to a record), well within
+// what Badger takes in one.
+var moveBatchKeys = 4096
+
+// afterMoveBatch, when set (by tests), is called after each transaction
+// of moveCountedVotes; an error stops the move there.
+var afterMoveBatch func() error
+
 // moveCountedVotes moves the counted votes of an index of version 1 or 2
 // into the contributions' records, a batch of contributions a
 // transaction, deleting the V keys with the record's rewrite: cut short,
@@ -627,8 +639,15 @@ func (r *Registry) moveCountedVotes(ctx context.Context) error {
 		refs []countedRef
 		keys [][]byte
 	}
-	var batch []moved
+	var (
+		batch []moved
+		keys  int
+	)
 	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		defer func() { batch, keys = batch[:0], 0 }()
 		err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 			for _, m := range batch {
 				for _, k := range m.keys {
@@ -655,7 +674,9 @@ func (r *Registry) moveCountedVotes(ctx context.Context) error {
 			}
 			return nil
 		})
-		batch = batch[:0]
+		if err == nil && afterMoveBatch != nil {
+			err = afterMoveBatch()
+		}
 		return err
 	}
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
@@ -673,13 +694,14 @@ func (r *Registry) moveCountedVotes(ctx context.Context) error {
 				return false, fmt.Errorf("%w: vote index entry: %w", storage.ErrCorrupt, err)
 			}
 			if len(batch) == 0 || !batch[len(batch)-1].c.Equals(c) {
-				if len(batch) >= rebuildBatch {
+				if len(batch) >= rebuildBatch || keys >= moveBatchKeys {
 					if err := flush(); err != nil {
 						return false, err
 					}
 				}
 				batch = append(batch, moved{c: c})
 			}
+			keys++
 			m := &batch[len(batch)-1]
 			if len(m.refs) >= maxCountedRefs {
 				return false, fmt.Errorf("%w: more than %d counted votes on %s", storage.ErrCorrupt, maxCountedRefs, c)
@@ -716,22 +738,29 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 		if n <= 0 || v == 0 || v > indexVersion {
 			return fmt.Errorf("datanet: index version %x, this build reads %d", version, indexVersion)
 		}
-		if v == indexVersion {
-			return nil
-		}
 		if v == 1 {
 			// Version 1 lacks the first level of the sync buckets.
 			if err := r.addCoarseBuckets(ctx); err != nil {
 				return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
 			}
 		}
-		// Versions 1 and 2 keep the counted votes under V keys.
-		if err := r.moveCountedVotes(ctx); err != nil {
+		if v < indexVersion {
+			// Versions 1 and 2 keep the counted votes under V keys. The
+			// version is written before they are moved, so that a build
+			// that reads version 2 refuses an index moved in part (it
+			// would decide contributions again without their counted
+			// votes); a move cut short goes on at the next open.
+			err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+				return tx.Set([]byte{ixVersion}, binary.AppendUvarint(nil, indexVersion))
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if err := r.moveCountedVotes(ctx); err != nil { // one seek when no V key is left
 			return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
 		}
-		return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
-			return tx.Set([]byte{ixVersion}, binary.AppendUvarint(nil, indexVersion))
-		})
+		return nil
 	}
 	// Datanets first (their heads decide the rest), then every other
 	// object whose set is known without a check.
@@ -866,8 +895,14 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 	if err != nil {
 		return err
 	}
+	// A record names up to one counted vote a curator: fewer records a
+	// transaction for a Datanet of many curators.
+	size := rebuildBatch
+	if nc := len(head.Datanet.Curators); nc > 16 {
+		size = max(1, rebuildBatch*16/nc)
+	}
 	for len(contribs) > 0 {
-		batch := contribs[:min(len(contribs), rebuildBatch)]
+		batch := contribs[:min(len(contribs), size)]
 		contribs = contribs[len(batch):]
 		type decided struct {
 			c       cid.Cid
@@ -965,24 +1000,6 @@ func (r *Registry) deletePrefix(ctx context.Context, prefix []byte) error {
 			return err
 		}
 	}
-}
-
-// deletePrefixTx deletes the keys under a small prefix within tx.
-func deletePrefixTx(tx *storage.IndexTxn, prefix []byte) error {
-	var keys [][]byte
-	err := tx.Scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
-		keys = append(keys, bytes.Clone(k))
-		return true, nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // talliedUnder returns the CID of the version dn's statuses were decided

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -367,6 +368,34 @@ func TestIndexAgreesWithTally(t *testing.T) {
 			if n := countPrefix(t, store, []byte{ixVoteV2}); n != 0 {
 				t.Fatalf("%d V keys left after the upgrade", n)
 			}
+			// The same upgrade cut short after its first transaction (of
+			// two keys): the index says version 3 (a build of version 2
+			// refuses it), and the next open moves the rest.
+			moved = downgradeCounted(t, store)
+			defer func(keys int) { moveBatchKeys, afterMoveBatch = keys, nil }(moveBatchKeys)
+			moveBatchKeys = 2
+			stop := errors.New("stopped")
+			afterMoveBatch = func() error { return stop }
+			if _, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }}); !errors.Is(err, stop) {
+				t.Fatalf("open with the move stopped: %v", err)
+			}
+			if n := countPrefix(t, store, []byte{ixVoteV2}); n == 0 || n == moved {
+				t.Fatalf("%d of %d V keys left after one transaction of the move", n, moved)
+			}
+			if v := indexVersionOf(t, store); v != indexVersion {
+				t.Fatalf("index version %d while the move is cut short, want %d", v, indexVersion)
+			}
+			afterMoveBatch = nil
+			r5, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c5 := check(t, r5); c5 != c1 {
+				t.Fatalf("counts of the index moved in two opens %+v, want %+v", c5, c1)
+			}
+			if n := countPrefix(t, store, []byte{ixVoteV2}); n != 0 {
+				t.Fatalf("%d V keys left after the second open", n)
+			}
 		})
 	}
 }
@@ -429,6 +458,24 @@ func downgradeCounted(t *testing.T, store *storage.Store) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// indexVersionOf reads the index's version.
+func indexVersionOf(t *testing.T, store *storage.Store) uint64 {
+	t.Helper()
+	var v uint64
+	err := store.ViewIndex(context.Background(), func(tx *storage.IndexTxn) error {
+		b, err := tx.Get([]byte{ixVersion})
+		if err != nil {
+			return err
+		}
+		v, _ = binary.Uvarint(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // countPrefix counts the index keys under prefix.

@@ -109,7 +109,14 @@ func (w *waitList) remove(c cid.Cid, o DeferredObject) DeferredObject {
 	return o
 }
 
-// all removes and returns every object held.
+// drop forgets every object held.
+func (w *waitList) drop() {
+	clear(w.objs)
+	clear(w.by)
+	w.bytes = 0
+}
+
+// all removes and returns every object held, in CID order.
 func (w *waitList) all() []DeferredObject {
 	out := make([]DeferredObject, 0, len(w.objs))
 	for c, o := range w.objs {
@@ -231,7 +238,7 @@ func (a *admitter) release() {
 	}
 	// Objects still held in memory are dropped with their claims: the
 	// peer still holds them, and a later session fetches them again.
-	a.waiting.all()
+	a.waiting.drop()
 	for c := range a.claimed {
 		a.unclaim(c)
 	}
@@ -716,49 +723,62 @@ func (a *admitter) finish(ctx context.Context) error {
 }
 
 // spill checks again, once the session has stored what it fetched, the
-// objects still held in memory: those accepted now are stored (waking
-// what waits for them), the others go to the DeferredStore.
+// objects still held in memory: those accepted now are stored, which
+// wakes what waits for them (held ones too), and so on while that stores
+// something; the others go to the DeferredStore.
 func (a *admitter) spill(ctx context.Context) error {
-	var (
-		ready []DeferredObject
-		data  [][]byte
-	)
-	for _, o := range a.waiting.all() {
-		switch v, cerr := a.check(ctx, o.Set, o.CID, o.Data); v {
-		case Accept:
-			ready = append(ready, o)
-			data = append(data, o.Data)
-		case Reject:
-			a.reject(o.CID, o.From, cerr)
-			a.unclaim(o.CID)
-		default:
-			if _, err := a.keep(ctx, o, cerr, true); err != nil {
+	for {
+		var (
+			ready []DeferredObject
+			data  [][]byte
+			rest  []DeferredObject
+			cause []error
+		)
+		for _, o := range a.waiting.all() {
+			switch v, cerr := a.check(ctx, o.Set, o.CID, o.Data); v {
+			case Accept:
+				ready = append(ready, o)
+				data = append(data, o.Data)
+			case Reject:
+				a.reject(o.CID, o.From, cerr)
+				a.unclaim(o.CID)
+			default:
+				rest, cause = append(rest, o), append(cause, cerr)
+			}
+		}
+		for i, o := range rest {
+			if len(ready) > 0 && a.hold(o, cause[i]) {
+				continue // held again: what is stored below may wake it
+			}
+			if _, err := a.keep(ctx, o, cause[i], true); err != nil {
 				return err
 			}
 			a.unclaim(o.CID)
 		}
-	}
-	for len(ready) > 0 {
-		n := min(len(ready), putBatch)
-		errs, err := a.many.PutMany(syncContext(ctx), data[:n])
-		if err != nil {
-			return fmt.Errorf("store %d objects: %w", n, err)
+		if len(ready) == 0 {
+			return nil
 		}
-		stored := make([]cid.Cid, n)
-		for i, o := range ready[:n] {
-			if errs[i] != nil {
-				return fmt.Errorf("store %s: %w", o.CID, errs[i])
+		for len(ready) > 0 {
+			n := min(len(ready), putBatch)
+			errs, err := a.many.PutMany(syncContext(ctx), data[:n])
+			if err != nil {
+				return fmt.Errorf("store %d objects: %w", n, err)
 			}
-			a.stored++
-			a.unclaim(o.CID)
-			stored[i] = o.CID
-		}
-		ready, data = ready[n:], data[n:]
-		if err := a.wakeMany(ctx, stored); err != nil {
-			return err
+			stored := make([]cid.Cid, n)
+			for i, o := range ready[:n] {
+				if errs[i] != nil {
+					return fmt.Errorf("store %s: %w", o.CID, errs[i])
+				}
+				a.stored++
+				a.unclaim(o.CID)
+				stored[i] = o.CID
+			}
+			ready, data = ready[n:], data[n:]
+			if err := a.wakeMany(ctx, stored); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
 }
 
 // hashMatches reports whether data hashes to c's multihash.

@@ -399,6 +399,13 @@ func TestSyncHoldsWaitingInMemory(t *testing.T) {
 				if got := tn.served(0); got != 41 {
 					t.Errorf("the source served %d objects, want 41: each once", got)
 				}
+				s := &tn.nodes[1].syncs
+				s.mu.Lock()
+				claims := len(s.fetching)
+				s.mu.Unlock()
+				if claims != 0 {
+					t.Errorf("%d objects still claimed once the sessions ended", claims)
+				}
 			})
 		})
 	}
