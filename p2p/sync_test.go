@@ -303,20 +303,27 @@ func TestFetchObject(t *testing.T) {
 // WANTs or pushing.
 func (tn *testNet) served(i int) uint64 { return tn.nodes[i].Stats().ObjectsServed }
 
+// withDatanet stores in m the Datanet object named name and n objects of
+// it, and returns the Datanet's CID and the objects'.
+func withDatanet(t *testing.T, m *memObjects, name string, n int) (cid.Cid, []cid.Cid) {
+	t.Helper()
+	dn := m.add(t, mkNet(name))
+	var cids []cid.Cid
+	for k := range n {
+		cids = append(cids, m.add(t, mkObj(dn, fmt.Sprintf("needs its datanet %d", k))))
+	}
+	return dn, cids
+}
+
 // TestSyncFetchesDependenciesFirst: a node that lacks a Datanet gets its
 // objects by sync all the same: each waits in the deferred store while
 // the session asks the same peer for the Datanet, and is stored once the
 // Datanet is; nothing is fetched twice.
 func TestSyncFetchesDependenciesFirst(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		dn := testDatanet("deps")
 		tn := newMockNet(t, 2, nil) // neither knows the Datanet but by its object
 		src, joiner := tn.objs[0], tn.objs[1]
-		src.add(t, mkNet("deps"))
-		var cids []cid.Cid
-		for k := range 40 {
-			cids = append(cids, src.add(t, mkObj(dn, fmt.Sprintf("needs its datanet %d", k))))
-		}
+		dn, cids := withDatanet(t, src, "deps", 40)
 		tn.connect(0, 1)
 		tn.joinAll(dn)
 		waitFor(t, 20*time.Second, func() bool { return tn.haveAll([]int{1}, append(cids, dn)) }, "the joiner to get the Datanet and its objects")
@@ -359,11 +366,7 @@ func TestSyncHoldsWaitingInMemory(t *testing.T) {
 				tn.add()
 				tn.add()
 				src, joiner := tn.objs[0], tn.objs[1]
-				src.add(t, mkNet("held"))
-				var cids []cid.Cid
-				for k := range 40 {
-					cids = append(cids, src.add(t, mkObj(dn, fmt.Sprintf("waits for its datanet %d", k))))
-				}
+				_, cids := withDatanet(t, src, "held", 40)
 				tn.connect(0, 1)
 				tn.joinAll(dn)
 				waitFor(t, 20*time.Second, func() bool { return len(tn.nodes[1].topicPeers(dn)) == 1 }, "topic peer")
