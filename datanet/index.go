@@ -228,6 +228,16 @@ func decodeContribRecord(b []byte) (contribRecord, error) {
 	return k, nil
 }
 
+// contribRecordOf reads and decodes contribution c's index record; the
+// error wraps storage.ErrNotFound when c has none.
+func contribRecordOf(tx *storage.IndexTxn, c cid.Cid) (contribRecord, error) {
+	b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
+	if err != nil {
+		return contribRecord{}, err
+	}
+	return decodeContribRecord(b)
+}
+
 // voteIDs returns the CIDs of the counted votes, by curator.
 func (k contribRecord) voteIDs() []cid.Cid {
 	ids := make([]cid.Cid, len(k.Counted))
@@ -396,14 +406,10 @@ func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.C
 // The tally picks the counted votes (the latest per curator inside the
 // window), so this package keeps no copy of that rule.
 func (r *Registry) retally(ctx context.Context, tx *storage.IndexTxn, d *Datanet, k cid.Cid, v *Vote, vc cid.Cid, now time.Time) error {
-	rb, err := tx.Get(ixKey(ixContrib, k.Bytes()))
+	rec, err := contribRecordOf(tx, k)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil // not indexed: a rebuild will decide it
 	}
-	if err != nil {
-		return err
-	}
-	rec, err := decodeContribRecord(rb)
 	if err != nil {
 		return err
 	}
@@ -655,14 +661,10 @@ func (r *Registry) moveCountedVotes(ctx context.Context) error {
 						return err
 					}
 				}
-				b, err := tx.Get(ixKey(ixContrib, m.c.Bytes()))
+				rec, err := contribRecordOf(tx, m.c)
 				if errors.Is(err, storage.ErrNotFound) {
 					continue // not indexed: its entries were stale
 				}
-				if err != nil {
-					return err
-				}
-				rec, err := decodeContribRecord(b)
 				if err != nil {
 					return err
 				}

@@ -345,29 +345,29 @@ func TestIndexAgreesWithTally(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			r3, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
-			if err != nil {
-				t.Fatal(err)
+			// reopen opens a registry on store, which upgrades what it
+			// must, and checks it as the first, with no V key left.
+			reopen := func(what string) {
+				t.Helper()
+				r, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c := check(t, r); c != c1 {
+					t.Fatalf("counts of the %s %+v, want %+v", what, c, c1)
+				}
+				if n := countPrefix(t, store, []byte{ixVoteV2}); n != 0 {
+					t.Fatalf("%d V keys left in the %s", n, what)
+				}
 			}
-			if c3 := check(t, r3); c3 != c1 {
-				t.Fatalf("counts of the upgraded index %+v, want %+v", c3, c1)
-			}
+			reopen("index upgraded from version 1")
 			// An index of version 2 (counted votes under V keys) is
 			// upgraded when a registry opens it.
 			moved := downgradeCounted(t, store)
 			if moved == 0 {
 				t.Fatal("no counted vote to move")
 			}
-			r4, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c4 := check(t, r4); c4 != c1 {
-				t.Fatalf("counts of the upgraded index %+v, want %+v", c4, c1)
-			}
-			if n := countPrefix(t, store, []byte{ixVoteV2}); n != 0 {
-				t.Fatalf("%d V keys left after the upgrade", n)
-			}
+			reopen("index upgraded from version 2")
 			// The same upgrade cut short after its first transaction (of
 			// two keys): the index says version 3 (a build of version 2
 			// refuses it), and the next open moves the rest.
@@ -386,16 +386,7 @@ func TestIndexAgreesWithTally(t *testing.T) {
 				t.Fatalf("index version %d while the move is cut short, want %d", v, indexVersion)
 			}
 			afterMoveBatch = nil
-			r5, err := NewRegistry(store, Config{Rules: CurationRules, Now: func() time.Time { return stateClock }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c5 := check(t, r5); c5 != c1 {
-				t.Fatalf("counts of the index moved in two opens %+v, want %+v", c5, c1)
-			}
-			if n := countPrefix(t, store, []byte{ixVoteV2}); n != 0 {
-				t.Fatalf("%d V keys left after the second open", n)
-			}
+			reopen("index moved in two opens")
 		})
 	}
 }

@@ -118,11 +118,7 @@ func (r *Registry) ContributionRef(ctx context.Context, c cid.Cid) (Contribution
 	defer r.indexMu.RUnlock()
 	var ref ContributionRef
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
-		if err != nil {
-			return err
-		}
-		rec, err := decodeContribRecord(b)
+		rec, err := contribRecordOf(tx, c)
 		ref = refOf(c, rec)
 		return err
 	})
@@ -166,14 +162,10 @@ func (r *Registry) ContributionsPage(ctx context.Context, dn cid.Cid, st *Status
 	var out []ContributionRef
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
 		if after.Defined() {
-			b, err := tx.Get(ixKey(ixContrib, after.Bytes()))
+			rec, err := contribRecordOf(tx, after)
 			if errors.Is(err, storage.ErrNotFound) {
 				return fmt.Errorf("%w: cursor %s is not a contribution held here", ErrBadInput, after)
 			}
-			if err != nil {
-				return err
-			}
-			rec, err := decodeContribRecord(b)
 			if err != nil {
 				return err
 			}
@@ -186,11 +178,7 @@ func (r *Registry) ContributionsPage(ctx context.Context, dn cid.Cid, st *Status
 			if err != nil {
 				return false, fmt.Errorf("%w: status index entry: %w", storage.ErrCorrupt, err)
 			}
-			b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
-			if err != nil {
-				return false, err
-			}
-			rec, err := decodeContribRecord(b)
+			rec, err := contribRecordOf(tx, c)
 			if err != nil {
 				return false, err
 			}
@@ -217,14 +205,10 @@ func (r *Registry) CountedVotes(ctx context.Context, c cid.Cid) ([]*Vote, error)
 	defer r.indexMu.RUnlock()
 	var votes []*Vote
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
+		rec, err := contribRecordOf(tx, c)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil // not indexed: no vote counted yet
 		}
-		if err != nil {
-			return err
-		}
-		rec, err := decodeContribRecord(b)
 		if err != nil {
 			return err
 		}

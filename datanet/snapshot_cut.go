@@ -150,14 +150,10 @@ func (r *Registry) indexedEntries(ctx context.Context, cs []cid.Cid) ([]indexed,
 	var size uint64
 	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
 		for i, c := range cs {
-			b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
+			rec, err := contribRecordOf(tx, c)
 			if errors.Is(err, storage.ErrNotFound) {
 				continue
 			}
-			if err != nil {
-				return err
-			}
-			rec, err := decodeContribRecord(b)
 			if err != nil {
 				return err
 			}

@@ -590,11 +590,7 @@ func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributi
 	if !ok {
 		var rec *contribRecord
 		err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-			b, err := tx.Get(ixKey(ixContrib, c.Bytes()))
-			if err != nil {
-				return err
-			}
-			x, err := decodeContribRecord(b)
+			x, err := contribRecordOf(tx, c)
 			rec = &x
 			return err
 		})

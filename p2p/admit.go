@@ -470,24 +470,10 @@ func (a *admitter) wakeMany(ctx context.Context, stored []cid.Cid) error {
 			if len(ready) == 0 {
 				return nil
 			}
-			data := make([][]byte, len(ready))
-			for i, o := range ready {
-				data[i] = o.Data
-			}
-			errs, err := a.many.PutMany(syncContext(ctx), data)
-			if err != nil {
-				return fmt.Errorf("store %d objects: %w", len(ready), err)
-			}
-			for i, o := range ready {
-				if errs[i] != nil {
-					return fmt.Errorf("store %s: %w", o.CID, errs[i])
-				}
-				a.stored++       // and undeferred by PutMany
-				a.unclaim(o.CID) // if it was held in memory
-				next = append(next, o.CID)
-			}
+			stored, err := a.putReady(ctx, ready)
+			next = append(next, stored...)
 			ready, readyBytes = nil, 0
-			return nil
+			return err
 		}
 		// consider checks o again: o is in the DeferredStore (onDisk) or
 		// was held in memory.
@@ -722,6 +708,30 @@ func (a *admitter) finish(ctx context.Context) error {
 	return nil
 }
 
+// putReady stores objects Check accepted again (deferred on disk, which
+// PutMany undefers, or held in memory, whose claims it releases) and
+// returns their CIDs.
+func (a *admitter) putReady(ctx context.Context, ready []DeferredObject) ([]cid.Cid, error) {
+	data := make([][]byte, len(ready))
+	for i, o := range ready {
+		data[i] = o.Data
+	}
+	errs, err := a.many.PutMany(syncContext(ctx), data)
+	if err != nil {
+		return nil, fmt.Errorf("store %d objects: %w", len(ready), err)
+	}
+	stored := make([]cid.Cid, len(ready))
+	for i, o := range ready {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("store %s: %w", o.CID, errs[i])
+		}
+		a.stored++
+		a.unclaim(o.CID) // if it was held in memory
+		stored[i] = o.CID
+	}
+	return stored, nil
+}
+
 // spill checks again, once the session has stored what it fetched, the
 // objects still held in memory: those accepted now are stored, which
 // wakes what waits for them (held ones too), and so on while that stores
@@ -730,7 +740,6 @@ func (a *admitter) spill(ctx context.Context) error {
 	for {
 		var (
 			ready []DeferredObject
-			data  [][]byte
 			rest  []DeferredObject
 			cause []error
 		)
@@ -738,7 +747,6 @@ func (a *admitter) spill(ctx context.Context) error {
 			switch v, cerr := a.check(ctx, o.Set, o.CID, o.Data); v {
 			case Accept:
 				ready = append(ready, o)
-				data = append(data, o.Data)
 			case Reject:
 				a.reject(o.CID, o.From, cerr)
 				a.unclaim(o.CID)
@@ -760,20 +768,11 @@ func (a *admitter) spill(ctx context.Context) error {
 		}
 		for len(ready) > 0 {
 			n := min(len(ready), putBatch)
-			errs, err := a.many.PutMany(syncContext(ctx), data[:n])
+			stored, err := a.putReady(ctx, ready[:n])
 			if err != nil {
-				return fmt.Errorf("store %d objects: %w", n, err)
+				return err
 			}
-			stored := make([]cid.Cid, n)
-			for i, o := range ready[:n] {
-				if errs[i] != nil {
-					return fmt.Errorf("store %s: %w", o.CID, errs[i])
-				}
-				a.stored++
-				a.unclaim(o.CID)
-				stored[i] = o.CID
-			}
-			ready, data = ready[n:], data[n:]
+			ready = ready[n:]
 			if err := a.wakeMany(ctx, stored); err != nil {
 				return err
 			}
