@@ -274,16 +274,48 @@ func (a *admitter) recheckCID(ctx context.Context, c cid.Cid) (found, stored, ch
 // dropped when it returns without error, and its claim released once it is
 // stored.
 func (a *admitter) admitGroup(ctx context.Context, group []received) error {
-	if a.many != nil && len(group) > 1 {
-		data := make([][]byte, 0, len(group))
-		for _, g := range group {
-			if hashMatches(g.c, g.data) {
-				data = append(data, g.data)
-			}
-		}
-		a.many.Preverify(data)
+	return a.admitVerified(ctx, a.preverify(group))
+}
+
+// verifying is a group of received objects whose signatures are being
+// verified in the background, on every core, while the session admits
+// the group before it: a session's admission waits for the verification
+// of only the group it admits, not for a group's verification to start.
+type verifying struct {
+	group []received
+	done  chan struct{}
+}
+
+// preverify starts verifying the signatures of group in the background
+// when the node can (ManyObjects). What it verifies is only remembered
+// (Objects.Preverify), so a group dropped unadmitted costs nothing else.
+func (a *admitter) preverify(group []received) *verifying {
+	v := &verifying{group: group, done: make(chan struct{})}
+	if a.many == nil || len(group) < 2 {
+		close(v.done)
+		return v
 	}
+	data := make([][]byte, 0, len(group))
 	for _, g := range group {
+		if hashMatches(g.c, g.data) {
+			data = append(data, g.data)
+		}
+	}
+	go func() {
+		defer close(v.done)
+		a.many.Preverify(data)
+	}()
+	return v
+}
+
+// admitVerified is admitGroup of a group preverify started.
+func (a *admitter) admitVerified(ctx context.Context, v *verifying) error {
+	select {
+	case <-v.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for _, g := range v.group {
 		err := a.admit(ctx, g.c, g.data)
 		_, waits := a.pendingSet[g.c]
 		_, held := a.waiting.objs[g.c]

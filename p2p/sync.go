@@ -500,6 +500,10 @@ type fetcher struct {
 	// this node asks for (Config.SyncMaxObjects differs), so the session
 	// goes on from there next time.
 	cut cid.Cid
+	// queued are the groups of objects read and being verified, not
+	// admitted yet, oldest first: one is verified while the one before
+	// it is admitted.
+	queued []*verifying
 }
 
 type wantItem struct {
@@ -562,6 +566,13 @@ func (f *fetcher) fetch(ctx context.Context, need []cid.Cid) (cut cid.Cid, err e
 			f.roundTrips++
 		}
 		if len(f.inFlight) == 0 {
+			if len(f.queued) > 0 {
+				// Admit what was read: it may want dependencies.
+				if err := f.admitQueued(ctx, 0); err != nil {
+					return cid.Undef, err
+				}
+				continue
+			}
 			switch {
 			case f.cut.Defined():
 				c := f.cut
@@ -612,17 +623,43 @@ func (f *fetcher) answers(ctx context.Context) error {
 		f.received++
 		group = append(group, received{it.c, data})
 		if size += len(data); size >= admitGroupBytes {
-			if err := f.a.admitGroup(ctx, group); err != nil {
+			if err := f.queue(ctx, group); err != nil {
 				return err
 			}
 			group, size = nil, 0
 		}
 	}
-	return f.a.admitGroup(ctx, group)
+	if len(group) == 0 {
+		return nil
+	}
+	return f.queue(ctx, group)
+}
+
+// queue starts verifying group and admits the groups read before it but
+// the last, whose verification runs on while this one is admitted.
+func (f *fetcher) queue(ctx context.Context, group []received) error {
+	f.queued = append(f.queued, f.a.preverify(group))
+	return f.admitQueued(ctx, 1)
+}
+
+// admitQueued admits the queued groups, oldest first, until keep are
+// left.
+func (f *fetcher) admitQueued(ctx context.Context, keep int) error {
+	for len(f.queued) > keep {
+		v := f.queued[0]
+		f.queued[0] = nil
+		f.queued = f.queued[1:]
+		if err := f.a.admitVerified(ctx, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // admitGroupBytes bounds the bytes of the objects a session holds to admit
-// together (a WANT frame's answers, at most maxWantPerFrame objects).
+// together (a WANT frame's answers, at most maxWantPerFrame objects). A
+// session holds at most two such groups read and not admitted: the one it
+// admits, and the one whose signatures are verified meanwhile.
 const admitGroupBytes = 4 << 20
 
 // countBytes adds what went through w to the node's counters.
