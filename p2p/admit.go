@@ -169,12 +169,14 @@ func syncContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, syncKey{}, true)
 }
 
-// held reports whether c is stored or deferred here: sync does not fetch
-// it again.
+// held reports whether c, which the peer lists and this node's sync index
+// does not, is deferred here: sync checks it again rather than fetch it.
+// Whether c is stored is not asked: the sync index lists what is stored
+// (its reads are live, so they see what this session stored), and what
+// another session stored since is found when c is claimed (wantable),
+// which asks anyway. That spares a read of the store that misses for
+// every object a joiner fetches.
 func (a *admitter) held(ctx context.Context, c cid.Cid) (bool, error) {
-	if has, err := a.n.objs.Has(ctx, c); err != nil || has {
-		return has, err
-	}
 	_, ok, err := a.n.objs.Deferred(ctx, c)
 	return ok, err
 }
