@@ -97,10 +97,12 @@ func decodeStored(data []byte) (Object, error) {
 	return obj, err
 }
 
-// storedHead reads "kind" and "v" of an object's encoding read from this
-// node's store, walking the top-level keys until it has both. The head
-// decoder would walk the whole map into a struct (for a snapshot chunk,
-// every vote in it), which was half of the decoding of a stored object.
+// storedHead reads "kind" and "v" of an object's encoding, walking the
+// top-level keys until it has both. The head decoder would walk the whole
+// map into a struct (for a snapshot chunk, every vote in it), which was
+// half of the decoding of a stored object, and of a received one. Any
+// bytes may be given (it is bounded by them): what it does not check, the
+// full decode does.
 // ok is false on anything but a definite map with a text kind and an
 // unsigned v, each once before the other is found; the caller then asks
 // the head decoder, which says what is wrong. What follows the two keys is
@@ -158,10 +160,13 @@ func decodeFields(data []byte, stored bool) (Object, string, error) {
 		Kind string `cbor:"kind"`
 		V    uint64 `cbor:"v"`
 	}
+	// The keys are walked to "kind" and "v" only: the full decode that
+	// follows checks the rest (and Decode that the bytes are canonical,
+	// "kind" and "v" included). The head decoder, which walks the whole
+	// map and allocates for what it skips, is asked only to say what is
+	// wrong with a head storedHead cannot read.
 	var ok bool
-	if stored {
-		head.Kind, head.V, ok = storedHead(data)
-	}
+	head.Kind, head.V, ok = storedHead(data)
 	if !ok {
 		if err := cd.head.Unmarshal(data, &head); err != nil {
 			return nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -212,6 +217,9 @@ func KindOf(data []byte) (string, error) {
 	cd, err := codecs()
 	if err != nil {
 		return "", err
+	}
+	if kind, _, ok := storedHead(data); ok {
+		return kind, nil
 	}
 	var head struct {
 		Kind string `cbor:"kind"`
