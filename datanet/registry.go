@@ -53,6 +53,11 @@ type Registry struct {
 	// verified again when the same bytes come back (Check, then Put, as
 	// gossip and sync do), and a CID names the bytes.
 	verified *lru.Cache[cid.Cid, struct{}]
+	// contribHeads holds the Datanet and time of contributions whose
+	// index record a vote's check read lately (contributionHead): a sync
+	// checks each vote twice (Check, then PutMany), and a vote that
+	// waited for its contribution is checked once it is stored.
+	contribHeads *lru.Cache[cid.Cid, contributionFields]
 	// signerKeys holds signers' public keys, for signatures checked
 	// together (verifyObjects).
 	signerKeys signerKeys
@@ -60,6 +65,10 @@ type Registry struct {
 
 // verifiedCacheSize bounds Registry.verified (about 100 bytes an entry).
 const verifiedCacheSize = 1 << 14
+
+// contribHeadsSize bounds Registry.contribHeads (about 150 bytes an
+// entry): a few sessions' batches of votes.
+const contribHeadsSize = 1 << 14
 
 // Rules are the curation rules the registry admits votes and snapshots by.
 // Their home is package curation (curation.Rules), which imports this one,
@@ -126,8 +135,13 @@ func NewRegistry(store *storage.Store, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
+	contribHeads, err := lru.New[cid.Cid, contributionFields](contribHeadsSize)
+	if err != nil {
+		return nil, err
+	}
 	r := &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored,
-		heads: map[cid.Cid]DatanetVersion{}, floors: map[cid.Cid]pendingFloor{}, verified: verified}
+		heads: map[cid.Cid]DatanetVersion{}, floors: map[cid.Cid]pendingFloor{}, verified: verified,
+		contribHeads: contribHeads}
 	if err := r.buildIndex(context.Background()); err != nil {
 		return nil, fmt.Errorf("datanet: build the index: %w", err)
 	}

@@ -508,7 +508,8 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if err := r.rules.AdmitVote(d, v.Created, v); err != nil {
 		return err
 	}
-	k, rec, err := r.contributionHead(ctx, v.Contribution)
+	stale := ctx.Value(staleKey{}) != nil
+	k, rec, err := r.contributionHead(ctx, v.Contribution, !stale)
 	if errors.Is(err, storage.ErrNotFound) {
 		return missingObject("contribution", v.Contribution)
 	}
@@ -524,7 +525,7 @@ func (r *Registry) checkVote(ctx context.Context, c cid.Cid, v *Vote) error {
 	if now := r.now(); time.Unix(v.Created, 0).After(now.Add(MaxClockSkew)) {
 		return fmt.Errorf("%w: created %s, now is %s", ErrFutureVote, unixUTC(v.Created), now.UTC().Format(time.RFC3339))
 	}
-	if ctx.Value(staleKey{}) != nil {
+	if stale {
 		return nil
 	}
 	// The curator's vote the tally counts on this contribution (its
@@ -585,7 +586,16 @@ type contributionFields struct {
 // without decoding its file list, which may hold a million shard links:
 // from the contribution's index record (returned too) when there is one,
 // else from the object (one in the batch being stored, or not indexed).
-func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributionFields, *contribRecord, error) {
+// Unless counted (the caller wants the record's counted votes, which
+// change), a contribution whose record was read lately is answered from
+// memory: its Datanet and time are facts of its CID, and a record once
+// written is not deleted.
+func (r *Registry) contributionHead(ctx context.Context, c cid.Cid, counted bool) (*contributionFields, *contribRecord, error) {
+	if !counted {
+		if k, ok := r.contribHeads.Get(c); ok {
+			return &k, nil, nil
+		}
+	}
 	data, ok := pendingObject(ctx, c)
 	if !ok {
 		var rec *contribRecord
@@ -596,7 +606,9 @@ func (r *Registry) contributionHead(ctx context.Context, c cid.Cid) (*contributi
 		})
 		switch {
 		case err == nil:
-			return &contributionFields{Kind: KindContribution, Datanet: link{rec.Datanet}, Created: rec.Created}, rec, nil
+			k := contributionFields{Kind: KindContribution, Datanet: link{rec.Datanet}, Created: rec.Created}
+			r.contribHeads.Add(c, k)
+			return &k, rec, nil
 		case !errors.Is(err, storage.ErrNotFound):
 			return nil, nil, err
 		}
