@@ -157,13 +157,12 @@ func (r *Registry) prepareBatch(items []prepared, data [][]byte) {
 		if sig, ok := objectSignature(it.obj); ok {
 			objs, sigs, at = append(objs, it.obj), append(sigs, sig), append(at, i)
 		} else if it.err = it.obj.Verify(); it.err == nil {
-			r.rememberVerified(it.c, it.obj, len(it.data))
+			r.verified.Add(it.c, struct{}{})
 		}
 	}
 	for k, err := range r.verifyObjects(objs, sigs) {
-		it := &items[at[k]]
-		if it.err = err; err == nil {
-			r.rememberVerified(it.c, it.obj, len(it.data))
+		if items[at[k]].err = err; err == nil {
+			r.verified.Add(items[at[k]].c, struct{}{})
 		}
 	}
 }
@@ -175,19 +174,11 @@ func (r *Registry) decodePrepared(it *prepared, data []byte) bool {
 	if it.c, it.err = ObjectCID(data); it.err != nil {
 		return false
 	}
-	if obj, ok := r.decoded.Get(it.c); ok {
-		it.obj = obj // decoded and verified lately
-		return false
-	}
 	if k, err := KindOf(data); err == nil && k == KindSnapshotChunk {
 		it.obj, it.err = DecodeSnapshotChunk(data)
 		return false
 	}
-	if it.obj, it.err = Decode(data); it.err != nil {
-		return false
-	}
-	if r.verified.Contains(it.c) {
-		r.rememberVerified(it.c, it.obj, len(data))
+	if it.obj, it.err = Decode(data); it.err != nil || r.verified.Contains(it.c) {
 		return false
 	}
 	return true
