@@ -282,3 +282,58 @@ func BenchmarkPutMany(b *testing.B) {
 		})
 	})
 }
+
+// TestPreverifyChangesNoVerdict checks that what Preverify remembers
+// changes no verdict: a registry that preverified the objects (twice, the
+// second time from what the first remembered) checks and stores them as
+// one that did not, a broken signature included.
+func TestPreverifyChangesNoVerdict(t *testing.T) {
+	net, items := bignet.Objects(t, 40, bignet.Options{Seed: 9})
+	ctx := context.Background()
+	data := make([][]byte, 0, len(items))
+	for _, it := range items {
+		data = append(data, it.Data)
+	}
+	vote := slices.IndexFunc(items[1:], func(it bignet.Item) bool { return it.Vote >= 0 }) + 1
+	data[vote] = slices.Clone(data[vote])
+	data[vote][len(data[vote])-5] ^= 1 // its signature
+	warm, cold := newBulkRegistry(t, nil), newBulkRegistry(t, nil)
+	warm.Preverify(data)
+	warm.Preverify(data) // the second time from what the first kept
+	for i, d := range data {
+		got, gerr := warm.Check(ctx, cid.Undef, d)
+		want, werr := cold.Check(ctx, cid.Undef, d)
+		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("object %d: Check after Preverify says %v, without %v", i, gerr, werr)
+		}
+		if gerr != nil {
+			continue
+		}
+		enc, err := got.Object.Encode()
+		if err != nil || !got.CID.Equals(want.CID) || !slices.Equal(enc, d) {
+			t.Fatalf("object %d: Check after Preverify gives %s (%v), without %s", i, got.CID, err, want.CID)
+		}
+	}
+	if _, err := warm.Check(ctx, cid.Undef, data[vote]); err == nil {
+		t.Fatal("a vote with a broken signature passes Check after Preverify")
+	}
+	wres, err := warm.PutMany(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cres, err := cold.PutMany(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range wres {
+		if (wres[i].Err == nil) != (cres[i].Err == nil) {
+			t.Fatalf("object %d: PutMany after Preverify says %v, without %v", i, wres[i].Err, cres[i].Err)
+		}
+	}
+	if wres[vote].Err == nil {
+		t.Fatal("a vote with a broken signature stored")
+	}
+	if w, c := stateOf(t, warm, net.ID), stateOf(t, cold, net.ID); !w.equal(c) {
+		t.Fatalf("state after Preverify:\n%+v\nwithout:\n%+v", w, c)
+	}
+}

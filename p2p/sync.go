@@ -635,8 +635,8 @@ func (f *fetcher) answers(ctx context.Context) error {
 	return f.queue(ctx, group)
 }
 
-// queue starts verifying group and admits the groups read before it but
-// the last, whose verification runs on while this one is admitted.
+// queue starts verifying group, then admits the groups queued before it:
+// group is verified while the one read before it is admitted.
 func (f *fetcher) queue(ctx context.Context, group []received) error {
 	f.queued = append(f.queued, f.a.preverify(group))
 	return f.admitQueued(ctx, 1)
