@@ -97,7 +97,7 @@ func decodeStored(data []byte) (Object, error) {
 	return obj, err
 }
 
-// storedHead reads "kind" and "v" of an object's encoding, walking the
+// walkHead reads "kind" and "v" of an object's encoding, walking the
 // top-level keys until it has both. The head decoder would walk the whole
 // map into a struct (for a snapshot chunk, every vote in it), which was
 // half of the decoding of a stored object, and of a received one. Any
@@ -107,7 +107,7 @@ func decodeStored(data []byte) (Object, error) {
 // unsigned v, each once before the other is found; the caller then asks
 // the head decoder, which says what is wrong. What follows the two keys is
 // left to the full decode (well-formedness included).
-func storedHead(data []byte) (kind string, v uint64, ok bool) {
+func walkHead(data []byte) (kind string, v uint64, ok bool) {
 	major, pairs, n, err := readAnyHead(data)
 	if err != nil || major != 5 {
 		return "", 0, false
@@ -164,9 +164,9 @@ func decodeFields(data []byte, stored bool) (Object, string, error) {
 	// follows checks the rest (and Decode that the bytes are canonical,
 	// "kind" and "v" included). The head decoder, which walks the whole
 	// map and allocates for what it skips, is asked only to say what is
-	// wrong with a head storedHead cannot read.
+	// wrong with a head walkHead cannot read.
 	var ok bool
-	head.Kind, head.V, ok = storedHead(data)
+	head.Kind, head.V, ok = walkHead(data)
 	if !ok {
 		if err := cd.head.Unmarshal(data, &head); err != nil {
 			return nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -214,12 +214,12 @@ func newObject(kind string) (Object, error) {
 // rest, so a caller can skip objects it doesn't want. It checks nothing
 // else: Decode does.
 func KindOf(data []byte) (string, error) {
+	if kind, _, ok := walkHead(data); ok {
+		return kind, nil
+	}
 	cd, err := codecs()
 	if err != nil {
 		return "", err
-	}
-	if kind, _, ok := storedHead(data); ok {
-		return kind, nil
 	}
 	var head struct {
 		Kind string `cbor:"kind"`

@@ -688,10 +688,10 @@ func TestDecodeStored(t *testing.T) {
 	}
 }
 
-// FuzzStoredHead checks the walk of stored bytes for "kind" and "v"
+// FuzzWalkHead checks the walk of an encoding for "kind" and "v"
 // against the head decoder: whenever both read the bytes, they read the
 // same; every golden object is read by the walk.
-func FuzzStoredHead(f *testing.F) {
+func FuzzWalkHead(f *testing.F) {
 	cd, err := codecs()
 	if err != nil {
 		f.Fatal(err)
@@ -702,15 +702,15 @@ func FuzzStoredHead(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		if kind, v, ok := storedHead(data); !ok || kind != obj.Kind() || v != EncodingVersion {
-			f.Fatalf("%s: storedHead = %q %d %v", g.name, kind, v, ok)
+		if kind, v, ok := walkHead(data); !ok || kind != obj.Kind() || v != EncodingVersion {
+			f.Fatalf("%s: walkHead = %q %d %v", g.name, kind, v, ok)
 		}
 		f.Add(data)
 	}
 	f.Add([]byte{0xa2, 0x61, 'v', 0x01, 0x64, 'k', 'i', 'n', 'd', 0x67, 'd', 'a', 't', 'a', 'n', 'e', 't'})
 	f.Add([]byte{0xa2, 0x61, 'v', 0x01, 0x61, 'v', 0x02})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		kind, v, ok := storedHead(data)
+		kind, v, ok := walkHead(data)
 		var head struct {
 			Kind string `cbor:"kind"`
 			V    uint64 `cbor:"v"`
@@ -719,7 +719,7 @@ func FuzzStoredHead(f *testing.F) {
 			return
 		}
 		if head.Kind != kind || head.V != v {
-			t.Fatalf("storedHead = %q %d, head decoder %q %d", kind, v, head.Kind, head.V)
+			t.Fatalf("walkHead = %q %d, head decoder %q %d", kind, v, head.Kind, head.V)
 		}
 	})
 }
