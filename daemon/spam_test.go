@@ -70,7 +70,11 @@ func TestGossipSpamDatanetsNotKept(t *testing.T) {
 	if err := a.rpc.Call(&list, "datanet_list", PageArgs{}); err != nil || len(list) != 1 || list[0].ID != dn.ID {
 		t.Fatalf("datanet list after join: %+v %v", list, err)
 	}
-	if s, ok := a.n.net.p2p.PeerScore(honest.n.net.p2p.ID()); ok && s < 0 {
-		t.Errorf("the honest peer's score is %.1f after announcing one datanet", s)
+	// The honest node's announcement of its new Datanet races the join: if
+	// it arrives first it is unwanted and charged, once (a tenth of an
+	// offence, p2p's unwantedPenalty). One charge, no more, and nowhere near
+	// the graylist the spammer reached.
+	if s, ok := a.n.net.p2p.PeerScore(honest.n.net.p2p.ID()); ok && s < -10.5 {
+		t.Errorf("the honest peer's score is %.1f after announcing one datanet: charged more than once", s)
 	}
 }
