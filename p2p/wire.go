@@ -120,15 +120,29 @@ func readFrame(r *bufio.Reader, maxObject int) (byte, []byte, error) {
 	if n-1 > limit {
 		return 0, nil, fmt.Errorf("%w: frame type %d of %d bytes exceeds %d", ErrProtocol, typ, n-1, limit)
 	}
+	if n-1 <= frameReadStep {
+		// Most frames (an object, a WANT): read into a body of their size.
+		// A bytes.Buffer would grow it again for its minimum read, an
+		// allocation and a copy per frame.
+		body := make([]byte, n-1)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return 0, nil, unexpectedEOF(err)
+		}
+		return typ, body, nil
+	}
 	// Grow the body as bytes arrive rather than trusting the length: a
 	// peer announcing a large frame must send it to make us hold it.
 	var body bytes.Buffer
-	body.Grow(int(min(n-1, 64<<10)))
+	body.Grow(frameReadStep)
 	if _, err := io.CopyN(&body, r, int64(n-1)); err != nil {
 		return 0, nil, unexpectedEOF(err)
 	}
 	return typ, body.Bytes(), nil
 }
+
+// frameReadStep is what readFrame holds for a frame before its bytes
+// arrive.
+const frameReadStep = 64 << 10
 
 func unexpectedEOF(err error) error {
 	if errors.Is(err, io.EOF) {
