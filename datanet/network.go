@@ -41,6 +41,9 @@ type Checked struct {
 // to no Datanet (Checked.Datanet is cid.Undef): only its signature and
 // field rules are checked, on any topic.
 func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Checked, error) {
+	if c, obj, ok := r.decodedObject(data); ok {
+		return r.checkIn(ctx, topic, c, obj)
+	}
 	obj, err := Decode(data)
 	if err != nil {
 		return nil, err
@@ -53,9 +56,33 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 		if err := obj.Verify(); err != nil {
 			return nil, err
 		}
-		r.verified.Add(c, struct{}{})
 	}
+	r.rememberVerified(c, obj, len(data))
 	return r.checkIn(ctx, topic, c, obj)
+}
+
+// decodedObject returns the object of data and its CID if it was decoded
+// and verified lately (Registry.decoded).
+func (r *Registry) decodedObject(data []byte) (cid.Cid, Object, bool) {
+	if len(data) > decodedMaxBytes {
+		return cid.Undef, nil, false
+	}
+	c, err := ObjectCID(data)
+	if err != nil {
+		return cid.Undef, nil, false
+	}
+	obj, ok := r.decoded.Get(c)
+	return c, obj, ok
+}
+
+// rememberVerified notes that obj, decoded from size bytes whose CID is c,
+// passed Verify: the signature is not verified again, and a small object
+// is not decoded again, while they are remembered.
+func (r *Registry) rememberVerified(c cid.Cid, obj Object, size int) {
+	r.verified.Add(c, struct{}{})
+	if size <= decodedMaxBytes {
+		r.decoded.Add(c, obj)
+	}
 }
 
 // checkIn is Check of an object decoded and verified: whether it fits its

@@ -157,12 +157,13 @@ func (r *Registry) prepareBatch(items []prepared, data [][]byte) {
 		if sig, ok := objectSignature(it.obj); ok {
 			objs, sigs, at = append(objs, it.obj), append(sigs, sig), append(at, i)
 		} else if it.err = it.obj.Verify(); it.err == nil {
-			r.verified.Add(it.c, struct{}{})
+			r.rememberVerified(it.c, it.obj, len(it.data))
 		}
 	}
 	for k, err := range r.verifyObjects(objs, sigs) {
-		if items[at[k]].err = err; err == nil {
-			r.verified.Add(items[at[k]].c, struct{}{})
+		it := &items[at[k]]
+		if it.err = err; err == nil {
+			r.rememberVerified(it.c, it.obj, len(it.data))
 		}
 	}
 }
@@ -174,11 +175,19 @@ func (r *Registry) decodePrepared(it *prepared, data []byte) bool {
 	if it.c, it.err = ObjectCID(data); it.err != nil {
 		return false
 	}
+	if obj, ok := r.decoded.Get(it.c); ok {
+		it.obj = obj // decoded and verified lately
+		return false
+	}
 	if k, err := KindOf(data); err == nil && k == KindSnapshotChunk {
 		it.obj, it.err = DecodeSnapshotChunk(data)
 		return false
 	}
-	if it.obj, it.err = Decode(data); it.err != nil || r.verified.Contains(it.c) {
+	if it.obj, it.err = Decode(data); it.err != nil {
+		return false
+	}
+	if r.verified.Contains(it.c) {
+		r.rememberVerified(it.c, it.obj, len(data))
 		return false
 	}
 	return true

@@ -53,6 +53,11 @@ type Registry struct {
 	// verified again when the same bytes come back (Check, then Put, as
 	// gossip and sync do), and a CID names the bytes.
 	verified *lru.Cache[cid.Cid, struct{}]
+	// decoded holds small objects verified lately, decoded: a sync
+	// decodes what it receives to verify it (Preverify), to check it
+	// (Check) and to store it (PutMany), and the last two take it from
+	// here. Objects are not changed once decoded, so they are shared.
+	decoded *lru.Cache[cid.Cid, Object]
 	// contribHeads holds the Datanet and time of contributions whose
 	// index record a vote's check read lately (contributionHead): a sync
 	// checks each vote twice (Check, then PutMany), and a vote that
@@ -65,6 +70,14 @@ type Registry struct {
 
 // verifiedCacheSize bounds Registry.verified (about 100 bytes an entry).
 const verifiedCacheSize = 1 << 14
+
+// decodedCacheSize bounds Registry.decoded, which keeps only objects of
+// at most decodedMaxBytes (a vote, a contribution of a few files): a few
+// MiB, about the objects of two sessions' groups.
+const (
+	decodedCacheSize = 1 << 12
+	decodedMaxBytes  = 2 << 10
+)
 
 // contribHeadsSize bounds Registry.contribHeads (about 150 bytes an
 // entry): a few sessions' batches of votes.
@@ -139,9 +152,13 @@ func NewRegistry(store *storage.Store, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
+	decoded, err := lru.New[cid.Cid, Object](decodedCacheSize)
+	if err != nil {
+		return nil, err
+	}
 	r := &Registry{store: store, rules: cfg.Rules, now: cfg.Now, onStored: cfg.Stored,
 		heads: map[cid.Cid]DatanetVersion{}, floors: map[cid.Cid]pendingFloor{}, verified: verified,
-		contribHeads: contribHeads}
+		contribHeads: contribHeads, decoded: decoded}
 	if err := r.buildIndex(context.Background()); err != nil {
 		return nil, fmt.Errorf("datanet: build the index: %w", err)
 	}
