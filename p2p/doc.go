@@ -110,7 +110,12 @@
 // Between rounds the initiator sends WANTs for the objects it lacks
 // (pipelined, two frames ahead; the responder answers each CID in order
 // with OBJECT or MISSING) and pushes, as OBJECT frames, up to 256 of the
-// objects the responder lacks. It checks each object's hash against its
+// objects the responder lacks. The responder handles frames in the order
+// they come, so the initiator sends its next RANGES frame behind the
+// first WANT frames of a round (SyncStats.RoundsAhead) and reads the
+// answer in its turn among theirs: the responder works it out while the
+// initiator admits objects. If the round's fetch then ends the session
+// (Config.SyncMaxObjects), that answer is read and dropped. It checks each object's hash against its
 // CID and hands it to Objects.Check for the set: what Check accepts is
 // stored; what it rejects is dropped and the sender penalised (called by
 // sync, Check rejects only what no later object could make acceptable);

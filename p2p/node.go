@@ -80,6 +80,7 @@ type Stats struct {
 	ObjectsServed           uint64 // objects sent to peers by sync
 	ObjectsDeferred         uint64 // objects sync received and kept (in the DeferredStore) until what they need arrives
 	ObjectsWaited           uint64 // objects sync received and held in memory while their session fetched what they need
+	SyncRoundsAhead         uint64 // reconciliation rounds this node's sessions sent behind the WANT frames of the round before (SyncStats.RoundsAhead)
 	SyncBytesSent           uint64 // bytes written to sync streams, either side
 	SyncBytesReceived       uint64 // bytes read from sync streams, either side
 	PeerOffences            uint64 // provable offences by peers on sync (bad bytes, rejected objects)
@@ -90,7 +91,7 @@ type counters struct {
 	gossipAccepted, gossipRejected, gossipIgnored         atomic.Uint64
 	gossipUnwanted                                        atomic.Uint64
 	syncSessions, objectsFetched, objectsServed, badPeers atomic.Uint64
-	objectsDeferred, objectsWaited                        atomic.Uint64
+	objectsDeferred, objectsWaited, syncRoundsAhead       atomic.Uint64
 	syncBytesSent, syncBytesReceived                      atomic.Uint64
 }
 
@@ -369,6 +370,7 @@ func (n *Node) Stats() Stats {
 		GossipIgnored:           n.stats.gossipIgnored.Load(),
 		GossipUnwanted:          n.stats.gossipUnwanted.Load(),
 		SyncSessions:            n.stats.syncSessions.Load(),
+		SyncRoundsAhead:         n.stats.syncRoundsAhead.Load(),
 		ObjectsFetched:          n.stats.objectsFetched.Load(),
 		ObjectsServed:           n.stats.objectsServed.Load(),
 		ObjectsDeferred:         n.stats.objectsDeferred.Load(),

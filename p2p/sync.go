@@ -36,10 +36,14 @@ const (
 
 // SyncStats describes reconciliations, summed over peers.
 type SyncStats struct {
-	Peers         int   // peers reconciled with
-	Failed        int   // peers whose session failed
-	Rounds        int   // reconciliation round trips
-	RoundTrips    int   // all request/response round trips: Rounds, fetches, final handshake
+	Peers      int // peers reconciled with
+	Failed     int // peers whose session failed
+	Rounds     int // reconciliation rounds
+	RoundTrips int // all request/response round trips: Rounds (but those ahead), fetches, final handshake
+	// RoundsAhead counts the rounds whose RANGES frame went out behind
+	// the WANT frames of the round before, its answer read among theirs:
+	// the peer worked it out while this node admitted objects.
+	RoundsAhead   int
 	BytesSent     int64 // bytes written to sync streams
 	BytesReceived int64 // bytes read from sync streams
 	Fetched       int   // objects received, checked and stored (and deferred ones they unblocked)
@@ -61,6 +65,7 @@ func (s *SyncStats) add(o SyncStats) {
 	s.Failed += o.Failed
 	s.Rounds += o.Rounds
 	s.RoundTrips += o.RoundTrips
+	s.RoundsAhead += o.RoundsAhead
 	s.BytesSent += o.BytesSent
 	s.BytesReceived += o.BytesReceived
 	s.Fetched += o.Fetched
@@ -318,6 +323,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 	defer func() {
 		st.BytesSent, st.BytesReceived = w.out, w.in
 		st.Fetched, st.Rejected, st.Deferred, st.Waited = a.stored, a.rejected, a.deferred, a.heldWaiting
+		n.stats.syncRoundsAhead.Add(uint64(st.RoundsAhead))
 		n.countBytes(w)
 		if err != nil {
 			s.Reset()
@@ -349,19 +355,21 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 		if err := w.flush(); err != nil {
 			return st, err
 		}
-		typ, body, err := w.recv()
-		if err != nil {
-			return st, err
+		body, ahead := f.answer, f.answer != nil
+		f.answer = nil
+		if ahead {
+			st.RoundsAhead++
+		} else {
+			typ, b, err := w.recv()
+			if err != nil {
+				return st, err
+			}
+			st.RoundTrips++
+			if body, err = rangesAnswer(typ, b); err != nil {
+				return st, err
+			}
 		}
 		st.Rounds++
-		st.RoundTrips++
-		switch typ {
-		case frameRanges:
-		case frameError:
-			return st, decodeError(body)
-		default:
-			return st, fmt.Errorf("%w: frame type %d during reconciliation", ErrProtocol, typ)
-		}
 		in, err := decodeRanges(body)
 		if err != nil {
 			return st, err
@@ -373,6 +381,16 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 		have, need, held := rec.take()
 		if err := a.recheckHeld(ctx, held); err != nil {
 			return st, err
+		}
+		// The next RANGES frame goes out behind the first WANT frames of
+		// this round, so that the peer works out its answer while this
+		// node admits what it fetches, instead of after; the answer waits
+		// in f.answer. If this round's fetch then stops the session (a
+		// cut), the answer is dropped: stopAt ends at the first range of
+		// out still open all the same.
+		sent := len(out) > 0 && !rec.stopped && st.Rounds < maxRounds
+		if sent {
+			f.ranges = appendRanges(nil, out)
 		}
 		cut, err := f.fetch(ctx, need)
 		st.RoundTrips += f.takeRoundTrips()
@@ -400,8 +418,10 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 			rec.stopAt(out, infBound)
 			break
 		}
-		if err := w.send(frameRanges, appendRanges(nil, out)); err != nil {
-			return st, err
+		if !sent {
+			if err := w.send(frameRanges, appendRanges(nil, out)); err != nil {
+				return st, err
+			}
 		}
 	}
 	if err := f.drain(ctx); err != nil {
@@ -504,11 +524,42 @@ type fetcher struct {
 	// admitted yet, oldest first: one is verified while the one before
 	// it is admitted.
 	queued []*verifying
+	// ranges is the session's next RANGES frame, to send behind the
+	// first WANT frames of the fetch (or at once if it wants nothing);
+	// answer is the peer's answer to it, read in its turn among the
+	// answers to the WANT frames.
+	ranges, answer []byte
 }
+
+// inFlight entries are WANT frames, but for one with a nil batch: the
+// RANGES frame sent among them (fetcher.ranges).
 
 type wantItem struct {
 	c   cid.Cid
 	dep bool // asked for as a dependency, not from a need list
+}
+
+// wantFrames is how many WANT frames are in flight.
+func (f *fetcher) wantFrames() int {
+	n := 0
+	for _, b := range f.inFlight {
+		if b != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// rangesAnswer returns the body of the initiator's answer frame of type
+// typ, which must be a RANGES frame.
+func rangesAnswer(typ byte, body []byte) ([]byte, error) {
+	switch typ {
+	case frameRanges:
+		return body, nil
+	case frameError:
+		return nil, decodeError(body)
+	}
+	return nil, fmt.Errorf("%w: frame type %d during reconciliation", ErrProtocol, typ)
 }
 
 // fetchPipeline is how many WANT frames a session keeps unanswered.
@@ -526,7 +577,7 @@ func (f *fetcher) takeRoundTrips() int {
 // object of need not fetched.
 func (f *fetcher) fetch(ctx context.Context, need []cid.Cid) (cut cid.Cid, err error) {
 	for {
-		for len(f.inFlight) < fetchPipeline {
+		for f.wantFrames() < fetchPipeline {
 			var batch []wantItem
 			for len(batch) < maxWantPerFrame && f.wanted < f.max {
 				var it wantItem
@@ -565,6 +616,16 @@ func (f *fetcher) fetch(ctx context.Context, need []cid.Cid) (cut cid.Cid, err e
 			f.inFlight = append(f.inFlight, batch)
 			f.roundTrips++
 		}
+		if f.ranges != nil {
+			if err := f.w.send(frameRanges, f.ranges); err != nil {
+				return cid.Undef, err
+			}
+			if err := f.w.flush(); err != nil {
+				return cid.Undef, err
+			}
+			f.ranges = nil
+			f.inFlight = append(f.inFlight, nil)
+		}
 		if len(f.inFlight) == 0 {
 			if len(f.queued) > 0 {
 				// Admit what was read: it may want dependencies.
@@ -600,6 +661,15 @@ func (f *fetcher) drain(ctx context.Context) error {
 func (f *fetcher) answers(ctx context.Context) error {
 	batch := f.inFlight[0]
 	f.inFlight = f.inFlight[1:]
+	if batch == nil {
+		// The answer to the RANGES frame sent among the WANT frames.
+		typ, body, err := f.w.recv()
+		if err != nil {
+			return err
+		}
+		f.answer, err = rangesAnswer(typ, body)
+		return err
+	}
 	// Objects are admitted in groups, bounded in bytes, so that their
 	// signatures are verified together on every core.
 	var (

@@ -577,3 +577,46 @@ func TestFetchWhileStreamsTaken(t *testing.T) {
 		t.Fatalf("a batch fetch while the streams were taken: %v", err)
 	}
 }
+
+// TestSyncRangesAhead: a round's RANGES frame goes out behind the WANT
+// frames of the round before, and its answer is read among theirs, so
+// the peer works it out while the objects are admitted. The sessions
+// still fetch exactly what the node lacks, each object once; with a bound
+// that cuts sessions short (an answer read ahead is then dropped), the
+// windows still cover everything.
+func TestSyncRangesAhead(t *testing.T) {
+	for _, max := range []int{10000, 37} {
+		t.Run(fmt.Sprintf("max=%d", max), func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				dn := testDatanet("ahead")
+				tn := newMockNet(t, 2, []cid.Cid{dn}, func(_ int, cfg *Config) {
+					cfg.SyncMaxObjects = max
+					cfg.noPush = true
+				})
+				var all []cid.Cid
+				lacking := 0
+				for k := range 3000 {
+					obj := mkObj(dn, fmt.Sprintf("ahead %d", k))
+					all = append(all, tn.objs[0].add(t, obj))
+					if k%10 == 3 {
+						lacking++ // scattered over the key space
+						continue
+					}
+					tn.objs[1].add(t, obj)
+				}
+				tn.connect(0, 1)
+				tn.joinAll(dn)
+				waitFor(t, 60*time.Second, func() bool { return tn.haveAll([]int{1}, all) }, "the node to get the objects it lacks")
+				synctest.Wait()
+				if got := tn.served(0); got != uint64(lacking) {
+					t.Errorf("%d objects served, want %d: each lacking one once", got, lacking)
+				}
+				st := tn.nodes[1].Stats()
+				if st.SyncRoundsAhead == 0 {
+					t.Errorf("no round went out ahead: %+v", st)
+				}
+				t.Logf("%d sessions, %d rounds ahead", st.SyncSessions, st.SyncRoundsAhead)
+			})
+		})
+	}
+}
