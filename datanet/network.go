@@ -41,14 +41,14 @@ type Checked struct {
 // to no Datanet (Checked.Datanet is cid.Undef): only its signature and
 // field rules are checked, on any topic.
 func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Checked, error) {
-	if c, obj, ok := r.decodedObject(data); ok {
-		return r.checkIn(ctx, topic, c, obj)
-	}
-	obj, err := Decode(data)
+	c, err := ObjectCID(data)
 	if err != nil {
 		return nil, err
 	}
-	c, err := ObjectCID(data)
+	if obj, ok := r.decodedObject(c, len(data)); ok {
+		return r.checkIn(ctx, topic, c, obj)
+	}
+	obj, err := Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -61,18 +61,13 @@ func (r *Registry) Check(ctx context.Context, topic cid.Cid, data []byte) (*Chec
 	return r.checkIn(ctx, topic, c, obj)
 }
 
-// decodedObject returns the object of data and its CID if it was decoded
-// and verified lately (Registry.decoded).
-func (r *Registry) decodedObject(data []byte) (cid.Cid, Object, bool) {
-	if len(data) > decodedMaxBytes {
-		return cid.Undef, nil, false
+// decodedObject returns the object c names, of size bytes, if it was
+// decoded and verified lately (Registry.decoded).
+func (r *Registry) decodedObject(c cid.Cid, size int) (Object, bool) {
+	if size > decodedMaxBytes {
+		return nil, false
 	}
-	c, err := ObjectCID(data)
-	if err != nil {
-		return cid.Undef, nil, false
-	}
-	obj, ok := r.decoded.Get(c)
-	return c, obj, ok
+	return r.decoded.Get(c)
 }
 
 // rememberVerified notes that obj, decoded from size bytes whose CID is c,

@@ -388,8 +388,7 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 		// in f.answer. If this round's fetch then stops the session (a
 		// cut), the answer is dropped: stopAt ends at the first range of
 		// out still open all the same.
-		sent := len(out) > 0 && !rec.stopped && st.Rounds < maxRounds
-		if sent {
+		if len(out) > 0 && !rec.stopped && st.Rounds < maxRounds {
 			f.ranges = appendRanges(nil, out)
 		}
 		cut, err := f.fetch(ctx, need)
@@ -418,11 +417,8 @@ func (n *Node) syncPeer(ctx context.Context, set cid.Cid, p peer.ID, wait bool) 
 			rec.stopAt(out, infBound)
 			break
 		}
-		if !sent {
-			if err := w.send(frameRanges, appendRanges(nil, out)); err != nil {
-				return st, err
-			}
-		}
+		// Not stopped, out not empty, under the round limit: out went
+		// during the fetch (f.ranges), and its answer waits in f.answer.
 	}
 	if err := f.drain(ctx); err != nil {
 		return st, err
@@ -509,7 +505,7 @@ type fetcher struct {
 	max        int          // objects the session may ask for
 	wanted     int          // objects asked for
 	received   int          // objects the peer sent
-	inFlight   [][]wantItem // WANT frames sent and not yet answered, oldest first
+	inFlight   [][]wantItem // WANT frames sent and not yet answered, oldest first; nil: the RANGES frame sent among them (ranges)
 	roundTrips int
 	// checked says the need lists given to fetch were found not held
 	// just before (the reconciler asked held), so they are not checked
@@ -530,9 +526,6 @@ type fetcher struct {
 	// answers to the WANT frames.
 	ranges, answer []byte
 }
-
-// inFlight entries are WANT frames, but for one with a nil batch: the
-// RANGES frame sent among them (fetcher.ranges).
 
 type wantItem struct {
 	c   cid.Cid
