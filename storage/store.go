@@ -48,14 +48,22 @@ func (cfg Config) validate() error {
 // Badger tuning, chosen for a storage node on a small (2-core) machine whose
 // data is mostly 1 MiB shards.
 const (
-	// valueThreshold sends every value of 1 KiB or more to the value log and
-	// keeps only a pointer in the LSM tree (Badger's WiscKey design). Shards
-	// are at least MinChunkSize (1 KiB) except a file's last one, so shard
-	// bytes never go through compaction and the LSM tree stays small enough
-	// to live in the page cache; most signed objects (votes, datanet records)
-	// are smaller and stay inline, so ForEachObject and the size and link
-	// records scanned by GC and Open never touch the value log.
-	valueThreshold = 1 << 10
+	// valueThreshold sends every value of 128 bytes or more to the value log
+	// and keeps only a pointer in the LSM tree (Badger's WiscKey design):
+	// shards (at least MinChunkSize, 1 KiB, but a file's last), signed
+	// objects (a vote is 256-290 bytes, a contribution 350-400) and a
+	// contribution's index record (about 200 bytes with two counted votes,
+	// rewritten at each vote) are written there once and never again by
+	// compactions. What stays in the LSM tree is keys and small values: the
+	// size and link records scanned by GC and Open, the index's entries, the
+	// sync buckets. At 10^6 contributions a late join wrote 45 GB through
+	// Badger with a threshold of 1 KiB (its compactions rewrote each inline
+	// object some sixteen times), and spent a quarter of its CPU in the page
+	// faults and msyncs of the tables they wrote; with 128 it wrote 22 GB
+	// and took a fifth less time. A read of a value in the log costs one
+	// more lookup: at 10^6 the cut and the verify did not get slower
+	// (docs/benchmarks.md, "Badger's value threshold").
+	valueThreshold = 128
 	// valueLogFileSize is smaller than Badger's 1 GiB default so that value
 	// log GC, which rewrites one whole file at a time and never the active
 	// one, can return space on stores of a few GiB.
