@@ -29,7 +29,10 @@ import (
 //	                                       (version 2 added the sync sets'
 //	                                       first-level buckets, X; version
 //	                                       3 moved the counted votes from
-//	                                       V keys into the C record)
+//	                                       V keys into the C record;
+//	                                       version 4 dropped the stored
+//	                                       sync buckets, Z and X, for sums
+//	                                       held in memory)
 //	K <kind> 0 <cid>                     → empty: objects by kind
 //	D <created> <datanet id>             → empty: Datanets (first versions)
 //	                                       by creation time
@@ -56,7 +59,7 @@ import (
 // the end of its window, applied by sweep before a read). A contribution
 // the current version's rules (kinds, size) no longer admit is filed under
 // status notAdmitted and is in no list.
-const indexVersion = 3
+const indexVersion = 4
 
 // Key prefixes of the index, under the store's index key space.
 const (
@@ -325,7 +328,7 @@ func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.C
 			if err := tx.Set(kind, nil); err != nil {
 				return err
 			}
-			if err := addToSyncSets(tx, c, sets); err != nil {
+			if err := r.addToSyncSets(tx, c, sets); err != nil {
 				return err
 			}
 			if fn == nil {
@@ -740,12 +743,6 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 		if n <= 0 || v == 0 || v > indexVersion {
 			return fmt.Errorf("datanet: index version %x, this build reads %d", version, indexVersion)
 		}
-		if v == 1 {
-			// Version 1 lacks the first level of the sync buckets.
-			if err := r.addCoarseBuckets(ctx); err != nil {
-				return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
-			}
-		}
 		if v < indexVersion {
 			// Versions 1 and 2 keep the counted votes under V keys. The
 			// version is written before they are moved, so that a build
@@ -761,6 +758,13 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 		}
 		if err := r.moveCountedVotes(ctx); err != nil { // one seek when no V key is left
 			return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
+		}
+		// Versions 1 to 3 stored the sync sets' bucket sums, which are
+		// held in memory now; one seek each when none is left.
+		for _, p := range []byte{ixSyncBucketV3, ixSyncCoarseV3} {
+			if err := r.deletePrefix(ctx, []byte{p}); err != nil {
+				return fmt.Errorf("datanet: upgrade the index to version %d: %w", indexVersion, err)
+			}
 		}
 		return nil
 	}
@@ -810,7 +814,7 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 					if err := tx.Set(key, nil); err != nil {
 						return err
 					}
-					if err := addToSyncSets(tx, c, []cid.Cid{o.Datanet}); err != nil {
+					if err := r.addToSyncSets(tx, c, []cid.Cid{o.Datanet}); err != nil {
 						return err
 					}
 					return addCount(tx, countKey(o.Datanet, countVotes), 1)
@@ -954,7 +958,7 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 					if err := tx.Set(kindKey(KindContribution, d.c), nil); err != nil {
 						return err
 					}
-					if err := addToSyncSets(tx, d.c, []cid.Cid{dn}); err != nil {
+					if err := r.addToSyncSets(tx, d.c, []cid.Cid{dn}); err != nil {
 						return err
 					}
 				}
@@ -977,8 +981,12 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 	})
 }
 
-// deletePrefix deletes every index key under prefix, in batches.
+// deletePrefix deletes every index key under prefix, in batches. When
+// that may delete sync keys it drops the sync sets' sums.
 func (r *Registry) deletePrefix(ctx context.Context, prefix []byte) error {
+	if len(prefix) == 0 || prefix[0] == ixSyncKey {
+		defer r.sums.reset()
+	}
 	for {
 		var keys [][]byte
 		err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {

@@ -335,12 +335,16 @@ func TestIndexAgreesWithTally(t *testing.T) {
 			if c2 := check(t, r2); c2 != c1 {
 				t.Fatalf("counts of the rebuilt index %+v, want %+v", c2, c1)
 			}
-			// An index of version 1 (no first-level sync buckets) is
-			// upgraded when a registry opens it.
-			if err := r.deletePrefix(ctx, []byte{ixSyncCoarse}); err != nil {
-				t.Fatal(err)
-			}
+			// An index of version 1 (the second level of the sync
+			// buckets stored, Z keys) is upgraded when a registry opens
+			// it: the stored buckets are deleted (so are version 2 and
+			// 3's first level, X keys), the sums held in memory.
 			if err := store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
+				for _, k := range [][]byte{append([]byte{ixSyncBucketV3}, id.Bytes()...), append([]byte{ixSyncCoarseV3}, id.Bytes()...)} {
+					if err := tx.Set(append(k, 0, 1), make([]byte, 40)); err != nil {
+						return err
+					}
+				}
 				return tx.Set([]byte{ixVersion}, []byte{1})
 			}); err != nil {
 				t.Fatal(err)
@@ -358,6 +362,11 @@ func TestIndexAgreesWithTally(t *testing.T) {
 				}
 				if n := countPrefix(t, store, []byte{ixVoteV2}); n != 0 {
 					t.Fatalf("%d V keys left in the %s", n, what)
+				}
+				for _, p := range []byte{ixSyncBucketV3, ixSyncCoarseV3} {
+					if n := countPrefix(t, store, []byte{p}); n != 0 {
+						t.Fatalf("%d %c keys left in the %s", n, p, what)
+					}
 				}
 			}
 			reopen("index upgraded from version 1")

@@ -66,6 +66,8 @@ type Registry struct {
 	// signerKeys holds signers' public keys, for signatures checked
 	// together (verifyObjects).
 	signerKeys signerKeys
+	// sums holds the bucket sums of the sync sets in use (syncsums.go).
+	sums syncSums
 }
 
 // verifiedCacheSize bounds Registry.verified (about 100 bytes an entry).

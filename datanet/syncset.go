@@ -1,7 +1,6 @@
 package datanet
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -24,20 +23,21 @@ import (
 // set in memory and whatever the size of the set.
 //
 //	Y <datanet> <key>    → CID bytes of the object whose SyncKey is <key>
-//	Z <datanet> <bucket> → 32-byte sum (mod 2^256, big-endian) then uint64
-//	                       big-endian count of the keys of the bucket (the
-//	                       key's first two bytes)
-//	X <datanet> <bucket> → the same for the bucket named by the key's first
-//	                       byte (the index's version 2 on)
+//
+// The buckets' sums are held in memory (syncsums.go). Index versions 1 to
+// 3 stored them too, under Z <datanet> <two bytes> and (2 and 3)
+// X <datanet> <byte>: a 32-byte sum then a uint64 count, big-endian; the
+// upgrade to version 4 deletes them.
 
 // SyncKey is an object's place in its set's sync order: sha256 of its
 // binary CID.
 func SyncKey(c cid.Cid) [32]byte { return sha256.Sum256(c.Bytes()) }
 
 const (
-	ixSyncKey    = 'Y'
-	ixSyncBucket = 'Z'
-	ixSyncCoarse = 'X'
+	ixSyncKey = 'Y'
+	// The prefixes of the buckets of index versions 1 to 3.
+	ixSyncBucketV3 = 'Z'
+	ixSyncCoarseV3 = 'X'
 )
 
 // The levels of a sync set's buckets (SyncBucketRange): a bucket of
@@ -55,12 +55,6 @@ type SyncBucket struct {
 }
 
 func syncKeyKey(set cid.Cid, k [32]byte) []byte { return ixKey(ixSyncKey, set.Bytes(), k[:]) }
-
-func syncBucketKey(set cid.Cid, b uint16) []byte {
-	return ixKey(ixSyncBucket, set.Bytes(), binary.BigEndian.AppendUint16(nil, b))
-}
-
-func syncCoarseKey(set cid.Cid, b uint8) []byte { return ixKey(ixSyncCoarse, set.Bytes(), []byte{b}) }
 
 // syncSets returns the sets obj belongs to, stored as c in set (what
 // Check found): a model belongs to each of its Datanets'.
@@ -83,9 +77,10 @@ func syncSets(c cid.Cid, obj Object, set cid.Cid) []cid.Cid {
 	return nil
 }
 
-// addToSyncSets writes c's sync entries in every set it belongs to; the
-// caller writes each object once (see indexer's once).
-func addToSyncSets(tx *storage.IndexTxn, c cid.Cid, sets []cid.Cid) error {
+// addToSyncSets writes c's sync entries in every set it belongs to, and
+// adds its key to the sets' sums once tx has committed; the caller writes
+// each object once (see indexer's once).
+func (r *Registry) addToSyncSets(tx *storage.IndexTxn, c cid.Cid, sets []cid.Cid) error {
 	k := SyncKey(c)
 	for _, set := range sets {
 		if !set.Defined() {
@@ -94,101 +89,9 @@ func addToSyncSets(tx *storage.IndexTxn, c cid.Cid, sets []cid.Cid) error {
 		if err := tx.Set(syncKeyKey(set, k), c.Bytes()); err != nil {
 			return err
 		}
-		one := SyncBucket{Sum: k, Count: 1}
-		if err := addToBucket(tx, syncBucketKey(set, binary.BigEndian.Uint16(k[:2])), one); err != nil {
-			return err
-		}
-		if err := addToBucket(tx, syncCoarseKey(set, k[0]), one); err != nil {
-			return err
-		}
+		tx.OnCommit(func() { r.sums.added(set, k) })
 	}
 	return nil
-}
-
-// addToBucket adds d to the bucket stored at key.
-func addToBucket(tx *storage.IndexTxn, key []byte, d SyncBucket) error {
-	var b SyncBucket
-	v, err := tx.Get(key)
-	switch {
-	case err == nil:
-		if b, err = decodeBucket(v); err != nil {
-			return err
-		}
-	case !IsNotFound(err):
-		return err
-	}
-	b.Sum = add256(b.Sum, d.Sum)
-	b.Count += d.Count
-	return tx.Set(key, b.encode())
-}
-
-// addCoarseBuckets writes the first level of every sync set's buckets
-// from the second: what an index of version 1 lacks. It sums each
-// first-level bucket whole before it writes it, a batch of them at a time,
-// so a run cut short is simply run again.
-func (r *Registry) addCoarseBuckets(ctx context.Context) error {
-	type coarse struct {
-		key []byte
-		b   SyncBucket
-	}
-	var (
-		batch []coarse
-		cur   *coarse
-	)
-	flush := func() error {
-		err := r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
-			for _, c := range batch {
-				if err := tx.Set(c.key, c.b.encode()); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		batch = batch[:0]
-		return err
-	}
-	err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		return tx.Scan([]byte{ixSyncBucket}, nil, false, func(key, v []byte) (bool, error) {
-			// Z <set> <two bytes>: the set's key with the first byte.
-			if len(key) < 4 {
-				return false, fmt.Errorf("%w: sync bucket key %x", storage.ErrCorrupt, key)
-			}
-			b, err := decodeBucket(v)
-			if err != nil {
-				return false, err
-			}
-			ck := append([]byte{ixSyncCoarse}, key[1:len(key)-1]...)
-			if cur == nil || !bytes.Equal(cur.key, ck) {
-				if len(batch) >= rebuildBatch {
-					if err := flush(); err != nil {
-						return false, err
-					}
-				}
-				batch = append(batch, coarse{key: ck})
-				cur = &batch[len(batch)-1]
-			}
-			cur.b.Sum = add256(cur.b.Sum, b.Sum)
-			cur.b.Count += b.Count
-			return true, nil
-		})
-	})
-	if err != nil {
-		return err
-	}
-	return flush()
-}
-
-// encode is the stored form of b, as decodeBucket reads it.
-func (b SyncBucket) encode() []byte { return append(b.Sum[:], be64(b.Count)...) }
-
-func decodeBucket(v []byte) (SyncBucket, error) {
-	var b SyncBucket
-	if len(v) != 40 {
-		return b, fmt.Errorf("%w: sync bucket of %d bytes", storage.ErrCorrupt, len(v))
-	}
-	copy(b.Sum[:], v)
-	b.Count = binary.BigEndian.Uint64(v[32:])
-	return b, nil
 }
 
 // add256 returns a+b mod 2^256, both big-endian.
@@ -206,18 +109,8 @@ func add256(a, b [32]byte) [32]byte {
 // SyncBuckets calls fn with every non-empty bucket of dn's sync set, by
 // bucket number (a key's first two bytes).
 func (r *Registry) SyncBuckets(ctx context.Context, dn cid.Cid, fn func(bucket uint16, b SyncBucket) error) error {
-	prefix := ixKey(ixSyncBucket, dn.Bytes())
-	return r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
-		return tx.Scan(prefix, nil, false, func(key, v []byte) (bool, error) {
-			b, err := decodeBucket(v)
-			if err != nil {
-				return false, err
-			}
-			if len(key) != len(prefix)+2 {
-				return false, fmt.Errorf("%w: sync bucket key %x", storage.ErrCorrupt, key)
-			}
-			return true, fn(binary.BigEndian.Uint16(key[len(prefix):]), b)
-		})
+	return r.SyncBucketRange(ctx, dn, SyncFine, 0, 1<<16, func(b int, sb SyncBucket) error {
+		return fn(uint16(b), sb)
 	})
 }
 

@@ -23,6 +23,36 @@ import (
 // Values it returns are copies the caller may keep.
 type IndexTxn struct {
 	txn *badger.Txn
+	// committed are the hooks of OnCommit, run once the transaction has
+	// committed.
+	committed []func()
+}
+
+// OnCommit runs fn once this transaction has committed, after the
+// function that writes it has returned; never if it fails, and never in
+// ViewIndex, which commits nothing. A transaction
+// run again after a conflict starts with no hook: only the run that
+// commits has its hooks run. Callers keep in memory what derives from
+// their index (see the datanet registry's sync sums) with it; fn must be
+// quick and must not start another transaction of this store that waits
+// for the hook's own caller.
+func (t *IndexTxn) OnCommit(fn func()) { t.committed = append(t.committed, fn) }
+
+// updateIndexed runs fn in s.update with an IndexTxn of its transaction
+// and then the OnCommit hooks of the run that committed.
+func (s *Store) updateIndexed(fn func(txn *badger.Txn, itx *IndexTxn) error) error {
+	var itx *IndexTxn
+	err := s.update(func(txn *badger.Txn) error {
+		itx = &IndexTxn{txn: txn}
+		return fn(txn, itx)
+	})
+	if err != nil {
+		return err
+	}
+	for _, h := range itx.committed {
+		h()
+	}
+	return nil
 }
 
 func indexKey(key []byte) []byte {
@@ -108,7 +138,7 @@ func (s *Store) UpdateIndex(ctx context.Context, fn func(*IndexTxn) error) error
 		return fmt.Errorf("update index: %w", err)
 	}
 	defer s.end()
-	return s.update(func(txn *badger.Txn) error { return fn(&IndexTxn{txn: txn}) })
+	return s.updateIndexed(func(_ *badger.Txn, itx *IndexTxn) error { return fn(itx) })
 }
 
 // Object returns the bytes of object c as this transaction sees them (an
@@ -175,7 +205,7 @@ func (s *Store) putObjects(ctx context.Context, puts []ObjectPut, fn func(*Index
 	defer s.end()
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
-	return s.update(func(txn *badger.Txn) error {
+	return s.updateIndexed(func(txn *badger.Txn, itx *IndexTxn) error {
 		for _, p := range puts {
 			if err := putObject(txn, p.CID, p.Data, p.Links); err != nil {
 				return err
@@ -187,7 +217,7 @@ func (s *Store) putObjects(ctx context.Context, puts []ObjectPut, fn func(*Index
 			}
 		}
 		if fn != nil {
-			return fn(&IndexTxn{txn: txn})
+			return fn(itx)
 		}
 		return nil
 	})

@@ -120,3 +120,65 @@ func TestIndex(t *testing.T) {
 		}
 	})
 }
+
+// TestIndexOnCommit: a hook runs once its transaction has committed (it
+// sees the writes), never for a transaction that fails, and after a
+// conflict only the hooks of the run that committed run.
+func TestIndexOnCommit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, cfg Config) {
+		ctx := context.Background()
+		s := openStore(t, cfg)
+		var ran []string
+		seen := func(name string, key []byte) func() {
+			return func() {
+				err := s.ViewIndex(ctx, func(tx *IndexTxn) error {
+					_, err := tx.Get(key)
+					return err
+				})
+				ran = append(ran, fmt.Sprintf("%s:%v", name, err == nil))
+			}
+		}
+		if err := s.UpdateIndex(ctx, func(tx *IndexTxn) error {
+			tx.OnCommit(seen("set", []byte("k")))
+			return tx.Set([]byte("k"), []byte("1"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		failed := errors.New("failed")
+		if err := s.UpdateIndex(ctx, func(tx *IndexTxn) error {
+			tx.OnCommit(seen("failed", []byte("k2")))
+			if err := tx.Set([]byte("k2"), nil); err != nil {
+				return err
+			}
+			return failed
+		}); !errors.Is(err, failed) {
+			t.Fatal(err)
+		}
+		// The first run reads k, which another transaction writes before
+		// the run commits: Badger refuses it and the update runs again.
+		runs := 0
+		err := s.UpdateIndex(ctx, func(tx *IndexTxn) error {
+			runs++
+			tx.OnCommit(seen(fmt.Sprint("run", runs), []byte("k3")))
+			if _, err := tx.Get([]byte("k")); err != nil {
+				return err
+			}
+			if runs == 1 {
+				if err := s.UpdateIndex(ctx, func(tx *IndexTxn) error { return tx.Set([]byte("k"), []byte("2")) }); err != nil {
+					return err
+				}
+			}
+			return tx.Set([]byte("k3"), nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runs != 2 {
+			t.Fatalf("%d runs, want 2 (a conflict)", runs)
+		}
+		want := []string{"set:true", fmt.Sprintf("run%d:true", runs)}
+		if !slices.Equal(ran, want) {
+			t.Fatalf("hooks run: %v, want %v", ran, want)
+		}
+	})
+}

@@ -144,7 +144,7 @@ func (ss *Session) CommitIndexed(ctx context.Context, c cid.Cid, data []byte, li
 	defer unlock()
 	s := ss.s
 	s.gcMu.RLock()
-	err = s.update(func(txn *badger.Txn) error {
+	err = s.updateIndexed(func(txn *badger.Txn, itx *IndexTxn) error {
 		if err := putObject(txn, c, data, links); err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (ss *Session) CommitIndexed(ctx context.Context, c cid.Cid, data []byte, li
 			}
 		}
 		if fn != nil {
-			if err := fn(&IndexTxn{txn: txn}); err != nil {
+			if err := fn(itx); err != nil {
 				return err
 			}
 		}
