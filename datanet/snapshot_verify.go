@@ -56,7 +56,24 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 	// contribution accepted from exactly the entry's votes (checked when
 	// they were stored).
 	fromIndex := false
-	if !full {
+	// A node that holds no vote of the Datanet (one that fetches the
+	// snapshot alone) has no decision of its index that proves an entry
+	// and no evidence vote checked when stored: it reads neither (at 10^6
+	// entries, 3·10^6 reads that find nothing, 4 % of a fetch's CPU).
+	lookup := !full
+	if lookup {
+		var votes uint64
+		err := r.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+			var err error
+			votes, err = getCount(tx, countKey(s.Datanet, countVotes))
+			return err
+		})
+		if err != nil {
+			return rep, err
+		}
+		lookup = votes > 0
+	}
+	if lookup {
 		if under, err := r.talliedUnder(ctx, s.Datanet); err == nil && under.Equals(s.Policy) {
 			fromIndex = true
 		}
@@ -138,7 +155,7 @@ func (r *Registry) verifySnapshot(ctx context.Context, s *Snapshot, policy *Data
 		for i := range c.Entries {
 			proven[i] = indexedAs != nil && indexedAs[i].proves(s.Datanet, &c.Entries[i])
 		}
-		badVotes, sigs, err := r.evidenceSignatures(ctx, c.Entries, proven, full)
+		badVotes, sigs, err := r.evidenceSignatures(ctx, c.Entries, proven, !lookup)
 		out.sigs = sigs
 		if err != nil {
 			return leafResult{err: err}
@@ -237,10 +254,11 @@ type badVote struct {
 
 // evidenceSignatures checks together (Registry.verifyObjects) the
 // signatures of the evidence votes of the entries not proven, all of them
-// when full and otherwise those not held here (checked when stored). It
+// when all is set and otherwise those not held here (checked when
+// stored). It
 // returns, by entry, its first vote that fails, and how many signatures
 // it checked.
-func (r *Registry) evidenceSignatures(ctx context.Context, entries []SnapshotEntry, proven []bool, full bool) (map[int]badVote, int, error) {
+func (r *Registry) evidenceSignatures(ctx context.Context, entries []SnapshotEntry, proven []bool, all bool) (map[int]badVote, int, error) {
 	var objs []Object
 	var sigs [][]byte
 	var owner []int
@@ -249,7 +267,7 @@ func (r *Registry) evidenceSignatures(ctx context.Context, entries []SnapshotEnt
 			continue
 		}
 		for _, v := range entries[i].Votes {
-			if !full {
+			if !all {
 				vc, err := v.CID()
 				if err != nil {
 					return nil, 0, err
