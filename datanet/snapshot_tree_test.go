@@ -313,11 +313,30 @@ func TestVerifyBadEvidenceSignature(t *testing.T) {
 				es[i].Votes = slices.Clone(es[i].Votes)
 				es[i].Votes[cur] = v
 			}
-			_, err := f.r.VerifySnapshot(ctx, snapshotOf(es))
+			s := snapshotOf(es)
+			_, err := f.r.VerifySnapshot(ctx, s)
 			want := fmt.Sprintf("contribution %s: evidence vote by %s", es[tc.first].Contribution, curatorSigner(t).Address())
 			if !errors.Is(err, ErrBadSnapshot) || !errors.Is(err, ErrBadSignature) || !strings.Contains(err.Error(), want) {
 				t.Fatalf("VerifySnapshot = %v, want ErrBadSnapshot and ErrBadSignature naming %q", err, want)
 			}
+			// The check of a snapshot received (not full), on this node
+			// that holds no vote of the Datanet (so it looks up none).
+			if _, err := f.r.verifySnapshot(ctx, s, f.dn, nil, false); !errors.Is(err, ErrBadSignature) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("verifySnapshot, not full = %v, want ErrBadSignature naming %q", err, want)
+			}
 		})
+	}
+	// The same check on a node that holds a vote of the Datanet (which
+	// looks the evidence votes up, and holds none of them).
+	mustSubmit(t, f.r, signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted))
+	es := append([]SnapshotEntry(nil), entries...)
+	es[7].Votes = slices.Clone(es[7].Votes)
+	es[7].Votes[cur] = &flipped
+	rep, err = f.r.verifySnapshot(ctx, snapshotOf(entries), f.dn, nil, false)
+	if err != nil || rep.Signatures != 24 {
+		t.Fatalf("all votes good, votes held: %+v %v", rep, err)
+	}
+	if _, err := f.r.verifySnapshot(ctx, snapshotOf(es), f.dn, nil, false); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("verifySnapshot, votes held = %v, want ErrBadSignature", err)
 	}
 }
