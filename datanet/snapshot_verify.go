@@ -255,9 +255,8 @@ type badVote struct {
 // evidenceSignatures checks together (Registry.verifyObjects) the
 // signatures of the evidence votes of the entries not proven, all of them
 // when all is set and otherwise those not held here (checked when
-// stored). It
-// returns, by entry, its first vote that fails, and how many signatures
-// it checked.
+// stored). It returns, by entry, its first vote that fails, and how many
+// signatures it checked.
 func (r *Registry) evidenceSignatures(ctx context.Context, entries []SnapshotEntry, proven []bool, all bool) (map[int]badVote, int, error) {
 	var objs []Object
 	var sigs [][]byte

@@ -15,10 +15,11 @@ import (
 // (index version 4 on): they derive from the sets' keys (Y). Stored, they
 // cost every object stored in a set two reads and two rewrites, and a
 // read of a rewritten key walks every level of Badger's tree (each holds
-// a version of it): about 10 µs a read at 10^6 objects, a seventh of a
+// a version of it): about 10 µs a read at 10^6 objects, 7 % of a
 // snapshot fetch's CPU, and two more keys per object through every
 // compaction. A set's sums are summed from its keys the first time they
-// are asked for (one scan of the keys: about a second per 10^6 objects),
+// are asked for (one scan of the keys: 1.2 s for the 3·10^6 objects of a
+// Datanet of 10^6 contributions, 0.11 s for 3·10^5),
 // kept up to date after that by every transaction that adds a key to the
 // set (an OnCommit hook), and dropped, least recently used first, when
 // more than maxLoadedSets sets are held. Keys are only ever added to a
