@@ -21,8 +21,11 @@ func (r *Registry) SyncBucketRange(ctx context.Context, dn cid.Cid, level, from,
 		return nil
 	}
 	// Copied under the sums' lock, then given to fn without it.
-	var out []SyncBucket
-	var at []int
+	type bucket struct {
+		at int
+		b  SyncBucket
+	}
+	var out []bucket
 	err := r.readSums(ctx, dn, func(s *setSums) {
 		buckets := s.fine[from:to]
 		if level == SyncCoarse {
@@ -30,16 +33,15 @@ func (r *Registry) SyncBucketRange(ctx context.Context, dn cid.Cid, level, from,
 		}
 		for i, b := range buckets {
 			if b.Count > 0 {
-				out = append(out, b)
-				at = append(at, from+i)
+				out = append(out, bucket{from + i, b})
 			}
 		}
 	})
 	if err != nil {
 		return err
 	}
-	for i, b := range out {
-		if err := fn(at[i], b); err != nil {
+	for _, b := range out {
+		if err := fn(b.at, b.b); err != nil {
 			return err
 		}
 	}

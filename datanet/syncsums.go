@@ -1,11 +1,11 @@
 package datanet
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"sync"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/ipfs/go-cid"
 
 	"github.com/openledger/openledger/storage"
@@ -54,23 +54,20 @@ func (b SyncBucket) plus(d SyncBucket) SyncBucket {
 	return SyncBucket{Sum: add256(b.Sum, d.Sum), Count: b.Count + d.Count}
 }
 
-// setEntry is a set being summed, or summed.
-type setEntry struct {
-	set  cid.Cid
-	sums *setSums // nil while the set is summed
+// summing is a set whose keys are being summed.
+type summing struct {
 	// pending are the keys added while the set is summed, which the scan
 	// does not see.
 	pending [][32]byte
 	done    chan struct{} // closed when the scan has ended
 	reset   bool          // set when the sums were dropped while summed
-	elem    *list.Element // in syncSums.lru once summed
 }
 
 // syncSums holds the sums of the sync sets in use.
 type syncSums struct {
-	mu   sync.Mutex
-	sets map[cid.Cid]*setEntry // guarded by mu
-	lru  list.List             // of *setEntry, most recently used first; guarded by mu
+	mu      sync.Mutex
+	held    *simplelru.LRU[cid.Cid, *setSums] // guarded by mu; made on first use
+	summing map[cid.Cid]*summing              // guarded by mu
 }
 
 // added records that key k was added to set by a transaction that has
@@ -78,14 +75,20 @@ type syncSums struct {
 func (ss *syncSums) added(set cid.Cid, k [32]byte) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	switch e := ss.sets[set]; {
-	case e == nil:
-		// Not held: the key is counted when the set is summed.
-	case e.sums == nil:
-		e.pending = append(e.pending, k)
-	default:
-		e.sums.add(k)
+	if sm := ss.summing[set]; sm != nil {
+		sm.pending = append(sm.pending, k)
+	} else if s, ok := ss.lru().Peek(set); ok {
+		s.add(k)
+	} // else not held: the key is counted when the set is summed
+}
+
+// lru returns the held sums, made on first use. ss.mu is held.
+func (ss *syncSums) lru() *simplelru.LRU[cid.Cid, *setSums] {
+	if ss.held == nil {
+		ss.held, _ = simplelru.NewLRU[cid.Cid, *setSums](maxLoadedSets, nil) // errs only on a size <= 0
+		ss.summing = map[cid.Cid]*summing{}
 	}
+	return ss.held
 }
 
 // reset drops the sums of every set (keys were deleted). The scan of a
@@ -93,11 +96,11 @@ func (ss *syncSums) added(set cid.Cid, k [32]byte) {
 func (ss *syncSums) reset() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	for set, e := range ss.sets {
-		e.reset = true
-		delete(ss.sets, set)
+	ss.lru().Purge()
+	for set, sm := range ss.summing {
+		sm.reset = true
+		delete(ss.summing, set)
 	}
-	ss.lru.Init()
 }
 
 // readSums calls fn with the sums of set, summed first if they are not
@@ -107,17 +110,15 @@ func (r *Registry) readSums(ctx context.Context, set cid.Cid, fn func(s *setSums
 	ss := &r.sums
 	for {
 		ss.mu.Lock()
-		e := ss.sets[set]
-		if e != nil && e.sums != nil {
-			ss.lru.MoveToFront(e.elem)
-			fn(e.sums)
+		if s, ok := ss.lru().Get(set); ok {
+			fn(s)
 			ss.mu.Unlock()
 			return nil
 		}
-		if e != nil { // being summed by another call
+		if sm := ss.summing[set]; sm != nil { // by another call
 			ss.mu.Unlock()
 			select {
-			case <-e.done:
+			case <-sm.done:
 				continue
 			case <-ctx.Done():
 				return ctx.Err()
@@ -131,41 +132,33 @@ func (r *Registry) readSums(ctx context.Context, set cid.Cid, fn func(s *setSums
 		var once sync.Once
 		unlock := func() { once.Do(r.indexMu.Unlock) }
 		ss.mu.Lock()
-		if ss.sets[set] != nil { // another call is summing it
+		if ss.summing[set] != nil || ss.lru().Contains(set) { // another call got there first
 			ss.mu.Unlock()
 			unlock()
 			continue
 		}
-		e = &setEntry{set: set, done: make(chan struct{})}
-		if ss.sets == nil {
-			ss.sets = map[cid.Cid]*setEntry{}
-		}
-		ss.sets[set] = e
+		sm := &summing{done: make(chan struct{})}
+		ss.summing[set] = sm
 		ss.mu.Unlock()
 		sums, err := r.sumSet(ctx, set, unlock)
 		unlock()
 		ss.mu.Lock()
-		close(e.done)
+		close(sm.done)
+		if ss.summing[set] == sm {
+			delete(ss.summing, set)
+		}
 		switch {
 		case err != nil:
-			if ss.sets[set] == e {
-				delete(ss.sets, set)
-			}
 			ss.mu.Unlock()
 			return err
-		case e.reset:
+		case sm.reset:
 			ss.mu.Unlock()
 			continue // its keys changed while summed: again
 		}
-		for _, k := range e.pending {
+		for _, k := range sm.pending {
 			sums.add(k)
 		}
-		e.sums, e.pending = sums, nil
-		e.elem = ss.lru.PushFront(e)
-		for ss.lru.Len() > maxLoadedSets {
-			old := ss.lru.Remove(ss.lru.Back()).(*setEntry)
-			delete(ss.sets, old.set)
-		}
+		ss.lru().Add(set, sums)
 		fn(sums)
 		ss.mu.Unlock()
 		return nil

@@ -83,7 +83,7 @@ func TestSyncSumsEvicted(t *testing.T) {
 		}
 	}
 	r.sums.mu.Lock()
-	held := r.sums.lru.Len()
+	held := r.sums.lru().Len()
 	r.sums.mu.Unlock()
 	if held != maxLoadedSets {
 		t.Fatalf("%d sets held, want %d", held, maxLoadedSets)

@@ -30,9 +30,9 @@ type IndexTxn struct {
 
 // OnCommit runs fn once this transaction has committed, after the
 // function that writes it has returned; never if it fails, and never in
-// ViewIndex, which commits nothing. A transaction
-// run again after a conflict starts with no hook: only the run that
-// commits has its hooks run. Callers keep in memory what derives from
+// ViewIndex, which commits nothing. A transaction run again after a
+// conflict starts with no hook: only the run that commits has its hooks
+// run. Callers keep in memory what derives from
 // their index (see the datanet registry's sync sums) with it; fn must be
 // quick and must not start another transaction of this store that waits
 // for the hook's own caller.
