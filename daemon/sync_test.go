@@ -384,9 +384,12 @@ func subset(r *rand.Rand, items []bignet.Item, some bool) []bignet.Item {
 // lateJoin has a new node join a Datanet that src holds whole and sync it
 // until it holds the same set; it returns how long that took, the bytes
 // the joiner sent and received by sync, and the peak growth of the
-// process's live heap (both nodes, their stores, the test; sampled every
-// 100 ms, after a GC) over what it was once the joiner was up, before it
-// joined.
+// process's live heap (both nodes, their stores, the test) over what it
+// was once the joiner was up, before it joined. The live heap is what the
+// runtime's own collections found live, read every 100 ms (a collection
+// runs every few seconds at most: the join allocates about 200 MB/s);
+// forcing one at each read, as this did until the session of 2026-12-04
+// (third), spent a tenth of the join's CPU marking.
 func lateJoin(tb testing.TB, src *syncNode, net *bignet.Net, o syncNodeOpts) (took time.Duration, transferred uint64, peakHeap uint64) {
 	tb.Helper()
 	joiner := newSyncNode(tb, o)
@@ -400,7 +403,6 @@ func lateJoin(tb testing.TB, src *syncNode, net *bignet.Net, o syncNodeOpts) (to
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			runtime.GC() // so that the live heap is now's, not the last GC's
 			if live := liveHeap(); live > peak.Load() {
 				peak.Store(live)
 				if f := os.Getenv("OPENLEDGER_SYNC_HEAPPROF"); f != "" {
