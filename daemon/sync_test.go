@@ -420,10 +420,16 @@ func lateJoin(tb testing.TB, src *syncNode, net *bignet.Net, o syncNodeOpts) (to
 		}
 	})
 	defer func() { close(stop); wg.Wait() }()
-	// OPENLEDGER_JOIN_PROFILE=path profiles 60 s of the join, starting
-	// OPENLEDGER_JOIN_PROFILE_AFTER (a duration, default 0) into it.
+	// OPENLEDGER_JOIN_PROFILE=path profiles the join (benchprof: a CPU
+	// profile, or allocations, or a trace) for OPENLEDGER_JOIN_PROFILE_FOR
+	// (default 1m), starting OPENLEDGER_JOIN_PROFILE_AFTER (a duration,
+	// default 0) into it.
 	if path := os.Getenv("OPENLEDGER_JOIN_PROFILE"); path != "" {
 		after, _ := time.ParseDuration(os.Getenv("OPENLEDGER_JOIN_PROFILE_AFTER"))
+		span, err := time.ParseDuration(os.Getenv("OPENLEDGER_JOIN_PROFILE_FOR"))
+		if err != nil {
+			span = time.Minute
+		}
 		wg.Go(func() {
 			select {
 			case <-stop:
@@ -434,7 +440,7 @@ func lateJoin(tb testing.TB, src *syncNode, net *bignet.Net, o syncNodeOpts) (to
 			defer end()
 			select {
 			case <-stop:
-			case <-time.After(time.Minute):
+			case <-time.After(span):
 			}
 		})
 	}

@@ -802,7 +802,14 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 					datanets = append(datanets, c)
 				}
 			case *Contribution:
-				return nil // rebuild below indexes them
+				// Listed for the rebuild below (A), which indexes them.
+				batch = append(batch, func(tx *storage.IndexTxn) error {
+					return tx.Set(allKey(o.Datanet, o.Created, c), nil)
+				})
+				if len(batch) >= rebuildBatch {
+					return flush()
+				}
+				return nil
 			case *Vote:
 				// Votes are decided by the rebuild below, from all votes
 				// held: index the kind and counter only.
@@ -819,6 +826,9 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 					}
 					return addCount(tx, countKey(o.Datanet, countVotes), 1)
 				})
+				if len(batch) >= rebuildBatch {
+					return flush()
+				}
 				return nil
 			}
 			set := cid.Undef
@@ -868,21 +878,7 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 		return err
 	}
 	now := r.now()
-	// The contributions of dn, from the store's link index.
-	var contribs []cid.Cid
-	err = r.store.ForEachBacklink(ctx, dn, func(c cid.Cid) error {
-		data, err := r.store.GetObject(ctx, c)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if k, err := KindOf(data); err == nil && k == KindContribution {
-			contribs = append(contribs, c)
-		}
-		return nil
-	})
+	contribs, err := r.contributionsOf(ctx, dn)
 	if err != nil {
 		return err
 	}
@@ -979,6 +975,12 @@ func (r *Registry) rebuild(ctx context.Context, dn cid.Cid) error {
 	return r.store.UpdateIndex(ctx, func(tx *storage.IndexTxn) error {
 		return tx.Set(ixKey(ixTallied, dn.Bytes()), head.CID.Bytes())
 	})
+}
+
+// contributionsOf lists the contributions of dn the index holds (A keys:
+// every contribution indexed, whatever its status), by time.
+func (r *Registry) contributionsOf(ctx context.Context, dn cid.Cid) ([]cid.Cid, error) {
+	return r.scanCIDs(ctx, ixKey(ixAll, dn.Bytes()), nil, false, math.MaxInt, func(rest []byte) []byte { return rest[8:] })
 }
 
 // deletePrefix deletes every index key under prefix, in batches. When

@@ -1,6 +1,7 @@
 package datanet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -211,13 +212,15 @@ func (r *Registry) IDs(ctx context.Context, datanetID cid.Cid) ([]cid.Cid, error
 		out = append(out, v.CID)
 		isVersion[v.CID] = true
 	}
-	err = r.store.ForEachBacklink(ctx, datanetID, func(c cid.Cid) error {
-		if !isVersion[c] { // versions 1 link the ID as their prev
-			out = append(out, c)
+	var rest []cid.Cid
+	err = r.SyncKeys(ctx, datanetID, [32]byte{}, func(_ [32]byte, c cid.Cid) (bool, error) {
+		if !isVersion[c] { // the set holds the versions too
+			rest = append(rest, c)
 		}
-		return nil
+		return true, nil
 	})
-	return out, err
+	slices.SortFunc(rest, func(a, b cid.Cid) int { return bytes.Compare(a.Bytes(), b.Bytes()) })
+	return append(out, rest...), err
 }
 
 // Has reports whether the object c is stored.

@@ -280,6 +280,7 @@ func (r *Registry) writeTxn(ctx context.Context, batch []manyItem) error {
 		if !m.indexed {
 			continue
 		}
+		puts[j].Unlisted = unlisted(m.it.c, m.it.obj, m.ch.Datanet)
 		fn, err := r.indexer(ctx, m.it.c, m.it.obj, m.ch.Datanet)
 		if err != nil {
 			return fmt.Errorf("store %s %s: %w", m.it.obj.Kind(), m.it.c, err)

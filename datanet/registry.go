@@ -266,7 +266,7 @@ func (r *Registry) put(ctx context.Context, obj Object, set cid.Cid, pin bool) (
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
 	if err := r.putIndexed(ctx, c, obj, set, func(fn func(*storage.IndexTxn) error) error {
-		return r.store.PutObjectIndexed(ctx, c, data, obj.Links(), pin, fn)
+		return r.store.PutObjectIndexed(ctx, storage.ObjectPut{CID: c, Data: data, Links: obj.Links(), Pin: pin, Unlisted: unlisted(c, obj, set)}, fn)
 	}); err != nil {
 		return cid.Undef, fmt.Errorf("store %s %s: %w", obj.Kind(), c, err)
 	}
@@ -371,12 +371,21 @@ func (r *Registry) Datanets(ctx context.Context) ([]DatanetEntry, error) {
 // oldest first.
 func (r *Registry) Contributions(ctx context.Context, datanetID cid.Cid) ([]ContributionEntry, error) {
 	var out []ContributionEntry
-	err := r.members(ctx, datanetID, KindContribution, func(c cid.Cid, obj Object) error {
-		if k := obj.(*Contribution); k.Datanet.Equals(datanetID) {
-			out = append(out, ContributionEntry{CID: c, Contribution: k})
+	cs, err := r.contributionsOf(ctx, datanetID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		err := r.decodeMember(ctx, c, KindContribution, func(c cid.Cid, obj Object) error {
+			if k := obj.(*Contribution); k.Datanet.Equals(datanetID) {
+				out = append(out, ContributionEntry{CID: c, Contribution: k})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
+	}
 	slices.SortStableFunc(out, func(a, b ContributionEntry) int {
 		if a.Contribution.Created != b.Contribution.Created {
 			return int(a.Contribution.Created - b.Contribution.Created)
@@ -470,7 +479,7 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
 	err = r.putIndexed(ctx, c, contribution, opts.Datanet, func(fn func(*storage.IndexTxn) error) error {
-		return sess.CommitIndexed(ctx, c, data, contribution.Links(), true, fn)
+		return sess.CommitIndexed(ctx, storage.ObjectPut{CID: c, Data: data, Links: contribution.Links(), Pin: true, Unlisted: unlisted(c, contribution, opts.Datanet)}, fn)
 	})
 	if err != nil {
 		return cid.Undef, nil, fmt.Errorf("commit contribution: %w", err)

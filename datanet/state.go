@@ -191,27 +191,44 @@ func followsVersion(d, prev *Datanet) error {
 }
 
 // members calls fn, in CID byte order, for each stored object of kind kind
-// ("" for any) that links to target. It decodes only objects of that kind.
+// ("" for any) that links to target and is listed by backlink (not the
+// objects of a Datanet's set by their link to it: see unlisted and
+// setMembers). It decodes only objects of that kind.
 func (r *Registry) members(ctx context.Context, target cid.Cid, kind string, fn func(cid.Cid, Object) error) error {
 	return r.store.ForEachBacklink(ctx, target, func(c cid.Cid) error {
-		data, err := r.store.GetObject(ctx, c)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil // collected meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		if kind != "" {
-			if k, err := KindOf(data); err != nil || k != kind {
-				return nil
-			}
-		}
-		obj, err := Decode(data)
-		if err != nil {
-			return fmt.Errorf("decode object %s: %w", c, err)
-		}
-		return fn(c, obj)
+		return r.decodeMember(ctx, c, kind, fn)
 	})
+}
+
+// setMembers calls fn, in sync key order, for each stored object of kind
+// kind ("" for any) in the sync set of the Datanet dn: its versions and
+// the contributions, votes, snapshots and model records of it held here.
+func (r *Registry) setMembers(ctx context.Context, dn cid.Cid, kind string, fn func(cid.Cid, Object) error) error {
+	return r.SyncKeys(ctx, dn, [32]byte{}, func(_ [32]byte, c cid.Cid) (bool, error) {
+		return true, r.decodeMember(ctx, c, kind, fn)
+	})
+}
+
+// decodeMember calls fn with object c decoded, unless it is not of kind
+// kind ("" for any) or not held any more.
+func (r *Registry) decodeMember(ctx context.Context, c cid.Cid, kind string, fn func(cid.Cid, Object) error) error {
+	data, err := r.store.GetObject(ctx, c)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // collected meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	if kind != "" {
+		if k, err := KindOf(data); err != nil || k != kind {
+			return nil
+		}
+	}
+	obj, err := Decode(data)
+	if err != nil {
+		return fmt.Errorf("decode object %s: %w", c, err)
+	}
+	return fn(c, obj)
 }
 
 // datanetObject loads the Datanet object stored at c.
@@ -408,7 +425,7 @@ type State struct {
 	ID            cid.Cid
 	Head          DatanetVersion
 	Contributions map[cid.Cid]*Contribution
-	Votes         []*Vote
+	Votes         []*Vote       // by CID bytes
 	Snapshots     []SnapshotRef // by version, then CID bytes
 }
 
@@ -419,12 +436,17 @@ func (r *Registry) State(ctx context.Context, id cid.Cid) (*State, error) {
 		return nil, err
 	}
 	st := &State{ID: id, Head: head, Contributions: map[cid.Cid]*Contribution{}}
-	err = r.members(ctx, id, "", func(c cid.Cid, obj Object) error {
+	type heldVote struct {
+		c cid.Cid
+		v *Vote
+	}
+	var votes []heldVote
+	err = r.setMembers(ctx, id, "", func(c cid.Cid, obj Object) error {
 		switch o := obj.(type) {
 		case *Contribution:
 			st.Contributions[c] = o
 		case *Vote:
-			st.Votes = append(st.Votes, o)
+			votes = append(votes, heldVote{c, o})
 		case *Snapshot:
 			st.Snapshots = append(st.Snapshots, SnapshotRef{CID: c, Snapshot: o})
 		}
@@ -432,6 +454,10 @@ func (r *Registry) State(ctx context.Context, id cid.Cid) (*State, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	slices.SortFunc(votes, func(a, b heldVote) int { return bytes.Compare(a.c.Bytes(), b.c.Bytes()) })
+	for _, v := range votes {
+		st.Votes = append(st.Votes, v.v)
 	}
 	sortSnapshots(st.Snapshots)
 	return st, nil

@@ -1399,8 +1399,9 @@ func datanetSnapshot(t testing.TB, r *Registry, dn cid.Cid, version uint64, prev
 }
 
 // TestContributionsReadTheIndex checks Contributions lists what the
-// backlink index names: an object stored without declaring its link to the
-// Datanet is not found, as a whole-store scan would find it.
+// registry's index names: an object stored in the store directly is not
+// found, as a whole-store scan or the store's backlinks would find it,
+// and it is once the registry stores it.
 func TestContributionsReadTheIndex(t *testing.T) {
 	ctx := context.Background()
 	f := newStateFixture(t)
@@ -1414,8 +1415,14 @@ func TestContributionsReadTheIndex(t *testing.T) {
 	if err != nil || len(entries) != 1 || !entries[0].CID.Equals(f.k) {
 		t.Fatalf("Contributions = %v %v, want only the indexed contribution", entries, err)
 	}
-	// Storing it again with its links indexes it.
 	if err := f.store.PutObject(ctx, c, data, k.Links()); err != nil {
+		t.Fatal(err)
+	}
+	entries, err = f.r.Contributions(ctx, f.id)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("Contributions = %v %v, want only the indexed contribution", entries, err)
+	}
+	if _, err := f.r.PutFetched(ctx, c, data); err != nil {
 		t.Fatal(err)
 	}
 	entries, err = f.r.Contributions(ctx, f.id)
@@ -1602,5 +1609,47 @@ func TestStaleVoteBySync(t *testing.T) {
 	outsider := encodeObject(t, signedVoteOn(t, f.id, f.k, contributorSigner(t), Approve, 0, stateVoted))
 	if _, err := f.r.Put(AcceptingStale(ctx), outsider); !errors.Is(err, ErrNotCurator) {
 		t.Fatalf("non-curator by sync = %v, want ErrNotCurator", err)
+	}
+}
+
+// TestDatanetObjectsUnlisted: the objects of a Datanet's set are not listed
+// by the store's backlinks to the Datanet (the set lists them), whether
+// added (a session's commit), put one at a time or many at once; a vote is
+// still listed by its link to its contribution, and IDs, State and
+// Contributions find everything.
+func TestDatanetObjectsUnlisted(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t)
+	k2 := addText(t, f.r, f.id, "b.txt", "world", stateContributed)
+	v1 := signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted)
+	if _, err := f.r.Put(ctx, encodeObject(t, v1)); err != nil {
+		t.Fatal(err)
+	}
+	v2 := signedVoteOn(t, f.id, k2, curatorSigner(t), Approve, 0, stateVoted)
+	res, err := f.r.PutMany(ctx, [][]byte{encodeObject(t, v2)})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	back, err := f.store.Backlinks(ctx, f.id)
+	if err != nil || len(back) != 0 {
+		t.Fatalf("backlinks of the Datanet = %v %v, want none", back, err)
+	}
+	for k, v := range map[cid.Cid]*Vote{f.k: v1, k2: v2} {
+		votes, err := f.r.Votes(ctx, k)
+		if err != nil || len(votes) != 1 || votes[0].Curator != v.Curator {
+			t.Fatalf("Votes(%s) = %v %v, want the one vote", k, votes, err)
+		}
+	}
+	ids, err := f.r.IDs(ctx, f.id)
+	if err != nil || len(ids) != 5 || !ids[0].Equals(f.id) {
+		t.Fatalf("IDs = %v %v, want the Datanet, 2 contributions and 2 votes", ids, err)
+	}
+	st, err := f.r.State(ctx, f.id)
+	if err != nil || len(st.Contributions) != 2 || len(st.Votes) != 2 {
+		t.Fatalf("State = %+v %v, want 2 contributions and 2 votes", st, err)
+	}
+	entries, err := f.r.Contributions(ctx, f.id)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("Contributions = %v %v, want 2", entries, err)
 	}
 }

@@ -77,6 +77,16 @@ func syncSets(c cid.Cid, obj Object, set cid.Cid) []cid.Cid {
 	return nil
 }
 
+// unlisted returns the links of obj the store is not to list by backlink
+// (storage.ObjectPut.Unlisted): the sets it is in (syncSets), which list
+// it themselves. A Datanet's own versions stay listed.
+func unlisted(c cid.Cid, obj Object, set cid.Cid) []cid.Cid {
+	if _, ok := obj.(*Datanet); ok {
+		return nil
+	}
+	return syncSets(c, obj, set)
+}
+
 // addToSyncSets writes c's sync entries in every set it belongs to, and
 // adds its key to the sets' sums once tx has committed; the caller writes
 // each object once (see indexer's once).

@@ -59,6 +59,49 @@ func TestBacklinks(t *testing.T) {
 	})
 }
 
+// TestBacklinksUnlisted: links an ObjectPut names Unlisted get no b key,
+// in a put of many, a put of one and a session's commit, and stay in the
+// record (Links); the other links are listed as before.
+func TestBacklinksUnlisted(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, cfg Config) {
+		ctx := context.Background()
+		s := openStore(t, cfg)
+		datanet := mustPutObject(t, s, "datanet")
+		contribution := mustPutObject(t, s, "contribution", datanet)
+		vote1, c1 := testObject("vote1")
+		vote2, c2 := testObject("vote2")
+		links := []cid.Cid{datanet, contribution}
+		err := s.PutObjectsIndexed(ctx, []ObjectPut{
+			{CID: c1, Data: vote1, Links: links, Pin: true, Unlisted: []cid.Cid{datanet}},
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutObjectIndexed(ctx, ObjectPut{CID: c2, Data: vote2, Links: links, Unlisted: []cid.Cid{datanet}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := s.NewSession(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vote3, c3 := testObject("vote3")
+		if err := sess.CommitIndexed(ctx, ObjectPut{CID: c3, Data: vote3, Links: links, Pin: true, Unlisted: []cid.Cid{datanet}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		wantBacklinks(t, s, datanet, contribution)
+		wantBacklinks(t, s, contribution, c1, c2, c3)
+		for _, c := range []cid.Cid{c1, c2, c3} {
+			got, err := s.Links(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(got, links, cid.Cid.Equals) {
+				t.Fatalf("Links(%s) = %v, want %v", c, got, links)
+			}
+		}
+	})
+}
+
 func TestBacklinksGC(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, cfg Config) {
 		ctx := context.Background()

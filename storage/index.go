@@ -168,6 +168,12 @@ type ObjectPut struct {
 	Data  []byte
 	Links []cid.Cid
 	Pin   bool
+	// Unlisted are links of Links whose reverse key (b) is not written:
+	// Backlinks of them does not list this object. A caller that lists
+	// the objects linking to them in an index of its own (the registry
+	// does for a Datanet's objects: its sync set) spares a key per object.
+	// The record keeps every link.
+	Unlisted []cid.Cid
 }
 
 // PutObjectsIndexed stores many objects and the index writes of fn in one
@@ -182,13 +188,13 @@ func (s *Store) PutObjectsIndexed(ctx context.Context, puts []ObjectPut, fn func
 	return nil
 }
 
-// PutObjectIndexed is PutObject, pinning c too when pin is set, with the
-// index writes of fn in the same transaction: the object and its index
-// entries are stored together or not at all. fn may run more than once
-// (see UpdateIndex).
-func (s *Store) PutObjectIndexed(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool, fn func(*IndexTxn) error) error {
-	if err := s.putObjects(ctx, []ObjectPut{{CID: c, Data: data, Links: links, Pin: pin}}, fn); err != nil {
-		return fmt.Errorf("put object %s: %w", c, err)
+// PutObjectIndexed is PutObject of p, pinning it too when p.Pin is set,
+// with the index writes of fn in the same transaction: the object and its
+// index entries are stored together or not at all. fn may run more than
+// once (see UpdateIndex).
+func (s *Store) PutObjectIndexed(ctx context.Context, p ObjectPut, fn func(*IndexTxn) error) error {
+	if err := s.putObjects(ctx, []ObjectPut{p}, fn); err != nil {
+		return fmt.Errorf("put object %s: %w", p.CID, err)
 	}
 	return nil
 }
@@ -207,7 +213,7 @@ func (s *Store) putObjects(ctx context.Context, puts []ObjectPut, fn func(*Index
 	defer s.gcMu.RUnlock()
 	return s.updateIndexed(func(txn *badger.Txn, itx *IndexTxn) error {
 		for _, p := range puts {
-			if err := putObject(txn, p.CID, p.Data, p.Links); err != nil {
+			if err := putObject(txn, p.CID, p.Data, p.Links, p.Unlisted); err != nil {
 				return err
 			}
 			if p.Pin {

@@ -90,7 +90,7 @@ func TestIndex(t *testing.T) {
 
 		// An object and its entries together; a failing fn stores neither.
 		data, c := testObject("indexed")
-		err = s.PutObjectIndexed(ctx, c, data, nil, true, func(tx *IndexTxn) error {
+		err = s.PutObjectIndexed(ctx, ObjectPut{CID: c, Data: data, Pin: true}, func(tx *IndexTxn) error {
 			return boom
 		})
 		if !errors.Is(err, boom) {
@@ -99,7 +99,7 @@ func TestIndex(t *testing.T) {
 		if has, err := s.HasObject(ctx, c); err != nil || has {
 			t.Fatalf("the object of a failed indexed put is stored: %v %v", has, err)
 		}
-		err = s.PutObjectIndexed(ctx, c, data, nil, true, func(tx *IndexTxn) error {
+		err = s.PutObjectIndexed(ctx, ObjectPut{CID: c, Data: data, Pin: true}, func(tx *IndexTxn) error {
 			return tx.Set([]byte("obj"), c.Bytes())
 		})
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/ipfs/go-cid"
@@ -18,7 +19,7 @@ import (
 //
 // Like a loose shard, an object is kept by GC only if a pin reaches it.
 func (s *Store) PutObject(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid) error {
-	return s.PutObjectIndexed(ctx, c, data, links, false, nil)
+	return s.PutObjectIndexed(ctx, ObjectPut{CID: c, Data: data, Links: links}, nil)
 }
 
 func checkObject(c cid.Cid, data []byte, links []cid.Cid) error {
@@ -38,8 +39,9 @@ func checkObject(c cid.Cid, data []byte, links []cid.Cid) error {
 // and the reverse-index key of every new link (r for a shard, b for an
 // object; see linkKey). When it stores the bytes again it writes the keys
 // of all the links, old and new: an interrupted GC sweep may have deleted
-// them (see schema.go). Every write of an object goes through putObject.
-func putObject(txn *badger.Txn, c cid.Cid, data []byte, links []cid.Cid) error {
+// them (see schema.go). Links in unlisted get no b key (ObjectPut.Unlisted).
+// Every write of an object goes through putObject.
+func putObject(txn *badger.Txn, c cid.Cid, data []byte, links, unlisted []cid.Cid) error {
 	rk := objectRecordKey(c)
 	rec, stored, err := readObjectRecord(txn, c)
 	if err != nil {
@@ -81,6 +83,9 @@ func putObject(txn *badger.Txn, c cid.Cid, data []byte, links []cid.Cid) error {
 		return err
 	}
 	for _, l := range indexed {
+		if slices.ContainsFunc(unlisted, l.Equals) {
+			continue
+		}
 		if err := txn.Set(linkKey(l, c), nil); err != nil {
 			return err
 		}

@@ -128,12 +128,13 @@ func (ss *Session) putShards(batch []chunk) error {
 // One transaction holds about 1 + (links) entries; Badger's limit is
 // roughly 90,000 entries (a 90 GiB file in 1 MiB shards).
 func (ss *Session) Commit(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool) error {
-	return ss.CommitIndexed(ctx, c, data, links, pin, nil)
+	return ss.CommitIndexed(ctx, ObjectPut{CID: c, Data: data, Links: links, Pin: pin}, nil)
 }
 
-// CommitIndexed is Commit with the index writes of fn in the commit's
+// CommitIndexed is Commit of p with the index writes of fn in the commit's
 // transaction (see PutObjectIndexed). fn may run more than once.
-func (ss *Session) CommitIndexed(ctx context.Context, c cid.Cid, data []byte, links []cid.Cid, pin bool, fn func(*IndexTxn) error) error {
+func (ss *Session) CommitIndexed(ctx context.Context, p ObjectPut, fn func(*IndexTxn) error) error {
+	c, data, links, pin := p.CID, p.Data, p.Links, p.Pin
 	if err := checkObject(c, data, links); err != nil {
 		return fmt.Errorf("commit session %d: %w", ss.id, err)
 	}
@@ -145,7 +146,7 @@ func (ss *Session) CommitIndexed(ctx context.Context, c cid.Cid, data []byte, li
 	s := ss.s
 	s.gcMu.RLock()
 	err = s.updateIndexed(func(txn *badger.Txn, itx *IndexTxn) error {
-		if err := putObject(txn, c, data, links); err != nil {
+		if err := putObject(txn, c, data, links, p.Unlisted); err != nil {
 			return err
 		}
 		if pin {

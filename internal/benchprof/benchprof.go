@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"testing"
 )
@@ -15,7 +16,9 @@ import (
 // (OPENLEDGER_FETCH_PROFILE, OPENLEDGER_CUT_PROFILE...). A path ending in
 // ".allocs" gets the allocations instead: path+".base" is the allocation
 // profile at Start and path the one at stop, so
-// `go tool pprof -diff_base path.base path` shows the part measured.
+// `go tool pprof -diff_base path.base path` shows the part measured. A
+// path ending in ".trace" gets an execution trace (`go tool trace`; its
+// -pprof=sync and -pprof=sched profiles say where goroutines wait).
 func Start(tb testing.TB, path string) (stop func()) {
 	tb.Helper()
 	if path == "" {
@@ -28,6 +31,16 @@ func Start(tb testing.TB, path string) (stop func()) {
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".trace") {
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			tb.Fatal(err)
+		}
+		return func() {
+			trace.Stop()
+			f.Close()
+		}
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
