@@ -159,8 +159,8 @@ func (o netObjects) SyncBuckets(ctx context.Context, dn cid.Cid, level, from, to
 	})
 }
 
-func (o netObjects) SyncKeys(ctx context.Context, dn cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
-	return o.r.SyncKeys(ctx, dn, from, fn)
+func (o netObjects) SyncKeys(ctx context.Context, dn cid.Cid, from [32]byte, within int, fn func([32]byte, cid.Cid) (bool, error)) error {
+	return o.r.SyncKeys(ctx, dn, from, within, fn)
 }
 
 // servedShards is what the shard exchange serves from: stored bytes as they

@@ -134,7 +134,7 @@ func (h sessionsOnly) WithGroup(name string) slog.Handler {
 func (n *syncNode) keys(tb testing.TB, dn cid.Cid) []cid.Cid {
 	tb.Helper()
 	var out []cid.Cid
-	err := n.reg.SyncKeys(context.Background(), dn, [32]byte{}, func(_ [32]byte, c cid.Cid) (bool, error) {
+	err := n.reg.SyncKeys(context.Background(), dn, [32]byte{}, 0, func(_ [32]byte, c cid.Cid) (bool, error) {
 		out = append(out, c)
 		return true, nil
 	})

@@ -494,12 +494,31 @@ func countPrefix(t *testing.T, store *storage.Store, prefix []byte) int {
 	return n
 }
 
-// checkSyncSet checks the sync index of dn holds exactly what IDs lists,
-// in key order, with bucket sums and counts that add up.
+// checkSyncSet checks the sync index of dn holds exactly the objects of
+// dn the store holds (its versions, and what names it: a whole-store
+// scan), in key order, with bucket sums and counts that add up, and that
+// a read within a bucket yields that bucket's keys.
 func checkSyncSet(t *testing.T, r *Registry, dn cid.Cid) {
 	t.Helper()
 	ctx := context.Background()
-	ids, err := r.IDs(ctx, dn)
+	versions, err := r.Versions(ctx, dn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []cid.Cid
+	for _, v := range versions {
+		ids = append(ids, v.CID)
+	}
+	err = r.store.ForEachObject(ctx, func(c cid.Cid, data []byte) error {
+		obj, err := Decode(data)
+		if err != nil {
+			return nil // a chunk, or not of this package
+		}
+		if _, ok := obj.(*Datanet); !ok && slices.ContainsFunc(syncSets(c, obj, cid.Undef), dn.Equals) {
+			ids = append(ids, c)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,7 +533,7 @@ func checkSyncSet(t *testing.T, r *Registry, dn cid.Cid) {
 	}
 	var prev [32]byte
 	n := 0
-	err = r.SyncKeys(ctx, dn, [32]byte{}, func(k [32]byte, c cid.Cid) (bool, error) {
+	err = r.SyncKeys(ctx, dn, [32]byte{}, 0, func(k [32]byte, c cid.Cid) (bool, error) {
 		if n > 0 && string(k[:]) <= string(prev[:]) {
 			t.Fatalf("sync keys out of order")
 		}
@@ -528,7 +547,22 @@ func checkSyncSet(t *testing.T, r *Registry, dn cid.Cid) {
 		t.Fatal(err)
 	}
 	if n != len(want) {
-		t.Fatalf("%d sync keys, IDs lists %d", n, len(want))
+		t.Fatalf("%d sync keys, the store holds %d objects of the set", n, len(want))
+	}
+	for b, sb := range buckets {
+		var from [32]byte
+		from[0], from[1] = byte(b>>8), byte(b)
+		var count uint64
+		err := r.SyncKeys(ctx, dn, from, 2, func(k [32]byte, c cid.Cid) (bool, error) {
+			if k[0] != from[0] || k[1] != from[1] {
+				t.Fatalf("SyncKeys within bucket %04x yielded %x", b, k[:2])
+			}
+			count++
+			return true, nil
+		})
+		if err != nil || count != sb.Count {
+			t.Fatalf("SyncKeys within bucket %04x: %d keys, %v; want %d", b, count, err, sb.Count)
+		}
 	}
 	got := 0
 	err = r.SyncBuckets(ctx, dn, func(bucket uint16, b SyncBucket) error {

@@ -213,7 +213,7 @@ func (r *Registry) IDs(ctx context.Context, datanetID cid.Cid) ([]cid.Cid, error
 		isVersion[v.CID] = true
 	}
 	var rest []cid.Cid
-	err = r.SyncKeys(ctx, datanetID, [32]byte{}, func(_ [32]byte, c cid.Cid) (bool, error) {
+	err = r.SyncKeys(ctx, datanetID, [32]byte{}, 0, func(_ [32]byte, c cid.Cid) (bool, error) {
 		if !isVersion[c] { // the set holds the versions too
 			rest = append(rest, c)
 		}

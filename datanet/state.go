@@ -204,7 +204,7 @@ func (r *Registry) members(ctx context.Context, target cid.Cid, kind string, fn 
 // kind ("" for any) in the sync set of the Datanet dn: its versions and
 // the contributions, votes, snapshots and model records of it held here.
 func (r *Registry) setMembers(ctx context.Context, dn cid.Cid, kind string, fn func(cid.Cid, Object) error) error {
-	return r.SyncKeys(ctx, dn, [32]byte{}, func(_ [32]byte, c cid.Cid) (bool, error) {
+	return r.SyncKeys(ctx, dn, [32]byte{}, 0, func(_ [32]byte, c cid.Cid) (bool, error) {
 		return true, r.decodeMember(ctx, c, kind, fn)
 	})
 }

@@ -277,10 +277,13 @@ func (m *memObjects) SyncBuckets(ctx context.Context, set cid.Cid, level, from, 
 	return flush()
 }
 
-func (m *memObjects) SyncKeys(ctx context.Context, set cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
+func (m *memObjects) SyncKeys(ctx context.Context, set cid.Cid, from [32]byte, within int, fn func([32]byte, cid.Cid) (bool, error)) error {
 	for _, it := range m.sorted(ctx, set).items {
 		if bytes.Compare(it.k[:], from[:]) < 0 {
 			continue
+		}
+		if !bytes.Equal(it.k[:within], from[:within]) {
+			return nil
 		}
 		if more, err := fn(it.k, it.c); err != nil || !more {
 			return err

@@ -117,8 +117,10 @@ type SyncIndex interface {
 	// (NumBuckets of them).
 	SyncBuckets(ctx context.Context, datanet cid.Cid, level, from, to int, fn func(b int, sum [32]byte, count uint64) error) error
 	// SyncKeys calls fn, in key order, with the objects of the Datanet's
-	// set whose key is at or above from, until fn returns false.
-	SyncKeys(ctx context.Context, datanet cid.Cid, from [32]byte, fn func(key [32]byte, c cid.Cid) (bool, error)) error
+	// set whose key is at or above from and begins with from's first
+	// within bytes (0: any key), until fn returns false. A read within a
+	// bucket (within 2) touches only the part of the store that holds it.
+	SyncKeys(ctx context.Context, datanet cid.Cid, from [32]byte, within int, fn func(key [32]byte, c cid.Cid) (bool, error)) error
 }
 
 // MaxWaits bounds DeferredObject.Waits.

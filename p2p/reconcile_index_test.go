@@ -26,8 +26,8 @@ func (x registryIndex) SyncBuckets(ctx context.Context, dn cid.Cid, level, from,
 	})
 }
 
-func (x registryIndex) SyncKeys(ctx context.Context, dn cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
-	return x.r.SyncKeys(ctx, dn, from, fn)
+func (x registryIndex) SyncKeys(ctx context.Context, dn cid.Cid, from [32]byte, within int, fn func([32]byte, cid.Cid) (bool, error)) error {
+	return x.r.SyncKeys(ctx, dn, from, within, fn)
 }
 
 func (registryIndex) Datanets(context.Context) ([]cid.Cid, error) { return nil, nil }

@@ -77,8 +77,11 @@ func (x *sliceIndex) SyncBuckets(_ context.Context, _ cid.Cid, level, from, to i
 	return nil
 }
 
-func (x *sliceIndex) SyncKeys(_ context.Context, _ cid.Cid, from [32]byte, fn func([32]byte, cid.Cid) (bool, error)) error {
+func (x *sliceIndex) SyncKeys(_ context.Context, _ cid.Cid, from [32]byte, within int, fn func([32]byte, cid.Cid) (bool, error)) error {
 	for _, it := range x.s.items[x.s.index(bound{n: keySize, k: from}):] {
+		if !bytes.Equal(it.k[:within], from[:within]) {
+			return nil
+		}
 		if more, err := fn(it.k, it.c); err != nil || !more {
 			return err
 		}

@@ -253,9 +253,17 @@ func (v *indexView) level(level, from, to, most int, bucket func(start, end boun
 	return more, err
 }
 
-// keys calls fn with the keys in [lo, hi) read one by one.
+// keys calls fn with the keys in [lo, hi) read one by one. A range inside
+// one bucket, as walk's are, is read as such (SyncKeys' within).
 func (v *indexView) keys(lo, hi bound, fn func(item) bool) error {
-	return v.idx.SyncKeys(v.ctx, v.set, lo.k, func(k [32]byte, c cid.Cid) (bool, error) {
+	if lo.inf {
+		return nil
+	}
+	within := 0
+	if b, _ := bucketOf(lo); cmpBound(hi, bucketStart(b+1)) <= 0 {
+		within = 2
+	}
+	return v.idx.SyncKeys(v.ctx, v.set, lo.k, within, func(k [32]byte, c cid.Cid) (bool, error) {
 		if hi.above(k) {
 			return false, nil
 		}

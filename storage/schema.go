@@ -41,6 +41,9 @@ import (
 //	                           (links to shards are r keys only). "Which
 //	                           stored objects link to <target>?" is a scan of
 //	                           prefix b <target> (Backlinks). Since version 2.
+//	                           Not written for the links a writer names
+//	                           unlisted (ObjectPut.Unlisted), which its
+//	                           record still holds.
 //	p <cid>                  → empty. A recursive pin of <cid>; a pinned shard
 //	                           is always the CIDv1 raw form.
 //	s <sid>                  → open add session: int64 reserved bytes, int64

@@ -46,7 +46,7 @@ func TestBuild(t *testing.T) {
 		t.Errorf("counts %+v, want %d accepted and %d votes", counts, n, 2*n)
 	}
 	var keys int
-	err = reg.SyncKeys(ctx, net.ID, [32]byte{}, func([32]byte, cid.Cid) (bool, error) { keys++; return true, nil })
+	err = reg.SyncKeys(ctx, net.ID, [32]byte{}, 0, func([32]byte, cid.Cid) (bool, error) { keys++; return true, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestBuildPolicies(t *testing.T) {
 		net := bignet.Build(t, reg, 30, opts)
 		ctx := context.Background()
 		var keys int
-		if err := reg.SyncKeys(ctx, net.ID, [32]byte{}, func([32]byte, cid.Cid) (bool, error) { keys++; return true, nil }); err != nil {
+		if err := reg.SyncKeys(ctx, net.ID, [32]byte{}, 0, func([32]byte, cid.Cid) (bool, error) { keys++; return true, nil }); err != nil {
 			t.Fatal(err)
 		}
 		if keys != net.Objects {
