@@ -32,22 +32,16 @@ func Start(tb testing.TB, path string) (stop func()) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	begin, end := pprof.StartCPUProfile, pprof.StopCPUProfile
 	if strings.HasSuffix(path, ".trace") {
-		if err := trace.Start(f); err != nil {
-			f.Close()
-			tb.Fatal(err)
-		}
-		return func() {
-			trace.Stop()
-			f.Close()
-		}
+		begin, end = trace.Start, trace.Stop
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := begin(f); err != nil {
 		f.Close()
 		tb.Fatal(err)
 	}
 	return func() {
-		pprof.StopCPUProfile()
+		end()
 		f.Close()
 	}
 }
