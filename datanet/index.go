@@ -802,7 +802,11 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 					datanets = append(datanets, c)
 				}
 			case *Contribution:
-				// Listed for the rebuild below (A), which indexes them.
+				// Listed for the rebuild below (A), which indexes them,
+				// when their Datanet is held (found by the first pass).
+				if !slices.ContainsFunc(datanets, o.Datanet.Equals) {
+					return nil
+				}
 				batch = append(batch, func(tx *storage.IndexTxn) error {
 					return tx.Set(allKey(o.Datanet, o.Created, c), nil)
 				})
