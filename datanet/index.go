@@ -771,6 +771,7 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 	// Datanets first (their heads decide the rest), then every other
 	// object whose set is known without a check.
 	var datanets []cid.Cid
+	held := map[cid.Cid]bool{} // datanets, for the second pass's lookups
 	for _, pass := range []func(Object) bool{
 		func(o Object) bool { _, ok := o.(*Datanet); return ok },
 		func(o Object) bool { _, ok := o.(*Datanet); return !ok },
@@ -800,11 +801,12 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 			case *Datanet:
 				if o.Seq == 0 {
 					datanets = append(datanets, c)
+					held[c] = true
 				}
 			case *Contribution:
 				// Listed for the rebuild below (A), which indexes them,
 				// when their Datanet is held (found by the first pass).
-				if !slices.ContainsFunc(datanets, o.Datanet.Equals) {
+				if !held[o.Datanet] {
 					return nil
 				}
 				batch = append(batch, func(tx *storage.IndexTxn) error {
