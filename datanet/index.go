@@ -33,7 +33,8 @@ import (
 //	                                       version 4 dropped the stored
 //	                                       sync buckets, Z and X, for sums
 //	                                       held in memory)
-//	K <kind> 0 <cid>                     → empty: objects by kind
+//	K <kind> 0 <cid>                     → empty: objects by kind, but
+//	                                       votes (see indexedKey)
 //	D <created> <datanet id>             → empty: Datanets (first versions)
 //	                                       by creation time
 //	U <prev> <cid>                       → empty: the Datanet versions
@@ -305,6 +306,18 @@ func has(tx *storage.IndexTxn, key []byte) (bool, error) {
 	return err == nil, err
 }
 
+// indexedKey returns the key whose presence tells that c, stored as obj,
+// is indexed, and whether it is c's kind entry (K), which the indexer
+// writes. A vote has none: the kind index does not list votes (two in
+// three objects of a Datanet), which Votes lists by their contribution
+// and IDs by their Datanet; its sync entry tells instead.
+func indexedKey(c cid.Cid, obj Object) (key []byte, kind bool) {
+	if v, ok := obj.(*Vote); ok {
+		return syncKeyKey(v.Datanet, SyncKey(c)), false
+	}
+	return kindKey(obj.Kind(), c), true
+}
+
 // TallyState is the tally's verdict on a contribution (Rules.Tally).
 type TallyState struct {
 	Status  Status
@@ -318,15 +331,17 @@ type TallyState struct {
 // Datanet set, to run in the object's transaction. Reads that need no
 // transaction (the head of the Datanet) are done here, once.
 func (r *Registry) indexer(ctx context.Context, c cid.Cid, obj Object, set cid.Cid) (func(*storage.IndexTxn) error, error) {
-	kind := kindKey(obj.Kind(), c)
 	sets := syncSets(c, obj, set)
+	guard, listed := indexedKey(c, obj)
 	once := func(fn func(tx *storage.IndexTxn) error) func(*storage.IndexTxn) error {
 		return func(tx *storage.IndexTxn) error {
-			if done, err := has(tx, kind); err != nil || done {
+			if done, err := has(tx, guard); err != nil || done {
 				return err // indexed when first stored
 			}
-			if err := tx.Set(kind, nil); err != nil {
-				return err
+			if listed {
+				if err := tx.Set(guard, nil); err != nil {
+					return err
+				}
 			}
 			if err := r.addToSyncSets(tx, c, sets); err != nil {
 				return err
@@ -818,13 +833,9 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 				return nil
 			case *Vote:
 				// Votes are decided by the rebuild below, from all votes
-				// held: index the kind and counter only.
+				// held: index the sync entry and counter only.
 				batch = append(batch, func(tx *storage.IndexTxn) error {
-					key := kindKey(KindVote, c)
-					if done, err := has(tx, key); err != nil || done {
-						return err
-					}
-					if err := tx.Set(key, nil); err != nil {
+					if done, err := has(tx, syncKeyKey(o.Datanet, SyncKey(c))); err != nil || done {
 						return err
 					}
 					if err := r.addToSyncSets(tx, c, []cid.Cid{o.Datanet}); err != nil {

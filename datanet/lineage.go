@@ -132,7 +132,7 @@ func (r *Registry) RegisterModel(ctx context.Context, spec ModelSpec, paths []st
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
 	err = r.putIndexed(ctx, c, m, m.Snapshots[0].Datanet, func(fn func(*storage.IndexTxn) error) error {
-		return sess.CommitIndexed(ctx, storage.ObjectPut{CID: c, Data: data, Links: m.Links(), Pin: true, Unlisted: unlisted(c, m, m.Snapshots[0].Datanet)}, fn)
+		return sess.CommitIndexed(ctx, objectPut(c, data, m, m.Snapshots[0].Datanet, true), fn)
 	})
 	if err != nil {
 		return cid.Undef, nil, fmt.Errorf("commit model: %w", err)

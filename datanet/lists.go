@@ -291,7 +291,12 @@ func (r *Registry) DatanetsPage(ctx context.Context, after cid.Cid, limit int) (
 
 // ObjectsOfKind lists up to limit (PageLimit) CIDs of stored objects of
 // kind, in CID byte order, starting after after (cid.Undef: from the first).
+// Votes are not listed by kind: Votes lists a contribution's, IDs a
+// Datanet's.
 func (r *Registry) ObjectsOfKind(ctx context.Context, kind string, after cid.Cid, limit int) ([]cid.Cid, error) {
+	if kind == KindVote {
+		return nil, fmt.Errorf("%w: votes are not listed by kind; list a contribution's or a Datanet's", ErrInvalid)
+	}
 	limit = PageLimit(limit)
 	var start []byte
 	if after.Defined() {

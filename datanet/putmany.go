@@ -276,11 +276,11 @@ func (r *Registry) writeTxn(ctx context.Context, batch []manyItem) error {
 	var fns []func(*storage.IndexTxn) error
 	var stripes []int
 	for j, m := range batch {
-		puts[j] = storage.ObjectPut{CID: m.it.c, Data: m.it.data, Links: m.it.obj.Links(), Pin: m.indexed}
 		if !m.indexed {
+			puts[j] = storage.ObjectPut{CID: m.it.c, Data: m.it.data, Links: m.it.obj.Links()}
 			continue
 		}
-		puts[j].Unlisted = unlisted(m.it.c, m.it.obj, m.ch.Datanet)
+		puts[j] = objectPut(m.it.c, m.it.data, m.it.obj, m.ch.Datanet, true)
 		fn, err := r.indexer(ctx, m.it.c, m.it.obj, m.ch.Datanet)
 		if err != nil {
 			return fmt.Errorf("store %s %s: %w", m.it.obj.Kind(), m.it.c, err)

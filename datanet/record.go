@@ -210,7 +210,7 @@ func (r *Registry) SubmitAttribution(ctx context.Context, rec *AttributionRecord
 		return nil, fmt.Errorf("%w: the output stored as %d shards, want its one raw CID %s", ErrInvalid, len(refs), rec.Output)
 	}
 	err = r.putIndexed(ctx, ch.CID, rec, ch.Datanet, func(fn func(*storage.IndexTxn) error) error {
-		return sess.CommitIndexed(ctx, storage.ObjectPut{CID: ch.CID, Data: data, Links: rec.Links(), Pin: true, Unlisted: unlisted(ch.CID, rec, ch.Datanet)}, fn)
+		return sess.CommitIndexed(ctx, objectPut(ch.CID, data, rec, ch.Datanet, true), fn)
 	})
 	if err != nil {
 		return nil, err

@@ -266,7 +266,7 @@ func (r *Registry) put(ctx context.Context, obj Object, set cid.Cid, pin bool) (
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
 	if err := r.putIndexed(ctx, c, obj, set, func(fn func(*storage.IndexTxn) error) error {
-		return r.store.PutObjectIndexed(ctx, storage.ObjectPut{CID: c, Data: data, Links: obj.Links(), Pin: pin, Unlisted: unlisted(c, obj, set)}, fn)
+		return r.store.PutObjectIndexed(ctx, objectPut(c, data, obj, set, pin), fn)
 	}); err != nil {
 		return cid.Undef, fmt.Errorf("store %s %s: %w", obj.Kind(), c, err)
 	}
@@ -479,7 +479,7 @@ func (r *Registry) Add(ctx context.Context, paths []string, opts AddOptions, sig
 	}
 	c := storage.ObjectCID(cid.DagCBOR, data)
 	err = r.putIndexed(ctx, c, contribution, opts.Datanet, func(fn func(*storage.IndexTxn) error) error {
-		return sess.CommitIndexed(ctx, storage.ObjectPut{CID: c, Data: data, Links: contribution.Links(), Pin: true, Unlisted: unlisted(c, contribution, opts.Datanet)}, fn)
+		return sess.CommitIndexed(ctx, objectPut(c, data, contribution, opts.Datanet, true), fn)
 	})
 	if err != nil {
 		return cid.Undef, nil, fmt.Errorf("commit contribution: %w", err)

@@ -301,3 +301,15 @@ func TestDatanetsListed(t *testing.T) {
 		t.Fatalf("unknown: %v", err)
 	}
 }
+
+// checkKept fails unless object c survives a GC.
+func checkKept(t *testing.T, store *storage.Store, c cid.Cid) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := store.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := store.HasObject(ctx, c); err != nil || !ok {
+		t.Fatalf("%s after GC: held %v, %v", c, ok, err)
+	}
+}

@@ -745,7 +745,9 @@ func TestCheckVote(t *testing.T) {
 		if err != nil || len(votes) != 1 || !reflect.DeepEqual(votes[0], v) {
 			t.Fatalf("Votes = %v %v", votes, err)
 		}
-		if pinned, err := f.store.IsPinned(ctx, ch.CID); err != nil || !pinned {
+		checkKept(t, f.store, ch.CID)
+		// Kept by its contribution (storage.ObjectPut.KeptBy): no pin key.
+		if pinned, err := f.store.IsPinned(ctx, ch.CID); err != nil || pinned {
 			t.Fatalf("vote pinned: %v %v", pinned, err)
 		}
 		for signer, want := range map[Signer]uint64{curatorSigner(t): 1, ownerSigner(t): 0} {
@@ -1651,5 +1653,57 @@ func TestDatanetObjectsUnlisted(t *testing.T) {
 	entries, err := f.r.Contributions(ctx, f.id)
 	if err != nil || len(entries) != 2 {
 		t.Fatalf("Contributions = %v %v, want 2", entries, err)
+	}
+}
+
+// TestVotesKeptByContribution: a vote, put one at a time or many at once,
+// gets no pin and no kind entry; GC keeps it while its contribution is
+// kept and takes it once its contribution is unpinned; the kind index
+// refuses to list votes.
+func TestVotesKeptByContribution(t *testing.T) {
+	ctx := context.Background()
+	f := newStateFixture(t)
+	k2 := addText(t, f.r, f.id, "b.txt", "world", stateContributed)
+	v1 := signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted)
+	if _, err := f.r.Put(ctx, encodeObject(t, v1)); err != nil {
+		t.Fatal(err)
+	}
+	v2 := signedVoteOn(t, f.id, k2, curatorSigner(t), Approve, 0, stateVoted)
+	res, err := f.r.PutMany(ctx, [][]byte{encodeObject(t, v2)})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	c1, c2 := mustCID(t, v1), mustCID(t, v2)
+	for _, c := range []cid.Cid{c1, c2} {
+		if pinned, err := f.store.IsPinned(ctx, c); err != nil || pinned {
+			t.Fatalf("vote %s pinned: %v %v", c, pinned, err)
+		}
+		err := f.store.ViewIndex(ctx, func(tx *storage.IndexTxn) error {
+			if ok, err := has(tx, kindKey(KindVote, c)); err != nil || ok {
+				return fmt.Errorf("kind entry of vote %s: %v %v", c, ok, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkKept(t, f.store, c)
+	}
+	if _, err := f.r.ObjectsOfKind(ctx, KindVote, cid.Undef, 10); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("ObjectsOfKind(vote): %v, want ErrInvalid", err)
+	}
+	if err := f.store.Unpin(ctx, k2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for c, want := range map[cid.Cid]bool{f.k: true, c1: true, k2: false, c2: false} {
+		if ok, err := f.store.HasObject(ctx, c); err != nil || ok != want {
+			t.Fatalf("HasObject(%s) after unpinning %s and GC = %v %v, want %v", c, k2, ok, err, want)
+		}
+	}
+	if votes, err := f.r.Votes(ctx, f.k); err != nil || len(votes) != 1 {
+		t.Fatalf("Votes of the kept contribution = %v %v", votes, err)
 	}
 }

@@ -77,6 +77,19 @@ func syncSets(c cid.Cid, obj Object, set cid.Cid) []cid.Cid {
 	return nil
 }
 
+// objectPut is the store's write of obj, stored as c in set with its index
+// entries, pinned if pin. A vote is kept while the contribution it votes
+// on is (storage.ObjectPut.KeptBy) instead: no pin key for two in three
+// objects of a Datanet, and unpinning a contribution lets GC take its
+// votes with it. Its links to its sets are unlisted.
+func objectPut(c cid.Cid, data []byte, obj Object, set cid.Cid, pin bool) storage.ObjectPut {
+	p := storage.ObjectPut{CID: c, Data: data, Links: obj.Links(), Pin: pin, Unlisted: unlisted(c, obj, set)}
+	if v, ok := obj.(*Vote); ok {
+		p.Pin, p.KeptBy = false, v.Contribution
+	}
+	return p
+}
+
 // unlisted returns the links of obj the store is not to list by backlink
 // (storage.ObjectPut.Unlisted): the sets it is in (syncSets), which list
 // it themselves. A Datanet's own versions stay listed.

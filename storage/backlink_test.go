@@ -252,6 +252,37 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	}
 }
 
+// TestUpgradeFromSchema2 opens a store of schema version 2 (no g keys):
+// Open writes version 3 and keeps every key, so a build of version 2 (which
+// would not keep what g keys keep) refuses the store from then on.
+func TestUpgradeFromSchema2(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, DefaultConfig(dir))
+	datanet := mustPutObject(t, s, "datanet")
+	contribution := mustPutObject(t, s, "contribution", datanet)
+	if err := s.Pin(ctx, contribution); err != nil {
+		t.Fatal(err)
+	}
+	rawPut(t, s, versionKey(), binary.AppendUvarint(nil, 2))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, DefaultConfig(dir))
+	if v := readSchemaVersion(t, s); v != 3 {
+		t.Fatalf("schema version %d after upgrade, want 3", v)
+	}
+	wantBacklinks(t, s, datanet, contribution)
+	if _, err := s.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []cid.Cid{datanet, contribution} {
+		if ok, err := s.HasObject(ctx, c); err != nil || !ok {
+			t.Fatalf("HasObject(%s) after upgrade and GC = %v, %v", c, ok, err)
+		}
+	}
+}
+
 // downgradeToSchema1 turns s into a store as schema version 1 wrote it:
 // the same keys without the b keys, and version 1.
 func downgradeToSchema1(t *testing.T, s *Store) {

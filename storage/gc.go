@@ -23,8 +23,9 @@ type GCResult struct {
 // for value log GC to rewrite it.
 const vlogDiscardRatio = 0.5
 
-// GC removes every shard and object not reachable from a pin through
-// declared links and not held by an open session, then compacts Badger and
+// GC removes every shard and object not reachable through declared links
+// from a pin or from an object kept by one it is kept by (ObjectPut.KeptBy),
+// and not held by an open session, then compacts Badger and
 // rewrites value log files that are mostly garbage.
 //
 // Mark and sweep hold off writers (puts, commits, pins) until the sweep is
@@ -220,7 +221,8 @@ func (s *Store) flushDeletions() error {
 
 // mark returns the set of reachable objects (by CID bytes) and fills
 // shards with the reachable shards (by multihash bytes). Roots are the pins
-// and the shards held by open sessions.
+// and the shards held by open sessions; an object kept by a marked one
+// (ObjectPut.KeptBy) is marked with what it reaches.
 func (s *Store) mark(ctx context.Context, txn *badger.Txn, shards map[string]struct{}) (map[string]struct{}, error) {
 	objects := make(map[string]struct{})
 	var queue []cid.Cid
@@ -256,24 +258,70 @@ func (s *Store) mark(ctx context.Context, txn *badger.Txn, shards map[string]str
 	if err != nil {
 		return nil, err
 	}
-	for len(queue) > 0 {
-		if err := ctxErr(ctx); err != nil {
+	// follow marks what the queued objects link to.
+	follow := func() error {
+		for len(queue) > 0 {
+			if err := ctxErr(ctx); err != nil {
+				return err
+			}
+			c := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			rec, stored, err := readObjectRecord(txn, c)
+			if err != nil {
+				return fmt.Errorf("object %s: %w", c, err)
+			}
+			if !stored {
+				continue // pinned or linked, but not held locally
+			}
+			for _, l := range rec.links {
+				visit(l)
+			}
+		}
+		return nil
+	}
+	if err := follow(); err != nil {
+		return nil, err
+	}
+	// Then the objects kept by a marked one (ObjectPut.KeptBy), a pass
+	// over the records at a time until a pass marks none: one that marks
+	// none after the first when no kept object keeps another.
+	for {
+		before := len(objects)
+		err := iterate(txn, []byte{prefixObjectRecord}, func(item *badger.Item) error {
+			if err := ctxErr(ctx); err != nil {
+				return err
+			}
+			if _, ok := objects[string(item.Key()[1:])]; ok {
+				return nil
+			}
+			return item.Value(func(v []byte) error {
+				rec, err := decodeObjectRecord(v)
+				if err != nil {
+					return err
+				}
+				by, ok := rec.keptByOf()
+				if !ok {
+					return nil
+				}
+				if _, marked := objects[by.KeyString()]; marked {
+					objects[string(item.Key()[1:])] = struct{}{}
+					for _, l := range rec.links {
+						visit(l) // as follow would, without reading rec again
+					}
+				}
+				return nil
+			})
+		})
+		if err != nil {
 			return nil, err
 		}
-		c := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		rec, stored, err := readObjectRecord(txn, c)
-		if err != nil {
-			return nil, fmt.Errorf("object %s: %w", c, err)
+		if err := follow(); err != nil {
+			return nil, err
 		}
-		if !stored {
-			continue // pinned or linked, but not held locally
-		}
-		for _, l := range rec.links {
-			visit(l)
+		if len(objects) == before {
+			return objects, nil
 		}
 	}
-	return objects, nil
 }
 
 // compact runs Badger's maintenance after a sweep: Flatten, when the LSM

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"testing"
@@ -180,4 +181,70 @@ func TestGCReclaimsDisk(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGCKeptBy checks ObjectPut.KeptBy: an object is kept while the one it
+// is kept by is, through chains and a restart, whatever a later put of it
+// says; an unkept keeper takes its dependents with it; KeptBy must be an
+// object among the links.
+func TestGCKeptBy(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, DefaultConfig(dir))
+	put := func(name string, pin bool, keptBy cid.Cid, links ...cid.Cid) cid.Cid {
+		t.Helper()
+		data, c := testObject(name)
+		if err := s.PutObjectIndexed(ctx, ObjectPut{CID: c, Data: data, Links: links, Pin: pin, KeptBy: keptBy}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	keeper := put("keeper", true, cid.Undef)
+	leaf := mustPutShard(t, s, []byte("leaf of a kept object"))
+	kept := put("kept by the keeper", false, keeper, keeper, leaf)
+	chained := put("kept by a kept object", false, kept, kept)
+	loose := put("not pinned", false, cid.Undef)
+	dropped := put("kept by an object nothing keeps", false, loose, loose)
+	// Stored first without KeptBy, then with it: the record takes it.
+	late := put("kept from its second put", false, cid.Undef, keeper)
+	put("kept from its second put", false, keeper, keeper)
+	// Stored again without it: the record keeps it.
+	put("kept by the keeper", false, cid.Undef, keeper, leaf)
+
+	for _, p := range []ObjectPut{
+		{KeptBy: loose},                        // not a link
+		{KeptBy: leaf, Links: []cid.Cid{leaf}}, // a shard
+	} {
+		p.Data, p.CID = testObject("bad keeper")
+		if err := s.PutObjectIndexed(ctx, p, nil); !errors.Is(err, ErrBadCID) {
+			t.Fatalf("put kept by %s: %v, want ErrBadCID", p.KeptBy, err)
+		}
+	}
+	if pinned, err := s.IsPinned(ctx, kept); err != nil || pinned {
+		t.Fatalf("IsPinned of a kept object = %v, %v", pinned, err)
+	}
+	gcKeeps := func(want map[cid.Cid]bool) {
+		t.Helper()
+		if _, err := s.GC(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for c, want := range want {
+			if c.Type() == cid.Raw {
+				mustHaveShard(t, s, c, want)
+			} else if ok, err := s.HasObject(ctx, c); err != nil || ok != want {
+				t.Fatalf("HasObject(%s) after GC = %v, %v; want %v", c, ok, err, want)
+			}
+		}
+	}
+	gcKeeps(map[cid.Cid]bool{keeper: true, kept: true, leaf: true, chained: true, late: true, loose: false, dropped: false})
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, DefaultConfig(dir))
+	gcKeeps(map[cid.Cid]bool{keeper: true, kept: true, leaf: true, chained: true, late: true})
+	if err := s.Unpin(ctx, keeper); err != nil {
+		t.Fatal(err)
+	}
+	gcKeeps(map[cid.Cid]bool{keeper: false, kept: false, leaf: false, chained: false, late: false})
 }

@@ -168,6 +168,11 @@ type ObjectPut struct {
 	Data  []byte
 	Links []cid.Cid
 	Pin   bool
+	// KeptBy, if defined, is a link of Links to an object: GC keeps this
+	// object while it keeps KeptBy, with no pin of its own (a vote is kept
+	// while the contribution it votes on is). A record that names one
+	// keeps it when stored again without.
+	KeptBy cid.Cid
 	// Unlisted are links of Links whose reverse key (b) is not written:
 	// Backlinks of them does not list this object. A caller that lists
 	// the objects linking to them in an index of its own (the registry
@@ -201,7 +206,7 @@ func (s *Store) PutObjectIndexed(ctx context.Context, p ObjectPut, fn func(*Inde
 
 func (s *Store) putObjects(ctx context.Context, puts []ObjectPut, fn func(*IndexTxn) error) error {
 	for _, p := range puts {
-		if err := checkObject(p.CID, p.Data, p.Links); err != nil {
+		if err := checkPut(p); err != nil {
 			return err
 		}
 	}
@@ -213,7 +218,7 @@ func (s *Store) putObjects(ctx context.Context, puts []ObjectPut, fn func(*Index
 	defer s.gcMu.RUnlock()
 	return s.updateIndexed(func(txn *badger.Txn, itx *IndexTxn) error {
 		for _, p := range puts {
-			if err := putObject(txn, p.CID, p.Data, p.Links, p.Unlisted); err != nil {
+			if err := putObject(txn, p); err != nil {
 				return err
 			}
 			if p.Pin {

@@ -34,14 +34,28 @@ func checkObject(c cid.Cid, data []byte, links []cid.Cid) error {
 	return nil
 }
 
-// putObject adds to txn the writes that store object c: its bytes (unless
-// an intact copy is stored), its record with the union of old and new links,
+// checkPut is checkObject of p, and checks that p.KeptBy, if set, is an
+// object p links to.
+func checkPut(p ObjectPut) error {
+	if err := checkObject(p.CID, p.Data, p.Links); err != nil {
+		return err
+	}
+	if p.KeptBy.Defined() && (p.KeptBy.Type() == cid.Raw || !slices.ContainsFunc(p.Links, p.KeptBy.Equals)) {
+		return fmt.Errorf("%w: %s is to be kept by %s, which is not an object it links to", ErrBadCID, p.CID, p.KeptBy)
+	}
+	return nil
+}
+
+// putObject adds to txn the writes that store object p.CID: its bytes
+// (unless an intact copy is stored), its record with the union of old and
+// new links (and the link it is kept by: the stored one, else p.KeptBy),
 // and the reverse-index key of every new link (r for a shard, b for an
 // object; see linkKey). When it stores the bytes again it writes the keys
 // of all the links, old and new: an interrupted GC sweep may have deleted
-// them (see schema.go). Links in unlisted get no b key (ObjectPut.Unlisted).
-// Every write of an object goes through putObject.
-func putObject(txn *badger.Txn, c cid.Cid, data []byte, links, unlisted []cid.Cid) error {
+// them (see schema.go). Links in p.Unlisted get no b key. Every write of
+// an object goes through putObject.
+func putObject(txn *badger.Txn, p ObjectPut) error {
+	c, data := p.CID, p.Data
 	rk := objectRecordKey(c)
 	rec, stored, err := readObjectRecord(txn, c)
 	if err != nil {
@@ -70,7 +84,11 @@ func putObject(txn *badger.Txn, c cid.Cid, data []byte, links, unlisted []cid.Ci
 			return err
 		}
 	}
-	merged, changed := mergeLinks(rec.links, links)
+	merged, changed := mergeLinks(rec.links, p.Links)
+	keptBy := rec.keptBy
+	if keptBy == 0 && p.KeptBy.Defined() {
+		keptBy, changed = slices.IndexFunc(merged, p.KeptBy.Equals)+1, true
+	}
 	if stored && !changed && !writeData {
 		return nil
 	}
@@ -78,12 +96,12 @@ func putObject(txn *badger.Txn, c cid.Cid, data []byte, links, unlisted []cid.Ci
 	if writeData {
 		indexed = merged
 	}
-	rec = objectRecord{size: int64(len(data)), links: merged}
+	rec = objectRecord{size: int64(len(data)), links: merged, keptBy: keptBy}
 	if err := txn.Set(rk, rec.encode()); err != nil {
 		return err
 	}
 	for _, l := range indexed {
-		if slices.ContainsFunc(unlisted, l.Equals) {
+		if slices.ContainsFunc(p.Unlisted, l.Equals) {
 			continue
 		}
 		if err := txn.Set(linkKey(l, c), nil); err != nil {

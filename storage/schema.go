@@ -31,8 +31,10 @@ import (
 //	o <cid>                  → object bytes (opaque to this package).
 //	l <cid>                  → object record: uvarint size of the object, uvarint
 //	                           link count, then per link uvarint length + CID
-//	                           bytes. GC's mark, Links and Stat read this record
-//	                           and never decode objects.
+//	                           bytes, then optionally (since version 3) the
+//	                           uvarint index of the link the object is kept by
+//	                           (ObjectPut.KeptBy). GC's mark, Links and Stat
+//	                           read this record and never decode objects.
 //	r <multihash> <cid>      → empty. Object <cid> declares a link to the shard
 //	                           <multihash>. "Is this shard referenced by an
 //	                           object?" is a probe of prefix r <multihash>.
@@ -72,8 +74,11 @@ import (
 // bytes are stored has all its r and b keys, and putObject, when it has to
 // store the bytes again, writes them all again.
 //
-// Versions: 1 had no b keys; 2 adds them. Open upgrades a version 1
-// database in place (upgradeFrom1) and refuses any other version.
+// Versions: 1 had no b keys; 2 adds them; 3 lets an object record name the
+// link its object is kept by, which a build of version 2 would neither
+// read nor keep. Open upgrades a
+// version 1 or 2 database in place (upgradeFrom1, upgradeFrom2) and
+// refuses any other version.
 const (
 	prefixVersion      byte = 'v'
 	prefixShardData    byte = 'd'
@@ -91,7 +96,7 @@ const (
 )
 
 // schemaVersion is the version of the key schema above.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // sessionCreatedShard is the flag of a t key whose session stored the shard
 // first (rather than finding it already stored). Only such shards are
@@ -255,10 +260,13 @@ func decodeSessionRecord(v []byte) (sessionRecord, error) {
 type objectRecord struct {
 	size  int64
 	links []cid.Cid
+	// keptBy is 1 + the index in links of the object this one is kept
+	// by (ObjectPut.KeptBy); 0 for none.
+	keptBy int
 }
 
 func (r objectRecord) encode() []byte {
-	n := 2 * binary.MaxVarintLen64
+	n := 3 * binary.MaxVarintLen64
 	for _, l := range r.links {
 		n += binary.MaxVarintLen64 + l.ByteLen()
 	}
@@ -268,6 +276,9 @@ func (r objectRecord) encode() []byte {
 	for _, l := range r.links {
 		b = binary.AppendUvarint(b, uint64(l.ByteLen()))
 		b = append(b, l.Bytes()...)
+	}
+	if r.keptBy > 0 {
+		b = binary.AppendUvarint(b, uint64(r.keptBy-1))
 	}
 	return b
 }
@@ -300,9 +311,22 @@ func decodeObjectRecord(v []byte) (objectRecord, error) {
 		v = v[n+int(l):]
 	}
 	if len(v) != 0 {
-		return bad()
+		k, n := binary.Uvarint(v)
+		if n != len(v) || k >= count {
+			return bad()
+		}
+		r.keptBy = int(k) + 1
 	}
 	return r, nil
+}
+
+// keptByOf returns the link the object is kept by, if the record names
+// one.
+func (r objectRecord) keptByOf() (cid.Cid, bool) {
+	if r.keptBy == 0 {
+		return cid.Undef, false
+	}
+	return r.links[r.keptBy-1], true
 }
 
 // mergeLinks returns the links of have followed by those of add not already

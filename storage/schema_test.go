@@ -12,14 +12,22 @@ func TestObjectRecordRoundTrip(t *testing.T) {
 	tests := []objectRecord{
 		{size: 0},
 		{size: 12345, links: []cid.Cid{ShardCID([]byte("a")), obj, ShardCID(nil)}},
+		{size: 7, links: []cid.Cid{ShardCID([]byte("a")), obj}, keptBy: 2},
 	}
 	for _, rec := range tests {
 		got, err := decodeObjectRecord(rec.encode())
 		if err != nil {
 			t.Fatalf("decode: %v", err)
 		}
-		if got.size != rec.size || !slices.EqualFunc(got.links, rec.links, cid.Cid.Equals) {
+		if got.size != rec.size || !slices.EqualFunc(got.links, rec.links, cid.Cid.Equals) || got.keptBy != rec.keptBy {
 			t.Fatalf("round trip = %+v, want %+v", got, rec)
+		}
+	}
+	// The link kept by must be one of the links, and the last field.
+	one := slices.Clip(objectRecord{size: 1, links: []cid.Cid{obj}}.encode())
+	for _, bad := range [][]byte{append(one, 1), append(one, 0, 0), append(one, 0x80)} {
+		if _, err := decodeObjectRecord(bad); err == nil {
+			t.Fatalf("decode %x: no error", bad)
 		}
 	}
 }
@@ -51,6 +59,7 @@ func TestMergeLinks(t *testing.T) {
 func FuzzDecodeObjectRecord(f *testing.F) {
 	_, obj := testObject("x")
 	f.Add(objectRecord{size: 3, links: []cid.Cid{obj, ShardCID(nil)}}.encode())
+	f.Add(objectRecord{size: 3, links: []cid.Cid{obj, ShardCID(nil)}, keptBy: 1}.encode())
 	f.Add([]byte{})
 	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -58,7 +67,7 @@ func FuzzDecodeObjectRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if again, err := decodeObjectRecord(rec.encode()); err != nil || again.size != rec.size || len(again.links) != len(rec.links) {
+		if again, err := decodeObjectRecord(rec.encode()); err != nil || again.size != rec.size || len(again.links) != len(rec.links) || again.keptBy != rec.keptBy {
 			t.Fatalf("re-decode = %+v, %v", again, err)
 		}
 	})

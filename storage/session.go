@@ -134,8 +134,8 @@ func (ss *Session) Commit(ctx context.Context, c cid.Cid, data []byte, links []c
 // CommitIndexed is Commit of p with the index writes of fn in the commit's
 // transaction (see PutObjectIndexed). fn may run more than once.
 func (ss *Session) CommitIndexed(ctx context.Context, p ObjectPut, fn func(*IndexTxn) error) error {
-	c, data, links, pin := p.CID, p.Data, p.Links, p.Pin
-	if err := checkObject(c, data, links); err != nil {
+	c, links, pin := p.CID, p.Links, p.Pin
+	if err := checkPut(p); err != nil {
 		return fmt.Errorf("commit session %d: %w", ss.id, err)
 	}
 	unlock, err := ss.lock(ctx)
@@ -146,7 +146,7 @@ func (ss *Session) CommitIndexed(ctx context.Context, p ObjectPut, fn func(*Inde
 	s := ss.s
 	s.gcMu.RLock()
 	err = s.updateIndexed(func(txn *badger.Txn, itx *IndexTxn) error {
-		if err := putObject(txn, c, data, links, p.Unlisted); err != nil {
+		if err := putObject(txn, p); err != nil {
 			return err
 		}
 		if pin {

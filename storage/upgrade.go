@@ -31,6 +31,11 @@ func (s *Store) checkVersion() error {
 				return fmt.Errorf("upgrade schema version 1 to 2: %w", err)
 			}
 			continue
+		case v == 2:
+			if err := s.upgradeFrom2(); err != nil {
+				return fmt.Errorf("upgrade schema version 2 to 3: %w", err)
+			}
+			continue
 		}
 		return fmt.Errorf("schema version %x is not supported (want %d)", raw, schemaVersion)
 	}
@@ -112,5 +117,19 @@ func (s *Store) upgradeFrom1() error {
 		slog.Int("from", 1), slog.Int("to", 2),
 		slog.Int("objects", objects), slog.Int("backlinks", backlinks),
 		slog.Duration("took", time.Since(start)))
+	return nil
+}
+
+// upgradeFrom2 upgrades a version 2 database to version 3. Version 3 only
+// adds a field to object records (ObjectPut.KeptBy), so the upgrade writes
+// the version: what it changes is that a build of version 2, which would
+// refuse such a record and collect the object, refuses the database.
+func (s *Store) upgradeFrom2() error {
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(versionKey(), binary.AppendUvarint(nil, 3))
+	}); err != nil {
+		return fmt.Errorf("write version: %w", err)
+	}
+	s.log.Info("upgraded storage schema", slog.Int("from", 2), slog.Int("to", 3))
 	return nil
 }
