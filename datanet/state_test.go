@@ -1621,17 +1621,7 @@ func TestStaleVoteBySync(t *testing.T) {
 // Contributions find everything.
 func TestDatanetObjectsUnlisted(t *testing.T) {
 	ctx := context.Background()
-	f := newStateFixture(t)
-	k2 := addText(t, f.r, f.id, "b.txt", "world", stateContributed)
-	v1 := signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted)
-	if _, err := f.r.Put(ctx, encodeObject(t, v1)); err != nil {
-		t.Fatal(err)
-	}
-	v2 := signedVoteOn(t, f.id, k2, curatorSigner(t), Approve, 0, stateVoted)
-	res, err := f.r.PutMany(ctx, [][]byte{encodeObject(t, v2)})
-	if err != nil || res[0].Err != nil {
-		t.Fatal(err, res[0].Err)
-	}
+	f, k2, v1, v2 := votedOnTwice(t)
 	back, err := f.store.Backlinks(ctx, f.id)
 	if err != nil || len(back) != 0 {
 		t.Fatalf("backlinks of the Datanet = %v %v, want none", back, err)
@@ -1662,17 +1652,7 @@ func TestDatanetObjectsUnlisted(t *testing.T) {
 // refuses to list votes.
 func TestVotesKeptByContribution(t *testing.T) {
 	ctx := context.Background()
-	f := newStateFixture(t)
-	k2 := addText(t, f.r, f.id, "b.txt", "world", stateContributed)
-	v1 := signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted)
-	if _, err := f.r.Put(ctx, encodeObject(t, v1)); err != nil {
-		t.Fatal(err)
-	}
-	v2 := signedVoteOn(t, f.id, k2, curatorSigner(t), Approve, 0, stateVoted)
-	res, err := f.r.PutMany(ctx, [][]byte{encodeObject(t, v2)})
-	if err != nil || res[0].Err != nil {
-		t.Fatal(err, res[0].Err)
-	}
+	f, k2, v1, v2 := votedOnTwice(t)
 	c1, c2 := mustCID(t, v1), mustCID(t, v2)
 	for _, c := range []cid.Cid{c1, c2} {
 		if pinned, err := f.store.IsPinned(ctx, c); err != nil || pinned {
@@ -1706,4 +1686,24 @@ func TestVotesKeptByContribution(t *testing.T) {
 	if votes, err := f.r.Votes(ctx, f.k); err != nil || len(votes) != 1 {
 		t.Fatalf("Votes of the kept contribution = %v %v", votes, err)
 	}
+}
+
+// votedOnTwice is a state fixture with a second contribution, k2, and a
+// vote on each contribution: v1 on f.k stored by Put, v2 on k2 by
+// PutMany.
+func votedOnTwice(t *testing.T) (f *stateFixture, k2 cid.Cid, v1, v2 *Vote) {
+	t.Helper()
+	ctx := context.Background()
+	f = newStateFixture(t)
+	k2 = addText(t, f.r, f.id, "b.txt", "world", stateContributed)
+	v1 = signedVoteOn(t, f.id, f.k, curatorSigner(t), Approve, 0, stateVoted)
+	if _, err := f.r.Put(ctx, encodeObject(t, v1)); err != nil {
+		t.Fatal(err)
+	}
+	v2 = signedVoteOn(t, f.id, k2, curatorSigner(t), Approve, 0, stateVoted)
+	res, err := f.r.PutMany(ctx, [][]byte{encodeObject(t, v2)})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	return f, k2, v1, v2
 }
