@@ -23,10 +23,10 @@ type GCResult struct {
 // for value log GC to rewrite it.
 const vlogDiscardRatio = 0.5
 
-// GC removes every shard and object not reachable through declared links
-// from a pin or from an object kept by one it is kept by (ObjectPut.KeptBy),
-// and not held by an open session, then compacts Badger and
-// rewrites value log files that are mostly garbage.
+// GC removes every shard and object that is not reachable through declared
+// links from a pin or from an object whose keeper is reachable
+// (ObjectPut.KeptBy), and not held by an open session, then compacts
+// Badger and rewrites value log files that are mostly garbage.
 //
 // Mark and sweep hold off writers (puts, commits, pins) until the sweep is
 // done; reads go on. One GC runs at a time. ctx cancels it between steps;
@@ -282,9 +282,9 @@ func (s *Store) mark(ctx context.Context, txn *badger.Txn, shards map[string]str
 	if err := follow(); err != nil {
 		return nil, err
 	}
-	// Then the objects kept by a marked one (ObjectPut.KeptBy), a pass
-	// over the records at a time until a pass marks none: one that marks
-	// none after the first when no kept object keeps another.
+	// Then the objects whose keeper is marked (ObjectPut.KeptBy), a pass
+	// over the records at a time until a pass marks none (the second, when
+	// no kept object keeps another).
 	for {
 		before := len(objects)
 		err := iterate(txn, []byte{prefixObjectRecord}, func(item *badger.Item) error {
