@@ -835,7 +835,8 @@ func (r *Registry) buildIndex(ctx context.Context) error {
 				// Votes are decided by the rebuild below, from all votes
 				// held: index the sync entry and counter only.
 				batch = append(batch, func(tx *storage.IndexTxn) error {
-					if done, err := has(tx, syncKeyKey(o.Datanet, SyncKey(c))); err != nil || done {
+					guard, _ := indexedKey(c, o)
+					if done, err := has(tx, guard); err != nil || done {
 						return err
 					}
 					if err := r.addToSyncSets(tx, c, []cid.Cid{o.Datanet}); err != nil {

@@ -76,9 +76,8 @@ import (
 //
 // Versions: 1 had no b keys; 2 adds them; 3 lets an object record name the
 // link its object is kept by, which a build of version 2 would neither
-// read nor keep. Open upgrades a
-// version 1 or 2 database in place (upgradeFrom1, upgradeFrom2) and
-// refuses any other version.
+// read nor keep. Open upgrades a version 1 or 2 database in place
+// (upgradeFrom1, upgradeFrom2) and refuses any other version.
 const (
 	prefixVersion      byte = 'v'
 	prefixShardData    byte = 'd'
