@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,8 @@ func TestConfigValidate(t *testing.T) {
 		"default":           {func(*Config) {}, ""},
 		"quota units":       {func(c *Config) { c.Storage.Quota = "2 TiB" }, ""},
 		"bad quota":         {func(c *Config) { c.Storage.Quota = "lots" }, "storage.quota"},
+		"mapped memory off": {func(c *Config) { c.Storage.MappedMemory = "0" }, ""},
+		"bad mapped memory": {func(c *Config) { c.Storage.MappedMemory = "-1 MiB" }, "storage.mapped_memory"},
 		"small chunk":       {func(c *Config) { c.Storage.ChunkSize = 10 }, "chunk_size"},
 		"big chunk":         {func(c *Config) { c.Storage.ChunkSize = 8 << 20 }, "chunk_size"},
 		"public api":        {func(c *Config) { c.API.Address = "0.0.0.0:5180" }, "loopback"},
@@ -394,6 +397,29 @@ func TestPprofNeedsAdmin(t *testing.T) {
 	admin, _ := n.auth.CreateToken(PermAdmin)
 	if code := get(admin); code != http.StatusOK {
 		t.Fatalf("pprof with admin token: %d", code)
+	}
+}
+
+// TestMappedMemory checks that storage.mapped_memory reaches the store: with
+// a bound of one byte every process is above it, so the store releases its
+// mapped pages each second, and the metric counts it.
+func TestMappedMemory(t *testing.T) {
+	n, _ := testNode(t, func(c *Config) { c.Storage.MappedMemory = "1 B" })
+	deadline := time.Now().Add(10 * time.Second)
+	for n.store.MappedTrims() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n.store.MappedTrims() == 0 {
+		t.Fatal("no release of mapped pages in 10 s with storage.mapped_memory = 1 B")
+	}
+	resp, err := http.Get("http://" + n.HTTPAddr() + MetricsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^openledger_storage_mapped_releases_total [1-9]`).Match(body) {
+		t.Fatalf("metrics lack a non-zero openledger_storage_mapped_releases_total:\n%.3000s", body)
 	}
 }
 

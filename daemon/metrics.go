@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"github.com/openledger/openledger/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -65,4 +66,12 @@ func newMetrics() *metrics {
 		m.fetchedBytes, m.badPeers, m.fetchedObjects, m.fetchedObjectBytes, m.fetchConflicts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchStore adds the store's own counters to the registry.
+func (m *metrics) watchStore(s *storage.Store) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "openledger_storage_mapped_releases_total",
+		Help: "Times the store released the resident pages of its memory-mapped files (storage.mapped_memory).",
+	}, func() float64 { return float64(s.MappedTrims()) }))
 }

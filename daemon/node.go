@@ -119,12 +119,17 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	mapped, err := repo.Config.MappedMemoryBytes()
+	if err != nil {
+		return nil, err
+	}
 	auth, err := repo.LoadAuthority()
 	if err != nil {
 		return nil, err
 	}
 	scfg := storage.DefaultConfig(repo.Path(DatastoreDir))
 	scfg.QuotaBytes = quota
+	scfg.MappedMemory = mapped
 	scfg.Logger = opts.Logger.With("component", "storage")
 	store, err := storage.Open(scfg)
 	if err != nil {
@@ -143,6 +148,7 @@ func NewNode(repo *Repo, opts Options) (*Node, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 	}
+	n.metrics.watchStore(store)
 	n.registry, err = datanet.NewRegistry(store, datanet.Config{Rules: curation.Rules{}, Now: opts.Now, Stored: n.objectStored})
 	if err != nil {
 		cancel()

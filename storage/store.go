@@ -27,6 +27,16 @@ type Config struct {
 	QuotaBytes int64
 	// Logger receives the store's logs and Badger's. nil discards them.
 	Logger *slog.Logger
+	// MappedMemory bounds the process's resident file-backed memory
+	// (RssFile) before the store releases the pages of its memory-mapped
+	// files (mapped.go); they stay in the kernel's page cache. 0 never
+	// releases them; the kernel still reclaims them under memory pressure.
+	// Linux only; ignored in memory.
+	MappedMemory int64
+
+	// vlogFileSize, if set, replaces valueLogFileSize: tests use small
+	// files to make Badger rotate and rewrite them.
+	vlogFileSize int64
 }
 
 // DefaultConfig returns the configuration of an on-disk store in dir with no
@@ -41,6 +51,9 @@ func (cfg Config) validate() error {
 	}
 	if cfg.QuotaBytes < 0 {
 		return fmt.Errorf("storage: config: QuotaBytes is %d, want >= 0 (0 = unlimited)", cfg.QuotaBytes)
+	}
+	if cfg.MappedMemory < 0 {
+		return fmt.Errorf("storage: config: MappedMemory is %d, want >= 0 (0 = never release)", cfg.MappedMemory)
 	}
 	return nil
 }
@@ -93,7 +106,10 @@ const (
 // ErrCorrupt (and in Verify), never as wrong bytes. Syncing every commit
 // would cost an fsync per add transaction.
 func badgerOptions(cfg Config, log *slog.Logger) badger.Options {
-	dir, threshold := cfg.Dir, int64(valueThreshold)
+	dir, threshold, fileSize := cfg.Dir, int64(valueThreshold), int64(valueLogFileSize)
+	if cfg.vlogFileSize != 0 {
+		fileSize = cfg.vlogFileSize
+	}
 	if cfg.InMemory {
 		dir, threshold = "", inMemoryValueThreshold
 	}
@@ -102,7 +118,7 @@ func badgerOptions(cfg Config, log *slog.Logger) badger.Options {
 		WithLogger(badgerLogger{log: log}).
 		WithSyncWrites(false).
 		WithValueThreshold(threshold).
-		WithValueLogFileSize(valueLogFileSize).
+		WithValueLogFileSize(fileSize).
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
 		WithCompression(options.None).
@@ -139,6 +155,12 @@ type Store struct {
 	mu       sync.Mutex
 	used     int64 // guarded by mu: bytes of shard data stored
 	reserved int64 // guarded by mu: unused reservations of open sessions
+
+	// realDir is the store's directory as /proc/self/maps names it, when
+	// its mapped pages can be released (mapped.go).
+	realDir string
+	// trims counts releases of mapped pages.
+	trims atomic.Uint64
 
 	// repairer is the Repairer set by SetRepairer, if any.
 	repairer atomic.Pointer[Repairer]
@@ -193,6 +215,15 @@ func Open(cfg Config) (*Store, error) {
 			err = errors.Join(err, fmt.Errorf("close badger: %w", cerr))
 		}
 		return nil, fmt.Errorf("storage: open %q: %w", cfg.Dir, err)
+	}
+	if !cfg.InMemory && mappedSupported {
+		if s.realDir, err = resolveDir(cfg.Dir); err != nil {
+			log.Warn("mapped memory: cannot resolve the store's directory; its mapped pages are left to the kernel", slog.Any("err", err))
+		}
+	}
+	if cfg.MappedMemory > 0 && s.realDir != "" {
+		s.ops.Add(1) // ended by trimLoop; nothing can Close s yet
+		go s.trimLoop(cfg.MappedMemory, trimInterval)
 	}
 	return s, nil
 }

@@ -1,0 +1,393 @@
+//go:build linux
+
+package storage
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+)
+
+// residentFiles returns the resident bytes of each file of dir mapped by
+// this process, from /proc/self/smaps, by base name.
+func residentFiles(t testing.TB, dir string) map[string]int64 {
+	t.Helper()
+	real, err := resolveDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]int64{}
+	var cur string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if m, ok := parseMapping(line); ok {
+			cur = ""
+			if filepath.Dir(m.path) == real {
+				cur = filepath.Base(m.path)
+			}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "Rss:"); ok && cur != "" {
+			n, err := statusField([]byte("Rss:"+rest), "Rss:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[cur] += n
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sumResident sums the resident bytes of the tables and value log files in
+// res, leaving out the newest value log file (the one being written).
+func sumResident(res map[string]int64) (tables, logs int64) {
+	newest := uint64(0)
+	for name := range res {
+		if id, isLog, ok := storeFile("/", "/"+name); ok && isLog {
+			newest = max(newest, id)
+		}
+	}
+	for name, n := range res {
+		id, isLog, ok := storeFile("/", "/"+name)
+		switch {
+		case !ok:
+		case !isLog:
+			tables += n
+		case id < newest:
+			logs += n
+		}
+	}
+	return tables, logs
+}
+
+// storeFiles lists the tables and value log files in dir.
+func storeFiles(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, e := range entries {
+		if _, _, ok := storeFile("/", "/"+e.Name()); ok {
+			out[e.Name()] = true
+		}
+	}
+	return out
+}
+
+func TestParseMapping(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		ok   bool
+		want mapping
+	}{
+		{"7f2c5a000000-7f2c5e000000 r--s 00000000 fd:01 1234567                    /repo/datastore/000001.vlog",
+			true, mapping{0x7f2c5a000000, 0x7f2c5e000000, "/repo/datastore/000001.vlog"}},
+		{"7f2c5a000000-7f2c5a001000 rw-s 00000000 fd:01 99 /a dir/with space/000002.sst",
+			true, mapping{0x7f2c5a000000, 0x7f2c5a001000, "/a dir/with space/000002.sst"}},
+		{"c000000000-c004000000 rw-p 00000000 00:00 0 ", true, mapping{0xc000000000, 0xc004000000, ""}},
+		{"VmFlags: rd wr sh mr mw me ms sd", false, mapping{}},
+		{"Rss:                 860 kB", false, mapping{}},
+		{"7ffd1c9d4000-7ffd1c9f5000 rw-p 00000000 00:00 0                          [stack]", true,
+			mapping{0x7ffd1c9d4000, 0x7ffd1c9f5000, "[stack]"}},
+		{"zz-7f r--s 0 0 0 /x/000001.sst", false, mapping{}},
+		{"7f-7e r--s 0 0 0 /x/000001.sst", false, mapping{}},
+		{"", false, mapping{}},
+	} {
+		got, ok := parseMapping(tc.line)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("parseMapping(%q) = %+v, %v; want %+v, %v", tc.line, got, ok, tc.want, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		path   string
+		id     uint64
+		isLog  bool
+		wantOK bool
+	}{
+		{"/repo/ds/000012.sst", 12, false, true},
+		{"/repo/ds/000003.vlog", 3, true, true},
+		{"/repo/ds/00001.mem", 0, false, false},
+		{"/repo/ds/000012.sst (deleted)", 0, false, false},
+		{"/repo/ds/MANIFEST", 0, false, false},
+		{"/repo/ds/DISCARD", 0, false, false},
+		{"/repo/other/000012.sst", 0, false, false},
+		{"/repo/ds/sub/000012.sst", 0, false, false},
+		{"/repo/ds/x.sst", 0, false, false},
+	} {
+		id, isLog, ok := storeFile("/repo/ds", tc.path)
+		if id != tc.id || isLog != tc.isLog || ok != tc.wantOK {
+			t.Errorf("storeFile(%q) = %d, %v, %v; want %d, %v, %v", tc.path, id, isLog, ok, tc.id, tc.isLog, tc.wantOK)
+		}
+	}
+}
+
+func TestStatusField(t *testing.T) {
+	status := []byte("Name:\ttest\nVmRSS:\t  20480 kB\nRssAnon:\t   8000 kB\nRssFile:\t  12480 kB\n")
+	if n, err := statusField(status, "RssFile:"); err != nil || n != 12480<<10 {
+		t.Errorf("RssFile = %d, %v; want %d", n, err, 12480<<10)
+	}
+	if _, err := statusField(status, "RssShmem:"); err == nil {
+		t.Error("a missing field gave no error")
+	}
+	if _, err := statusField([]byte("RssFile: 12 MB\n"), "RssFile:"); err == nil {
+		t.Error("a field in MB gave no error")
+	}
+	if n, err := fileRSS(); err != nil || n <= 0 {
+		t.Errorf("fileRSS() = %d, %v", n, err)
+	}
+}
+
+// mappedFixture fills a store in dir with n shards of size bytes (in the
+// value log) and n small pinned objects (in the tables), closes it so its
+// memtables go to tables and reopens it with cfg, so that every file but a
+// new value log file is one trimMapped may release.
+func mappedFixture(t *testing.T, cfg Config, n, size int) (*Store, []cid.Cid, []cid.Cid) {
+	t.Helper()
+	ctx := context.Background()
+	first := cfg
+	first.MappedMemory = 0
+	s, err := Open(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shards, objects []cid.Cid
+	for i := range n {
+		sess := mustNewSession(t, s, int64(size))
+		sc, err := sess.PutShard(ctx, randBytes(uint64(i), size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, c := testObject(fmt.Sprintf("mapped %d", i))
+		if err := sess.CommitIndexed(ctx, ObjectPut{CID: c, Data: data, Links: []cid.Cid{sc}, Pin: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		shards, objects = append(shards, sc), append(objects, c)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openStore(t, cfg), shards, objects
+}
+
+// readAll reads every shard (which rehashes it) and object and checks the
+// objects' bytes.
+func readAll(t *testing.T, s *Store, shards, objects []cid.Cid) {
+	t.Helper()
+	ctx := context.Background()
+	for i, c := range shards {
+		if _, err := s.GetShard(ctx, c); err != nil {
+			t.Fatalf("shard %d: %v", i, err)
+		}
+	}
+	for i, c := range objects {
+		got, err := s.GetObject(ctx, c)
+		want, _ := testObject(fmt.Sprintf("mapped %d", i))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("object %d: %q, %v", i, got, err)
+		}
+	}
+}
+
+func TestTrimMapped(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig(dir)
+	cfg.vlogFileSize = 1 << 20 // several files, so some are not the newest
+	s, shards, objects := mappedFixture(t, cfg, 2000, 4096)
+	readAll(t, s, shards, objects)
+	tables, logs := sumResident(residentFiles(t, dir))
+	if tables == 0 || logs < 4<<20 {
+		t.Fatalf("after reading everything: tables %d, value logs %d bytes resident; the fixture is too small to test", tables, logs)
+	}
+
+	res, err := s.trimMapped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Files == 0 || res.Mapped < logs {
+		t.Errorf("trimMapped = %+v: released less than was resident (%d bytes of value logs)", res, logs)
+	}
+	if res.RSSAfter >= res.RSSBefore-logs/2 {
+		t.Errorf("RssFile %d -> %d: it did not fall by the value logs' %d bytes", res.RSSBefore, res.RSSAfter, logs)
+	}
+	tables2, logs2 := sumResident(residentFiles(t, dir))
+	// Badger may map a table or a page again in between (a compaction), so
+	// this asks for most, not all.
+	if tables2 > tables/4 || logs2 > logs/16 {
+		t.Errorf("resident after trimMapped: tables %d (was %d), value logs %d (was %d)", tables2, tables, logs2, logs)
+	}
+
+	// Everything reads back, from the page cache.
+	readAll(t, s, shards, objects)
+	if _, logs3 := sumResident(residentFiles(t, dir)); logs3 < logs/2 {
+		t.Errorf("reading again mapped %d bytes of value logs, want about %d", logs3, logs)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.trimMapped(); err == nil {
+		t.Error("trimMapped on a closed store: no error")
+	}
+}
+
+func TestTrimMappedInMemory(t *testing.T) {
+	s := openStore(t, Config{InMemory: true, MappedMemory: 1})
+	if _, err := s.trimMapped(); err == nil {
+		t.Error("trimMapped in memory: no error")
+	}
+	if err := (Config{Dir: "x", MappedMemory: -1}).validate(); err == nil {
+		t.Error("a negative MappedMemory is accepted")
+	}
+}
+
+// TestTrimLoop opens a store whose bound any process is above, so it
+// releases its pages every second, and checks that it does and that Close
+// stops it (TestMain checks for leaked goroutines).
+func TestTrimLoop(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig(dir)
+	cfg.vlogFileSize = 1 << 20
+	cfg.MappedMemory = 1
+	s, shards, objects := mappedFixture(t, cfg, 1000, 4096)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.MappedTrims() < 2 && time.Now().Before(deadline) {
+		readAll(t, s, shards, objects)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := s.MappedTrims(); n < 2 {
+		t.Fatalf("%d releases in 10 s with a bound of 1 byte, want one a second", n)
+	}
+	readAll(t, s, shards, objects)
+}
+
+// TestTrimMappedRace releases mapped pages in a loop while writers add and
+// drop content, GC deletes it (its sweep compacts the tree, deleting tables,
+// and its value log GC deletes value log files) and readers read: the
+// mappings trimMapped releases must stay the files' until it is done, or
+// the process would lose memory that is not the files' (and crash or read
+// wrong bytes). Run with -race in CI.
+func TestTrimMappedRace(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := DefaultConfig(dir)
+	cfg.vlogFileSize = 1 << 20
+	s, shards, objects := mappedFixture(t, cfg, 500, 4096)
+	startFiles := storeFiles(t, dir)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var trims, gcs, written int
+	fail := make(chan error, 4)
+	report := func(err error) {
+		select {
+		case fail <- err:
+		default:
+		}
+	}
+	wg.Go(func() { // loose shards, which GC deletes
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.PutShard(ctx, randBytes(uint64(1<<32+i), 8192)); err != nil {
+				report(err)
+				return
+			}
+			written++
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.GC(ctx); err != nil {
+				report(err)
+				return
+			}
+			gcs++
+			time.Sleep(20 * time.Millisecond) // let the writer write
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.trimMapped(); err != nil {
+				report(err)
+				return
+			}
+			trims++
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for i, c := range objects {
+				got, err := s.GetObject(ctx, c)
+				want, _ := testObject(fmt.Sprintf("mapped %d", i))
+				if err != nil || !bytes.Equal(got, want) {
+					report(fmt.Errorf("object %d: %q, %v", i, got, err))
+					return
+				}
+			}
+		}
+	})
+	time.Sleep(3 * time.Second)
+	close(stop)
+	wg.Wait()
+	close(fail)
+	for err := range fail {
+		t.Fatal(err)
+	}
+	t.Logf("%d releases, %d GCs, %d loose shards written and collected", trims, gcs, written)
+	if trims < 10 || gcs < 2 {
+		t.Fatalf("%d releases and %d GCs in 3 s: too few to test anything", trims, gcs)
+	}
+	// The run must have deleted mapped files of both kinds, or it tested
+	// nothing.
+	endFiles := storeFiles(t, dir)
+	deleted := map[bool]int{}
+	for name := range startFiles {
+		if !endFiles[name] {
+			_, isLog, _ := storeFile("/", "/"+name)
+			deleted[isLog]++
+		}
+	}
+	if deleted[false] == 0 || deleted[true] == 0 {
+		t.Fatalf("deleted %d tables and %d value log files of those there at the start, want some of each", deleted[false], deleted[true])
+	}
+	readAll(t, s, shards, objects)
+	if res, err := s.Verify(ctx, nil); err != nil || len(res.Faults) != 0 {
+		t.Fatalf("Verify: %+v, %v", res, err)
+	}
+}
