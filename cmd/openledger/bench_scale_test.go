@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,7 +27,15 @@ import (
 // an operator sees: the daemon's memory once it has started and warmed its
 // index, the interactive reads through the JSON-RPC, and a snapshot cut
 // and verify through the RPC with the memory they take. Sizes come from
-// OPENLEDGER_DAEMON_SCALE (default 10000; e.g. 1000000).
+// OPENLEDGER_DAEMON_SCALE (default 10000; e.g. 1000000);
+// OPENLEDGER_DAEMON_MAPPED sets storage.mapped_memory (default: the
+// config's default; "0" leaves mapped pages to the kernel);
+// OPENLEDGER_DAEMON_SOURCE names a directory that keeps the built repo's
+// store: built there if missing, copied from there otherwise, so that
+// runs compare from the same state without building again;
+// OPENLEDGER_DAEMON_CGROUP names a memory cgroup (v1 or v2) to start the
+// daemon in, after dropping the kernel's page cache so that the pages the
+// daemon reads are charged to it (root only); its peak usage is reported.
 func BenchmarkDaemonAtScale(b *testing.B) {
 	size := 10_000
 	if s := os.Getenv("OPENLEDGER_DAEMON_SCALE"); s != "" {
@@ -36,19 +46,60 @@ func BenchmarkDaemonAtScale(b *testing.B) {
 		size = n
 	}
 	c := newCLI(b)
+	if v, ok := os.LookupEnv("OPENLEDGER_DAEMON_MAPPED"); ok {
+		repo, err := daemon.OpenRepo(c.repo)
+		if err != nil {
+			b.Fatal(err)
+		}
+		repo.Config.Storage.MappedMemory = v
+		err = errors.Join(repo.SaveConfig(), repo.Close())
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 	t0 := time.Now()
-	net := buildRepo(b, c.repo, size)
-	b.Logf("built %d contributions (%d objects) in %s", size, net.Objects, time.Since(t0).Round(time.Second))
+	store := filepath.Join(c.repo, daemon.DatastoreDir)
+	source := os.Getenv("OPENLEDGER_DAEMON_SOURCE")
+	if _, err := os.Stat(source); source != "" && err == nil {
+		if out, err := exec.Command("cp", "-a", source, store).CombinedOutput(); err != nil {
+			b.Fatalf("copy %s: %v\n%s", source, err, out)
+		}
+		b.Logf("copied the store from %s in %s", source, time.Since(t0).Round(time.Second))
+	} else {
+		net := buildRepo(b, c.repo, size)
+		b.Logf("built %d contributions (%d objects) in %s", size, net.Objects, time.Since(t0).Round(time.Second))
+		if source != "" {
+			if out, err := exec.Command("cp", "-a", store, source).CombinedOutput(); err != nil {
+				b.Fatalf("keep the store in %s: %v\n%s", source, err, out)
+			}
+		}
+	}
 	for b.Loop() {
+		cgroup := os.Getenv("OPENLEDGER_DAEMON_CGROUP")
+		if cgroup != "" {
+			if out, err := exec.Command("sh", "-c", "sync && echo 3 > /proc/sys/vm/drop_caches").CombinedOutput(); err != nil {
+				b.Fatalf("drop caches: %v\n%s", err, out)
+			}
+		}
 		_, proc := c.startDaemon("--offline")
 		pid := proc.Process.Pid
+		if cgroup != "" {
+			// The daemon's first moments (opening the store) run outside it.
+			if err := os.WriteFile(filepath.Join(cgroup, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
 		client, err := rpc.Dial(filepath.Join(c.repo, daemon.IPCFile))
 		if err != nil {
 			b.Fatal(err)
 		}
 		api := daemon.NewAPI(client)
 		ctx := context.Background()
-		id := net.ID.String()
+		dns, err := api.DatanetList(ctx, nil)
+		if err != nil || len(dns) != 1 {
+			b.Fatalf("datanet_list: %d Datanets, %v; want the one built", len(dns), err)
+		}
+		id := dns[0].ID
 		time.Sleep(5 * time.Second) // warmIndex runs in the background at start
 		started := procMemory(b, pid)
 		b.ReportMetric(started.anonMiB, "start-anon-MiB")
@@ -72,6 +123,25 @@ func BenchmarkDaemonAtScale(b *testing.B) {
 		reads := procMemory(b, pid)
 		b.ReportMetric(reads.anonMiB, "reads-anon-MiB")
 
+		// The peaks of each kind of memory through the cut and the verify,
+		// sampled every 50 ms (VmHWM is the peak of their sum).
+		var peak memory
+		stopSampling := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				m, _ := readMemory(pid) // zero once the daemon is gone
+				peak.anonMiB, peak.fileMiB = max(peak.anonMiB, m.anonMiB), max(peak.fileMiB, m.fileMiB)
+				select {
+				case <-stopSampling:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
 		t := time.Now()
 		snap, err := api.SnapshotCut(ctx, id)
 		if err != nil {
@@ -87,11 +157,26 @@ func BenchmarkDaemonAtScale(b *testing.B) {
 		if !verdict.OK {
 			b.Fatalf("snapshot verify: %+v", verdict)
 		}
+		close(stopSampling)
+		<-sampled
+		b.ReportMetric(peak.anonMiB, "peak-anon-MiB")
+		b.ReportMetric(peak.fileMiB, "peak-file-MiB")
+		if cgroup != "" {
+			for _, name := range []string{"memory.max_usage_in_bytes", "memory.peak"} {
+				if v, err := os.ReadFile(filepath.Join(cgroup, name)); err == nil {
+					n, _ := strconv.ParseFloat(strings.TrimSpace(string(v)), 64)
+					b.ReportMetric(n/(1<<20), "cgroup-peak-MiB")
+				}
+			}
+		}
 		after := procMemory(b, pid)
 		b.ReportMetric(after.anonMiB, "after-anon-MiB")
 		b.ReportMetric(after.peakMiB, "peak-rss-MiB")
 		b.ReportMetric(after.fileMiB, "after-file-MiB")
 		client.Close()
+		if log, err := os.ReadFile(c.daemonLog); err == nil {
+			b.ReportMetric(float64(strings.Count(string(log), "mapped memory released")), "releases")
+		}
 	}
 }
 
@@ -121,9 +206,17 @@ type memory struct {
 
 func procMemory(b *testing.B, pid int) memory {
 	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	m, err := readMemory(pid)
 	if err != nil {
 		b.Skipf("no /proc: %v", err)
+	}
+	return m
+}
+
+func readMemory(pid int) (memory, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return memory{}, err
 	}
 	var m memory
 	for _, line := range strings.Split(string(data), "\n") {
@@ -141,5 +234,5 @@ func procMemory(b *testing.B, pid int) memory {
 			m.peakMiB = kb / 1024
 		}
 	}
-	return m
+	return m, nil
 }

@@ -56,6 +56,8 @@ type cli struct {
 	// daemonDone is closed when the last daemon startDaemon started has
 	// exited and been waited for.
 	daemonDone chan struct{}
+	// daemonLog is the file the last daemon startDaemon started logs to.
+	daemonLog string
 }
 
 func newCLI(t testing.TB) *cli {
@@ -128,6 +130,7 @@ func (c *cli) startDaemon(args ...string) (string, *exec.Cmd) {
 		c.t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
+	c.daemonLog = logf.Name()
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
