@@ -96,6 +96,23 @@ func storeFiles(t *testing.T, dir string) map[string]bool {
 	return out
 }
 
+// deletedSince counts the tables and value log files of start that are no
+// longer in dir.
+func deletedSince(t *testing.T, dir string, start map[string]bool) (tables, logs int) {
+	t.Helper()
+	now := storeFiles(t, dir)
+	for name := range start {
+		if !now[name] {
+			if _, isLog, _ := storeFile("/", "/"+name); isLog {
+				logs++
+			} else {
+				tables++
+			}
+		}
+	}
+	return tables, logs
+}
+
 func TestParseMapping(t *testing.T) {
 	for _, tc := range []struct {
 		line string
@@ -304,65 +321,47 @@ func TestTrimMappedRace(t *testing.T) {
 		default:
 		}
 	}
-	wg.Go(func() { // loose shards, which GC deletes
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := s.PutShard(ctx, randBytes(uint64(1<<32+i), 8192)); err != nil {
-				report(err)
-				return
-			}
-			written++
-		}
-	})
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := s.GC(ctx); err != nil {
-				report(err)
-				return
-			}
-			gcs++
-			time.Sleep(20 * time.Millisecond) // let the writer write
-		}
-	})
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := s.trimMapped(); err != nil {
-				report(err)
-				return
-			}
-			trims++
-		}
-	})
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			for i, c := range objects {
-				got, err := s.GetObject(ctx, c)
-				want, _ := testObject(fmt.Sprintf("mapped %d", i))
-				if err != nil || !bytes.Equal(got, want) {
-					report(fmt.Errorf("object %d: %q, %v", i, got, err))
+	// loop runs step until stop is closed or it fails.
+	loop := func(step func() error) {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := step(); err != nil {
+					report(err)
 					return
 				}
 			}
+		})
+	}
+	loop(func() error { // loose shards, which GC deletes
+		_, err := s.PutShard(ctx, randBytes(uint64(1<<32+written), 8192))
+		written++
+		return err
+	})
+	loop(func() error {
+		_, err := s.GC(ctx)
+		gcs++
+		time.Sleep(20 * time.Millisecond) // let the writer write
+		return err
+	})
+	loop(func() error {
+		_, err := s.trimMapped()
+		trims++
+		return err
+	})
+	loop(func() error {
+		for i, c := range objects {
+			got, err := s.GetObject(ctx, c)
+			want, _ := testObject(fmt.Sprintf("mapped %d", i))
+			if err != nil || !bytes.Equal(got, want) {
+				return fmt.Errorf("object %d: %q, %v", i, got, err)
+			}
 		}
+		return nil
 	})
 	time.Sleep(3 * time.Second)
 	close(stop)
@@ -377,16 +376,8 @@ func TestTrimMappedRace(t *testing.T) {
 	}
 	// The run must have deleted mapped files of both kinds, or it tested
 	// nothing.
-	endFiles := storeFiles(t, dir)
-	deleted := map[bool]int{}
-	for name := range startFiles {
-		if !endFiles[name] {
-			_, isLog, _ := storeFile("/", "/"+name)
-			deleted[isLog]++
-		}
-	}
-	if deleted[false] == 0 || deleted[true] == 0 {
-		t.Fatalf("deleted %d tables and %d value log files of those there at the start, want some of each", deleted[false], deleted[true])
+	if tables, logs := deletedSince(t, dir, startFiles); tables == 0 || logs == 0 {
+		t.Fatalf("deleted %d tables and %d value log files of those there at the start, want some of each", tables, logs)
 	}
 	readAll(t, s, shards, objects)
 	if res, err := s.Verify(ctx, nil); err != nil || len(res.Faults) != 0 {
@@ -558,16 +549,9 @@ func TestBadgerKeepsMappingsWhileIterating(t *testing.T) {
 	it.Close()
 	txn.Discard()
 
-	endFiles := storeFiles(t, dir)
-	deleted := map[bool]int{}
-	for name := range startFiles {
-		if !endFiles[name] {
-			_, isLog, _ := storeFile("/", "/"+name)
-			deleted[isLog]++
-		}
-	}
-	if deleted[false] == 0 || deleted[true] == 0 {
-		t.Fatalf("%d value log rewrites; deleted %d tables and %d value log files, want some of each", rewrites, deleted[false], deleted[true])
+	tables, logs := deletedSince(t, dir, startFiles)
+	if tables == 0 || logs == 0 {
+		t.Fatalf("%d value log rewrites; deleted %d tables and %d value log files, want some of each", rewrites, tables, logs)
 	}
 	after := mappedRanges(t, dir)
 	gone := 0
@@ -576,7 +560,7 @@ func TestBadgerKeepsMappingsWhileIterating(t *testing.T) {
 			gone++
 		}
 	}
-	if gone < deleted[false]+deleted[true] {
-		t.Errorf("%d mappings went away once the iterator closed, want the %d files deleted", gone, deleted[false]+deleted[true])
+	if gone < tables+logs {
+		t.Errorf("%d mappings went away once the iterator closed, want the %d files deleted", gone, tables+logs)
 	}
 }
