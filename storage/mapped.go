@@ -38,7 +38,16 @@ import (
 // a few of 64 MiB, and they are rewritten as they fill.
 
 // trimInterval is how often the store compares RssFile with the bound.
-const trimInterval = time.Second
+// While a bulk read or write is under way (a cut, a verify, a fetch), the
+// pages come back within a second of each release, and releasing them
+// every second only costs the work faults and page-table updates (about
+// 15 % of a snapshot fetch at 10^6): the store then checks half as often
+// each time it finds itself above the bound again, down to once every
+// trimBackoff intervals, and every interval again once it is below.
+const (
+	trimInterval = time.Second
+	trimBackoff  = 16
+)
 
 // TrimResult reports one release of mapped pages.
 type TrimResult struct {
@@ -52,12 +61,14 @@ type TrimResult struct {
 }
 
 // trimLoop releases the store's mapped pages each time the process's
-// file-backed RSS is above budget, until the store closes. It is started by
+// file-backed RSS is above budget, until the store closes, checking every
+// interval or less often while it stays above (nextTrim). It is started by
 // Open and counted as an operation, so Close waits for it.
 func (s *Store) trimLoop(budget int64, every time.Duration) {
 	defer s.end()
-	t := time.NewTicker(every)
+	t := time.NewTimer(every)
 	defer t.Stop()
+	wait, above := every, false
 	for {
 		select {
 		case <-s.life.Done():
@@ -69,22 +80,46 @@ func (s *Store) trimLoop(budget int64, every time.Duration) {
 			s.log.Warn("mapped memory: cannot read RssFile; no longer releasing mapped pages", slog.Any("err", err))
 			return
 		}
-		if rss <= budget {
-			continue
+		var release bool
+		release, above, wait = nextTrim(rss, budget, above, wait, every)
+		if release {
+			s.releaseMapped()
 		}
-		start := time.Now()
-		res, err := s.trimMapped()
-		if err != nil {
-			s.log.Warn("mapped memory: release failed", slog.Any("err", err))
-			continue
-		}
-		s.trims.Add(1)
-		s.log.Debug("mapped memory released",
-			slog.Int("files", res.Files),
-			slog.Int64("rss_file_before", res.RSSBefore),
-			slog.Int64("rss_file_after", res.RSSAfter),
-			slog.Duration("took", time.Since(start)))
+		t.Reset(wait)
 	}
+}
+
+// nextTrim decides, at a check that found rss bytes of file-backed RSS,
+// whether to release the mapped pages, and when to check next: above
+// tells whether the last check released them, wait is the time since it.
+// Above the bound it releases; if the last check released too, the pages
+// came back within wait, so it doubles wait, up to trimBackoff times every.
+// At or below the bound it checks again after every.
+func nextTrim(rss, budget int64, above bool, wait, every time.Duration) (release, nowAbove bool, next time.Duration) {
+	switch {
+	case rss <= budget:
+		return false, false, every
+	case above:
+		return true, true, min(2*wait, trimBackoff*every)
+	default:
+		return true, true, every
+	}
+}
+
+// releaseMapped runs trimMapped and logs how it went.
+func (s *Store) releaseMapped() {
+	start := time.Now()
+	res, err := s.trimMapped()
+	if err != nil {
+		s.log.Warn("mapped memory: release failed", slog.Any("err", err))
+		return
+	}
+	s.trims.Add(1)
+	s.log.Debug("mapped memory released",
+		slog.Int("files", res.Files),
+		slog.Int64("rss_file_before", res.RSSBefore),
+		slog.Int64("rss_file_after", res.RSSAfter),
+		slog.Duration("took", time.Since(start)))
 }
 
 // MappedTrims returns how many times the store has released its mapped

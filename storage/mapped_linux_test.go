@@ -564,3 +564,31 @@ func TestBadgerKeepsMappingsWhileIterating(t *testing.T) {
 		t.Errorf("%d mappings went away once the iterator closed, want the %d files deleted", gone, tables+logs)
 	}
 }
+
+func TestNextTrim(t *testing.T) {
+	const every = time.Second
+	// A bulk phase: above the bound at every check, then at rest.
+	above, wait := false, every
+	var waits []time.Duration
+	for range 7 {
+		var release bool
+		release, above, wait = nextTrim(2<<20, 1<<20, above, wait, every)
+		if !release {
+			t.Fatal("above the bound and no release")
+		}
+		waits = append(waits, wait)
+	}
+	want := []time.Duration{1, 2, 4, 8, 16, 16, 16}
+	for i := range want {
+		if waits[i] != want[i]*every {
+			t.Fatalf("waits %v, want %v seconds", waits, want)
+		}
+	}
+	release, above, wait := nextTrim(1<<20, 1<<20, above, wait, every)
+	if release || above || wait != every {
+		t.Fatalf("at the bound: release %v, above %v, next check in %v; want none, false, %v", release, above, wait, every)
+	}
+	if release, _, wait := nextTrim(2<<20, 1<<20, above, wait, every); !release || wait != every {
+		t.Fatalf("above again after rest: release %v, next check in %v", release, wait)
+	}
+}
