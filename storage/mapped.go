@@ -15,7 +15,8 @@ import (
 // allocates.
 //
 // With Config.MappedMemory set, the store checks the process's RssFile every
-// second and, above the bound, releases the mapped pages of its files with
+// second (less often during bulk work: trimInterval) and, above the bound,
+// releases the mapped pages of its files with
 // madvise(MADV_DONTNEED). For a shared file mapping that only drops the
 // process's page table entries: the pages stay in the kernel's page cache,
 // a later read maps them again with a minor fault, and nothing is lost
