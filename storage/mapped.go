@@ -36,7 +36,10 @@ import (
 //     log files and it defers deletions while an iterator is open.
 //
 // The memtables' write-ahead logs (.mem) are left alone: there are at most
-// a few of 64 MiB, and they are rewritten as they fill.
+// a few of 64 MiB, and they are rewritten as they fill. The store never
+// calls DB.DropAll, which deletes value log files outside value log GC.
+// TestBadgerKeepsMappingsWhileIterating checks the Badger behaviours this
+// relies on, so an upgrade that changes them fails there.
 
 // trimInterval is how often the store compares RssFile with the bound.
 // While a bulk read or write is under way (a cut, a verify, a fetch), the
