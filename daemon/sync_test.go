@@ -48,12 +48,30 @@ type syncNodeOpts struct {
 	dir           string // the store's directory (empty: a temp dir)
 }
 
+// benchMappedMemory is storage.mapped_memory as a daemon has it: the
+// default, or OPENLEDGER_BENCH_MAPPED, which benchmarks compare settings
+// with.
+func benchMappedMemory(tb testing.TB) int64 {
+	tb.Helper()
+	c := DefaultConfig()
+	if v, ok := os.LookupEnv("OPENLEDGER_BENCH_MAPPED"); ok {
+		c.Storage.MappedMemory = v
+	}
+	n, err := c.MappedMemoryBytes()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
 func newSyncNode(tb testing.TB, o syncNodeOpts) *syncNode {
 	tb.Helper()
 	if o.dir == "" {
 		o.dir = filepath.Join(tb.TempDir(), "store")
 	}
-	store, err := storage.Open(storage.DefaultConfig(o.dir))
+	scfg := storage.DefaultConfig(o.dir)
+	scfg.MappedMemory = benchMappedMemory(tb)
+	store, err := storage.Open(scfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
