@@ -119,7 +119,8 @@ type StorageConfig struct {
 }
 
 // defaultMappedMemory is storage.mapped_memory's default: with the daemon's
-// own memory (0.1-0.5 GiB at 10^6 contributions) it keeps RSS under 1 GiB.
+// own memory (0.1-0.5 GiB at 10^6 contributions) it keeps RSS at rest under
+// 1 GiB; bulk reads still map their working set (docs/operations.md).
 const defaultMappedMemory = "256 MiB"
 
 // ChainConfig names the EVM chain that signed objects are bound to and

@@ -67,10 +67,7 @@ func initTestRepo(t testing.TB, mutate func(*Config)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Benchmarks compare storage.mapped_memory settings with this.
-	if v, ok := os.LookupEnv("OPENLEDGER_BENCH_MAPPED"); ok {
-		cfg.Storage.MappedMemory = v
-	}
+	benchMapped(&cfg)
 	if mutate != nil {
 		mutate(&cfg)
 	}

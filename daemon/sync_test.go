@@ -48,15 +48,20 @@ type syncNodeOpts struct {
 	dir           string // the store's directory (empty: a temp dir)
 }
 
-// benchMappedMemory is storage.mapped_memory as a daemon has it: the
-// default, or OPENLEDGER_BENCH_MAPPED, which benchmarks compare settings
-// with.
-func benchMappedMemory(tb testing.TB) int64 {
-	tb.Helper()
-	c := DefaultConfig()
+// benchMapped sets c's storage.mapped_memory to OPENLEDGER_BENCH_MAPPED
+// when it is set: benchmarks compare settings with it.
+func benchMapped(c *Config) {
 	if v, ok := os.LookupEnv("OPENLEDGER_BENCH_MAPPED"); ok {
 		c.Storage.MappedMemory = v
 	}
+}
+
+// benchMappedMemory is storage.mapped_memory as a daemon has it: the
+// default, or OPENLEDGER_BENCH_MAPPED.
+func benchMappedMemory(tb testing.TB) int64 {
+	tb.Helper()
+	c := DefaultConfig()
+	benchMapped(&c)
 	n, err := c.MappedMemoryBytes()
 	if err != nil {
 		tb.Fatal(err)

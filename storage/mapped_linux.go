@@ -104,6 +104,42 @@ func storeFile(dir, p string) (id uint64, vlog, ok bool) {
 	return id, ext == "vlog", true
 }
 
+// storeMapping is a mapping of one of the store's tables or value log
+// files.
+type storeMapping struct {
+	mapping
+	id      uint64 // the file's number
+	log     bool   // a value log file, else a table
+	deleted bool   // the file was deleted while mapped
+}
+
+// storeMappings lists this process's mappings of the tables and value log
+// files in dir, from /proc/self/maps.
+func storeMappings(dir string) ([]storeMapping, error) {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []storeMapping
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		m, ok := parseMapping(sc.Text())
+		if !ok {
+			continue
+		}
+		p, deleted := strings.CutSuffix(m.path, " (deleted)")
+		if id, log, ok := storeFile(dir, p); ok {
+			out = append(out, storeMapping{mapping: m, id: id, log: log, deleted: deleted})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read /proc/self/maps: %w", err)
+	}
+	return out, nil
+}
+
 // trimMapped releases the resident pages of the store's tables and of its
 // value log files but the newest; see mapped.go for why each range it
 // releases stays the file's mapping until it is done.
@@ -141,41 +177,22 @@ func (s *Store) trimMapped() (TrimResult, error) {
 		}
 	}
 
-	f, err := os.Open("/proc/self/maps")
+	maps, err := storeMappings(s.realDir)
 	if err != nil {
 		return res, err
 	}
-	defer f.Close()
-	var release []mapping
-	var logs []mapping
-	var logIDs []uint64
 	var newest uint64
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		m, ok := parseMapping(sc.Text())
-		if !ok {
-			continue
+	for _, m := range maps {
+		if m.log && !m.deleted {
+			newest = max(newest, m.id)
 		}
-		id, isLog, ok := storeFile(s.realDir, m.path)
+	}
+	var release []mapping
+	for _, m := range maps {
 		switch {
-		case !ok:
-		case !isLog && held[id]:
-			release = append(release, m)
-		case isLog:
-			logs = append(logs, m)
-			logIDs = append(logIDs, id)
-			newest = max(newest, id)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return res, fmt.Errorf("read /proc/self/maps: %w", err)
-	}
-	if vlogs {
-		for i, m := range logs {
-			if logIDs[i] < newest {
-				release = append(release, m)
-			}
+		case m.deleted:
+		case !m.log && held[m.id], m.log && vlogs && m.id < newest:
+			release = append(release, m.mapping)
 		}
 	}
 	for _, m := range release {

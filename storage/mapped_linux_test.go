@@ -468,20 +468,13 @@ func mappedRanges(t *testing.T, dir string) map[uintptr]mapping {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("/proc/self/maps")
+	maps, err := storeMappings(real)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[uintptr]mapping{}
-	for line := range strings.Lines(string(data)) {
-		m, ok := parseMapping(strings.TrimSpace(line))
-		if !ok {
-			continue
-		}
-		p := strings.TrimSuffix(m.path, " (deleted)")
-		if _, _, ok := storeFile(real, p); ok {
-			out[m.start] = m
-		}
+	for _, m := range maps {
+		out[m.start] = m.mapping
 	}
 	return out
 }
