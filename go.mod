@@ -212,3 +212,5 @@ require (
 )
 
 tool github.com/ethereum/go-ethereum/cmd/abigen
+
+replace github.com/dgraph-io/badger/v4 => ./third_party/badger

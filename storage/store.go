@@ -37,6 +37,9 @@ type Config struct {
 	// vlogFileSize, if set, replaces valueLogFileSize: tests use small
 	// files to make Badger rotate and rewrite them.
 	vlogFileSize int64
+	// memTableSize, if set, replaces Badger's default (64 MiB): tests use
+	// small memtables to make Badger write tables while they write.
+	memTableSize int64
 }
 
 // DefaultConfig returns the configuration of an on-disk store in dir with no
@@ -113,7 +116,11 @@ func badgerOptions(cfg Config, log *slog.Logger) badger.Options {
 	if cfg.InMemory {
 		dir, threshold = "", inMemoryValueThreshold
 	}
-	return badger.DefaultOptions(dir).
+	opts := badger.DefaultOptions(dir)
+	if cfg.memTableSize != 0 {
+		opts = opts.WithMemTableSize(cfg.memTableSize)
+	}
+	return opts.
 		WithInMemory(cfg.InMemory).
 		WithLogger(badgerLogger{log: log}).
 		WithSyncWrites(false).
