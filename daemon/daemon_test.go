@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +162,8 @@ func TestConfigValidate(t *testing.T) {
 		"bad quota":         {func(c *Config) { c.Storage.Quota = "lots" }, "storage.quota"},
 		"mapped memory off": {func(c *Config) { c.Storage.MappedMemory = "0" }, ""},
 		"bad mapped memory": {func(c *Config) { c.Storage.MappedMemory = "-1 MiB" }, "storage.mapped_memory"},
+		"no memory limit":   {func(c *Config) { c.Runtime.MemoryLimit = "0" }, ""},
+		"bad memory limit":  {func(c *Config) { c.Runtime.MemoryLimit = "half" }, "runtime.memory_limit"},
 		"small chunk":       {func(c *Config) { c.Storage.ChunkSize = 10 }, "chunk_size"},
 		"big chunk":         {func(c *Config) { c.Storage.ChunkSize = 8 << 20 }, "chunk_size"},
 		"public api":        {func(c *Config) { c.API.Address = "0.0.0.0:5180" }, "loopback"},
@@ -421,6 +425,38 @@ func TestMappedMemory(t *testing.T) {
 	resp.Body.Close()
 	if !regexp.MustCompile(`(?m)^openledger_storage_mapped_releases_total [1-9]`).Match(body) {
 		t.Fatalf("metrics lack a non-zero openledger_storage_mapped_releases_total:\n%.3000s", body)
+	}
+}
+
+// TestApplyMemoryLimit checks runtime.memory_limit: it sets the process's
+// limit, "0" leaves it alone, and a GOMEMLIMIT in the environment wins.
+func TestApplyMemoryLimit(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	t.Setenv("GOMEMLIMIT", "")
+	c := DefaultConfig()
+	if limit, from, err := ApplyMemoryLimit(c); err != nil || limit != 640<<20 || from != "config" {
+		t.Fatalf("default: %d from %q, %v; want 640 MiB from config", limit, from, err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 640<<20 {
+		t.Fatalf("the runtime's limit is %d after the default, want 640 MiB", got)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	c.Runtime.MemoryLimit = "0"
+	if limit, from, err := ApplyMemoryLimit(c); err != nil || limit != math.MaxInt64 || from != "none" {
+		t.Fatalf(`"0": %d from %q, %v; want no limit`, limit, from, err)
+	}
+	c.Runtime.MemoryLimit = "1 GiB"
+	t.Setenv("GOMEMLIMIT", "300MiB")
+	debug.SetMemoryLimit(300 << 20) // what the runtime read at start
+	if limit, from, err := ApplyMemoryLimit(c); err != nil || limit != 300<<20 || from != "environment" {
+		t.Fatalf("with GOMEMLIMIT: %d from %q, %v; want 300 MiB from the environment", limit, from, err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Fatalf("GOMEMLIMIT was overridden: %d", got)
+	}
+	c.Runtime.MemoryLimit = "lots"
+	if _, _, err := ApplyMemoryLimit(c); err == nil || !strings.Contains(err.Error(), "runtime.memory_limit") {
+		t.Fatalf("a bad limit: %v", err)
 	}
 }
 

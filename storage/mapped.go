@@ -6,22 +6,21 @@ import (
 )
 
 // Badger maps its tables (.sst) and value log files (.vlog) into memory
-// (mmap, MAP_SHARED) and reads them there; Badger v4 has no option to read
-// them with pread instead (dgraph-io/badger#2255). Every page a read touches
-// then stays mapped, and counts in the process's RSS as file-backed memory
-// (RssFile), until the kernel reclaims it under memory pressure. After a
-// pass over a store of a million contributions (a snapshot cut, a verify, a
-// join) that is the whole store: 3.6 GiB of RSS for 0.5 GiB the daemon
-// allocates.
+// (mmap, MAP_SHARED) and writes them through those mappings. Upstream it
+// reads them there too; the copy the store builds with reads them with
+// pread(2) (third_party/README.md), so reads map nothing. What Badger writes
+// still stays mapped, and counts in the process's RSS as file-backed memory
+// (RssFile), until the kernel reclaims it under memory pressure: every
+// table a compaction writes and every value log file written, about as
+// much as the store holds after a late join at 10^6 contributions.
 //
 // With Config.MappedMemory set, the store checks the process's RssFile every
-// second (less often during bulk work: trimInterval) and, above the bound,
-// releases the mapped pages of its files with
-// madvise(MADV_DONTNEED). For a shared file mapping that only drops the
-// process's page table entries: the pages stay in the kernel's page cache,
-// a later read maps them again with a minor fault, and nothing is lost
-// (dirty pages stay dirty in the cache). The memory is then accounted as a
-// pread-based store's would be: page cache, not RSS.
+// second (trimInterval) and, above the bound, releases the mapped pages of
+// its files with madvise(MADV_DONTNEED). For a shared file mapping that only
+// drops the process's page table entries: the pages stay in the kernel's
+// page cache (dirty pages stay dirty there), and nothing is lost. Pages
+// written once are not mapped again, so a release costs only itself (about
+// 2 ms over 10^5 objects).
 //
 // Releasing a range that is no longer the file's mapping would zero whatever
 // was mapped there since, so trimMapped (mapped_linux.go) releases only
@@ -36,22 +35,14 @@ import (
 //     log files and it defers deletions while an iterator is open.
 //
 // The memtables' write-ahead logs (.mem) are left alone: there are at most
-// a few of 64 MiB, and they are rewritten as they fill. The store never
-// calls DB.DropAll, which deletes value log files outside value log GC.
-// TestBadgerKeepsMappingsWhileIterating checks the Badger behaviours this
-// relies on, so an upgrade that changes them fails there.
+// a few of 64 MiB, and they are rewritten as they fill; so is the newest
+// value log file, which is why value log files are valueLogFileSize. The
+// store never calls DB.DropAll, which deletes value log files outside value
+// log GC. TestBadgerKeepsMappingsWhileIterating checks the Badger behaviours
+// this relies on, so an upgrade that changes them fails there.
 
 // trimInterval is how often the store compares RssFile with the bound.
-// While a bulk read or write is under way (a cut, a verify, a fetch), the
-// pages come back within a second of each release, and releasing them
-// every second only costs the work faults and page-table updates (about
-// 15 % of a snapshot fetch at 10^6): the store then checks half as often
-// each time it finds itself above the bound again, down to once every
-// trimBackoff intervals, and every interval again once it is below.
-const (
-	trimInterval = time.Second
-	trimBackoff  = 16
-)
+const trimInterval = time.Second
 
 // TrimResult reports one release of mapped pages.
 type TrimResult struct {
@@ -65,14 +56,13 @@ type TrimResult struct {
 }
 
 // trimLoop releases the store's mapped pages each time the process's
-// file-backed RSS is above budget, until the store closes, checking every
-// interval or less often while it stays above (nextTrim). It is started by
-// Open and counted as an operation, so Close waits for it.
+// file-backed RSS is above budget, checking every interval, until the store
+// closes. It is started by Open and counted as an operation, so Close waits
+// for it.
 func (s *Store) trimLoop(budget int64, every time.Duration) {
 	defer s.end()
-	t := time.NewTimer(every)
+	t := time.NewTicker(every)
 	defer t.Stop()
-	wait, above := every, false
 	for {
 		select {
 		case <-s.life.Done():
@@ -84,29 +74,9 @@ func (s *Store) trimLoop(budget int64, every time.Duration) {
 			s.log.Warn("mapped memory: cannot read RssFile; no longer releasing mapped pages", slog.Any("err", err))
 			return
 		}
-		var release bool
-		release, above, wait = nextTrim(rss, budget, above, wait, every)
-		if release {
+		if rss > budget {
 			s.releaseMapped()
 		}
-		t.Reset(wait)
-	}
-}
-
-// nextTrim decides, at a check that found rss bytes of file-backed RSS,
-// whether to release the mapped pages, and when to check next: above
-// tells whether the last check released them, wait is the time since it.
-// Above the bound it releases; if the last check released too, the pages
-// came back within wait, so it doubles wait, up to trimBackoff times every.
-// At or below the bound it checks again after every.
-func nextTrim(rss, budget int64, above bool, wait, every time.Duration) (release, nowAbove bool, next time.Duration) {
-	switch {
-	case rss <= budget:
-		return false, false, every
-	case above:
-		return true, true, min(2*wait, trimBackoff*every)
-	default:
-		return true, true, every
 	}
 }
 

@@ -81,10 +81,13 @@ const (
 	// long; at 10^6 the cut took 52.9 s (50.2 before) and the verify 25.3
 	// (31.8) (docs/benchmarks.md, "Badger's value threshold").
 	valueThreshold = 128
-	// valueLogFileSize is smaller than Badger's 1 GiB default so that value
-	// log GC, which rewrites one whole file at a time and never the active
-	// one, can return space on stores of a few GiB.
-	valueLogFileSize = 256 << 20
+	// valueLogFileSize is much smaller than Badger's 1 GiB default so that
+	// value log GC, which rewrites one whole file at a time and never the
+	// active one, can return space on stores of a few GiB; and because the
+	// newest file, which Badger writes through its mapping, is the one
+	// whose written pages the store cannot release (mapped.go): they count
+	// in RSS until the file is full.
+	valueLogFileSize = 64 << 20
 	// blockCacheSize: without compression or encryption the block cache
 	// only saves copying blocks out of mmapped tables; keep it modest.
 	blockCacheSize = 32 << 20

@@ -80,6 +80,13 @@ func (a *app) daemonCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			limit, from, err := daemon.ApplyMemoryLimit(repo.Config)
+			if err != nil {
+				return err
+			}
+			if from != "none" {
+				log.Info("go memory limit", "bytes", limit, "from", from)
+			}
 			pass, err := a.password()
 			if err != nil {
 				return err
