@@ -40,7 +40,7 @@ case "${1:-}" in
   ;;
 --check)
   cp -r "$tmp/a" "$tmp/b"
-  (cd "$tmp/b" && patch -s -p1 <"$OLDPWD/badger.patch")
+  (cd "$tmp/b" && git apply "$OLDPWD/badger.patch")
   if ! diff -r "$tmp/b" badger >/dev/null; then
     echo "third_party/badger is not Badger $VERSION with third_party/badger.patch applied:" >&2
     diff -r "$tmp/b" badger >&2 || true
@@ -49,7 +49,7 @@ case "${1:-}" in
   echo "third_party/badger: Badger $VERSION with badger.patch"
   ;;
 "")
-  (cd "$tmp/a" && patch -s -p1 <"$OLDPWD/badger.patch")
+  (cd "$tmp/a" && git apply "$OLDPWD/badger.patch")
   rm -rf badger
   cp -r "$tmp/a" badger
   echo "third_party/badger: rebuilt from Badger $VERSION and badger.patch"

@@ -171,6 +171,8 @@ type Iterator struct {
 	// Internally, Iterator is bidirectional. However, we only expose the
 	// unidirectional functionality for now.
 	opt int // Valid options are REVERSED and NOCACHE.
+
+	ahead readAhead // openledger patch: see block
 }
 
 // NewIterator returns a new iterator of the Table
@@ -200,6 +202,17 @@ func (itr *Iterator) useCache() bool {
 	return itr.opt&NOCACHE == 0
 }
 
+// block returns block idx of the table. openledger patch: a forward pass
+// that does not use the block cache (a compaction) reads its blocks out of
+// chunks of readAheadSize, one pread(2) each, rather than one pread per
+// block (see Table.read).
+func (itr *Iterator) block(idx int) (*Block, error) {
+	if itr.useCache() || itr.opt&REVERSED != 0 {
+		return itr.t.block(idx, itr.useCache())
+	}
+	return itr.t.blockAhead(idx, &itr.ahead)
+}
+
 func (itr *Iterator) seekToFirst() {
 	numBlocks := itr.t.offsetsLength()
 	if numBlocks == 0 {
@@ -207,7 +220,7 @@ func (itr *Iterator) seekToFirst() {
 		return
 	}
 	itr.bpos = 0
-	block, err := itr.t.block(itr.bpos, itr.useCache())
+	block, err := itr.block(itr.bpos)
 	if err != nil {
 		itr.err = err
 		return
@@ -226,7 +239,7 @@ func (itr *Iterator) seekToLast() {
 		return
 	}
 	itr.bpos = numBlocks - 1
-	block, err := itr.t.block(itr.bpos, itr.useCache())
+	block, err := itr.block(itr.bpos)
 	if err != nil {
 		itr.err = err
 		return
@@ -240,7 +253,7 @@ func (itr *Iterator) seekToLast() {
 
 func (itr *Iterator) seekHelper(blockIdx int, key []byte) {
 	itr.bpos = blockIdx
-	block, err := itr.t.block(blockIdx, itr.useCache())
+	block, err := itr.block(blockIdx)
 	if err != nil {
 		itr.err = err
 		return
@@ -317,7 +330,7 @@ func (itr *Iterator) next() {
 	}
 
 	if len(itr.bi.data) == 0 {
-		block, err := itr.t.block(itr.bpos, itr.useCache())
+		block, err := itr.block(itr.bpos)
 		if err != nil {
 			itr.err = err
 			return
@@ -347,7 +360,7 @@ func (itr *Iterator) prev() {
 	}
 
 	if len(itr.bi.data) == 0 {
-		block, err := itr.t.block(itr.bpos, itr.useCache())
+		block, err := itr.block(itr.bpos)
 		if err != nil {
 			itr.err = err
 			return

@@ -425,6 +425,42 @@ func (t *Table) read(off, sz int) ([]byte, error) {
 	return buf, nil
 }
 
+// readAheadSize is how much of a table a forward pass without the block
+// cache reads at once (openledger patch): 64 blocks of the default 4 KiB.
+const readAheadSize = 256 << 10
+
+// readAhead is the chunk of a table an iterator read last (openledger
+// patch). Its blocks are slices of it; a chunk is never written again, so
+// they stay valid after the next chunk replaces it.
+type readAhead struct {
+	off int
+	buf []byte
+}
+
+// readBlock returns sz bytes at off: out of ra, reading the chunk at off
+// into it first if ra does not hold them; with no ra, as read does.
+func (t *Table) readBlock(off, sz int, ra *readAhead) ([]byte, error) {
+	if ra == nil || t.Fd == nil || sz > readAheadSize {
+		return t.read(off, sz)
+	}
+	if off < ra.off || off+sz > ra.off+len(ra.buf) {
+		if off < 0 || sz < 0 || off+sz > len(t.Data) {
+			return nil, io.EOF
+		}
+		buf := make([]byte, min(off+readAheadSize, len(t.Data))-off)
+		n, err := t.Fd.ReadAt(buf, int64(off))
+		if n < sz {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		ra.off, ra.buf = off, buf[:n]
+	}
+	i := off - ra.off
+	return ra.buf[i : i+sz : i+sz], nil
+}
+
 func (t *Table) readNoFail(off, sz int) []byte {
 	res, err := t.read(off, sz)
 	y.Check(err)
@@ -542,6 +578,16 @@ func (t *Table) offsets(ko *fb.BlockOffset, i int) bool {
 // slice stored in the block will be reused when the ref becomes zero. The
 // caller should release the block by calling block.decrRef() on it.
 func (t *Table) block(idx int, useCache bool) (*Block, error) {
+	return t.blockFrom(idx, useCache, nil)
+}
+
+// blockAhead returns block idx, not through the block cache, reading it out
+// of ra (openledger patch, see Iterator.block).
+func (t *Table) blockAhead(idx int, ra *readAhead) (*Block, error) {
+	return t.blockFrom(idx, false, ra)
+}
+
+func (t *Table) blockFrom(idx int, useCache bool, ra *readAhead) (*Block, error) {
 	y.AssertTruef(idx >= 0, "idx=%d", idx)
 	if idx >= t.offsetsLength() {
 		return nil, errors.New("block out of index")
@@ -567,7 +613,7 @@ func (t *Table) block(idx int, useCache bool) (*Block, error) {
 	NumBlocks.Add(1)
 
 	var err error
-	if blk.data, err = t.read(blk.offset, int(ko.Len())); err != nil {
+	if blk.data, err = t.readBlock(blk.offset, int(ko.Len()), ra); err != nil {
 		return nil, y.Wrapf(err,
 			"failed to read from file: %s at offset: %d, len: %d",
 			t.Filename(), blk.offset, ko.Len())
