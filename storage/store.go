@@ -88,8 +88,10 @@ const (
 	// whose written pages the store cannot release (mapped.go): they count
 	// in RSS until the file is full.
 	valueLogFileSize = 64 << 20
-	// blockCacheSize: without compression or encryption the block cache
-	// only saves copying blocks out of mmapped tables; keep it modest.
+	// blockCacheSize: a table block read outside the cache is a pread of
+	// 4 KiB into a new buffer (third_party/README.md), which the cache
+	// saves for blocks read again. It is Go heap, so it counts against the
+	// daemon's runtime.memory_limit: keep it modest.
 	blockCacheSize = 32 << 20
 	// inMemoryValueThreshold is the largest ValueThreshold Badger accepts.
 	// Without a value log, Badger refuses values above it (and panics on
