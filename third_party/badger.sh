@@ -2,7 +2,8 @@
 # Rebuilds third_party/badger, the patched copy of Badger that go.mod's
 # replace directive builds with, from the upstream module at the version
 # below and third_party/badger.patch; with --check, fails if the copy is not
-# exactly that (CI runs it). See third_party/README.md.
+# exactly that; with --test, runs Badger's own tests (-short) on upstream
+# with the patch applied. CI runs both. See third_party/README.md.
 #
 # To move to a new Badger version: set VERSION, run this script, mend the
 # patch if it does not apply, then regenerate it with
@@ -54,8 +55,14 @@ case "${1:-}" in
   cp -r "$tmp/a" badger
   echo "third_party/badger: rebuilt from Badger $VERSION and badger.patch"
   ;;
+--test)
+  # The whole module, tests and test data included, with the patch.
+  cp -r "$src" "$tmp/t"
+  chmod -R u+w "$tmp/t"
+  (cd "$tmp/t" && git apply "$OLDPWD/badger.patch" && go test -count=1 -short -timeout 20m . ./table ./skl ./y)
+  ;;
 *)
-  echo "usage: $0 [--check | --diff]" >&2
+  echo "usage: $0 [--check | --diff | --test]" >&2
   exit 2
   ;;
 esac
