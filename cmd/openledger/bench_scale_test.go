@@ -177,8 +177,8 @@ func BenchmarkDaemonAtScale(b *testing.B) {
 		b.ReportMetric(after.anonMiB, "after-anon-MiB")
 		b.ReportMetric(after.peakMiB, "peak-rss-MiB")
 		b.ReportMetric(after.fileMiB, "after-file-MiB")
-		// At rest: the store checks its mapped memory every second, or
-		// down to every 16 s after a bulk phase (storage/mapped.go).
+		// At rest: the store checks its mapped memory every second
+		// (storage/mapped.go); docs/benchmarks.md reports RSS 20 s on.
 		time.Sleep(20 * time.Second)
 		rest := procMemory(b, pid)
 		b.ReportMetric(rest.anonMiB+rest.fileMiB, "rest-rss-MiB")

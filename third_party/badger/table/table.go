@@ -447,15 +447,11 @@ func (t *Table) readBlock(off, sz int, ra *readAhead) ([]byte, error) {
 		if off < 0 || sz < 0 || off+sz > len(t.Data) {
 			return nil, io.EOF
 		}
-		buf := make([]byte, min(off+readAheadSize, len(t.Data))-off)
-		n, err := t.Fd.ReadAt(buf, int64(off))
-		if n < sz {
-			if err == nil {
-				err = io.ErrUnexpectedEOF
-			}
+		buf, err := t.read(off, min(off+readAheadSize, len(t.Data))-off)
+		if err != nil {
 			return nil, err
 		}
-		ra.off, ra.buf = off, buf[:n]
+		ra.off, ra.buf = off, buf
 	}
 	i := off - ra.off
 	return ra.buf[i : i+sz : i+sz], nil
